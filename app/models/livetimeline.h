@@ -1,0 +1,36 @@
+#pragma once
+
+#include "timelinedata.h"
+
+#include <run/collector.h>
+
+#include <memory>
+
+namespace tl::ui {
+
+struct CounterSeries {
+    QString name;
+    std::vector<std::pair<std::int64_t, std::int64_t>> points; // (time ns, value)
+};
+
+// The timeline of a run as it happens: grows with every collector batch, showing spans still in progress
+// up to the batch's time. When the run ends, replace() swaps in the exact timeline of the finished trace.
+class LiveTimeline {
+public:
+    void reset(const QString& title, const QString& subtitle);
+    void append(const TraceBatch& batch);
+    void replace(const Trace& trace);
+
+    const TimelineData& data() const { return m_data; }
+    const std::vector<CounterSeries>& counters() const { return m_counters; }
+
+private:
+    void dropOpenSpans();
+
+    TimelineData m_data;
+    std::vector<std::unique_ptr<SpanBuilder>> m_builders;
+    std::vector<bool> m_openShown; // lane's last span is a provisional, still-open one
+    std::vector<CounterSeries> m_counters;
+};
+
+} // namespace tl::ui

@@ -1,0 +1,96 @@
+#include "timelineexport.h"
+
+#include "timelinepainter.h"
+
+#include <QFileInfo>
+#include <QImage>
+#include <QPageSize>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QSaveFile>
+#include <QSvgGenerator>
+
+namespace tl::ui {
+
+std::optional<ImageFormat> imageFormatFromSuffix(const QString& path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == u"png")
+        return ImageFormat::Png;
+    if (suffix == u"svg")
+        return ImageFormat::Svg;
+    if (suffix == u"pdf")
+        return ImageFormat::Pdf;
+    return std::nullopt;
+}
+
+QSize defaultExportSize(const TimelineData& data)
+{
+    return { 1920, TimelinePainter::fittingHeight(data) };
+}
+
+bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out,
+    QSize size)
+{
+    const QRectF target(QPointF(0, 0), QSizeF(size));
+    const QString title = QStringLiteral("ThreadLab — %1").arg(data.title);
+    switch (format) {
+    case ImageFormat::Png: {
+        QImage image(size, QImage::Format_RGB32);
+        {
+            QPainter p(&image);
+            TimelinePainter::paint(p, target, data, t0, t1);
+        }
+        return image.save(&out, "PNG");
+    }
+    case ImageFormat::Svg: {
+        QSvgGenerator svg;
+        svg.setOutputDevice(&out);
+        svg.setSize(size);
+        svg.setViewBox(target);
+        svg.setTitle(title);
+        svg.setDescription(data.subtitle);
+        QPainter p;
+        if (!p.begin(&svg))
+            return false;
+        TimelinePainter::paint(p, target, data, t0, t1);
+        return p.end();
+    }
+    case ImageFormat::Pdf: {
+        QPdfWriter pdf(&out);
+        pdf.setTitle(title);
+        pdf.setCreator(QStringLiteral("ThreadLab"));
+        pdf.setResolution(96);
+        pdf.setPageSize(QPageSize(QSizeF(size) * 25.4 / 96.0, QPageSize::Millimeter));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        QPainter p;
+        if (!p.begin(&pdf))
+            return false;
+        // Map our pixel layout onto the page whatever rounding the page size went through.
+        const QRect page = p.viewport();
+        p.scale(page.width() / target.width(), page.height() / target.height());
+        TimelinePainter::paint(p, target, data, t0, t1);
+        return p.end();
+    }
+    }
+    return false;
+}
+
+bool exportTimelineFile(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format,
+    const QString& path, QString* error, QSize size)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    if (!exportTimeline(data, t0, t1, format, file, size) || !file.commit()) {
+        if (error)
+            *error = QStringLiteral("could not write the image %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace tl::ui

@@ -1,0 +1,214 @@
+#include "timelinepainter.h"
+
+#include <QFontMetricsF>
+#include <QPainter>
+#include <cmath>
+
+namespace tl::ui {
+
+namespace {
+    constexpr double kHeaderHeight = 58;
+    constexpr double kLegendHeight = 26;
+    constexpr double kAxisHeight = 30;
+    constexpr double kLabelWidth = 160;
+    constexpr double kGroupHeight = 20;
+    constexpr double kMaxLaneHeight = 30;
+    constexpr double kMinLaneHeight = 3;
+    const QColor kBackground(0xff, 0xff, 0xff);
+    const QColor kInk(0x20, 0x24, 0x2a);
+    const QColor kFaint(0x8a, 0x90, 0x99);
+    const QColor kLaneShade(0xf3, 0xf4, 0xf6);
+
+    QFont font(double px, bool bold = false)
+    {
+        QFont f;
+        f.setPixelSize(int(px));
+        f.setBold(bold);
+        return f;
+    }
+
+    // Tick spacing of 1, 2 or 5 × 10^k ns, so that ticks are at least minPx apart.
+    double niceStep(double nsPerPx, double minPx)
+    {
+        const double raw = nsPerPx * minPx;
+        const double mag = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
+        for (const double m : { 1.0, 2.0, 5.0, 10.0 })
+            if (m * mag >= raw)
+                return m * mag;
+        return 10 * mag;
+    }
+}
+
+QColor stateColor(LaneState state)
+{
+    switch (state) {
+    case LaneState::Running: return QColor(0x4e, 0x79, 0xa7);
+    case LaneState::LockWait: return QColor(0xe1, 0x44, 0x44);
+    case LaneState::LockHeldContended: return QColor(0xf2, 0xbe, 0x2c);
+    case LaneState::LockHeld: return QColor(0x4c, 0xa8, 0x4f);
+    case LaneState::Sleeping: return QColor(0xb8, 0xbc, 0xc2);
+    case LaneState::IoWait: return QColor(0x86, 0x8b, 0x93);
+    case LaneState::Queued: return QColor(0xc3, 0xa6, 0xd9);
+    case LaneState::Unprotected: return QColor(0xf2, 0x8e, 0x2b);
+    }
+    return Qt::black;
+}
+
+QString TimelinePainter::formatDuration(double ns)
+{
+    const double a = std::abs(ns);
+    if (a < 1e3)
+        return QStringLiteral("%1 ns").arg(ns, 0, 'f', 0);
+    if (a < 1e6)
+        return QStringLiteral("%1 µs").arg(ns / 1e3, 0, 'g', 4);
+    if (a < 1e9)
+        return QStringLiteral("%1 ms").arg(ns / 1e6, 0, 'g', 4);
+    return QStringLiteral("%1 s").arg(ns / 1e9, 0, 'g', 4);
+}
+
+int TimelinePainter::fittingHeight(const TimelineData& data, int maxHeight)
+{
+    int groups = 0;
+    for (std::size_t i = 0; i < data.lanes.size(); ++i)
+        if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group)
+            ++groups;
+    const double h = kHeaderHeight + kLegendHeight + kAxisHeight + groups * kGroupHeight
+        + double(data.lanes.size()) * kMaxLaneHeight + 8;
+    return std::min(maxHeight, int(std::ceil(h)));
+}
+
+TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const QRectF& target, const Options& options)
+{
+    Layout l;
+    double y = target.top();
+    if (options.header) {
+        l.header = QRectF(target.left(), y, target.width(), kHeaderHeight);
+        y += kHeaderHeight;
+    }
+    l.legend = QRectF(target.left(), y, target.width(), kLegendHeight);
+    y += kLegendHeight;
+    l.axis = QRectF(target.left() + kLabelWidth, target.bottom() - kAxisHeight, target.width() - kLabelWidth, kAxisHeight);
+
+    int groups = 0;
+    for (std::size_t i = 0; i < data.lanes.size(); ++i)
+        if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group)
+            ++groups;
+    const double available = l.axis.top() - y - groups * kGroupHeight;
+    const auto laneCount = double(std::max<std::size_t>(data.lanes.size(), 1));
+    l.laneHeight = std::clamp(std::floor(available / laneCount), kMinLaneHeight, kMaxLaneHeight);
+
+    l.plot = QRectF(target.left() + kLabelWidth, y, target.width() - kLabelWidth, l.axis.top() - y);
+    l.labels = QRectF(target.left(), y, kLabelWidth, l.plot.height());
+    for (std::size_t i = 0; i < data.lanes.size(); ++i) {
+        if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group) {
+            l.groups.emplace_back(data.lanes[i].group, y);
+            y += kGroupHeight;
+        }
+        l.lanes.emplace_back(l.plot.left(), y, l.plot.width(), l.laneHeight);
+        y += l.laneHeight;
+    }
+    return l;
+}
+
+void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0,
+    std::int64_t t1, const Options& options)
+{
+    const Layout l = layout(data, target, options);
+    p.save();
+    p.fillRect(target, kBackground);
+    p.setPen(kInk);
+
+    if (options.header) {
+        p.setFont(font(20, true));
+        p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop, QStringLiteral("ThreadLab — %1").arg(data.title));
+        p.setFont(font(13));
+        p.setPen(kFaint);
+        p.drawText(l.header.adjusted(12, 32, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
+    }
+
+    // Legend: every state, always.
+    p.setFont(font(12));
+    const QFontMetricsF fm(p.font());
+    double lx = l.legend.left() + 12;
+    for (int s = 0; s < kLaneStateCount; ++s) {
+        const auto state = LaneState(s);
+        const QRectF swatch(lx, l.legend.center().y() - 6, 12, 12);
+        p.fillRect(swatch, stateColor(state));
+        p.setPen(kInk);
+        const QString name = laneStateName(state);
+        p.drawText(QPointF(swatch.right() + 5, l.legend.center().y() + fm.ascent() / 2 - 1), name);
+        lx = swatch.right() + 5 + fm.horizontalAdvance(name) + 18;
+    }
+
+    // Lane shading, group titles and lane names.
+    p.setClipRect(target);
+    p.setFont(font(12, true));
+    for (const auto& [title, gy] : l.groups) {
+        p.setPen(kInk);
+        p.drawText(QRectF(target.left() + 8, gy, target.width() - 16, kGroupHeight), Qt::AlignLeft | Qt::AlignVCenter, title);
+    }
+    p.setFont(font(std::clamp(l.laneHeight * 0.6, 8.0, 12.0)));
+    for (std::size_t i = 0; i < l.lanes.size(); ++i) {
+        const QRectF band = l.lanes[i];
+        if (i % 2 == 1)
+            p.fillRect(QRectF(target.left(), band.top(), target.width(), band.height()), kLaneShade);
+        if (l.laneHeight >= 8) {
+            p.setPen(kInk);
+            p.drawText(QRectF(target.left() + 20, band.top(), kLabelWidth - 24, band.height()),
+                Qt::AlignLeft | Qt::AlignVCenter, data.lanes[i].name);
+        }
+    }
+
+    // Grid lines under the spans, at round times relative to the run's start.
+    p.setClipRect(l.plot);
+    const double nsPerPx = double(t1 - t0) / l.plot.width();
+    const double step = niceStep(nsPerPx, 110);
+    const double rel0 = double(t0 - data.startNs);
+    std::vector<double> ticks;
+    for (double t = std::ceil(rel0 / step) * step; t <= double(t1 - data.startNs); t += step)
+        ticks.push_back(t);
+    p.setPen(QColor(0xe2, 0xe4, 0xe8));
+    for (const double t : ticks) {
+        const double x = l.plot.left() + (t - rel0) / nsPerPx;
+        p.drawLine(QPointF(x, l.plot.top()), QPointF(x, l.axis.top()));
+    }
+
+    // Spans.
+    p.setPen(Qt::NoPen);
+    std::vector<LodRect> rects;
+    for (std::size_t i = 0; i < l.lanes.size(); ++i) {
+        const QRectF band = l.lanes[i];
+        const double pad = l.laneHeight >= 10 ? 2 : 0;
+        const double top = band.top() + pad;
+        const double h = band.height() - 2 * pad;
+        if (options.lod) {
+            rects.clear();
+            lodRects(data.lanes[i].spans, t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
+            for (const LodRect& r : rects)
+                p.fillRect(QRectF(r.x0, top, std::max(r.x1 - r.x0, 1.0f), h), stateColor(r.state));
+        } else {
+            const double scale = l.plot.width() / double(t1 - t0);
+            for (const Span& s : data.lanes[i].spans) {
+                if (s.end < t0 || s.start > t1)
+                    continue;
+                p.fillRect(QRectF(l.plot.left() + double(s.start - t0) * scale, top,
+                               std::max(double(s.end - s.start) * scale, 0.5), h),
+                    stateColor(s.state));
+            }
+        }
+    }
+
+    // Axis labels under the plot.
+    p.setClipRect(target);
+    p.setPen(kFaint);
+    p.drawLine(l.axis.topLeft(), l.axis.topRight());
+    p.setFont(font(11));
+    for (const double t : ticks) {
+        const double x = l.plot.left() + (t - rel0) / nsPerPx;
+        p.drawLine(QPointF(x, l.axis.top()), QPointF(x, l.axis.top() + 5));
+        p.drawText(QRectF(x - 60, l.axis.top() + 6, 120, 18), Qt::AlignHCenter | Qt::AlignTop, formatDuration(t));
+    }
+    p.restore();
+}
+
+} // namespace tl::ui

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <models/timelinedata.h>
+
+#include <QColor>
+#include <QRectF>
+#include <vector>
+
+class QPainter;
+
+namespace tl::ui {
+
+QColor stateColor(LaneState state);
+
+// The one routine that draws a timeline: on screen, and into PNG, SVG and PDF. Title and parameters,
+// legend, one lane per worker under its process, and a time axis.
+class TimelinePainter {
+public:
+    struct Options {
+        bool header = true; // title and parameters
+        bool lod = true; // level-of-detail merging; off draws every span (for comparison only)
+        double minPx = 3; // narrower spans are merged
+    };
+    struct Layout {
+        QRectF header;
+        QRectF legend;
+        QRectF labels;
+        QRectF plot;
+        QRectF axis;
+        double laneHeight = 0;
+        std::vector<QRectF> lanes; // lane i's band inside the plot
+        std::vector<std::pair<QString, double>> groups; // group title and its y
+    };
+
+    static Layout layout(const TimelineData& data, const QRectF& target, const Options& options);
+    static void paint(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0, std::int64_t t1,
+        const Options& options);
+    static void paint(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0, std::int64_t t1)
+    {
+        paint(p, target, data, t0, t1, Options {});
+    }
+
+    // The height at which every lane gets its full height (capped at maxHeight, lanes shrink beyond).
+    static int fittingHeight(const TimelineData& data, int maxHeight = 1080);
+
+    // "120 µs", "3.5 ms": a duration with a sensible unit.
+    static QString formatDuration(double ns);
+};
+
+} // namespace tl::ui

@@ -1,0 +1,201 @@
+#include "timelineview.h"
+
+#include <QHelpEvent>
+#include <QKeyEvent>
+#include <QPainter>
+#include <QToolTip>
+#include <QWheelEvent>
+#include <algorithm>
+
+namespace tl::ui {
+
+TimelineView::TimelineView(QWidget* parent)
+    : QWidget(parent)
+{
+    setAccessibleName(tr("Timeline"));
+    setAccessibleDescription(tr("One lane per worker showing when it ran, waited for a lock or held it"));
+    setFocusPolicy(Qt::StrongFocus);
+    setMouseTracking(true);
+    setMinimumSize(400, 200);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+}
+
+void TimelineView::setData(const TimelineData* data)
+{
+    m_data = data;
+    dataChanged();
+}
+
+void TimelineView::dataChanged()
+{
+    if (m_data && m_data->startNs != 0 && m_following)
+        m_geometry.fit(m_data->startNs, std::max(m_data->endNs, m_data->startNs + 1'000'000));
+    update();
+}
+
+void TimelineView::setFollowing(bool follow)
+{
+    m_following = follow;
+    dataChanged();
+}
+
+TimelinePainter::Options TimelineView::options() const
+{
+    TimelinePainter::Options o;
+    o.header = false;
+    return o;
+}
+
+void TimelineView::syncPlotGeometry()
+{
+    static const TimelineData empty;
+    const auto layout = TimelinePainter::layout(m_data ? *m_data : empty, QRectF(rect()), options());
+    m_geometry.x0 = layout.plot.left();
+    m_geometry.width = std::max(1.0, layout.plot.width());
+}
+
+void TimelineView::fitAll()
+{
+    m_following = true;
+    dataChanged();
+    emit visibleRangeChanged(m_geometry.t0, m_geometry.t1);
+}
+
+void TimelineView::userMovedView()
+{
+    m_following = false;
+    if (m_data)
+        m_geometry.clampTo(m_data->startNs, std::max(m_data->endNs, m_data->startNs + 1));
+    update();
+    emit visibleRangeChanged(m_geometry.t0, m_geometry.t1);
+}
+
+void TimelineView::zoomIn()
+{
+    m_geometry.zoomAround(m_geometry.x0 + m_geometry.width / 2, 1.5);
+    userMovedView();
+}
+
+void TimelineView::zoomOut()
+{
+    m_geometry.zoomAround(m_geometry.x0 + m_geometry.width / 2, 1 / 1.5);
+    userMovedView();
+}
+
+void TimelineView::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    syncPlotGeometry();
+    if (!m_data || m_data->lanes.empty()) {
+        p.fillRect(rect(), palette().base());
+        p.setPen(palette().placeholderText().color());
+        p.drawText(rect(), Qt::AlignCenter, tr("Pick a scenario and press Run (F5) to see its workers here."));
+        return;
+    }
+    TimelinePainter::paint(p, QRectF(rect()), *m_data, m_geometry.t0, m_geometry.t1, options());
+}
+
+void TimelineView::resizeEvent(QResizeEvent*) { syncPlotGeometry(); }
+
+void TimelineView::wheelEvent(QWheelEvent* e)
+{
+    const double notches = e->angleDelta().y() / 120.0;
+    if (notches == 0)
+        return;
+    syncPlotGeometry();
+    m_geometry.zoomAround(e->position().x(), std::pow(1.25, notches));
+    userMovedView();
+    e->accept();
+}
+
+void TimelineView::mousePressEvent(QMouseEvent* e)
+{
+    if (e->button() == Qt::LeftButton) {
+        m_dragging = true;
+        m_lastDrag = e->pos();
+        setCursor(Qt::ClosedHandCursor);
+    }
+}
+
+void TimelineView::mouseMoveEvent(QMouseEvent* e)
+{
+    if (!m_dragging)
+        return;
+    m_geometry.panByPixels(e->pos().x() - m_lastDrag.x());
+    m_lastDrag = e->pos();
+    userMovedView();
+}
+
+void TimelineView::mouseReleaseEvent(QMouseEvent*)
+{
+    m_dragging = false;
+    unsetCursor();
+}
+
+void TimelineView::mouseDoubleClickEvent(QMouseEvent*) { fitAll(); }
+
+void TimelineView::keyPressEvent(QKeyEvent* e)
+{
+    switch (e->key()) {
+    case Qt::Key_Plus:
+    case Qt::Key_Equal: zoomIn(); break;
+    case Qt::Key_Minus: zoomOut(); break;
+    case Qt::Key_0:
+    case Qt::Key_Home: fitAll(); break;
+    case Qt::Key_Left:
+        m_geometry.panByPixels(m_geometry.width / 10);
+        userMovedView();
+        break;
+    case Qt::Key_Right:
+        m_geometry.panByPixels(-m_geometry.width / 10);
+        userMovedView();
+        break;
+    default: QWidget::keyPressEvent(e);
+    }
+}
+
+bool TimelineView::event(QEvent* e)
+{
+    if (e->type() == QEvent::ToolTip) {
+        const auto* help = static_cast<QHelpEvent*>(e);
+        const QString text = describeAt(help->pos());
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(help->globalPos(), text, this);
+        return true;
+    }
+    return QWidget::event(e);
+}
+
+QString TimelineView::describeAt(const QPoint& pos) const
+{
+    if (!m_data)
+        return {};
+    const auto layout = TimelinePainter::layout(*m_data, QRectF(rect()), options());
+    for (std::size_t i = 0; i < layout.lanes.size(); ++i) {
+        if (!layout.lanes[i].contains(pos))
+            continue;
+        const auto& spans = m_data->lanes[i].spans;
+        // Within 3 px, so narrow spans can be hovered too.
+        const std::int64_t t = m_geometry.timeForX(pos.x());
+        const auto slack = std::int64_t(3.0 * double(m_geometry.span()) / m_geometry.width);
+        auto it = std::lower_bound(spans.begin(), spans.end(), t - slack,
+            [](const Span& s, std::int64_t v) { return s.end < v; });
+        if (it == spans.end() || it->start > t + slack)
+            return m_data->lanes[i].name;
+        const Span& s = *it;
+        QString text = QStringLiteral("<b>%1</b>: %2").arg(m_data->lanes[i].name.toHtmlEscaped(), laneStateName(s.state));
+        if (s.lock != 0 && s.lock < m_data->lockNames.size())
+            text += QStringLiteral(" (lock “%1”)").arg(m_data->lockNames[s.lock].toHtmlEscaped());
+        text += QStringLiteral("<br>start %1, duration %2")
+                    .arg(TimelinePainter::formatDuration(double(s.start - m_data->startNs)),
+                        TimelinePainter::formatDuration(double(s.end - s.start)));
+        if (s.cpu >= 0)
+            text += QStringLiteral("<br>on CPU %1").arg(s.cpu);
+        return text;
+    }
+    return {};
+}
+
+} // namespace tl::ui

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "timelinepainter.h"
+
+#include <models/timelinegeometry.h>
+
+#include <QWidget>
+
+namespace tl::ui {
+
+// The interactive timeline: wheel zooms around the cursor, drag pans, double-click fits the whole run,
+// hovering a span tells its worker, state, start, duration, lock and CPU. While a run is live it follows
+// the newest events until the user zooms or pans.
+class TimelineView : public QWidget {
+    Q_OBJECT
+public:
+    explicit TimelineView(QWidget* parent = nullptr);
+
+    void setData(const TimelineData* data);
+    // Call after the data grew or changed; repaints (Qt coalesces repaints to the screen's rate).
+    void dataChanged();
+    void setFollowing(bool follow);
+    bool isFollowing() const { return m_following; }
+
+    const TimelineGeometry& geometry() const { return m_geometry; }
+    std::int64_t visibleStart() const { return m_geometry.t0; }
+    std::int64_t visibleEnd() const { return m_geometry.t1; }
+
+public slots:
+    void fitAll();
+    void zoomIn();
+    void zoomOut();
+
+signals:
+    void visibleRangeChanged(std::int64_t t0, std::int64_t t1);
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void resizeEvent(QResizeEvent*) override;
+    void wheelEvent(QWheelEvent*) override;
+    void mousePressEvent(QMouseEvent*) override;
+    void mouseMoveEvent(QMouseEvent*) override;
+    void mouseReleaseEvent(QMouseEvent*) override;
+    void mouseDoubleClickEvent(QMouseEvent*) override;
+    void keyPressEvent(QKeyEvent*) override;
+    bool event(QEvent*) override;
+
+private:
+    TimelinePainter::Options options() const;
+    void syncPlotGeometry();
+    void userMovedView();
+    QString describeAt(const QPoint& pos) const;
+
+    const TimelineData* m_data = nullptr;
+    TimelineGeometry m_geometry;
+    bool m_following = true;
+    bool m_dragging = false;
+    QPoint m_lastDrag;
+};
+
+} // namespace tl::ui

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "../trace/clock.h"
+#include "../trace/trace.h"
+
+#include <QJsonObject>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace tl {
+
+class RunContext;
+
+// What the collector publishes once per tick: the events stored since the last batch (times in ns), and
+// the run's state at that moment.
+struct TraceBatch {
+    std::vector<Event> events; // lane events and counter samples (kind CounterSample, worker = counter id)
+    std::vector<WorkerInfo> workers; // all workers so far
+    std::vector<QString> counterNames;
+    std::vector<QString> lockNames;
+    std::uint64_t droppedEvents = 0; // total so far
+    std::uint64_t totalEvents = 0; // stored so far
+    std::int64_t startNs = 0;
+    std::int64_t nowNs = 0;
+    QJsonObject liveResults;
+};
+using TraceBatchPtr = std::shared_ptr<const TraceBatch>;
+using BatchSink = std::function<void(TraceBatchPtr)>;
+
+// Drains every recorder into the Trace on its own thread, every kTick, and publishes one batch per tick.
+class Collector {
+public:
+    static constexpr std::chrono::milliseconds kTick { 20 };
+
+    Collector(RunContext& ctx, Trace& trace, BatchSink sink);
+    ~Collector();
+    void start();
+    // Stops the thread and drains what is left: afterwards the Trace is complete and the collector idle.
+    void finish();
+
+private:
+    void loop();
+    void collect();
+
+    RunContext& m_ctx;
+    Trace& m_trace;
+    BatchSink m_sink;
+    ClockSync m_clock;
+    std::uint64_t m_totalEvents = 0;
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_quit = false;
+};
+
+} // namespace tl

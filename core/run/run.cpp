@@ -1,0 +1,90 @@
+#include "run.h"
+
+#include <QJsonArray>
+#include <exception>
+
+namespace tl {
+
+QString RunOutcome::statusName() const
+{
+    switch (status) {
+    case Status::Completed: return QStringLiteral("completed");
+    case Status::Stopped: return QStringLiteral("stopped");
+    case Status::Failed: return QStringLiteral("failed");
+    }
+    return {};
+}
+
+Run::Run(std::unique_ptr<Scenario> scenario, const ParamSet& params)
+    : m_scenario(std::move(scenario))
+    , m_ctx(params)
+{
+}
+
+Run::~Run() = default;
+
+RunOutcome Run::execute()
+{
+    RunOutcome outcome;
+    outcome.scenario = m_scenario->info();
+    auto trace = std::make_shared<Trace>();
+    trace->scenario = outcome.scenario.name;
+    trace->params = m_ctx.params().asText();
+
+    Collector collector(m_ctx, *trace, m_sink);
+    collector.start();
+    const std::int64_t started = clock::monotonicNs();
+    try {
+        m_scenario->run(m_ctx);
+        outcome.status = m_ctx.stopRequested() ? RunOutcome::Status::Stopped : RunOutcome::Status::Completed;
+    } catch (const std::exception& e) {
+        outcome.status = RunOutcome::Status::Failed;
+        outcome.error = QString::fromUtf8(e.what());
+    }
+    m_ctx.freezeCounters();
+    outcome.durationNs = clock::monotonicNs() - started;
+    collector.finish();
+
+    outcome.trace = std::move(trace);
+    outcome.results = m_ctx.results();
+    outcome.workerFigures = m_ctx.workerFigures();
+    return outcome;
+}
+
+QJsonObject summaryJson(const RunOutcome& outcome)
+{
+    const Trace& trace = *outcome.trace;
+    QJsonObject params;
+    for (const auto& spec : outcome.scenario.params) {
+        const auto it = std::find_if(trace.params.begin(), trace.params.end(),
+            [&](const auto& p) { return p.first == spec.name; });
+        if (it == trace.params.end())
+            continue;
+        switch (spec.type) {
+        case ParamType::Integer: params.insert(spec.name, it->second.toLongLong()); break;
+        case ParamType::Boolean: params.insert(spec.name, it->second == u"true"); break;
+        case ParamType::Choice: params.insert(spec.name, it->second); break;
+        }
+    }
+    QJsonArray workers;
+    for (std::size_t w = 0; w < trace.workers.size(); ++w) {
+        QJsonObject o = w < outcome.workerFigures.size() ? outcome.workerFigures[w] : QJsonObject();
+        o.insert(QStringLiteral("name"), trace.workers[w].name);
+        o.insert(QStringLiteral("tid"), qint64(trace.workers[w].tid));
+        workers.append(o);
+    }
+    QJsonObject json;
+    json.insert(QStringLiteral("scenario"), outcome.scenario.name);
+    json.insert(QStringLiteral("status"), outcome.statusName());
+    if (outcome.status == RunOutcome::Status::Failed)
+        json.insert(QStringLiteral("error"), outcome.error);
+    json.insert(QStringLiteral("params"), params);
+    json.insert(QStringLiteral("duration_ms"), double(outcome.durationNs) / 1e6);
+    json.insert(QStringLiteral("events"), qint64(trace.eventCount()));
+    json.insert(QStringLiteral("dropped_events"), qint64(trace.droppedEvents));
+    json.insert(QStringLiteral("workers"), workers);
+    json.insert(QStringLiteral("results"), outcome.results);
+    return json;
+}
+
+} // namespace tl

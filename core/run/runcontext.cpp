@@ -1,0 +1,222 @@
+#include "runcontext.h"
+
+#include <QJsonArray>
+#include <algorithm>
+#include <pthread.h>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace tl {
+
+namespace {
+    // Recorders are pre-allocated and pre-faulted per worker; this bounds their total to 96 MiB whatever the
+    // worker count (touching memory costs ~0.5 ms/MiB on a small VM, paid before the workers start).
+    // One worker recording flat out writes ~30M events/s, so 2^20 events cover a 20 ms collector tick.
+    constexpr std::size_t kEventBudget = (std::size_t(96) << 20) / sizeof(Event);
+    constexpr std::size_t kMinRecorderEvents = std::size_t(1) << 14;
+    constexpr std::size_t kMaxRecorderEvents = std::size_t(1) << 20;
+}
+
+RunContext::RunContext(const ParamSet& params)
+    : m_params(params)
+    , m_recorderCapacity(kMaxRecorderEvents)
+{
+    for (int i = 0; i < params.specs().size(); ++i)
+        m_values.push_back(std::make_unique<std::atomic<std::int64_t>>(params.value(i)));
+}
+
+RunContext::~RunContext() = default;
+
+const std::atomic<std::int64_t>& RunContext::param(const QString& name) const
+{
+    const int i = m_params.indexOf(name);
+    if (i < 0)
+        throw std::logic_error("scenario asked for an undeclared parameter: " + name.toStdString());
+    return *m_values[std::size_t(i)];
+}
+
+bool RunContext::setLive(const QString& name, std::int64_t value, QString* error)
+{
+    const int i = m_params.indexOf(name);
+    if (i < 0 || !m_params.specs()[i].live) {
+        if (error)
+            *error = QStringLiteral("%1 cannot change while running").arg(name);
+        return false;
+    }
+    const auto& spec = m_params.specs()[i];
+    if (value < spec.min || value > spec.max) {
+        if (error)
+            *error = QStringLiteral("invalid value for %1: expected %2").arg(name, spec.validValues());
+        return false;
+    }
+    m_values[std::size_t(i)]->store(value, std::memory_order_relaxed);
+    return true;
+}
+
+void RunContext::reserveWorkers(std::size_t expected)
+{
+    const std::size_t perWorker = kEventBudget / std::max<std::size_t>(expected, 1);
+    std::lock_guard lock(m_mutex);
+    m_recorderCapacity = std::clamp(std::bit_floor(perWorker), kMinRecorderEvents, kMaxRecorderEvents);
+}
+
+std::uint32_t RunContext::addWorker(const QString& name, const QString& group)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_recorders.size() >= kMaxWorkers)
+        throw std::runtime_error("too many workers (at most " + std::to_string(kMaxWorkers) + ")");
+    const auto id = std::uint32_t(m_recorders.size());
+    m_recorders.push_back(std::make_unique<Recorder>(id, m_recorderCapacity));
+    m_workers.push_back({ name, group.isEmpty() ? QStringLiteral("ThreadLab") : group, getpid(), 0 });
+    return id;
+}
+
+Recorder& RunContext::recorder(std::uint32_t worker)
+{
+    std::lock_guard lock(m_mutex);
+    return *m_recorders.at(worker);
+}
+
+std::size_t RunContext::workerCount() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_recorders.size();
+}
+
+std::vector<WorkerInfo> RunContext::workers() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_workers;
+}
+
+std::vector<Recorder*> RunContext::recorders() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<Recorder*> out;
+    for (const auto& r : m_recorders)
+        out.push_back(r.get());
+    return out;
+}
+
+void RunContext::bindCurrentThread(std::uint32_t worker)
+{
+    QString name;
+    {
+        std::lock_guard lock(m_mutex);
+        auto& info = m_workers.at(worker);
+        info.tid = gettid();
+        name = info.name;
+    }
+    // Linux limits thread names to 15 bytes; tools like top and gdb show them.
+    pthread_setname_np(pthread_self(), name.toUtf8().left(15).constData());
+}
+
+InstrumentedLock& RunContext::addLock(const QString& name, LockKind kind)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_lockNames.size() >= kMaxLocks)
+        throw std::runtime_error("too many locks");
+    const auto id = std::uint16_t(m_lockNames.size());
+    m_lockNames.push_back(name);
+    m_locks.push_back(std::make_unique<InstrumentedLock>(id, kind, m_registry));
+    return *m_locks.back();
+}
+
+std::vector<QString> RunContext::lockNames() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_lockNames;
+}
+
+void RunContext::addCounter(const QString& name, std::function<std::int64_t()> sample)
+{
+    std::lock_guard lock(m_mutex);
+    m_counters.emplace_back(name, std::move(sample));
+}
+
+std::vector<QString> RunContext::counterNames() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<QString> names;
+    for (const auto& c : m_counters)
+        names.push_back(c.first);
+    return names;
+}
+
+std::vector<std::int64_t> RunContext::sampleCounters() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<std::int64_t> values;
+    for (const auto& c : m_counters)
+        values.push_back(c.second());
+    return values;
+}
+
+void RunContext::freezeCounters()
+{
+    std::lock_guard lock(m_mutex);
+    for (auto& [name, sample] : m_counters)
+        sample = [value = sample()] { return value; };
+}
+
+void RunContext::requestStop()
+{
+    {
+        std::lock_guard lock(m_stopMutex);
+        m_stop.store(true, std::memory_order_relaxed);
+    }
+    m_stopChanged.notify_all();
+}
+
+bool RunContext::sleepFor(std::chrono::nanoseconds duration, Recorder& rec)
+{
+    rec.record(EventKind::Sleeping);
+    {
+        std::unique_lock lock(m_stopMutex);
+        m_stopChanged.wait_for(lock, duration, [this] { return m_stop.load(std::memory_order_relaxed); });
+    }
+    rec.record(EventKind::Running);
+    return !stopRequested();
+}
+
+void RunContext::setResult(const QString& key, const QJsonValue& value)
+{
+    std::lock_guard lock(m_mutex);
+    m_results.insert(key, value);
+}
+
+void RunContext::setWorkerFigure(std::uint32_t worker, const QString& key, const QJsonValue& value)
+{
+    std::lock_guard lock(m_mutex);
+    m_workerFigures[worker].insert(key, value);
+}
+
+void RunContext::setLiveResult(const QString& key, const QJsonValue& value)
+{
+    std::lock_guard lock(m_mutex);
+    m_liveResults.insert(key, value);
+}
+
+QJsonObject RunContext::results() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_results;
+}
+
+QJsonObject RunContext::liveResults() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_liveResults;
+}
+
+std::vector<QJsonObject> RunContext::workerFigures() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<QJsonObject> out(m_recorders.size());
+    for (const auto& [worker, figures] : m_workerFigures)
+        if (worker < out.size())
+            out[worker] = figures;
+    return out;
+}
+
+} // namespace tl

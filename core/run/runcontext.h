@@ -1,0 +1,95 @@
+#pragma once
+
+#include "../scenarios/parameter.h"
+#include "../sync/instrumentedlock.h"
+#include "../sync/lockregistry.h"
+#include "../trace/recorder.h"
+#include "../trace/trace.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace tl {
+
+// Everything a scenario needs while it runs, and everything the collector reads: parameters (live ones as
+// atomics), workers and their recorders, instrumented locks, sampled counters, the stop request, results.
+class RunContext {
+public:
+    explicit RunContext(const ParamSet& params);
+    ~RunContext();
+    RunContext(const RunContext&) = delete;
+    RunContext& operator=(const RunContext&) = delete;
+
+    // Parameters. Workers read live ones each iteration with a relaxed load.
+    const ParamSet& params() const { return m_params; }
+    const std::atomic<std::int64_t>& param(const QString& name) const;
+    std::int64_t value(const QString& name) const { return param(name).load(std::memory_order_relaxed); }
+    // Changes a live parameter while running; false (and a reason) for unknown, fixed or invalid values.
+    bool setLive(const QString& name, std::int64_t value, QString* error = nullptr);
+
+    // Workers: one lane and one recorder each. Call reserveWorkers() first to size recorders for the run.
+    void reserveWorkers(std::size_t expected);
+    std::uint32_t addWorker(const QString& name, const QString& group = {});
+    Recorder& recorder(std::uint32_t worker);
+    std::size_t workerCount() const;
+    std::vector<WorkerInfo> workers() const;
+    std::vector<Recorder*> recorders() const;
+    // Names the calling OS thread after the worker and notes its thread id.
+    void bindCurrentThread(std::uint32_t worker);
+
+    // Locks: ids start at 1 (0 means "no lock" in events).
+    InstrumentedLock& addLock(const QString& name, LockKind kind);
+    std::vector<QString> lockNames() const;
+    const LockRegistry& lockRegistry() const { return m_registry; }
+
+    // Counters the collector samples once per tick (so workers pay nothing for them).
+    void addCounter(const QString& name, std::function<std::int64_t()> sample);
+    std::vector<QString> counterNames() const;
+    std::vector<std::int64_t> sampleCounters() const;
+    // Replaces every counter by its current value, once the scenario (whose data they read) has returned.
+    void freezeCounters();
+
+    // Stop: a request any thread may make; sleeps and waits made through the context end at once.
+    void requestStop();
+    bool stopRequested() const noexcept { return m_stop.load(std::memory_order_relaxed); }
+    // Records Sleeping then Running around an interruptible sleep; false when the run was stopped.
+    bool sleepFor(std::chrono::nanoseconds duration, Recorder& rec);
+
+    // Results, reported by the scenario (not on hot paths).
+    void setResult(const QString& key, const QJsonValue& value);
+    void setWorkerFigure(std::uint32_t worker, const QString& key, const QJsonValue& value);
+    void setLiveResult(const QString& key, const QJsonValue& value);
+    QJsonObject results() const;
+    QJsonObject liveResults() const;
+    std::vector<QJsonObject> workerFigures() const;
+
+private:
+    ParamSet m_params;
+    std::vector<std::unique_ptr<std::atomic<std::int64_t>>> m_values;
+
+    mutable std::mutex m_mutex; // guards the registries below; never taken by a worker's hot path
+    std::size_t m_recorderCapacity;
+    std::vector<std::unique_ptr<Recorder>> m_recorders;
+    std::vector<WorkerInfo> m_workers;
+    std::vector<std::unique_ptr<InstrumentedLock>> m_locks;
+    std::vector<QString> m_lockNames { QString() };
+    std::vector<std::pair<QString, std::function<std::int64_t()>>> m_counters;
+    QJsonObject m_results;
+    QJsonObject m_liveResults;
+    std::map<std::uint32_t, QJsonObject> m_workerFigures;
+    LockRegistry m_registry;
+
+    std::atomic<bool> m_stop { false };
+    std::mutex m_stopMutex;
+    std::condition_variable m_stopChanged;
+};
+
+} // namespace tl

@@ -1,0 +1,83 @@
+#include "runcontroller.h"
+
+#include "../scenarios/registry.h"
+
+#include <QPointer>
+
+namespace tl {
+
+RunController::RunController(QObject* parent)
+    : QObject(parent)
+{
+    qRegisterMetaType<tl::TraceBatchPtr>();
+    qRegisterMetaType<tl::RunOutcome>();
+}
+
+RunController::~RunController()
+{
+    stop();
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+bool RunController::start(const QString& scenario, const ParamSet& params, QString* error)
+{
+    if (m_run) {
+        if (error)
+            *error = QStringLiteral("a run is already going");
+        return false;
+    }
+    auto instance = createScenario(scenario);
+    if (!instance) {
+        if (error)
+            *error = QStringLiteral("unknown scenario '%1'").arg(scenario);
+        return false;
+    }
+    if (m_thread.joinable())
+        m_thread.join();
+    m_run = std::make_unique<Run>(std::move(instance), params);
+    // The context object makes queued calls vanish if the controller is destroyed first.
+    m_run->setBatchSink([this](TraceBatchPtr batch) {
+        QMetaObject::invokeMethod(this, [this, batch] { emit batchReady(batch); }, Qt::QueuedConnection);
+    });
+    Run* run = m_run.get();
+    m_thread = std::thread([this, run] {
+        RunOutcome outcome = run->execute();
+        QMetaObject::invokeMethod(
+            this, [this, outcome = std::move(outcome)] { onRunEnded(outcome); }, Qt::QueuedConnection);
+    });
+    emit started(scenario);
+    return true;
+}
+
+void RunController::stop()
+{
+    if (m_run)
+        m_run->requestStop();
+}
+
+bool RunController::setLive(const QString& name, std::int64_t value, QString* error)
+{
+    if (!m_run) {
+        if (error)
+            *error = QStringLiteral("no run is going");
+        return false;
+    }
+    return m_run->setLive(name, value, error);
+}
+
+void RunController::waitForFinished()
+{
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+void RunController::onRunEnded(RunOutcome outcome)
+{
+    if (m_thread.joinable())
+        m_thread.join();
+    m_run.reset();
+    emit finished(outcome);
+}
+
+} // namespace tl

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "run.h"
+
+#include <QObject>
+#include <memory>
+#include <thread>
+
+namespace tl {
+
+// Runs one scenario at a time off the calling (GUI) thread. Batches and the outcome arrive as queued
+// signals on the controller's thread, one batch per collector tick, never one signal per event.
+class RunController : public QObject {
+    Q_OBJECT
+public:
+    explicit RunController(QObject* parent = nullptr);
+    ~RunController() override; // stops and joins a run still going
+
+    bool isRunning() const { return m_run != nullptr; }
+    // False (with a reason) when a run is already going or the scenario is unknown.
+    bool start(const QString& scenario, const ParamSet& params, QString* error = nullptr);
+    void stop();
+    bool setLive(const QString& name, std::int64_t value, QString* error = nullptr);
+    // Blocks until the current run has ended (used on shutdown and in tests).
+    void waitForFinished();
+
+signals:
+    void started(const QString& scenario);
+    void batchReady(const tl::TraceBatchPtr& batch);
+    void finished(const tl::RunOutcome& outcome);
+
+private:
+    void onRunEnded(RunOutcome outcome);
+
+    std::unique_ptr<Run> m_run;
+    std::thread m_thread;
+};
+
+} // namespace tl
+
+Q_DECLARE_METATYPE(tl::TraceBatchPtr)
+Q_DECLARE_METATYPE(tl::RunOutcome)

@@ -1,0 +1,79 @@
+#include "workers.h"
+
+#include <QThreadPool>
+#include <thread>
+
+namespace tl {
+
+namespace {
+    void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const WorkerBody& body)
+    {
+        ctx.bindCurrentThread(worker);
+        rec.record(EventKind::Started);
+        body(worker, rec);
+        rec.record(EventKind::Finished);
+    }
+}
+
+void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)
+{
+    runBound(ctx, worker, ctx.recorder(worker), body);
+}
+
+void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_t>& workers, const WorkerBody& body)
+{
+    std::vector<Recorder*> recs;
+    for (const auto w : workers)
+        recs.push_back(&ctx.recorder(w));
+
+    if (backend == Backend::StdThread) {
+        std::vector<std::jthread> threads;
+        threads.reserve(workers.size());
+        for (std::size_t i = 0; i < workers.size(); ++i)
+            threads.emplace_back([&, i] { runBound(ctx, workers[i], *recs[i], body); });
+        return; // jthreads join here
+    }
+
+    // An explicitly sized pool: the global one has idealThreadCount() threads and would silently queue.
+    QThreadPool pool;
+    pool.setMaxThreadCount(int(workers.size()));
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        // The recorder's single writer is handed over with the task; the pool's queue orders the two.
+        recs[i]->record(EventKind::Enqueued);
+        pool.start([&, i] { runBound(ctx, workers[i], *recs[i], body); });
+    }
+    pool.waitForDone();
+}
+
+std::vector<std::uint32_t> addWorkers(RunContext& ctx, int count, const QString& prefix)
+{
+    ctx.reserveWorkers(std::size_t(count));
+    std::vector<std::uint32_t> ids;
+    for (int i = 1; i <= count; ++i)
+        ids.push_back(ctx.addWorker(QStringLiteral("%1-%2").arg(prefix).arg(i)));
+    return ids;
+}
+
+} // namespace tl
+
+namespace tl {
+
+void burnCpu(const RunContext& ctx, std::chrono::nanoseconds duration)
+{
+    const auto end = clock::monotonicNs() + duration.count();
+    unsigned spins = 0;
+    while (clock::monotonicNs() < end) {
+        if (++spins % 1024 == 0 && ctx.stopRequested())
+            return;
+    }
+}
+
+void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats)
+{
+    ctx.setWorkerFigure(worker, QStringLiteral("wait_ns"), qint64(clock::ticksToNs(stats.waitTicks)));
+    ctx.setWorkerFigure(worker, QStringLiteral("hold_ns"), qint64(clock::ticksToNs(stats.holdTicks)));
+    ctx.setWorkerFigure(worker, QStringLiteral("acquisitions"), qint64(stats.acquisitions));
+    ctx.setWorkerFigure(worker, QStringLiteral("longest_wait_ns"), qint64(clock::ticksToNs(stats.longestWaitTicks)));
+}
+
+} // namespace tl

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "runcontext.h"
+
+#include <QString>
+#include <functional>
+
+namespace tl {
+
+enum class Backend { StdThread, ThreadPool };
+
+// What one worker does, on whichever thread runs it. Started/Finished are recorded around it.
+using WorkerBody = std::function<void(std::uint32_t worker, Recorder& rec)>;
+
+// Runs `body` as `worker` on the calling thread: names the thread, records Started and Finished around it.
+void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body);
+
+// Runs `body` once per worker and returns when all have finished (they should watch ctx.stopRequested()).
+// StdThread: one std::thread per worker. ThreadPool: a QThreadPool sized to the workers, with Enqueued
+// recorded when a task is handed over, so queued time shows apart from running time.
+void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_t>& workers, const WorkerBody& body);
+
+// Adds `count` workers named "<prefix>-1".."<prefix>-count" and returns their ids.
+std::vector<std::uint32_t> addWorkers(RunContext& ctx, int count, const QString& prefix);
+
+} // namespace tl
+
+namespace tl {
+
+// Keeps the CPU busy for `duration` (real work, not a sleep); returns early when the run is stopped.
+void burnCpu(const RunContext& ctx, std::chrono::nanoseconds duration);
+
+// Reports a worker's lock figures (wait_ns, hold_ns, acquisitions, longest_wait_ns) as its per-worker figures.
+void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats);
+
+} // namespace tl

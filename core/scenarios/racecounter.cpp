@@ -1,0 +1,94 @@
+#include "racecounter.h"
+
+#include "../run/workers.h"
+
+namespace tl {
+
+ScenarioInfo RaceCounter::info() const
+{
+    return {
+        QStringLiteral("race-counter"),
+        QStringLiteral("Race on a shared counter"),
+        QStringLiteral("Workers increment one counter; switch the lock off and updates get lost"),
+        QStringLiteral("Thread data sharing with synchronization (5 threads x 100000 = 500000)"),
+        {
+            ParamSpec::integer(QStringLiteral("workers"), 5, 1, 64, QStringLiteral("Threads incrementing the counter")),
+            ParamSpec::integer(QStringLiteral("increments"), 100000, 1, 10'000'000,
+                QStringLiteral("How many times each worker adds 1")),
+            ParamSpec::choice(QStringLiteral("lock"), { QStringLiteral("none"), QStringLiteral("mutex"),
+                                  QStringLiteral("atomic") },
+                Mutex,
+                QStringLiteral("none: read, add, write with no protection (updates get lost); mutex: the same "
+                               "inside a std::mutex; atomic: one fetch_add"))
+                .changeableWhileRunning(),
+            ParamSpec::choice(QStringLiteral("backend"), { QStringLiteral("std-thread"), QStringLiteral("qthreadpool") },
+                StdThread, QStringLiteral("One std::thread per worker, or a QThreadPool sized to the workers")),
+            ParamSpec::integer(QStringLiteral("slow_motion"), 0, 0, 100'000,
+                QStringLiteral("Sleep this long between reading and writing the counter, widening the race "
+                               "window (0 = off)"),
+                QStringLiteral("µs"))
+                .changeableWhileRunning(),
+        },
+    };
+}
+
+void RaceCounter::run(RunContext& ctx)
+{
+    const int workerCount = int(ctx.value(QStringLiteral("workers")));
+    const std::int64_t increments = ctx.value(QStringLiteral("increments"));
+    const auto& lockMode = ctx.param(QStringLiteral("lock"));
+    const auto& slowMotionUs = ctx.param(QStringLiteral("slow_motion"));
+    const auto backend = ctx.value(QStringLiteral("backend")) == StdThread ? Backend::StdThread : Backend::ThreadPool;
+
+    // The counter is an atomic so that the unprotected mode is a well-defined race (relaxed load, then store),
+    // not undefined behaviour that the optimiser may fold into one addition.
+    std::atomic<std::int64_t> counter { 0 };
+    // One cache line per worker, so progress reports do not contend with each other.
+    struct alignas(64) Progress {
+        std::atomic<std::int64_t> done { 0 };
+    };
+    std::vector<Progress> progress(static_cast<std::size_t>(workerCount));
+    InstrumentedLock& lock = ctx.addLock(QStringLiteral("counter"), LockKind::Mutex);
+
+    auto expected = [&] {
+        std::int64_t sum = 0;
+        for (const auto& p : progress)
+            sum += p.done.load(std::memory_order_relaxed);
+        return sum;
+    };
+    ctx.addCounter(QStringLiteral("expected"), expected);
+    ctx.addCounter(QStringLiteral("actual"), [&] { return counter.load(std::memory_order_relaxed); });
+
+    const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
+    std::vector<LockStats> stats(workers.size());
+    runWorkers(ctx, backend, workers, [&](std::uint32_t worker, Recorder& rec) {
+        const std::size_t index = worker - workers.front();
+        LockStats& mine = stats[index];
+        std::atomic<std::int64_t>& done = progress[index].done;
+        for (std::int64_t i = 0; i < increments && !ctx.stopRequested(); ++i) {
+            const auto mode = lockMode.load(std::memory_order_relaxed);
+            if (mode == Atomic) {
+                counter.fetch_add(1, std::memory_order_relaxed);
+            } else {
+                InstrumentedGuard guard(lock, rec, mine, mode == Mutex ? LockKind::Mutex : LockKind::None);
+                const std::int64_t seen = counter.load(std::memory_order_relaxed);
+                if (const auto us = slowMotionUs.load(std::memory_order_relaxed); us > 0)
+                    ctx.sleepFor(std::chrono::microseconds(us), rec);
+                counter.store(seen + 1, std::memory_order_relaxed);
+            }
+            done.store(i + 1, std::memory_order_relaxed);
+        }
+    });
+
+    const std::int64_t expectedTotal = expected();
+    const std::int64_t actual = counter.load();
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        reportLockStats(ctx, workers[i], stats[i]);
+        ctx.setWorkerFigure(workers[i], QStringLiteral("increments"), qint64(progress[i].done.load()));
+    }
+    ctx.setResult(QStringLiteral("expected"), qint64(expectedTotal));
+    ctx.setResult(QStringLiteral("actual"), qint64(actual));
+    ctx.setResult(QStringLiteral("lost_updates"), qint64(expectedTotal - actual));
+}
+
+} // namespace tl

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "scenario.h"
+
+namespace tl {
+
+// The seed's shared counter: N workers each add 1 a number of times. Without a lock, updates are lost.
+class RaceCounter : public Scenario {
+public:
+    enum LockMode { None, Mutex, Atomic };
+    enum BackendChoice { StdThread, QThreadPoolBackend };
+
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+};
+
+} // namespace tl

@@ -1,0 +1,48 @@
+#include "registry.h"
+
+#include "lockcontention.h"
+#include "racecounter.h"
+#include "threadsdemo.h"
+
+#include <functional>
+
+namespace tl {
+
+namespace {
+    using Factory = std::function<std::unique_ptr<Scenario>()>;
+    template <typename T>
+    Factory make()
+    {
+        return [] { return std::make_unique<T>(); };
+    }
+
+    const std::vector<Factory>& factories()
+    {
+        static const std::vector<Factory> all {
+            make<RaceCounter>(),
+            make<LockContention>(),
+            make<ThreadsDemo>(),
+        };
+        return all;
+    }
+}
+
+std::vector<ScenarioInfo> scenarioCatalog()
+{
+    std::vector<ScenarioInfo> infos;
+    for (const auto& f : factories())
+        infos.push_back(f()->info());
+    return infos;
+}
+
+std::unique_ptr<Scenario> createScenario(const QString& name)
+{
+    for (const auto& f : factories()) {
+        auto s = f();
+        if (s->info().name == name)
+            return s;
+    }
+    return nullptr;
+}
+
+} // namespace tl

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "parameter.h"
+
+#include <QString>
+
+namespace tl {
+
+class RunContext;
+
+struct ScenarioInfo {
+    QString name; // the CLI name, e.g. "race-counter"
+    QString title; // for people, e.g. "Race on a shared counter"
+    QString summary; // one line
+    QString topic; // the seed topic it comes from
+    QList<ParamSpec> params;
+};
+
+// One self-describing experiment. run() is called on the run's own thread; it starts its workers through
+// the RunContext, returns when they are done or when a stop is requested, and reports through the context.
+// Throwing std::exception marks the run failed with its message.
+class Scenario {
+public:
+    virtual ~Scenario() = default;
+    virtual ScenarioInfo info() const = 0;
+    virtual void run(RunContext& ctx) = 0;
+};
+
+} // namespace tl

@@ -1,0 +1,49 @@
+#include "instrumentedlock.h"
+
+namespace tl {
+
+InstrumentedLock::InstrumentedLock(std::uint16_t id, LockKind kind, LockRegistry& registry)
+    : m_registry(registry)
+    , m_id(id)
+    , m_kind(kind)
+{
+}
+
+void InstrumentedLock::lock(Recorder& rec, LockStats& stats, LockKind kind) noexcept
+{
+    const std::uint64_t waitStart = clock::ticks();
+    // The "none" lock has nothing to wait for: recording a wait would only show the recorder's own cost.
+    if (kind != LockKind::None) {
+        rec.record(EventKind::LockWait, 0, m_id);
+        m_registry.waiting(rec.worker(), m_id);
+    }
+    switch (kind) {
+    case LockKind::None: break;
+    case LockKind::Mutex: m_mutex.lock(); break;
+    case LockKind::Spin: m_spin.lock(); break;
+    }
+    const std::uint64_t acquiredAt = clock::ticks();
+    m_registry.acquired(rec.worker(), m_id);
+    rec.record(EventKind::LockAcquired, kind == LockKind::None ? 0 : 1, m_id);
+    const auto waited = std::int64_t(acquiredAt - waitStart);
+    stats.waitTicks += waited;
+    stats.longestWaitTicks = std::max(stats.longestWaitTicks, waited);
+    ++stats.acquisitions;
+    if (stats.depth++ == 0)
+        stats.heldSince = acquiredAt;
+}
+
+void InstrumentedLock::unlock(Recorder& rec, LockStats& stats, LockKind kind) noexcept
+{
+    if (--stats.depth == 0)
+        stats.holdTicks += std::int64_t(clock::ticks() - stats.heldSince);
+    m_registry.released(rec.worker(), m_id);
+    rec.record(EventKind::LockReleased, 0, m_id);
+    switch (kind) {
+    case LockKind::None: break;
+    case LockKind::Mutex: m_mutex.unlock(); break;
+    case LockKind::Spin: m_spin.unlock(); break;
+    }
+}
+
+} // namespace tl

@@ -1,0 +1,75 @@
+#pragma once
+
+#include "../trace/recorder.h"
+#include "lockregistry.h"
+#include "spinlock.h"
+
+#include <QString>
+#include <cstdint>
+#include <mutex>
+
+namespace tl {
+
+enum class LockKind : std::uint8_t {
+    None, // no mutual exclusion at all: the critical section is still recorded, so the race is visible
+    Mutex, // std::mutex
+    Spin, // SpinLock
+};
+
+// What one worker went through with locks; owned by that worker, read after it has been joined. In clock
+// ticks (cheap to take on the hot path); clock::ticksToNs() converts when reporting.
+struct LockStats {
+    std::int64_t waitTicks = 0;
+    std::int64_t holdTicks = 0; // time holding at least one lock
+    std::int64_t longestWaitTicks = 0;
+    std::int64_t acquisitions = 0;
+    // Bookkeeping for nested holds.
+    std::uint64_t heldSince = 0;
+    int depth = 0;
+};
+
+// A lock that records wait-begin, acquired and released into the calling worker's recorder, and tells the
+// registry, without taking any other lock to do either. The kind may be switched between critical sections.
+// Kind None excludes nothing and records only the critical section (acquired with value 0, released).
+class InstrumentedLock {
+public:
+    InstrumentedLock(std::uint16_t id, LockKind kind, LockRegistry& registry);
+
+    std::uint16_t id() const noexcept { return m_id; }
+
+    void lock(Recorder& rec, LockStats& stats, LockKind kind) noexcept;
+    void unlock(Recorder& rec, LockStats& stats, LockKind kind) noexcept;
+    void lock(Recorder& rec, LockStats& stats) noexcept { lock(rec, stats, m_kind); }
+    void unlock(Recorder& rec, LockStats& stats) noexcept { unlock(rec, stats, m_kind); }
+
+private:
+    std::mutex m_mutex;
+    SpinLock m_spin;
+    LockRegistry& m_registry;
+    std::uint16_t m_id;
+    LockKind m_kind;
+};
+
+// RAII guard over an InstrumentedLock, for the common case.
+class InstrumentedGuard {
+public:
+    InstrumentedGuard(InstrumentedLock& lock, Recorder& rec, LockStats& stats, LockKind kind) noexcept
+        : m_lock(lock)
+        , m_rec(rec)
+        , m_stats(stats)
+        , m_kind(kind)
+    {
+        m_lock.lock(m_rec, m_stats, m_kind);
+    }
+    ~InstrumentedGuard() { m_lock.unlock(m_rec, m_stats, m_kind); }
+    InstrumentedGuard(const InstrumentedGuard&) = delete;
+    InstrumentedGuard& operator=(const InstrumentedGuard&) = delete;
+
+private:
+    InstrumentedLock& m_lock;
+    Recorder& m_rec;
+    LockStats& m_stats;
+    LockKind m_kind;
+};
+
+} // namespace tl

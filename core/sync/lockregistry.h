@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QString>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace tl {
+
+inline constexpr std::size_t kMaxWorkers = 256;
+inline constexpr std::size_t kMaxLocks = 64;
+
+// Who holds which lock and who waits for which, kept in plain atomics so that recording it never takes a
+// lock of its own (a global registry mutex would change the very contention it observes). Readers get a
+// snapshot that may be a moment stale, which is all a wait-for graph needs.
+class LockRegistry {
+public:
+    LockRegistry();
+
+    void waiting(std::uint32_t worker, std::uint16_t lock) noexcept;
+    void acquired(std::uint32_t worker, std::uint16_t lock) noexcept;
+    void released(std::uint32_t worker, std::uint16_t lock) noexcept;
+
+    struct Edge {
+        std::uint32_t worker;
+        std::uint16_t lock;
+    };
+    struct Snapshot {
+        std::vector<Edge> holds; // worker holds lock
+        std::vector<Edge> waits; // worker waits for lock
+    };
+    Snapshot snapshot(std::size_t workerCount) const;
+
+    static constexpr std::int32_t kNobody = -1;
+
+private:
+    std::array<std::atomic<std::int32_t>, kMaxLocks> m_holder;
+    std::array<std::atomic<std::int32_t>, kMaxWorkers> m_waitingFor;
+};
+
+} // namespace tl

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "clock.h"
+#include "event.h"
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <sched.h>
+#include <span>
+
+namespace tl {
+
+// A single-producer / single-consumer ring of events for one worker. The worker's record() takes no lock,
+// allocates nothing and makes no syscall (the TSC and rseq-backed sched_getcpu are read in user space).
+// The collector drains it from its own thread. When the ring is full the event is dropped and counted.
+class alignas(64) Recorder {
+public:
+    Recorder(std::uint32_t worker, std::size_t capacity);
+    Recorder(const Recorder&) = delete;
+    Recorder& operator=(const Recorder&) = delete;
+
+    std::uint32_t worker() const noexcept { return m_worker; }
+    std::size_t capacity() const noexcept { return m_mask + 1; }
+
+    void record(EventKind kind, std::int64_t value = 0, std::uint16_t lock = 0) noexcept
+    {
+        const std::uint64_t head = m_head.load(std::memory_order_relaxed);
+        if (head - m_cachedTail > m_mask) {
+            m_cachedTail = m_tail.load(std::memory_order_acquire);
+            if (head - m_cachedTail > m_mask) {
+                m_dropped.store(m_dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                return;
+            }
+        }
+        Event& e = m_events[head & m_mask];
+        e.time = std::int64_t(clock::ticks());
+        e.value = value;
+        e.worker = m_worker;
+        e.lock = lock;
+        e.cpu = std::int16_t(sched_getcpu());
+        e.kind = kind;
+        m_head.store(head + 1, std::memory_order_release);
+    }
+
+    // Collector side: hands every pending event to `sink` (in one or two contiguous pieces) and frees them.
+    template <typename Sink>
+    std::size_t drain(Sink&& sink)
+    {
+        const std::uint64_t tail = m_tail.load(std::memory_order_relaxed);
+        const std::uint64_t head = m_head.load(std::memory_order_acquire);
+        const std::size_t n = head - tail;
+        if (n == 0)
+            return 0;
+        const std::size_t first = tail & m_mask;
+        const std::size_t firstLen = std::min(n, capacity() - first);
+        sink(std::span<const Event>(m_events.get() + first, firstLen));
+        if (firstLen < n)
+            sink(std::span<const Event>(m_events.get(), n - firstLen));
+        m_tail.store(head, std::memory_order_release);
+        return n;
+    }
+
+    std::uint64_t dropped() const noexcept { return m_dropped.load(std::memory_order_relaxed); }
+
+    static std::size_t roundUpToPowerOfTwo(std::size_t n);
+
+private:
+    // Writer-owned line.
+    alignas(64) std::atomic<std::uint64_t> m_head { 0 };
+    std::uint64_t m_cachedTail = 0;
+    std::atomic<std::uint64_t> m_dropped { 0 };
+    // Reader-owned line.
+    alignas(64) std::atomic<std::uint64_t> m_tail { 0 };
+    // Read-only after construction.
+    alignas(64) std::unique_ptr<Event[]> m_events;
+    std::size_t m_mask;
+    std::uint32_t m_worker;
+};
+
+} // namespace tl

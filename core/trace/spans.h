@@ -1,0 +1,71 @@
+#pragma once
+
+#include "event.h"
+#include "trace.h"
+
+#include <QString>
+#include <cstdint>
+#include <vector>
+
+namespace tl {
+
+// What a worker lane shows at a moment. The order is the drawing priority used when spans are merged.
+enum class LaneState : std::uint8_t {
+    Running,
+    LockWait, // waiting for a lock (red)
+    LockHeldContended, // holding a lock someone else waits for (yellow)
+    LockHeld, // holding a lock nobody waits for (green)
+    Sleeping,
+    IoWait,
+    Queued, // handed to a pool, not started yet
+    Unprotected, // inside a critical section with no lock ("none"): overlapping ones are races
+};
+inline constexpr int kLaneStateCount = int(LaneState::Unprotected) + 1;
+
+QString laneStateName(LaneState state);
+
+struct Span {
+    std::int64_t start;
+    std::int64_t end;
+    std::uint16_t lock; // the lock waited for or held, 0 when none
+    std::int16_t cpu; // the CPU when the span began
+    LaneState state;
+};
+
+// Turns one lane's events, fed in time order, into back-to-back state spans appended to `out`. Tolerates
+// gaps left by dropped events. Used whole (spansForLane) or batch by batch while a run is live.
+class SpanBuilder {
+public:
+    explicit SpanBuilder(std::vector<Span>& out)
+        : m_out(&out)
+    {
+    }
+    // Redirects output, e.g. after the vector holding the spans was moved.
+    void retarget(std::vector<Span>& out) { m_out = &out; }
+    void add(const Event& e);
+    // The span still in progress, as it stands at `now`; nothing if the worker has finished.
+    bool openSpan(std::int64_t now, Span* span) const;
+    void finish(std::int64_t endNs) { close(endNs); }
+
+private:
+    void enter(std::int64_t t, LaneState next, std::uint16_t lock, std::int16_t cpu);
+    void close(std::int64_t t);
+
+    std::vector<Span>* m_out;
+    bool m_active = false;
+    LaneState m_state = LaneState::Running;
+    std::uint16_t m_lock = 0;
+    std::int64_t m_since = 0;
+    std::int16_t m_cpu = -1;
+    std::vector<std::uint16_t> m_held; // locks held, innermost last
+};
+
+std::vector<Span> spansForLane(const std::vector<Event>& events, std::int64_t endNs);
+
+// All lanes, with lock holds split into contended / alone by looking at the other lanes' waits.
+std::vector<std::vector<Span>> buildSpans(const Trace& trace);
+
+// Marks every hold during which another worker waited for the same lock as LockHeldContended.
+void markContendedHolds(std::vector<std::vector<Span>>& lanes);
+
+} // namespace tl

@@ -1,0 +1,38 @@
+#include "trace.h"
+
+#include <QStringList>
+
+namespace tl {
+
+std::size_t Trace::eventCount() const
+{
+    std::size_t n = counterSamples.size();
+    for (const auto& lane : lanes)
+        n += lane.size();
+    return n;
+}
+
+std::pair<std::int64_t, std::int64_t> Trace::activeRange() const
+{
+    std::int64_t first = INT64_MAX;
+    std::int64_t last = INT64_MIN;
+    for (const auto& lane : lanes) {
+        if (lane.empty())
+            continue;
+        first = std::min(first, lane.front().time);
+        last = std::max(last, lane.back().time);
+    }
+    if (first > last)
+        return { startNs, endNs };
+    return { first, std::max(last, first + 1) };
+}
+
+QString Trace::paramsText() const
+{
+    QStringList parts;
+    for (const auto& [name, value] : params)
+        parts << name + QLatin1Char('=') + value;
+    return parts.join(QStringLiteral(", "));
+}
+
+} // namespace tl

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "event.h"
+
+#include <QString>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace tl {
+
+struct WorkerInfo {
+    QString name;
+    QString group; // the process it belongs to, as the timeline groups lanes
+    std::int64_t pid = 0;
+    std::int64_t tid = 0;
+};
+
+// A finished (or in-progress, on the collector's side) run: every event, per worker lane in time order.
+// Times are CLOCK_MONOTONIC ns. Only the collector appends; once published it is read-only.
+struct Trace {
+    QString scenario;
+    std::vector<std::pair<QString, QString>> params; // name → value as the user would type it
+    std::vector<WorkerInfo> workers;
+    std::vector<std::vector<Event>> lanes; // lanes[w] = events of worker w
+    std::vector<QString> lockNames; // index = lock id
+    std::vector<QString> counterNames; // index = counter id
+    std::vector<Event> counterSamples; // kind CounterSample, worker = counter id
+    std::int64_t startNs = 0;
+    std::int64_t endNs = 0;
+    std::uint64_t droppedEvents = 0;
+
+    std::size_t eventCount() const;
+    // The first and last worker event (startNs/endNs when there is none): the range worth showing.
+    std::pair<std::int64_t, std::int64_t> activeRange() const;
+    QString paramsText() const; // "workers=5, lock=none, ..."
+};
+
+} // namespace tl

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ThreadLab needs to build, run and test — only those that are missing,
+# so a machine that already has them is left untouched (and no root is needed then).
+# Usage: installer/install-deps.sh [--with-dev-tools]
+set -euo pipefail
+
+packages=(
+    build-essential cmake make pkg-config
+    qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-tools-dev libqt6svg6 qt6-qpa-plugins
+    libgl-dev fonts-dejavu-core
+    libbenchmark-dev
+)
+# Screenshots under Xvfb and the linters are for developers; CI does not need them.
+if [[ "${1:-}" == "--with-dev-tools" ]]; then
+    packages+=(xvfb xauth imagemagick clang-format clang-tidy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+echo "ThreadLab: installing missing packages: ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "error: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
