@@ -66,6 +66,13 @@ bool RunController::setLive(const QString& name, std::int64_t value, QString* er
     return m_run->setLive(name, value, error);
 }
 
+std::optional<std::int64_t> RunController::currentValue(const QString& name) const
+{
+    if (!m_run || m_run->context().params().indexOf(name) < 0)
+        return std::nullopt;
+    return m_run->context().value(name);
+}
+
 void RunController::waitForFinished()
 {
     if (m_thread.joinable())

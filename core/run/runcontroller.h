@@ -4,6 +4,7 @@
 
 #include <QObject>
 #include <memory>
+#include <optional>
 #include <thread>
 
 namespace tl {
@@ -21,6 +22,8 @@ public:
     bool start(const QString& scenario, const ParamSet& params, QString* error = nullptr);
     void stop();
     bool setLive(const QString& name, std::int64_t value, QString* error = nullptr);
+    // The value the running scenario's workers currently see for a parameter; nothing when idle.
+    std::optional<std::int64_t> currentValue(const QString& name) const;
     // Blocks until the current run has ended (used on shutdown and in tests).
     void waitForFinished();
 

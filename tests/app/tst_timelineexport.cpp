@@ -1,0 +1,134 @@
+#include <run/run.h>
+#include <scenarios/registry.h>
+#include <timeline/timelineexport.h>
+#include <timeline/timelinepainter.h>
+
+#include <QBuffer>
+#include <QGuiApplication>
+#include <QImage>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QXmlStreamReader>
+
+using namespace tl;
+using namespace tl::ui;
+
+class TestTimelineExport : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void pngHasOneLanePerWorkerAndTheLegend();
+    void svgParsesAndStaysSmallForMillionsOfEvents();
+    void pdfIsWritten();
+    void failedWriteLeavesNoFile();
+
+private:
+    static int colouredPixels(const QImage& image, const QRectF& area);
+    static TimelineData syntheticTimeline(int lanes, int spansPerLane);
+    TimelineData m_data;
+};
+
+void TestTimelineExport::initTestCase()
+{
+    auto s = createScenario(QStringLiteral("lock-contention"));
+    ParamSet params(s->info().params);
+    QVERIFY(params.assign(QStringLiteral("workers=5"), nullptr));
+    QVERIFY(params.assign(QStringLiteral("iterations=100"), nullptr));
+    Run run(std::move(s), params);
+    m_data = TimelineData::fromTrace(*run.execute().trace);
+    QCOMPARE(m_data.lanes.size(), std::size_t(5));
+}
+
+int TestTimelineExport::colouredPixels(const QImage& image, const QRectF& area)
+{
+    int n = 0;
+    const QRect r = area.toAlignedRect().intersected(image.rect());
+    for (int y = r.top(); y <= r.bottom(); ++y)
+        for (int x = r.left(); x <= r.right(); ++x)
+            for (int s = 0; s < kLaneStateCount; ++s)
+                if (image.pixel(x, y) == stateColor(LaneState(s)).rgb()) {
+                    ++n;
+                    break;
+                }
+    return n;
+}
+
+TimelineData TestTimelineExport::syntheticTimeline(int lanes, int spansPerLane)
+{
+    TimelineData data;
+    data.title = QStringLiteral("synthetic");
+    data.endNs = std::int64_t(spansPerLane) * 100;
+    for (int l = 0; l < lanes; ++l) {
+        TimelineLane lane { QStringLiteral("worker-%1").arg(l + 1), QStringLiteral("ThreadLab"), {} };
+        for (int i = 0; i < spansPerLane; ++i)
+            lane.spans.push_back({ std::int64_t(i) * 100, std::int64_t(i) * 100 + 100, 1, 0, LaneState((i + l) % 4) });
+        data.lanes.push_back(std::move(lane));
+    }
+    return data;
+}
+
+void TestTimelineExport::pngHasOneLanePerWorkerAndTheLegend()
+{
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    const QSize size = defaultExportSize(m_data);
+    QVERIFY(exportTimeline(m_data, m_data.startNs, m_data.endNs, ImageFormat::Png, buffer, size));
+    QImage image;
+    QVERIFY(image.loadFromData(buffer.data(), "PNG"));
+    QCOMPARE(image.size(), size);
+
+    const auto layout = TimelinePainter::layout(m_data, QRectF(QPointF(), QSizeF(size)), {});
+    QCOMPARE(layout.lanes.size(), std::size_t(5));
+    for (const QRectF& lane : layout.lanes)
+        QVERIFY2(colouredPixels(image, lane) > lane.width(), "a worker's lane is empty");
+    // Below the last lane and above the axis, no lane is drawn.
+    const QRectF below(layout.plot.left(), layout.lanes.back().bottom() + 1, layout.plot.width(),
+        layout.axis.top() - layout.lanes.back().bottom() - 2);
+    if (below.height() > 0)
+        QCOMPARE(colouredPixels(image, below), 0);
+    // The legend shows a swatch of every state colour.
+    for (int s = 0; s < kLaneStateCount; ++s) {
+        bool found = false;
+        const QRect legend = layout.legend.toAlignedRect();
+        for (int x = legend.left(); x < legend.right() && !found; ++x)
+            found = image.pixel(x, int(legend.center().y())) == stateColor(LaneState(s)).rgb();
+        QVERIFY2(found, qPrintable(laneStateName(LaneState(s))));
+    }
+}
+
+void TestTimelineExport::svgParsesAndStaysSmallForMillionsOfEvents()
+{
+    const TimelineData big = syntheticTimeline(16, 125'000); // 2M spans
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    QVERIFY(exportTimeline(big, 0, big.endNs, ImageFormat::Svg, buffer));
+    QXmlStreamReader xml(buffer.data());
+    int elements = 0;
+    while (!xml.atEnd())
+        if (xml.readNext() == QXmlStreamReader::StartElement)
+            ++elements;
+    QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+    QVERIFY2(elements <= 50'000, qPrintable(QString::number(elements)));
+    QVERIFY(buffer.data().contains("worker-16"));
+}
+
+void TestTimelineExport::pdfIsWritten()
+{
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    QVERIFY(exportTimeline(m_data, m_data.startNs, m_data.endNs, ImageFormat::Pdf, buffer));
+    QVERIFY(buffer.data().startsWith("%PDF"));
+}
+
+void TestTimelineExport::failedWriteLeavesNoFile()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("missing/sub/dir/out.png"));
+    QString error;
+    QVERIFY(!exportTimelineFile(m_data, m_data.startNs, m_data.endNs, ImageFormat::Png, path, &error));
+    QVERIFY(error.contains(path));
+    QVERIFY(!QFile::exists(path));
+}
+
+QTEST_MAIN(TestTimelineExport)
+#include "tst_timelineexport.moc"

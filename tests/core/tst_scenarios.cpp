@@ -1,0 +1,205 @@
+#include <run/run.h>
+#include <run/runcontroller.h>
+#include <scenarios/registry.h>
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace tl;
+
+class TestScenarios : public QObject {
+    Q_OBJECT
+private slots:
+    void unlockedCounterLosesUpdates();
+    void lockedCounterIsExact_data();
+    void lockedCounterIsExact();
+    void poolShowsQueuedApartFromRunning();
+    void switchingTheLockOffMidRunLosesUpdates();
+    void lockEventsPairUp();
+    void lockContentionReportsPerWorkerFigures();
+    void threadsAreListedByName();
+    void stopReturnsWithinOneSecond_data();
+    void stopReturnsWithinOneSecond();
+
+private:
+    static RunOutcome run(const QString& scenario, const QStringList& assignments);
+};
+
+RunOutcome TestScenarios::run(const QString& scenario, const QStringList& assignments)
+{
+    auto s = createScenario(scenario);
+    ParamSet params(s->info().params);
+    for (const auto& a : assignments) {
+        QString error;
+        if (!params.assign(a, &error))
+            qFatal("bad test parameter %s: %s", qPrintable(a), qPrintable(error));
+    }
+    Run r(std::move(s), params);
+    return r.execute();
+}
+
+void TestScenarios::unlockedCounterLosesUpdates()
+{
+    // A race shows up only when workers overlap; on a loaded machine a try may not. Several tries are bounded.
+    qint64 lost = 0;
+    for (int attempt = 0; attempt < 10 && lost == 0; ++attempt) {
+        const auto o = run(QStringLiteral("race-counter"),
+            { QStringLiteral("lock=none"), QStringLiteral("workers=4"), QStringLiteral("increments=200000") });
+        QCOMPARE(o.status, RunOutcome::Status::Completed);
+        QCOMPARE(o.results[u"expected"].toInteger(), 800000);
+        lost = o.results[u"lost_updates"].toInteger();
+        QCOMPARE(lost, o.results[u"expected"].toInteger() - o.results[u"actual"].toInteger());
+    }
+    QVERIFY2(lost > 0, "the unprotected counter never lost an update");
+}
+
+void TestScenarios::lockedCounterIsExact_data()
+{
+    QTest::addColumn<QString>("lock");
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("mutex, std::thread") << "mutex" << "std-thread";
+    QTest::newRow("atomic, std::thread") << "atomic" << "std-thread";
+    QTest::newRow("mutex, QThreadPool") << "mutex" << "qthreadpool";
+}
+
+// The seed: 5 threads x 100000 increments with the lock = 500000, every time.
+void TestScenarios::lockedCounterIsExact()
+{
+    QFETCH(QString, lock);
+    QFETCH(QString, backend);
+    for (int i = 0; i < 3; ++i) {
+        const auto o = run(QStringLiteral("race-counter"), { QStringLiteral("lock=") + lock, QStringLiteral("backend=") + backend });
+        QCOMPARE(o.results[u"actual"].toInteger(), 500000);
+        QCOMPARE(o.results[u"lost_updates"].toInteger(), 0);
+    }
+}
+
+void TestScenarios::poolShowsQueuedApartFromRunning()
+{
+    const auto o = run(QStringLiteral("race-counter"),
+        { QStringLiteral("backend=qthreadpool"), QStringLiteral("workers=8"), QStringLiteral("increments=1000") });
+    QCOMPARE(o.trace->lanes.size(), std::size_t(8));
+    for (const auto& lane : o.trace->lanes) {
+        QVERIFY(lane.size() >= 3);
+        QCOMPARE(lane.front().kind, EventKind::Enqueued);
+        QCOMPARE(lane[1].kind, EventKind::Started);
+        QVERIFY(lane[1].time >= lane.front().time);
+    }
+}
+
+void TestScenarios::switchingTheLockOffMidRunLosesUpdates()
+{
+    qint64 lost = 0;
+    for (int attempt = 0; attempt < 5 && lost == 0; ++attempt) {
+        RunController controller;
+        QSignalSpy batches(&controller, &RunController::batchReady);
+        QSignalSpy finished(&controller, &RunController::finished);
+        ParamSet params(createScenario(QStringLiteral("race-counter"))->info().params);
+        QVERIFY(params.assign(QStringLiteral("increments=1000000"), nullptr));
+        QVERIFY(params.assign(QStringLiteral("workers=4"), nullptr));
+        QVERIFY(params.assign(QStringLiteral("lock=mutex"), nullptr));
+        QVERIFY(controller.start(QStringLiteral("race-counter"), params));
+        QVERIFY(batches.wait(10000));
+        QVERIFY(controller.setLive(QStringLiteral("lock"), 0)); // none
+        QVERIFY(finished.wait(120000));
+        const auto outcome = finished.first().first().value<RunOutcome>();
+        QCOMPARE(outcome.results[u"expected"].toInteger(), 4000000);
+        lost = outcome.results[u"lost_updates"].toInteger();
+    }
+    QVERIFY2(lost > 0, "switching the mutex off never lost an update");
+}
+
+void TestScenarios::lockEventsPairUp()
+{
+    const auto o = run(QStringLiteral("lock-contention"),
+        { QStringLiteral("workers=3"), QStringLiteral("iterations=300"), QStringLiteral("work_us=5"),
+            QStringLiteral("hold_us=5") });
+    QCOMPARE(o.trace->droppedEvents, std::uint64_t(0));
+    for (const auto& lane : o.trace->lanes) {
+        // Per worker: wait, acquired, released, in that order, 300 times.
+        int cycles = 0;
+        EventKind expect = EventKind::LockWait;
+        for (const Event& e : lane) {
+            if (e.kind != EventKind::LockWait && e.kind != EventKind::LockAcquired && e.kind != EventKind::LockReleased)
+                continue;
+            QCOMPARE(e.kind, expect);
+            QCOMPARE(e.lock, std::uint16_t(1));
+            if (e.kind == EventKind::LockReleased)
+                ++cycles;
+            expect = e.kind == EventKind::LockWait ? EventKind::LockAcquired
+                : e.kind == EventKind::LockAcquired ? EventKind::LockReleased
+                                                     : EventKind::LockWait;
+        }
+        QCOMPARE(cycles, 300);
+    }
+}
+
+void TestScenarios::lockContentionReportsPerWorkerFigures()
+{
+    const auto o = run(QStringLiteral("lock-contention"),
+        { QStringLiteral("workers=4"), QStringLiteral("iterations=200"), QStringLiteral("lock=spinlock") });
+    QCOMPARE(o.workerFigures.size(), std::size_t(4));
+    for (const auto& w : o.workerFigures) {
+        QCOMPARE(w[u"acquisitions"].toInteger(), 200);
+        QVERIFY(w[u"hold_ns"].toInteger() >= 200 * 10'000); // held 10 µs each time
+        QVERIFY(w.contains(u"wait_ns") && w.contains(u"longest_wait_ns"));
+    }
+    const double contention = o.results[u"contention"].toDouble();
+    QVERIFY(contention >= 0 && contention < 1);
+    QVERIFY(o.results[u"throughput_per_s"].toDouble() > 0);
+    QCOMPARE(o.results[u"acquisitions"].toInteger(), 800);
+}
+
+void TestScenarios::threadsAreListedByName()
+{
+    const auto o = run(QStringLiteral("threads"), { QStringLiteral("threads=4"), QStringLiteral("sleep_ms=300") });
+    const QJsonArray list = o.results[u"threads"].toArray();
+    QCOMPARE(o.results[u"active_count"].toInt(), 5);
+    QCOMPARE(list.size(), 5);
+    QCOMPARE(list[0].toObject()[u"name"].toString(), QStringLiteral("MainThread"));
+    for (int i = 1; i <= 4; ++i) {
+        const QJsonObject t = list[i].toObject();
+        QCOMPARE(t[u"name"].toString(), QStringLiteral("Thread-%1").arg(i));
+        QVERIFY(t[u"id"].toInteger() > 0);
+        QCOMPARE(t[u"state"].toString(), QStringLiteral("sleeping"));
+    }
+    QCOMPARE(o.trace->workers.size(), std::size_t(5));
+}
+
+void TestScenarios::stopReturnsWithinOneSecond_data()
+{
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QStringList>("assignments");
+    QTest::newRow("threads sleeping 10 min") << "threads" << QStringList { "sleep_ms=600000" };
+    QTest::newRow("counter in slow motion") << "race-counter" << QStringList { "slow_motion=100000" };
+    QTest::newRow("counter on a pool") << "race-counter"
+                                       << QStringList { "backend=qthreadpool", "increments=10000000", "workers=16" };
+    QTest::newRow("long critical sections") << "lock-contention"
+                                            << QStringList { "hold_us=100000", "iterations=1000000", "lock=spinlock" };
+}
+
+void TestScenarios::stopReturnsWithinOneSecond()
+{
+    QFETCH(QString, scenario);
+    QFETCH(QStringList, assignments);
+    RunController controller;
+    QSignalSpy batches(&controller, &RunController::batchReady);
+    QSignalSpy finished(&controller, &RunController::finished);
+    ParamSet params(createScenario(scenario)->info().params);
+    for (const auto& a : assignments)
+        QVERIFY(params.assign(a, nullptr));
+    QVERIFY(controller.start(scenario, params));
+    QVERIFY(batches.wait(10000));
+    QElapsedTimer timer;
+    timer.start();
+    controller.stop();
+    QVERIFY(finished.wait(1000));
+    QVERIFY2(timer.elapsed() < 1000, qPrintable(QStringLiteral("stop took %1 ms").arg(timer.elapsed())));
+    QCOMPARE(finished.first().first().value<RunOutcome>().status, RunOutcome::Status::Stopped);
+    QVERIFY(!controller.isRunning());
+}
+
+QTEST_GUILESS_MAIN(TestScenarios)
+#include "tst_scenarios.moc"
