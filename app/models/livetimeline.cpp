@@ -15,8 +15,10 @@ void LiveTimeline::reset(const QString& title, const QString& subtitle)
 void LiveTimeline::dropOpenSpans()
 {
     for (std::size_t i = 0; i < m_openShown.size(); ++i) {
-        if (m_openShown[i])
+        if (m_openShown[i]) {
             m_data.lanes[i].spans.pop_back();
+            m_data.lanes[i].updateIndex();
+        }
         m_openShown[i] = false;
     }
 }
@@ -60,6 +62,7 @@ void LiveTimeline::append(const TraceBatch& batch)
             m_data.lanes[i].spans.push_back(open);
             m_openShown[i] = true;
         }
+        m_data.lanes[i].updateIndex();
     }
 }
 

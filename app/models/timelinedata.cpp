@@ -16,7 +16,7 @@ TimelineData TimelineData::fromTrace(const Trace& trace)
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
         const QString group = QStringLiteral("%1 (pid %2)").arg(info.group).arg(info.pid);
-        data.lanes.push_back({ info.name, group, std::move(spans[i]) });
+        data.lanes.emplace_back(info.name, group, std::move(spans[i]));
     }
     return data;
 }
@@ -29,12 +29,91 @@ std::size_t TimelineData::spanCount() const
     return n;
 }
 
-void lodRects(const std::vector<Span>& spans, std::int64_t t0, std::int64_t t1, double x0, double width,
-    double minPx, std::vector<LodRect>& out)
+void TimelineLane::updateIndex()
 {
-    if (t1 <= t0 || width <= 0)
+    const std::size_t wanted = spans.size() / kBlock + 1;
+    if (blocks.size() > wanted)
+        blocks.resize(wanted);
+    const std::size_t wantedStarts = (spans.size() + kBlock - 1) / kBlock;
+    blockStarts.resize(std::min(blockStarts.size(), wantedStarts));
+    while (blockStarts.size() < wantedStarts)
+        blockStarts.push_back(spans[blockStarts.size() * kBlock].start);
+    if (blocks.empty())
+        blocks.push_back(StateTimes {});
+    while (blocks.size() < wanted) {
+        StateTimes next = blocks.back();
+        const std::size_t first = (blocks.size() - 1) * kBlock;
+        for (std::size_t i = first; i < first + kBlock; ++i)
+            next[std::size_t(spans[i].state)] += spans[i].end - spans[i].start;
+        blocks.push_back(next);
+    }
+}
+
+StateTimes TimelineLane::timesBefore(std::size_t index) const
+{
+    const std::size_t block = std::min(index / kBlock, blocks.empty() ? 0 : blocks.size() - 1);
+    StateTimes t = blocks.empty() ? StateTimes {} : blocks[block];
+    for (std::size_t i = block * kBlock; i < index; ++i)
+        t[std::size_t(spans[i].state)] += spans[i].end - spans[i].start;
+    return t;
+}
+
+std::size_t TimelineLane::firstStartingAtOrAfter(std::int64_t t, std::size_t from) const
+{
+    const std::size_t n = spans.size();
+    auto scan = [&](std::size_t i, std::size_t end) {
+        while (i < end && spans[i].start < t)
+            ++i;
+        return i;
+    };
+    if (blockStarts.size() * kBlock < n) // index not up to date: plain search
+        return std::size_t(std::lower_bound(spans.begin() + std::ptrdiff_t(from), spans.end(), t,
+                               [](const Span& s, std::int64_t v) { return s.start < v; })
+            - spans.begin());
+    // Gallop to the first block whose first span starts at or after t; the answer is in the block before.
+    const std::size_t blocksN = blockStarts.size();
+    std::size_t lo = from / kBlock + 1;
+    std::size_t step = 1;
+    while (lo < blocksN && blockStarts[lo] < t) {
+        lo += step;
+        step *= 2;
+    }
+    std::size_t hi = std::min(lo, blocksN);
+    lo = hi >= step ? std::max(hi - step + 1, from / kBlock + 1) : from / kBlock + 1;
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (blockStarts[mid] >= t)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    const std::size_t begin = std::max(from, (hi - 1) * kBlock);
+    return scan(begin, std::min(hi * kBlock, n));
+}
+
+StateTimes TimelineLane::stateTimes(std::size_t from, std::size_t to) const
+{
+    if (to - from <= 2 * kBlock) {
+        StateTimes t {};
+        for (std::size_t i = from; i < to; ++i)
+            t[std::size_t(spans[i].state)] += spans[i].end - spans[i].start;
+        return t;
+    }
+    StateTimes t = timesBefore(to);
+    const StateTimes before = timesBefore(from);
+    for (std::size_t s = 0; s < t.size(); ++s)
+        t[s] -= before[s];
+    return t;
+}
+
+void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double x0, double width, double minPx,
+    std::vector<LodRect>& out)
+{
+    const auto& spans = lane.spans;
+    if (t1 <= t0 || width <= 0 || spans.empty())
         return;
     const double pxPerNs = width / double(t1 - t0);
+    const double nsPerPx = double(t1 - t0) / width;
     auto px = [&](std::int64_t t) { return x0 + double(t - t0) * pxPerNs; };
     const double right = x0 + width;
 
@@ -46,41 +125,31 @@ void lodRects(const std::vector<Span>& spans, std::int64_t t0, std::int64_t t1, 
         }
         out.push_back({ a, b, s, merged });
     };
+    auto isWide = [&](const Span& s) { return std::min(px(s.end), right) - std::max(px(s.start), x0) >= minPx; };
 
-    // The column being merged: its left edge, right edge reached so far, and time per state inside it.
-    double colStart = -1;
-    double colEnd = 0;
-    std::array<double, kLaneStateCount> colTime {};
-    int colSpans = 0;
-    auto flush = [&] {
-        if (colSpans == 0)
-            return;
-        const auto dominant = std::max_element(colTime.begin(), colTime.end()) - colTime.begin();
-        push(float(colStart), float(std::max(colEnd, colStart + 1.0)), LaneState(dominant), colSpans > 1);
-        colTime.fill(0);
-        colSpans = 0;
-    };
-
-    auto it = std::upper_bound(spans.begin(), spans.end(), t0, [](std::int64_t t, const Span& s) { return t < s.end; });
-    for (; it != spans.end() && it->start < t1; ++it) {
-        const double a = std::max(px(it->start), x0);
-        const double b = std::min(px(it->end), right);
-        if (b - a >= minPx) {
-            flush();
-            push(float(a), float(b), it->state, false);
+    const std::size_t n = spans.size();
+    std::size_t i = std::size_t(
+        std::upper_bound(spans.begin(), spans.end(), t0, [](std::int64_t t, const Span& s) { return t < s.end; })
+        - spans.begin());
+    while (i < n && spans[i].start < t1) {
+        const Span& s = spans[i];
+        if (isWide(s)) {
+            push(float(std::max(px(s.start), x0)), float(std::min(px(s.end), right)), s.state, false);
+            ++i;
             continue;
         }
-        if (colSpans > 0 && a >= colStart + minPx)
-            flush();
-        if (colSpans == 0) {
-            colStart = std::floor(a);
-            colEnd = b;
-        }
-        colEnd = std::max(colEnd, b);
-        colTime[std::size_t(it->state)] += double(it->end - it->start);
-        ++colSpans;
+        // A column of narrow spans: every span starting before the column's right edge belongs to it.
+        const double colStart = std::floor(std::max(px(s.start), x0));
+        const auto colEndTime = t0 + std::int64_t((colStart + minPx - x0) * nsPerPx);
+        std::size_t j = std::max(lane.firstStartingAtOrAfter(colEndTime, i + 1), i + 1);
+        if (j - 1 > i && isWide(spans[j - 1]))
+            --j; // a wide span starting inside the column is drawn on its own
+        const StateTimes times = lane.stateTimes(i, j);
+        const auto dominant = std::max_element(times.begin(), times.end()) - times.begin();
+        const double colEnd = std::min(std::max(px(spans[j - 1].end), colStart + 1.0), right);
+        push(float(colStart), float(colEnd), LaneState(dominant), j - i > 1);
+        i = j;
     }
-    flush();
 }
 
 } // namespace tl::ui

@@ -4,16 +4,44 @@
 #include <trace/trace.h>
 
 #include <QString>
+#include <array>
 #include <vector>
 
 namespace tl::ui {
 
+using StateTimes = std::array<std::int64_t, kLaneStateCount>;
+
 // What the timeline draws: one lane of state spans per worker, grouped by process. Built once from a
 // finished Trace, or grown batch by batch while a run is live.
 struct TimelineLane {
+    TimelineLane() = default;
+    TimelineLane(QString laneName, QString laneGroup, std::vector<Span> laneSpans)
+        : name(std::move(laneName))
+        , group(std::move(laneGroup))
+        , spans(std::move(laneSpans))
+    {
+        updateIndex();
+    }
+
     QString name;
     QString group;
     std::vector<Span> spans;
+    // Level-of-detail index, so a pixel column of thousands of spans costs a few cache lines, not all of them:
+    // blocks[k] = time spent in each state by spans[0, k * kBlock); blockStarts[k] = spans[k * kBlock].start.
+    static constexpr std::size_t kBlock = 8;
+    std::vector<StateTimes> blocks;
+    std::vector<std::int64_t> blockStarts;
+
+    // Extends the index over spans appended since (and forgets blocks past the end after spans were removed).
+    void updateIndex();
+    // Time per state of spans[from, to).
+    StateTimes stateTimes(std::size_t from, std::size_t to) const;
+    // The first span at or after `from` that starts at or after t (spans.size() if none), galloping over the
+    // block starts so the cost grows with log(distance), not with the distance.
+    std::size_t firstStartingAtOrAfter(std::int64_t t, std::size_t from) const;
+
+private:
+    StateTimes timesBefore(std::size_t index) const;
 };
 
 struct TimelineData {
@@ -39,7 +67,8 @@ struct LodRect {
 // Level of detail: spans at least `minPx` wide are drawn as they are; narrower ones that fall in the same
 // `minPx` column are merged into one rect coloured by the state that took most of the column's time.
 // Adjacent rects of the same state are joined, so the output never has more rects than the lane has columns.
-void lodRects(const std::vector<Span>& spans, std::int64_t t0, std::int64_t t1, double x0, double width,
+// Cost per column is O(log spans-in-column + kBlock) with the lane's index, whatever the event count.
+void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double x0, double width,
     double minPx, std::vector<LodRect>& out);
 
 } // namespace tl::ui

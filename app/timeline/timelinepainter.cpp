@@ -2,6 +2,7 @@
 
 #include <QFontMetricsF>
 #include <QPainter>
+#include <array>
 #include <cmath>
 
 namespace tl::ui {
@@ -173,19 +174,23 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.drawLine(QPointF(x, l.plot.top()), QPointF(x, l.axis.top()));
     }
 
-    // Spans.
+    // Spans, snapped to whole pixels (the raster engine fills those without its slow anti-aliasing path)
+    // and drawn one colour at a time.
     p.setPen(Qt::NoPen);
     std::vector<LodRect> rects;
+    std::array<QList<QRect>, kLaneStateCount> byState;
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
         const double pad = l.laneHeight >= 10 ? 2 : 0;
-        const double top = band.top() + pad;
-        const double h = band.height() - 2 * pad;
+        const int top = int(std::lround(band.top() + pad));
+        const int h = std::max(1, int(std::lround(band.height() - 2 * pad)));
         if (options.lod) {
             rects.clear();
-            lodRects(data.lanes[i].spans, t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
-            for (const LodRect& r : rects)
-                p.fillRect(QRectF(r.x0, top, std::max(r.x1 - r.x0, 1.0f), h), stateColor(r.state));
+            lodRects(data.lanes[i], t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
+            for (const LodRect& r : rects) {
+                const int x0 = int(std::lround(r.x0));
+                byState[std::size_t(r.state)].append(QRect(x0, top, std::max(1, int(std::lround(r.x1)) - x0), h));
+            }
         } else {
             const double scale = l.plot.width() / double(t1 - t0);
             for (const Span& s : data.lanes[i].spans) {
@@ -196,6 +201,12 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                     stateColor(s.state));
             }
         }
+    }
+    for (int s = 0; s < kLaneStateCount; ++s) {
+        if (byState[std::size_t(s)].isEmpty())
+            continue;
+        p.setBrush(stateColor(LaneState(s)));
+        p.drawRects(byState[std::size_t(s)].constData(), int(byState[std::size_t(s)].size()));
     }
 
     // Axis labels under the plot.

@@ -1,7 +1,6 @@
 #include "spans.h"
 
 #include <algorithm>
-#include <map>
 
 namespace tl {
 
@@ -96,37 +95,48 @@ std::vector<Span> spansForLane(const std::vector<Event>& events, std::int64_t en
 
 void markContendedHolds(std::vector<std::vector<Span>>& lanes)
 {
-    // Per lock: wait intervals sorted by start, with a running maximum of their ends, so "did any wait
-    // overlap [h0, h1)" is one binary search.
+    // Per lock: every wait interval sorted by start, with a running maximum of the ends, so "did a wait
+    // overlap [h0, h1)" is "is maxEnd over the waits starting before h1 greater than h0". Each lane's waits
+    // and holds are already in time order, so the sorted list is a merge of sorted runs, and each lane walks
+    // it with one forward-moving pointer: linear, no per-hold search.
     struct Waits {
-        std::vector<std::int64_t> starts;
+        std::vector<std::pair<std::int64_t, std::int64_t>> intervals;
         std::vector<std::int64_t> maxEnds;
     };
-    std::map<std::uint16_t, std::vector<std::pair<std::int64_t, std::int64_t>>> byLock;
-    for (const auto& lane : lanes)
-        for (const Span& s : lane)
-            if (s.state == LaneState::LockWait)
-                byLock[s.lock].emplace_back(s.start, s.end);
-    std::map<std::uint16_t, Waits> waits;
-    for (auto& [lock, intervals] : byLock) {
-        std::sort(intervals.begin(), intervals.end());
-        Waits& w = waits[lock];
-        std::int64_t maxEnd = INT64_MIN;
-        for (const auto& [start, end] : intervals) {
-            maxEnd = std::max(maxEnd, end);
-            w.starts.push_back(start);
-            w.maxEnds.push_back(maxEnd);
+    std::vector<Waits> byLock;
+    for (const auto& lane : lanes) {
+        std::vector<std::size_t> runStart(byLock.size());
+        for (std::size_t l = 0; l < byLock.size(); ++l)
+            runStart[l] = byLock[l].intervals.size();
+        for (const Span& s : lane) {
+            if (s.state != LaneState::LockWait)
+                continue;
+            if (s.lock >= byLock.size()) {
+                byLock.resize(s.lock + 1u);
+                runStart.resize(s.lock + 1u, 0);
+            }
+            byLock[s.lock].intervals.emplace_back(s.start, s.end);
+        }
+        for (std::size_t l = 0; l < byLock.size(); ++l) {
+            auto& v = byLock[l].intervals;
+            std::inplace_merge(v.begin(), v.begin() + std::ptrdiff_t(runStart[l]), v.end());
         }
     }
+    for (auto& w : byLock) {
+        std::int64_t maxEnd = INT64_MIN;
+        w.maxEnds.reserve(w.intervals.size());
+        for (const auto& interval : w.intervals)
+            w.maxEnds.push_back(maxEnd = std::max(maxEnd, interval.second));
+    }
     for (auto& lane : lanes) {
+        std::vector<std::size_t> cursor(byLock.size(), 0); // waits starting before the current hold's end
         for (Span& s : lane) {
-            if (s.state != LaneState::LockHeld)
+            if (s.state != LaneState::LockHeld || s.lock >= byLock.size())
                 continue;
-            const auto it = waits.find(s.lock);
-            if (it == waits.end())
-                continue;
-            const auto& w = it->second;
-            const auto k = std::lower_bound(w.starts.begin(), w.starts.end(), s.end) - w.starts.begin();
+            const auto& w = byLock[s.lock];
+            std::size_t& k = cursor[s.lock];
+            while (k < w.intervals.size() && w.intervals[k].first < s.end)
+                ++k;
             if (k > 0 && w.maxEnds[k - 1] > s.start)
                 s.state = LaneState::LockHeldContended;
         }

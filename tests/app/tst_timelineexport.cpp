@@ -59,10 +59,10 @@ TimelineData TestTimelineExport::syntheticTimeline(int lanes, int spansPerLane)
     data.title = QStringLiteral("synthetic");
     data.endNs = std::int64_t(spansPerLane) * 100;
     for (int l = 0; l < lanes; ++l) {
-        TimelineLane lane { QStringLiteral("worker-%1").arg(l + 1), QStringLiteral("ThreadLab"), {} };
+        std::vector<Span> spans;
         for (int i = 0; i < spansPerLane; ++i)
-            lane.spans.push_back({ std::int64_t(i) * 100, std::int64_t(i) * 100 + 100, 1, 0, LaneState((i + l) % 4) });
-        data.lanes.push_back(std::move(lane));
+            spans.push_back({ std::int64_t(i) * 100, std::int64_t(i) * 100 + 100, 1, 0, LaneState((i + l) % 4) });
+        data.lanes.emplace_back(QStringLiteral("worker-%1").arg(l + 1), QStringLiteral("ThreadLab"), std::move(spans));
     }
     return data;
 }

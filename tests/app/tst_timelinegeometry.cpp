@@ -14,6 +14,7 @@ private slots:
     void panAndClamp();
     void lodNeverDrawsMoreRectsThanColumns();
     void lodKeepsWideSpansExact();
+    void indexSumsStateTimesExactly();
 };
 
 void TestTimelineGeometry::zoomKeepsTheTimeUnderTheCursor_data()
@@ -59,8 +60,9 @@ void TestTimelineGeometry::lodNeverDrawsMoreRectsThanColumns()
     std::vector<Span> spans;
     for (int i = 0; i < 1'000'000; ++i)
         spans.push_back({ i * 10, i * 10 + 10, 0, 0, i % 2 ? LaneState::Running : LaneState::LockWait });
+    const TimelineLane lane({}, {}, std::move(spans));
     std::vector<LodRect> rects;
-    lodRects(spans, 0, 10'000'000, 0, 1000, 3, rects);
+    lodRects(lane, 0, 10'000'000, 0, 1000, 3, rects);
     QVERIFY(!rects.empty());
     QVERIFY2(rects.size() <= 1000 / 3 + 1, qPrintable(QString::number(rects.size())));
     QVERIFY(rects.front().merged);
@@ -70,12 +72,38 @@ void TestTimelineGeometry::lodKeepsWideSpansExact()
 {
     const std::vector<Span> spans { { 0, 500, 0, 0, LaneState::Running }, { 500, 1000, 1, 0, LaneState::LockWait } };
     std::vector<LodRect> rects;
-    lodRects(spans, 0, 1000, 10, 100, 3, rects);
+    lodRects(TimelineLane({}, {}, spans), 0, 1000, 10, 100, 3, rects);
     QCOMPARE(rects.size(), std::size_t(2));
     QCOMPARE(rects[0].x0, 10.0f);
     QCOMPARE(rects[0].x1, 60.0f);
     QCOMPARE(rects[1].state, LaneState::LockWait);
     QVERIFY(!rects[1].merged);
+}
+
+void TestTimelineGeometry::indexSumsStateTimesExactly()
+{
+    TimelineLane lane;
+    std::int64_t t = 0;
+    for (int i = 0; i < 5000; ++i) {
+        const std::int64_t d = 1 + (i * 7919) % 997;
+        lane.spans.push_back({ t, t + d, 0, 0, LaneState((i * 31) % kLaneStateCount) });
+        t += d;
+    }
+    lane.updateIndex();
+    for (const auto& [from, to] : std::vector<std::pair<std::size_t, std::size_t>> {
+             { 0, 5000 }, { 1, 4999 }, { 31, 33 }, { 32, 64 }, { 100, 3000 }, { 4990, 5000 } }) {
+        StateTimes brute {};
+        for (std::size_t i = from; i < to; ++i)
+            brute[std::size_t(lane.spans[i].state)] += lane.spans[i].end - lane.spans[i].start;
+        QCOMPARE(lane.stateTimes(from, to), brute);
+    }
+    // Shrinking the lane (a live provisional span removed) drops stale blocks.
+    lane.spans.resize(40);
+    lane.updateIndex();
+    QCOMPARE(lane.blocks.size(), 40 / TimelineLane::kBlock + 1);
+    QCOMPARE(lane.firstStartingAtOrAfter(lane.spans[17].start, 0), std::size_t(17));
+    QCOMPARE(lane.firstStartingAtOrAfter(lane.spans[17].start + 1, 3), std::size_t(18));
+    QCOMPARE(lane.firstStartingAtOrAfter(INT64_MAX, 0), std::size_t(40));
 }
 
 QTEST_GUILESS_MAIN(TestTimelineGeometry)
