@@ -31,10 +31,10 @@
 namespace tl::ui {
 
 namespace {
-    QString settingsKey(const QString& scenario, const QString& param)
-    {
-        return QStringLiteral("params/%1/%2").arg(scenario, param);
-    }
+QString settingsKey(const QString& scenario, const QString& param)
+{
+    return QStringLiteral("params/%1/%2").arg(scenario, param);
+}
 }
 
 MainWindow::MainWindow(QWidget* parent)
@@ -135,8 +135,10 @@ void MainWindow::buildLayout()
     m_scenarios = new QListWidget;
     m_scenarios->setAccessibleName(tr("Scenarios"));
     for (const auto& info : m_catalog) {
-        auto* item = new QListWidgetItem(info.title + u'\n' + info.name);
-        item->setToolTip(info.summary + QStringLiteral("\nFrom the seed: ") + info.topic);
+        auto* item = new QListWidgetItem(info.title);
+        item->setToolTip(QStringLiteral("%1\nFrom the seed: %2\nCommand line: threadlab run %3")
+                             .arg(info.summary, info.topic, info.name));
+        item->setSizeHint(QSize(0, 28));
         item->setData(Qt::UserRole, info.name);
         m_scenarios->addItem(item);
     }
@@ -151,10 +153,12 @@ void MainWindow::buildLayout()
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->addWidget(new QLabel(tr("<b>Scenarios</b>")));
-    leftLayout->addWidget(m_scenarios, 1);
+    m_scenarios->setMaximumHeight(28 * 8 + 6);
+    leftLayout->addWidget(m_scenarios);
     leftLayout->addWidget(m_summary);
     leftLayout->addWidget(new QLabel(tr("<b>Parameters</b> (⟳ = may change while running)")));
     leftLayout->addWidget(m_form);
+    leftLayout->addStretch(1);
 
     m_timeline = new TimelineView;
     m_timeline->setData(&m_live.data());
@@ -204,7 +208,8 @@ void MainWindow::onScenarioChanged()
     if (row < 0 || row >= int(m_catalog.size()))
         return;
     const ScenarioInfo& info = m_catalog[std::size_t(row)];
-    m_summary->setText(QStringLiteral("%1<br><i>From the seed: %2</i>").arg(info.summary.toHtmlEscaped(), info.topic.toHtmlEscaped()));
+    m_summary->setText(
+        QStringLiteral("%1<br><i>From the seed: %2</i>").arg(info.summary.toHtmlEscaped(), info.topic.toHtmlEscaped()));
     ParamSet params(info.params);
     QSettings settings;
     for (const auto& spec : info.params) {
@@ -276,7 +281,8 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
 {
     m_live.append(*batch);
     m_timeline->dataChanged();
-    m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(m_elapsed.elapsed() / 1000.0, 0, 'f', 1));
+    m_statusState->setText(
+        tr("Running %1 — %2 s").arg(m_live.data().title).arg(m_elapsed.elapsed() / 1000.0, 0, 'f', 1));
     updateStatus(batch->totalEvents, batch->droppedEvents);
 
     QJsonObject live = batch->liveResults;
@@ -294,10 +300,13 @@ void MainWindow::onFinished(const RunOutcome& outcome)
     setRunning(false);
     const QJsonObject summary = summaryJson(outcome);
     showResults(summary[u"results"].toObject(), summary[u"workers"].toArray(),
-        tr("%1 — %2 in %3 ms").arg(outcome.scenario.name, outcome.statusName()).arg(outcome.durationNs / 1e6, 0, 'f', 1));
+        tr("%1 — %2 in %3 ms")
+            .arg(outcome.scenario.name, outcome.statusName())
+            .arg(outcome.durationNs / 1e6, 0, 'f', 1));
     updateStatus(outcome.trace->eventCount(), outcome.trace->droppedEvents);
-    m_statusState->setText(outcome.status == RunOutcome::Status::Failed ? tr("Failed: %1").arg(outcome.error)
-                                                                         : tr("Finished (%1)").arg(outcome.statusName()));
+    m_statusState->setText(outcome.status == RunOutcome::Status::Failed
+            ? tr("Failed: %1").arg(outcome.error)
+            : tr("Finished (%1)").arg(outcome.statusName()));
 }
 
 void MainWindow::showResults(const QJsonObject& results, const QJsonArray& workers, const QString& heading)
@@ -306,7 +315,8 @@ void MainWindow::showResults(const QJsonObject& results, const QJsonArray& worke
         if (v.isDouble() && v.toDouble() != std::floor(v.toDouble()))
             return QString::number(v.toDouble(), 'g', 4);
         if (v.isArray() || v.isObject())
-            return QString::fromUtf8(QJsonDocument::fromVariant(v.toVariant()).toJson(QJsonDocument::Compact)).toHtmlEscaped();
+            return QString::fromUtf8(QJsonDocument::fromVariant(v.toVariant()).toJson(QJsonDocument::Compact))
+                .toHtmlEscaped();
         return v.toVariant().toString().toHtmlEscaped();
     };
     QString html = QStringLiteral("<h3>%1</h3><table cellspacing=0 cellpadding=3>").arg(heading.toHtmlEscaped());
@@ -315,7 +325,9 @@ void MainWindow::showResults(const QJsonObject& results, const QJsonArray& worke
             // A list of records (e.g. the live threads) reads best as its own table.
             const QJsonArray rows = it->toArray();
             const QStringList keys = rows.first().toObject().keys();
-            html += QStringLiteral("<tr><td valign=top><b>%1</b></td><td><table border=1 cellspacing=0 cellpadding=2><tr>").arg(it.key());
+            html += QStringLiteral(
+                "<tr><td valign=top><b>%1</b></td><td><table border=1 cellspacing=0 cellpadding=2><tr>")
+                        .arg(it.key());
             for (const auto& k : keys)
                 html += QStringLiteral("<th>%1</th>").arg(k);
             html += QStringLiteral("</tr>");
@@ -352,8 +364,8 @@ void MainWindow::showResults(const QJsonObject& results, const QJsonArray& worke
 
 QString MainWindow::exportFolder() const
 {
-    return QSettings().value(QStringLiteral("exportFolder"),
-                          QStandardPaths::writableLocation(QStandardPaths::PicturesLocation))
+    return QSettings()
+        .value(QStringLiteral("exportFolder"), QStandardPaths::writableLocation(QStandardPaths::PicturesLocation))
         .toString();
 }
 
@@ -384,8 +396,8 @@ void MainWindow::exportTrace()
     if (!m_lastTrace)
         return;
     const QString suggested = exportFolder() + u'/' + m_live.data().title + QStringLiteral(".json");
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Trace"), suggested,
-        tr("Chrome Trace JSON (*.json);;CSV, one row per event (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Trace"), suggested, tr("Chrome Trace JSON (*.json);;CSV, one row per event (*.csv)"));
     if (path.isEmpty())
         return;
     QSettings().setValue(QStringLiteral("exportFolder"), QFileInfo(path).absolutePath());

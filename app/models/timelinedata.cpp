@@ -128,9 +128,9 @@ void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double
     auto isWide = [&](const Span& s) { return std::min(px(s.end), right) - std::max(px(s.start), x0) >= minPx; };
 
     const std::size_t n = spans.size();
-    std::size_t i = std::size_t(
-        std::upper_bound(spans.begin(), spans.end(), t0, [](std::int64_t t, const Span& s) { return t < s.end; })
-        - spans.begin());
+    std::size_t i = std::size_t(std::upper_bound(spans.begin(), spans.end(), t0, [](std::int64_t t, const Span& s) {
+        return t < s.end;
+    }) - spans.begin());
     while (i < n && spans[i].start < t1) {
         const Span& s = spans[i];
         if (isWide(s)) {

@@ -68,7 +68,7 @@ struct LodRect {
 // `minPx` column are merged into one rect coloured by the state that took most of the column's time.
 // Adjacent rects of the same state are joined, so the output never has more rects than the lane has columns.
 // Cost per column is O(log spans-in-column + kBlock) with the lane's index, whatever the event count.
-void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double x0, double width,
-    double minPx, std::vector<LodRect>& out);
+void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double x0, double width, double minPx,
+    std::vector<LodRect>& out);
 
 } // namespace tl::ui

@@ -29,8 +29,8 @@ QSize defaultExportSize(const TimelineData& data)
     return { 1920, TimelinePainter::fittingHeight(data) };
 }
 
-bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out,
-    QSize size)
+bool exportTimeline(
+    const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out, QSize size)
 {
     const QRectF target(QPointF(0, 0), QSizeF(size));
     const QString title = QStringLiteral("ThreadLab — %1").arg(data.title);

@@ -8,49 +8,57 @@
 namespace tl::ui {
 
 namespace {
-    constexpr double kHeaderHeight = 58;
-    constexpr double kLegendHeight = 26;
-    constexpr double kAxisHeight = 30;
-    constexpr double kLabelWidth = 160;
-    constexpr double kGroupHeight = 20;
-    constexpr double kMaxLaneHeight = 30;
-    constexpr double kMinLaneHeight = 3;
-    const QColor kBackground(0xff, 0xff, 0xff);
-    const QColor kInk(0x20, 0x24, 0x2a);
-    const QColor kFaint(0x8a, 0x90, 0x99);
-    const QColor kLaneShade(0xf3, 0xf4, 0xf6);
+constexpr double kHeaderHeight = 58;
+constexpr double kLegendHeight = 26;
+constexpr double kAxisHeight = 30;
+constexpr double kLabelWidth = 160;
+constexpr double kGroupHeight = 20;
+constexpr double kMaxLaneHeight = 30;
+constexpr double kMinLaneHeight = 3;
+const QColor kBackground(0xff, 0xff, 0xff);
+const QColor kInk(0x20, 0x24, 0x2a);
+const QColor kFaint(0x8a, 0x90, 0x99);
+const QColor kLaneShade(0xf3, 0xf4, 0xf6);
 
-    QFont font(double px, bool bold = false)
-    {
-        QFont f;
-        f.setPixelSize(int(px));
-        f.setBold(bold);
-        return f;
-    }
+QFont font(double px, bool bold = false)
+{
+    QFont f;
+    f.setPixelSize(int(px));
+    f.setBold(bold);
+    return f;
+}
 
-    // Tick spacing of 1, 2 or 5 × 10^k ns, so that ticks are at least minPx apart.
-    double niceStep(double nsPerPx, double minPx)
-    {
-        const double raw = nsPerPx * minPx;
-        const double mag = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
-        for (const double m : { 1.0, 2.0, 5.0, 10.0 })
-            if (m * mag >= raw)
-                return m * mag;
-        return 10 * mag;
-    }
+// Tick spacing of 1, 2 or 5 × 10^k ns, so that ticks are at least minPx apart.
+double niceStep(double nsPerPx, double minPx)
+{
+    const double raw = nsPerPx * minPx;
+    const double mag = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
+    for (const double m : { 1.0, 2.0, 5.0, 10.0 })
+        if (m * mag >= raw)
+            return m * mag;
+    return 10 * mag;
+}
 }
 
 QColor stateColor(LaneState state)
 {
     switch (state) {
-    case LaneState::Running: return QColor(0x4e, 0x79, 0xa7);
-    case LaneState::LockWait: return QColor(0xe1, 0x44, 0x44);
-    case LaneState::LockHeldContended: return QColor(0xf2, 0xbe, 0x2c);
-    case LaneState::LockHeld: return QColor(0x4c, 0xa8, 0x4f);
-    case LaneState::Sleeping: return QColor(0xb8, 0xbc, 0xc2);
-    case LaneState::IoWait: return QColor(0x86, 0x8b, 0x93);
-    case LaneState::Queued: return QColor(0xc3, 0xa6, 0xd9);
-    case LaneState::Unprotected: return QColor(0xf2, 0x8e, 0x2b);
+    case LaneState::Running:
+        return QColor(0x4e, 0x79, 0xa7);
+    case LaneState::LockWait:
+        return QColor(0xe1, 0x44, 0x44);
+    case LaneState::LockHeldContended:
+        return QColor(0xf2, 0xbe, 0x2c);
+    case LaneState::LockHeld:
+        return QColor(0x4c, 0xa8, 0x4f);
+    case LaneState::Sleeping:
+        return QColor(0xb8, 0xbc, 0xc2);
+    case LaneState::IoWait:
+        return QColor(0x86, 0x8b, 0x93);
+    case LaneState::Queued:
+        return QColor(0xc3, 0xa6, 0xd9);
+    case LaneState::Unprotected:
+        return QColor(0xf2, 0x8e, 0x2b);
     }
     return Qt::black;
 }
@@ -88,7 +96,8 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
     }
     l.legend = QRectF(target.left(), y, target.width(), kLegendHeight);
     y += kLegendHeight;
-    l.axis = QRectF(target.left() + kLabelWidth, target.bottom() - kAxisHeight, target.width() - kLabelWidth, kAxisHeight);
+    l.axis
+        = QRectF(target.left() + kLabelWidth, target.bottom() - kAxisHeight, target.width() - kLabelWidth, kAxisHeight);
 
     int groups = 0;
     for (std::size_t i = 0; i < data.lanes.size(); ++i)
@@ -121,7 +130,8 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
 
     if (options.header) {
         p.setFont(font(20, true));
-        p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop, QStringLiteral("ThreadLab — %1").arg(data.title));
+        p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop,
+            QStringLiteral("ThreadLab — %1").arg(data.title));
         p.setFont(font(13));
         p.setPen(kFaint);
         p.drawText(l.header.adjusted(12, 32, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
@@ -146,7 +156,8 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     p.setFont(font(12, true));
     for (const auto& [title, gy] : l.groups) {
         p.setPen(kInk);
-        p.drawText(QRectF(target.left() + 8, gy, target.width() - 16, kGroupHeight), Qt::AlignLeft | Qt::AlignVCenter, title);
+        p.drawText(
+            QRectF(target.left() + 8, gy, target.width() - 16, kGroupHeight), Qt::AlignLeft | Qt::AlignVCenter, title);
     }
     p.setFont(font(std::clamp(l.laneHeight * 0.6, 8.0, 12.0)));
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {

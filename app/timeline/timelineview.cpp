@@ -95,7 +95,10 @@ void TimelineView::paintEvent(QPaintEvent*)
     TimelinePainter::paint(p, QRectF(rect()), *m_data, m_geometry.t0, m_geometry.t1, options());
 }
 
-void TimelineView::resizeEvent(QResizeEvent*) { syncPlotGeometry(); }
+void TimelineView::resizeEvent(QResizeEvent*)
+{
+    syncPlotGeometry();
+}
 
 void TimelineView::wheelEvent(QWheelEvent* e)
 {
@@ -132,16 +135,25 @@ void TimelineView::mouseReleaseEvent(QMouseEvent*)
     unsetCursor();
 }
 
-void TimelineView::mouseDoubleClickEvent(QMouseEvent*) { fitAll(); }
+void TimelineView::mouseDoubleClickEvent(QMouseEvent*)
+{
+    fitAll();
+}
 
 void TimelineView::keyPressEvent(QKeyEvent* e)
 {
     switch (e->key()) {
     case Qt::Key_Plus:
-    case Qt::Key_Equal: zoomIn(); break;
-    case Qt::Key_Minus: zoomOut(); break;
+    case Qt::Key_Equal:
+        zoomIn();
+        break;
+    case Qt::Key_Minus:
+        zoomOut();
+        break;
     case Qt::Key_0:
-    case Qt::Key_Home: fitAll(); break;
+    case Qt::Key_Home:
+        fitAll();
+        break;
     case Qt::Key_Left:
         m_geometry.panByPixels(m_geometry.width / 10);
         userMovedView();
@@ -150,7 +162,8 @@ void TimelineView::keyPressEvent(QKeyEvent* e)
         m_geometry.panByPixels(-m_geometry.width / 10);
         userMovedView();
         break;
-    default: QWidget::keyPressEvent(e);
+    default:
+        QWidget::keyPressEvent(e);
     }
 }
 
@@ -180,12 +193,13 @@ QString TimelineView::describeAt(const QPoint& pos) const
         // Within 3 px, so narrow spans can be hovered too.
         const std::int64_t t = m_geometry.timeForX(pos.x());
         const auto slack = std::int64_t(3.0 * double(m_geometry.span()) / m_geometry.width);
-        auto it = std::lower_bound(spans.begin(), spans.end(), t - slack,
-            [](const Span& s, std::int64_t v) { return s.end < v; });
+        auto it = std::lower_bound(
+            spans.begin(), spans.end(), t - slack, [](const Span& s, std::int64_t v) { return s.end < v; });
         if (it == spans.end() || it->start > t + slack)
             return m_data->lanes[i].name;
         const Span& s = *it;
-        QString text = QStringLiteral("<b>%1</b>: %2").arg(m_data->lanes[i].name.toHtmlEscaped(), laneStateName(s.state));
+        QString text
+            = QStringLiteral("<b>%1</b>: %2").arg(m_data->lanes[i].name.toHtmlEscaped(), laneStateName(s.state));
         if (s.lock != 0 && s.lock < m_data->lockNames.size())
             text += QStringLiteral(" (lock “%1”)").arg(m_data->lockNames[s.lock].toHtmlEscaped());
         text += QStringLiteral("<br>start %1, duration %2")

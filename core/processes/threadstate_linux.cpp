@@ -15,14 +15,20 @@ QString threadState(std::int64_t tid)
     const auto close = line.lastIndexOf(')');
     const char state = close >= 0 && close + 2 < line.size() ? line.at(close + 2) : '?';
     switch (state) {
-    case 'R': return QStringLiteral("running");
-    case 'S': return QStringLiteral("sleeping");
-    case 'D': return QStringLiteral("waiting (uninterruptible)");
+    case 'R':
+        return QStringLiteral("running");
+    case 'S':
+        return QStringLiteral("sleeping");
+    case 'D':
+        return QStringLiteral("waiting (uninterruptible)");
     case 'T':
-    case 't': return QStringLiteral("stopped");
+    case 't':
+        return QStringLiteral("stopped");
     case 'Z':
-    case 'X': return QStringLiteral("finished");
-    default: return QStringLiteral("unknown");
+    case 'X':
+        return QStringLiteral("finished");
+    default:
+        return QStringLiteral("unknown");
     }
 }
 

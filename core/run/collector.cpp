@@ -11,7 +11,10 @@ Collector::Collector(RunContext& ctx, Trace& trace, BatchSink sink)
 {
 }
 
-Collector::~Collector() { finish(); }
+Collector::~Collector()
+{
+    finish();
+}
 
 void Collector::start()
 {

@@ -8,9 +8,12 @@ namespace tl {
 QString RunOutcome::statusName() const
 {
     switch (status) {
-    case Status::Completed: return QStringLiteral("completed");
-    case Status::Stopped: return QStringLiteral("stopped");
-    case Status::Failed: return QStringLiteral("failed");
+    case Status::Completed:
+        return QStringLiteral("completed");
+    case Status::Stopped:
+        return QStringLiteral("stopped");
+    case Status::Failed:
+        return QStringLiteral("failed");
     }
     return {};
 }
@@ -56,14 +59,20 @@ QJsonObject summaryJson(const RunOutcome& outcome)
     const Trace& trace = *outcome.trace;
     QJsonObject params;
     for (const auto& spec : outcome.scenario.params) {
-        const auto it = std::find_if(trace.params.begin(), trace.params.end(),
-            [&](const auto& p) { return p.first == spec.name; });
+        const auto it = std::find_if(
+            trace.params.begin(), trace.params.end(), [&](const auto& p) { return p.first == spec.name; });
         if (it == trace.params.end())
             continue;
         switch (spec.type) {
-        case ParamType::Integer: params.insert(spec.name, it->second.toLongLong()); break;
-        case ParamType::Boolean: params.insert(spec.name, it->second == u"true"); break;
-        case ParamType::Choice: params.insert(spec.name, it->second); break;
+        case ParamType::Integer:
+            params.insert(spec.name, it->second.toLongLong());
+            break;
+        case ParamType::Boolean:
+            params.insert(spec.name, it->second == u"true");
+            break;
+        case ParamType::Choice:
+            params.insert(spec.name, it->second);
+            break;
         }
     }
     QJsonArray workers;

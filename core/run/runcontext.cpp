@@ -9,12 +9,12 @@
 namespace tl {
 
 namespace {
-    // Recorders are pre-allocated and pre-faulted per worker; this bounds their total to 96 MiB whatever the
-    // worker count (touching memory costs ~0.5 ms/MiB on a small VM, paid before the workers start).
-    // One worker recording flat out writes ~30M events/s, so 2^20 events cover a 20 ms collector tick.
-    constexpr std::size_t kEventBudget = (std::size_t(96) << 20) / sizeof(Event);
-    constexpr std::size_t kMinRecorderEvents = std::size_t(1) << 14;
-    constexpr std::size_t kMaxRecorderEvents = std::size_t(1) << 20;
+// Recorders are pre-allocated and pre-faulted per worker; this bounds their total to 96 MiB whatever the
+// worker count (touching memory costs ~0.5 ms/MiB on a small VM, paid before the workers start).
+// One worker recording flat out writes ~30M events/s, so 2^20 events cover a 20 ms collector tick.
+constexpr std::size_t kEventBudget = (std::size_t(96) << 20) / sizeof(Event);
+constexpr std::size_t kMinRecorderEvents = std::size_t(1) << 14;
+constexpr std::size_t kMaxRecorderEvents = std::size_t(1) << 20;
 }
 
 RunContext::RunContext(const ParamSet& params)

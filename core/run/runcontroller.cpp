@@ -38,7 +38,8 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
     m_run = std::make_unique<Run>(std::move(instance), params);
     // The context object makes queued calls vanish if the controller is destroyed first.
     m_run->setBatchSink([this](TraceBatchPtr batch) {
-        QMetaObject::invokeMethod(this, [this, batch] { emit batchReady(batch); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, batch] { emit batchReady(batch); }, Qt::QueuedConnection);
     });
     Run* run = m_run.get();
     m_thread = std::thread([this, run] {

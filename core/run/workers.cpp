@@ -6,13 +6,13 @@
 namespace tl {
 
 namespace {
-    void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const WorkerBody& body)
-    {
-        ctx.bindCurrentThread(worker);
-        rec.record(EventKind::Started);
-        body(worker, rec);
-        rec.record(EventKind::Finished);
-    }
+void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const WorkerBody& body)
+{
+    ctx.bindCurrentThread(worker);
+    rec.record(EventKind::Started);
+    body(worker, rec);
+    rec.record(EventKind::Finished);
+}
 }
 
 void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)

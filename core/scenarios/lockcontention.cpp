@@ -13,8 +13,8 @@ ScenarioInfo LockContention::info() const
         QStringLiteral("Race conditions and locks: the cost of synchronisation"),
         {
             ParamSpec::integer(QStringLiteral("workers"), 4, 1, 64, QStringLiteral("Threads competing for the lock")),
-            ParamSpec::integer(QStringLiteral("iterations"), 2000, 1, 1'000'000,
-                QStringLiteral("Work + lock cycles per worker")),
+            ParamSpec::integer(
+                QStringLiteral("iterations"), 2000, 1, 1'000'000, QStringLiteral("Work + lock cycles per worker")),
             ParamSpec::integer(QStringLiteral("work_us"), 20, 0, 100'000,
                 QStringLiteral("CPU work outside the lock per iteration"), QStringLiteral("µs")),
             ParamSpec::integer(QStringLiteral("hold_us"), 10, 0, 100'000,

@@ -4,8 +4,8 @@
 
 namespace tl {
 
-ParamSpec ParamSpec::integer(QString name, std::int64_t def, std::int64_t min, std::int64_t max, QString help,
-    QString unit)
+ParamSpec ParamSpec::integer(
+    QString name, std::int64_t def, std::int64_t min, std::int64_t max, QString help, QString unit)
 {
     ParamSpec p;
     p.name = std::move(name);
@@ -44,9 +44,12 @@ ParamSpec ParamSpec::choice(QString name, QStringList choices, int def, QString 
 QString ParamSpec::typeName() const
 {
     switch (type) {
-    case ParamType::Integer: return QStringLiteral("integer");
-    case ParamType::Boolean: return QStringLiteral("boolean");
-    case ParamType::Choice: return QStringLiteral("choice");
+    case ParamType::Integer:
+        return QStringLiteral("integer");
+    case ParamType::Boolean:
+        return QStringLiteral("boolean");
+    case ParamType::Choice:
+        return QStringLiteral("choice");
     }
     return {};
 }
@@ -54,9 +57,12 @@ QString ParamSpec::typeName() const
 QString ParamSpec::validValues() const
 {
     switch (type) {
-    case ParamType::Integer: return QStringLiteral("%1..%2").arg(min).arg(max);
-    case ParamType::Boolean: return QStringLiteral("true|false");
-    case ParamType::Choice: return choices.join(QLatin1Char('|'));
+    case ParamType::Integer:
+        return QStringLiteral("%1..%2").arg(min).arg(max);
+    case ParamType::Boolean:
+        return QStringLiteral("true|false");
+    case ParamType::Choice:
+        return choices.join(QLatin1Char('|'));
     }
     return {};
 }
@@ -64,9 +70,12 @@ QString ParamSpec::validValues() const
 QString ParamSpec::format(std::int64_t value) const
 {
     switch (type) {
-    case ParamType::Integer: return QString::number(value);
-    case ParamType::Boolean: return value ? QStringLiteral("true") : QStringLiteral("false");
-    case ParamType::Choice: return choices.value(int(value));
+    case ParamType::Integer:
+        return QString::number(value);
+    case ParamType::Boolean:
+        return value ? QStringLiteral("true") : QStringLiteral("false");
+    case ParamType::Choice:
+        return choices.value(int(value));
     }
     return {};
 }
@@ -98,8 +107,7 @@ std::optional<std::int64_t> ParamSpec::parse(const QString& input, QString* erro
     if (error) {
         *error = QStringLiteral("invalid value '%1' for %2: expected %3 %4")
                      .arg(text, name,
-                         type == ParamType::Integer ? QStringLiteral("an integer in")
-                                                    : QStringLiteral("one of"),
+                         type == ParamType::Integer ? QStringLiteral("an integer in") : QStringLiteral("one of"),
                          validValues());
     }
     return std::nullopt;

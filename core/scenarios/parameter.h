@@ -25,8 +25,8 @@ struct ParamSpec {
     QString unit; // shown after numbers: "µs", "ms"
     bool live = false; // may change while the scenario runs
 
-    static ParamSpec integer(QString name, std::int64_t def, std::int64_t min, std::int64_t max, QString help,
-        QString unit = {});
+    static ParamSpec integer(
+        QString name, std::int64_t def, std::int64_t min, std::int64_t max, QString help, QString unit = {});
     static ParamSpec boolean(QString name, bool def, QString help);
     static ParamSpec choice(QString name, QStringList choices, int def, QString help);
     ParamSpec& changeableWhileRunning()

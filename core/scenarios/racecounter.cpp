@@ -15,14 +15,14 @@ ScenarioInfo RaceCounter::info() const
             ParamSpec::integer(QStringLiteral("workers"), 5, 1, 64, QStringLiteral("Threads incrementing the counter")),
             ParamSpec::integer(QStringLiteral("increments"), 100000, 1, 10'000'000,
                 QStringLiteral("How many times each worker adds 1")),
-            ParamSpec::choice(QStringLiteral("lock"), { QStringLiteral("none"), QStringLiteral("mutex"),
-                                  QStringLiteral("atomic") },
-                Mutex,
+            ParamSpec::choice(QStringLiteral("lock"),
+                { QStringLiteral("none"), QStringLiteral("mutex"), QStringLiteral("atomic") }, Mutex,
                 QStringLiteral("none: read, add, write with no protection (updates get lost); mutex: the same "
                                "inside a std::mutex; atomic: one fetch_add"))
                 .changeableWhileRunning(),
-            ParamSpec::choice(QStringLiteral("backend"), { QStringLiteral("std-thread"), QStringLiteral("qthreadpool") },
-                StdThread, QStringLiteral("One std::thread per worker, or a QThreadPool sized to the workers")),
+            ParamSpec::choice(QStringLiteral("backend"),
+                { QStringLiteral("std-thread"), QStringLiteral("qthreadpool") }, StdThread,
+                QStringLiteral("One std::thread per worker, or a QThreadPool sized to the workers")),
             ParamSpec::integer(QStringLiteral("slow_motion"), 0, 0, 100'000,
                 QStringLiteral("Sleep this long between reading and writing the counter, widening the race "
                                "window (0 = off)"),

@@ -9,22 +9,21 @@
 namespace tl {
 
 namespace {
-    using Factory = std::function<std::unique_ptr<Scenario>()>;
-    template <typename T>
-    Factory make()
-    {
-        return [] { return std::make_unique<T>(); };
-    }
+using Factory = std::function<std::unique_ptr<Scenario>()>;
+template <typename T> Factory make()
+{
+    return [] { return std::make_unique<T>(); };
+}
 
-    const std::vector<Factory>& factories()
-    {
-        static const std::vector<Factory> all {
-            make<RaceCounter>(),
-            make<LockContention>(),
-            make<ThreadsDemo>(),
-        };
-        return all;
-    }
+const std::vector<Factory>& factories()
+{
+    static const std::vector<Factory> all {
+        make<RaceCounter>(),
+        make<LockContention>(),
+        make<ThreadsDemo>(),
+    };
+    return all;
+}
 }
 
 std::vector<ScenarioInfo> scenarioCatalog()

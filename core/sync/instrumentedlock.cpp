@@ -18,9 +18,14 @@ void InstrumentedLock::lock(Recorder& rec, LockStats& stats, LockKind kind) noex
         m_registry.waiting(rec.worker(), m_id);
     }
     switch (kind) {
-    case LockKind::None: break;
-    case LockKind::Mutex: m_mutex.lock(); break;
-    case LockKind::Spin: m_spin.lock(); break;
+    case LockKind::None:
+        break;
+    case LockKind::Mutex:
+        m_mutex.lock();
+        break;
+    case LockKind::Spin:
+        m_spin.lock();
+        break;
     }
     const std::uint64_t acquiredAt = clock::ticks();
     m_registry.acquired(rec.worker(), m_id);
@@ -40,9 +45,14 @@ void InstrumentedLock::unlock(Recorder& rec, LockStats& stats, LockKind kind) no
     m_registry.released(rec.worker(), m_id);
     rec.record(EventKind::LockReleased, 0, m_id);
     switch (kind) {
-    case LockKind::None: break;
-    case LockKind::Mutex: m_mutex.unlock(); break;
-    case LockKind::Spin: m_spin.unlock(); break;
+    case LockKind::None:
+        break;
+    case LockKind::Mutex:
+        m_mutex.unlock();
+        break;
+    case LockKind::Spin:
+        m_spin.unlock();
+        break;
     }
 }
 

@@ -31,7 +31,10 @@ public:
     {
         return !m_locked.load(std::memory_order_relaxed) && !m_locked.exchange(true, std::memory_order_acquire);
     }
-    void unlock() noexcept { m_locked.store(false, std::memory_order_release); }
+    void unlock() noexcept
+    {
+        m_locked.store(false, std::memory_order_release);
+    }
 
 private:
     std::atomic<bool> m_locked { false };

@@ -14,32 +14,35 @@ namespace tl {
 // recorders store ticks and the collector converts them (see ClockSync) off the hot path.
 namespace clock {
 
-    inline std::int64_t monotonicNs() noexcept
-    {
-        timespec ts {};
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-    }
+inline std::int64_t monotonicNs() noexcept
+{
+    timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
-    // True when the kernel itself keeps time with the TSC (so it is invariant and synchronised across CPUs).
-    bool tscIsReliable();
+// True when the kernel itself keeps time with the TSC (so it is invariant and synchronised across CPUs).
+bool tscIsReliable();
 
-    // Nanoseconds per tick, measured once (a few ms) on first use; for converting durations in reports.
-    double nsPerTick();
-    inline std::int64_t ticksToNs(std::int64_t ticks) { return std::int64_t(double(ticks) * nsPerTick()); }
+// Nanoseconds per tick, measured once (a few ms) on first use; for converting durations in reports.
+double nsPerTick();
+inline std::int64_t ticksToNs(std::int64_t ticks)
+{
+    return std::int64_t(double(ticks) * nsPerTick());
+}
 
-    namespace detail {
-        extern const bool useTsc;
-    }
+namespace detail {
+extern const bool useTsc;
+}
 
-    inline std::uint64_t ticks() noexcept
-    {
+inline std::uint64_t ticks() noexcept
+{
 #if defined(__x86_64__) || defined(__i386__)
-        if (detail::useTsc)
-            return __rdtsc();
+    if (detail::useTsc)
+        return __rdtsc();
 #endif
-        return std::uint64_t(monotonicNs());
-    }
+    return std::uint64_t(monotonicNs());
+}
 
 } // namespace clock
 

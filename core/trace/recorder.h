@@ -44,8 +44,7 @@ public:
     }
 
     // Collector side: hands every pending event to `sink` (in one or two contiguous pieces) and frees them.
-    template <typename Sink>
-    std::size_t drain(Sink&& sink)
+    template <typename Sink> std::size_t drain(Sink&& sink)
     {
         const std::uint64_t tail = m_tail.load(std::memory_order_relaxed);
         const std::uint64_t head = m_head.load(std::memory_order_acquire);

@@ -7,14 +7,22 @@ namespace tl {
 QString laneStateName(LaneState state)
 {
     switch (state) {
-    case LaneState::Running: return QStringLiteral("running");
-    case LaneState::LockWait: return QStringLiteral("waiting for lock");
-    case LaneState::LockHeldContended: return QStringLiteral("holding, others wait");
-    case LaneState::LockHeld: return QStringLiteral("holding lock");
-    case LaneState::Sleeping: return QStringLiteral("sleeping");
-    case LaneState::IoWait: return QStringLiteral("I/O wait");
-    case LaneState::Queued: return QStringLiteral("queued");
-    case LaneState::Unprotected: return QStringLiteral("unprotected section");
+    case LaneState::Running:
+        return QStringLiteral("running");
+    case LaneState::LockWait:
+        return QStringLiteral("waiting for lock");
+    case LaneState::LockHeldContended:
+        return QStringLiteral("holding, others wait");
+    case LaneState::LockHeld:
+        return QStringLiteral("holding lock");
+    case LaneState::Sleeping:
+        return QStringLiteral("sleeping");
+    case LaneState::IoWait:
+        return QStringLiteral("I/O wait");
+    case LaneState::Queued:
+        return QStringLiteral("queued");
+    case LaneState::Unprotected:
+        return QStringLiteral("unprotected section");
     }
     return {};
 }
@@ -54,10 +62,16 @@ void SpanBuilder::add(const Event& e)
             enter(e.time, LaneState::LockHeld, m_held.back(), e.cpu);
     };
     switch (e.kind) {
-    case EventKind::Enqueued: enter(e.time, LaneState::Queued, 0, e.cpu); break;
+    case EventKind::Enqueued:
+        enter(e.time, LaneState::Queued, 0, e.cpu);
+        break;
     case EventKind::Started:
-    case EventKind::Running: resume(); break;
-    case EventKind::LockWait: enter(e.time, LaneState::LockWait, e.lock, e.cpu); break;
+    case EventKind::Running:
+        resume();
+        break;
+    case EventKind::LockWait:
+        enter(e.time, LaneState::LockWait, e.lock, e.cpu);
+        break;
     case EventKind::LockAcquired:
         if (e.value == 0) { // the "none" lock: a critical section nothing protects
             enter(e.time, LaneState::Unprotected, e.lock, e.cpu);
@@ -71,14 +85,19 @@ void SpanBuilder::add(const Event& e)
             m_held.erase(std::next(it).base());
         resume();
         break;
-    case EventKind::Sleeping: enter(e.time, LaneState::Sleeping, 0, e.cpu); break;
-    case EventKind::IoWait: enter(e.time, LaneState::IoWait, 0, e.cpu); break;
+    case EventKind::Sleeping:
+        enter(e.time, LaneState::Sleeping, 0, e.cpu);
+        break;
+    case EventKind::IoWait:
+        enter(e.time, LaneState::IoWait, 0, e.cpu);
+        break;
     case EventKind::Finished:
         close(e.time);
         m_held.clear();
         break;
     case EventKind::CounterSample:
-    case EventKind::Mark: break;
+    case EventKind::Mark:
+        break;
     }
 }
 

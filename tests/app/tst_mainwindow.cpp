@@ -49,7 +49,9 @@ void TestMainWindow::formIsGeneratedFromTheParameters()
                 QCOMPARE(spin->value(), int(spec.defaultValue));
                 break;
             }
-            case ParamType::Boolean: QVERIFY(qobject_cast<QCheckBox*>(editor)); break;
+            case ParamType::Boolean:
+                QVERIFY(qobject_cast<QCheckBox*>(editor));
+                break;
             case ParamType::Choice: {
                 auto* combo = qobject_cast<QComboBox*>(editor);
                 QVERIFY(combo);
@@ -89,7 +91,8 @@ void TestMainWindow::togglingTheLockDuringARunChangesTheLockMode()
 
 void TestMainWindow::closingMidRunStopsCleanly()
 {
-    const auto threadsBefore = QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
+    const auto threadsBefore
+        = QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
     auto* window = new MainWindow;
     QVERIFY(window->selectScenario(QStringLiteral("threads")));
     qobject_cast<QSpinBox*>(window->parameterForm()->editorFor(QStringLiteral("sleep_ms")))->setValue(600000);
@@ -98,7 +101,8 @@ void TestMainWindow::closingMidRunStopsCleanly()
     QVERIFY(batches.wait(10000));
     QVERIFY(window->close());
     // Every thread the run made (workers, collector, runner) is gone once close() returns.
-    const auto threadsAfter = QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
+    const auto threadsAfter
+        = QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
     QCOMPARE(threadsAfter, threadsBefore);
     delete window;
 }

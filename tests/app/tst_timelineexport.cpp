@@ -1,5 +1,5 @@
-#include <run/run.h>
-#include <scenarios/registry.h>
+#include "../support/runscenario.h"
+
 #include <timeline/timelineexport.h>
 #include <timeline/timelinepainter.h>
 
@@ -30,12 +30,9 @@ private:
 
 void TestTimelineExport::initTestCase()
 {
-    auto s = createScenario(QStringLiteral("lock-contention"));
-    ParamSet params(s->info().params);
-    QVERIFY(params.assign(QStringLiteral("workers=5"), nullptr));
-    QVERIFY(params.assign(QStringLiteral("iterations=100"), nullptr));
-    Run run(std::move(s), params);
-    m_data = TimelineData::fromTrace(*run.execute().trace);
+    m_data = TimelineData::fromTrace(*test::runScenario(
+        QStringLiteral("lock-contention"), { QStringLiteral("workers=5"), QStringLiteral("iterations=100") })
+                                          .trace);
     QCOMPARE(m_data.lanes.size(), std::size_t(5));
 }
 

@@ -48,8 +48,8 @@ void BM_RecordEventMutexBaseline(benchmark::State& state)
         const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
         {
             std::lock_guard lock(g_mutexTrace.mutex);
-            g_mutexTrace.events.push_back(
-                { now, i, std::uint32_t(state.thread_index()), 1, std::int16_t(sched_getcpu()), EventKind::LockAcquired });
+            g_mutexTrace.events.push_back({ now, i, std::uint32_t(state.thread_index()), 1,
+                std::int16_t(sched_getcpu()), EventKind::LockAcquired });
             if (g_mutexTrace.events.size() >= (1 << 17))
                 g_mutexTrace.events.clear();
         }
@@ -100,13 +100,20 @@ void BM_ObserverEffect(benchmark::State& state)
     state.counters["acq_per_s_recording"] = double(workers * iterations * state.iterations()) * 1e9 / recordedNs;
     state.counters["acq_per_s_plain"] = double(workers * iterations * state.iterations()) * 1e9 / plainNs;
 }
-BENCHMARK(BM_ObserverEffect)->Arg(2000)->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+BENCHMARK(BM_ObserverEffect)
+    ->Arg(2000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 
 } // namespace
 
 int main(int argc, char** argv)
 {
     return tl::bench::runBenchmarks(argc, argv,
-        { { "BM_RecordEvent/threads:1", "BM_RecordEventMutexBaseline/threads:1", "mutex-vector baseline is this much slower, 1 thread" },
-            { "BM_RecordEvent/threads:2", "BM_RecordEventMutexBaseline/threads:2", "same, 2 threads recording at once" } });
+        { { "BM_RecordEvent/threads:1", "BM_RecordEventMutexBaseline/threads:1",
+              "mutex-vector baseline is this much slower, 1 thread" },
+            { "BM_RecordEvent/threads:2", "BM_RecordEventMutexBaseline/threads:2",
+                "same, 2 threads recording at once" } });
 }

@@ -66,10 +66,25 @@ void paint(benchmark::State& state, bool lod)
     state.counters["spans"] = double(data.spanCount());
 }
 
-void BM_PaintTimeline(benchmark::State& state) { paint(state, true); }
-void BM_PaintTimelineNaive(benchmark::State& state) { paint(state, false); }
-BENCHMARK(BM_PaintTimeline)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly(true);
-BENCHMARK(BM_PaintTimelineNaive)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true);
+void BM_PaintTimeline(benchmark::State& state)
+{
+    paint(state, true);
+}
+void BM_PaintTimelineNaive(benchmark::State& state)
+{
+    paint(state, false);
+}
+BENCHMARK(BM_PaintTimeline)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_PaintTimelineNaive)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 
 // What `threadlab run ... --png` does after the run: spans from the trace, paint, PNG encode.
 void BM_ExportPng(benchmark::State& state)

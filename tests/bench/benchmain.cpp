@@ -8,20 +8,20 @@
 namespace tl::bench {
 
 namespace {
-    // Keeps the console output and remembers each benchmark's median time per iteration.
-    class RememberingReporter : public benchmark::ConsoleReporter {
-    public:
-        void ReportRuns(const std::vector<Run>& runs) override
-        {
-            for (const auto& r : runs)
-                if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
-                    medians[r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)
-                        + (r.run_name.threads.empty() ? "" : "/" + r.run_name.threads)]
-                        = r.GetAdjustedRealTime();
-            ConsoleReporter::ReportRuns(runs);
-        }
-        std::map<std::string, double> medians;
-    };
+// Keeps the console output and remembers each benchmark's median time per iteration.
+class RememberingReporter : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run>& runs) override
+    {
+        for (const auto& r : runs)
+            if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
+                medians[r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)
+                    + (r.run_name.threads.empty() ? "" : "/" + r.run_name.threads)]
+                    = r.GetAdjustedRealTime();
+        ConsoleReporter::ReportRuns(runs);
+    }
+    std::map<std::string, double> medians;
+};
 }
 
 int runBenchmarks(int argc, char** argv, const std::vector<Ratio>& ratios)

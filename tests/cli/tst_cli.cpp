@@ -61,10 +61,10 @@ void TestCli::exitCodes_data()
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<int>("code");
     QTest::addColumn<QString>("message");
-    QTest::newRow("unknown scenario lists the real ones")
-        << QStringList { "run", "race" } << 2 << "unknown scenario 'race'; available: race-counter, lock-contention, threads";
-    QTest::newRow("out of range names the parameter and range")
-        << QStringList { "run", "race-counter", "--set", "workers=100" } << 2 << "workers: expected an integer in 1..64";
+    QTest::newRow("unknown scenario lists the real ones") << QStringList { "run",
+        "race" } << 2 << "unknown scenario 'race'; available: race-counter, lock-contention, threads";
+    QTest::newRow("out of range names the parameter and range") << QStringList { "run", "race-counter", "--set",
+        "workers=100" } << 2 << "workers: expected an integer in 1..64";
     QTest::newRow("bad choice names the choices")
         << QStringList { "run", "race-counter", "--set", "lock=maybe" } << 2 << "expected one of none|mutex|atomic";
     QTest::newRow("unknown parameter") << QStringList { "run", "threads", "--set", "workers=2" } << 2

@@ -1,5 +1,5 @@
-#include <run/run.h>
-#include <scenarios/registry.h>
+#include "../support/runscenario.h"
+
 #include <trace/exporters.h>
 
 #include <QBuffer>
@@ -23,12 +23,9 @@ private:
 
 void TestExporters::initTestCase()
 {
-    auto s = createScenario(QStringLiteral("race-counter"));
-    ParamSet params(s->info().params);
-    QVERIFY(params.assign(QStringLiteral("workers=3"), nullptr));
-    QVERIFY(params.assign(QStringLiteral("increments=2000"), nullptr));
-    Run run(std::move(s), params);
-    m_trace = run.execute().trace;
+    m_trace = test::runScenario(
+        QStringLiteral("race-counter"), { QStringLiteral("workers=3"), QStringLiteral("increments=2000") })
+                  .trace;
 }
 
 void TestExporters::chromeTraceHasWhatPerfettoNeeds()

@@ -1,3 +1,5 @@
+#include "../support/runscenario.h"
+
 #include <run/run.h>
 #include <run/runcontroller.h>
 #include <scenarios/registry.h>
@@ -22,22 +24,13 @@ private slots:
     void threadsAreListedByName();
     void stopReturnsWithinOneSecond_data();
     void stopReturnsWithinOneSecond();
-
-private:
-    static RunOutcome run(const QString& scenario, const QStringList& assignments);
 };
 
-RunOutcome TestScenarios::run(const QString& scenario, const QStringList& assignments)
+namespace {
+RunOutcome run(const QString& scenario, const QStringList& assignments)
 {
-    auto s = createScenario(scenario);
-    ParamSet params(s->info().params);
-    for (const auto& a : assignments) {
-        QString error;
-        if (!params.assign(a, &error))
-            qFatal("bad test parameter %s: %s", qPrintable(a), qPrintable(error));
-    }
-    Run r(std::move(s), params);
-    return r.execute();
+    return test::runScenario(scenario, assignments);
+}
 }
 
 void TestScenarios::unlockedCounterLosesUpdates()
@@ -59,9 +52,12 @@ void TestScenarios::lockedCounterIsExact_data()
 {
     QTest::addColumn<QString>("lock");
     QTest::addColumn<QString>("backend");
-    QTest::newRow("mutex, std::thread") << "mutex" << "std-thread";
-    QTest::newRow("atomic, std::thread") << "atomic" << "std-thread";
-    QTest::newRow("mutex, QThreadPool") << "mutex" << "qthreadpool";
+    QTest::newRow("mutex, std::thread") << "mutex"
+                                        << "std-thread";
+    QTest::newRow("atomic, std::thread") << "atomic"
+                                         << "std-thread";
+    QTest::newRow("mutex, QThreadPool") << "mutex"
+                                        << "qthreadpool";
 }
 
 // The seed: 5 threads x 100000 increments with the lock = 500000, every time.
@@ -70,7 +66,8 @@ void TestScenarios::lockedCounterIsExact()
     QFETCH(QString, lock);
     QFETCH(QString, backend);
     for (int i = 0; i < 3; ++i) {
-        const auto o = run(QStringLiteral("race-counter"), { QStringLiteral("lock=") + lock, QStringLiteral("backend=") + backend });
+        const auto o = run(
+            QStringLiteral("race-counter"), { QStringLiteral("lock=") + lock, QStringLiteral("backend=") + backend });
         QCOMPARE(o.results[u"actual"].toInteger(), 500000);
         QCOMPARE(o.results[u"lost_updates"].toInteger(), 0);
     }
@@ -128,9 +125,9 @@ void TestScenarios::lockEventsPairUp()
             QCOMPARE(e.lock, std::uint16_t(1));
             if (e.kind == EventKind::LockReleased)
                 ++cycles;
-            expect = e.kind == EventKind::LockWait ? EventKind::LockAcquired
+            expect = e.kind == EventKind::LockWait  ? EventKind::LockAcquired
                 : e.kind == EventKind::LockAcquired ? EventKind::LockReleased
-                                                     : EventKind::LockWait;
+                                                    : EventKind::LockWait;
         }
         QCOMPARE(cycles, 300);
     }
@@ -176,8 +173,8 @@ void TestScenarios::stopReturnsWithinOneSecond_data()
     QTest::newRow("counter in slow motion") << "race-counter" << QStringList { "slow_motion=100000" };
     QTest::newRow("counter on a pool") << "race-counter"
                                        << QStringList { "backend=qthreadpool", "increments=10000000", "workers=16" };
-    QTest::newRow("long critical sections") << "lock-contention"
-                                            << QStringList { "hold_us=100000", "iterations=1000000", "lock=spinlock" };
+    QTest::newRow("long critical sections")
+        << "lock-contention" << QStringList { "hold_us=100000", "iterations=1000000", "lock=spinlock" };
 }
 
 void TestScenarios::stopReturnsWithinOneSecond()
