@@ -44,7 +44,6 @@ RunOutcome Run::execute()
         outcome.status = RunOutcome::Status::Failed;
         outcome.error = QString::fromUtf8(e.what());
     }
-    m_ctx.freezeCounters();
     outcome.durationNs = clock::monotonicNs() - started;
     collector.finish();
 

@@ -128,10 +128,11 @@ std::vector<QString> RunContext::lockNames() const
     return m_lockNames;
 }
 
-void RunContext::addCounter(const QString& name, std::function<std::int64_t()> sample)
+RunContext::CounterRegistration RunContext::addCounter(const QString& name, std::function<std::int64_t()> sample)
 {
     std::lock_guard lock(m_mutex);
     m_counters.emplace_back(name, std::move(sample));
+    return { *this, m_counters.size() - 1 };
 }
 
 std::vector<QString> RunContext::counterNames() const
@@ -152,11 +153,11 @@ std::vector<std::int64_t> RunContext::sampleCounters() const
     return values;
 }
 
-void RunContext::freezeCounters()
+void RunContext::freezeCounter(std::size_t index)
 {
     std::lock_guard lock(m_mutex);
-    for (auto& [name, sample] : m_counters)
-        sample = [value = sample()] { return value; };
+    auto& sample = m_counters.at(index).second;
+    sample = [value = sample()] { return value; };
 }
 
 void RunContext::requestStop()

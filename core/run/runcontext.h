@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace tl {
@@ -50,12 +51,37 @@ public:
     std::vector<QString> lockNames() const;
     const LockRegistry& lockRegistry() const { return m_registry; }
 
-    // Counters the collector samples once per tick (so workers pay nothing for them).
-    void addCounter(const QString& name, std::function<std::int64_t()> sample);
+    // Counters the collector samples once per tick (so workers pay nothing for them). `sample` reads the
+    // scenario's own data, so the returned registration must not outlive it: declare it after that data;
+    // when it goes out of scope the counter keeps its last value and never calls `sample` again.
+    class [[nodiscard]] CounterRegistration {
+    public:
+        CounterRegistration(RunContext& ctx, std::size_t index)
+            : m_ctx(&ctx)
+            , m_index(index)
+        {
+        }
+        CounterRegistration(CounterRegistration&& other) noexcept
+            : m_ctx(std::exchange(other.m_ctx, nullptr))
+            , m_index(other.m_index)
+        {
+        }
+        CounterRegistration(const CounterRegistration&) = delete;
+        CounterRegistration& operator=(const CounterRegistration&) = delete;
+        CounterRegistration& operator=(CounterRegistration&&) = delete;
+        ~CounterRegistration()
+        {
+            if (m_ctx)
+                m_ctx->freezeCounter(m_index);
+        }
+
+    private:
+        RunContext* m_ctx;
+        std::size_t m_index;
+    };
+    CounterRegistration addCounter(const QString& name, std::function<std::int64_t()> sample);
     std::vector<QString> counterNames() const;
     std::vector<std::int64_t> sampleCounters() const;
-    // Replaces every counter by its current value, once the scenario (whose data they read) has returned.
-    void freezeCounters();
 
     // Stop: a request any thread may make; sleeps and waits made through the context end at once.
     void requestStop();
@@ -72,6 +98,8 @@ public:
     std::vector<QJsonObject> workerFigures() const;
 
 private:
+    void freezeCounter(std::size_t index);
+
     ParamSet m_params;
     std::vector<std::unique_ptr<std::atomic<std::int64_t>>> m_values;
 

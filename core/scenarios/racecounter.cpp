@@ -56,8 +56,9 @@ void RaceCounter::run(RunContext& ctx)
             sum += p.done.load(std::memory_order_relaxed);
         return sum;
     };
-    ctx.addCounter(QStringLiteral("expected"), expected);
-    ctx.addCounter(QStringLiteral("actual"), [&] { return counter.load(std::memory_order_relaxed); });
+    const auto expectedCounter = ctx.addCounter(QStringLiteral("expected"), expected);
+    const auto actualCounter
+        = ctx.addCounter(QStringLiteral("actual"), [&] { return counter.load(std::memory_order_relaxed); });
 
     const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
     std::vector<LockStats> stats(workers.size());
