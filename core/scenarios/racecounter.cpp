@@ -59,6 +59,12 @@ void RaceCounter::run(RunContext& ctx)
     const auto expectedCounter = ctx.addCounter(QStringLiteral("expected"), expected);
     const auto actualCounter
         = ctx.addCounter(QStringLiteral("actual"), [&] { return counter.load(std::memory_order_relaxed); });
+    // Progress counts an increment as it starts, and the counter is read before the progress: the counter
+    // can only hold values written by increments already counted, so the live figure never goes negative.
+    const auto lostCounter = ctx.addCounter(QStringLiteral("lost_updates"), [&] {
+        const std::int64_t actual = counter.load(std::memory_order_relaxed);
+        return expected() - actual;
+    });
 
     const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
     std::vector<LockStats> stats(workers.size());
@@ -67,6 +73,7 @@ void RaceCounter::run(RunContext& ctx)
         LockStats& mine = stats[index];
         std::atomic<std::int64_t>& done = progress[index].done;
         for (std::int64_t i = 0; i < increments && !ctx.stopRequested(); ++i) {
+            done.store(i + 1, std::memory_order_relaxed);
             const auto mode = lockMode.load(std::memory_order_relaxed);
             if (mode == Atomic) {
                 counter.fetch_add(1, std::memory_order_relaxed);
@@ -77,7 +84,6 @@ void RaceCounter::run(RunContext& ctx)
                     ctx.sleepFor(std::chrono::microseconds(us), rec);
                 counter.store(seen + 1, std::memory_order_relaxed);
             }
-            done.store(i + 1, std::memory_order_relaxed);
         }
     });
 
