@@ -11,7 +11,8 @@
 
 namespace tl {
 
-// A single-producer / single-consumer ring of events for one worker. The worker's record() takes no lock,
+// A single-producer / single-consumer ring of events for one worker (one writer at a time; the writer may be
+// handed from one thread to another, as when a pool task starts). The worker's record() takes no lock,
 // allocates nothing and makes no syscall (the TSC and rseq-backed sched_getcpu are read in user space).
 // The collector drains it from its own thread. When the ring is full the event is dropped and counted.
 class alignas(64) Recorder {
@@ -25,7 +26,10 @@ public:
 
     void record(EventKind kind, std::int64_t value = 0, std::uint16_t lock = 0) noexcept
     {
-        const std::uint64_t head = m_head.load(std::memory_order_relaxed);
+        // Acquire, not relaxed: the writer may change between events (a pool task records Started after the
+        // submitting thread recorded Enqueued), and this orders the new writer after the previous one's events.
+        // On x86 it is the same plain load.
+        const std::uint64_t head = m_head.load(std::memory_order_acquire);
         if (head - m_cachedTail > m_mask) {
             m_cachedTail = m_tail.load(std::memory_order_acquire);
             if (head - m_cachedTail > m_mask) {
@@ -63,6 +67,9 @@ public:
     std::uint64_t dropped() const noexcept { return m_dropped.load(std::memory_order_relaxed); }
 
     static std::size_t roundUpToPowerOfTwo(std::size_t n);
+    // What one record() costs on this machine, measured once (~1 ms) on first call: the basis of the
+    // recording-overhead estimate the app shows.
+    static double costPerEventNs();
 
 private:
     // Writer-owned line.
