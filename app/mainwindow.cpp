@@ -2,31 +2,45 @@
 
 #include "parameterform.h"
 
+#include <charts/counterchart.h>
 #include <scenarios/registry.h>
-#include <timeline/timelineexport.h>
+#include <timeline/timelinepainter.h>
 #include <timeline/timelineview.h>
 #include <trace/exporters.h>
+#include <trace/recorder.h>
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPainter>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStyle>
+#include <QStyleFactory>
+#include <QStyledItemDelegate>
 #include <QTextBrowser>
 #include <QToolBar>
 #include <QVBoxLayout>
+#include <QtConcurrent>
+#include <numeric>
 
 namespace tl::ui {
 
@@ -35,15 +49,75 @@ QString settingsKey(const QString& scenario, const QString& param)
 {
     return QStringLiteral("params/%1/%2").arg(scenario, param);
 }
+
+// Scenario list entries: the title in bold, the one-line summary under it.
+class ScenarioDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    static constexpr int kSummaryRole = Qt::UserRole + 1;
+
+    void paint(QPainter* p, const QStyleOptionViewItem& option, const QModelIndex& index) const override
+    {
+        QStyleOptionViewItem opt = option;
+        initStyleOption(&opt, index);
+        opt.text.clear();
+        QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &opt, p, opt.widget);
+        const bool selected = opt.state & QStyle::State_Selected;
+        const QRect r = opt.rect.adjusted(6, 3, -6, -3);
+        QFont title = opt.font;
+        title.setBold(true);
+        p->save();
+        p->setPen(opt.palette.color(selected ? QPalette::HighlightedText : QPalette::Text));
+        p->setFont(title);
+        p->drawText(r, Qt::AlignLeft | Qt::AlignTop, index.data(Qt::DisplayRole).toString());
+        QFont small = opt.font;
+        small.setPointSizeF(opt.font.pointSizeF() * 0.9);
+        p->setFont(small);
+        if (!selected)
+            p->setPen(opt.palette.color(QPalette::PlaceholderText));
+        p->drawText(r.adjusted(0, QFontMetrics(title).height(), 0, 0), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
+            index.data(kSummaryRole).toString());
+        p->restore();
+    }
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex&) const override
+    {
+        return { 200, QFontMetrics(option.font).height() * 3 + 8 };
+    }
+};
+
+QPalette darkPalette()
+{
+    QPalette p;
+    const QColor window(0x2b, 0x2d, 0x31), base(0x1e, 0x20, 0x24), text(0xe6, 0xe8, 0xeb);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, window);
+    p.setColor(QPalette::ToolTipBase, window);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0xa0, 0xa8));
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7e, 0xd8));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xff));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x70, 0x74, 0x7a));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x70, 0x74, 0x7a));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x70, 0x74, 0x7a));
+    return p;
+}
 }
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
     , m_catalog(scenarioCatalog())
+    , m_systemPalette(QApplication::palette())
+    , m_systemStyle(QApplication::style()->name())
 {
     setWindowTitle(tr("ThreadLab"));
-    buildActions();
     buildLayout();
+    buildActions();
 
     connect(&m_controller, &RunController::batchReady, this, &MainWindow::onBatch);
     connect(&m_controller, &RunController::finished, this, &MainWindow::onFinished);
@@ -51,12 +125,18 @@ MainWindow::MainWindow(QWidget* parent)
         QString error;
         if (!m_controller.setLive(name, value, &error))
             statusBar()->showMessage(error, 5000);
+        else
+            statusBar()->showMessage(tr("%1 changed while running").arg(name), 3000);
     });
+    connect(m_timeline, &TimelineView::selectionChanged, this, &MainWindow::onSelectionChanged);
+    connect(m_timeline, &TimelineView::selectionCleared, this, [this] { m_selectionInfo->clear(); });
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     m_mainSplitter->restoreState(settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_rightSplitter->restoreState(settings.value(QStringLiteral("window/rightSplitter")).toByteArray());
+    m_bottomSplitter->restoreState(settings.value(QStringLiteral("window/bottomSplitter")).toByteArray());
+    applyTheme(Theme(settings.value(QStringLiteral("theme"), int(Theme::System)).toInt()));
     if (!selectScenario(settings.value(QStringLiteral("lastScenario")).toString()))
         m_scenarios->setCurrentRow(0);
     setRunning(false);
@@ -66,129 +146,169 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::buildActions()
 {
-    m_runAction = new QAction(QIcon::fromTheme(QStringLiteral("media-playback-start")), tr("&Run"), this);
-    m_runAction->setShortcut(Qt::Key_F5);
-    m_runAction->setToolTip(tr("Run the scenario with these parameters (F5)"));
+    auto action = [this](const QString& icon, const QString& text, const QKeySequence& shortcut, const QString& tip) {
+        auto* a = new QAction(QIcon::fromTheme(icon), text, this);
+        a->setShortcut(shortcut);
+        a->setToolTip(QStringLiteral("%1 (%2)").arg(tip, shortcut.toString(QKeySequence::NativeText)));
+        a->setStatusTip(tip);
+        return a;
+    };
+    m_runAction = action(
+        QStringLiteral("media-playback-start"), tr("&Run"), Qt::Key_F5, tr("Run the scenario with these parameters"));
     connect(m_runAction, &QAction::triggered, this, &MainWindow::startRun);
-
-    m_stopAction = new QAction(QIcon::fromTheme(QStringLiteral("media-playback-stop")), tr("&Stop"), this);
-    m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
-    m_stopAction->setToolTip(tr("Stop the run; every thread it started is released (Shift+F5)"));
+    m_stopAction = action(QStringLiteral("media-playback-stop"), tr("&Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5),
+        tr("Stop the run; every thread it started is released"));
     connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopRun);
 
-    auto* fit = new QAction(QIcon::fromTheme(QStringLiteral("zoom-fit-best")), tr("&Fit Whole Run"), this);
-    fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
-    fit->setToolTip(tr("Show the whole run and follow it live (Ctrl+0, or double-click the timeline)"));
-    auto* zoomIn = new QAction(QIcon::fromTheme(QStringLiteral("zoom-in")), tr("Zoom &In"), this);
-    zoomIn->setShortcut(QKeySequence::ZoomIn);
-    auto* zoomOut = new QAction(QIcon::fromTheme(QStringLiteral("zoom-out")), tr("Zoom &Out"), this);
-    zoomOut->setShortcut(QKeySequence::ZoomOut);
+    auto* fit = action(QStringLiteral("zoom-fit-best"), tr("&Fit Whole Run"), QKeySequence(Qt::CTRL | Qt::Key_0),
+        tr("Show the whole run and follow it live (or double-click the timeline)"));
+    connect(fit, &QAction::triggered, m_timeline, &TimelineView::fitAll);
+    auto* zoomIn = action(QStringLiteral("zoom-in"), tr("Zoom &In"), QKeySequence::ZoomIn, tr("Zoom in"));
+    connect(zoomIn, &QAction::triggered, m_timeline, &TimelineView::zoomIn);
+    auto* zoomOut = action(QStringLiteral("zoom-out"), tr("Zoom &Out"), QKeySequence::ZoomOut, tr("Zoom out"));
+    connect(zoomOut, &QAction::triggered, m_timeline, &TimelineView::zoomOut);
+    auto* zoomSelection = action(QStringLiteral("zoom-select"), tr("Zoom to &Selection"), QKeySequence(Qt::Key_Z),
+        tr("Zoom to the range selected with Shift+drag"));
+    connect(zoomSelection, &QAction::triggered, m_timeline, &TimelineView::zoomToSelection);
 
-    m_exportImageAction = new QAction(QIcon::fromTheme(QStringLiteral("document-save-as")), tr("Export &Image…"), this);
-    m_exportImageAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    m_exportImageAction->setToolTip(tr("Save the visible part of the timeline as PNG, SVG or PDF (Ctrl+E)"));
-    connect(m_exportImageAction, &QAction::triggered, this, &MainWindow::exportImage);
-    m_exportTraceAction = new QAction(tr("Export &Trace…"), this);
-    m_exportTraceAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
-    m_exportTraceAction->setToolTip(tr("Save the run's events as Chrome Trace JSON (Perfetto) or CSV"));
-    connect(m_exportTraceAction, &QAction::triggered, this, &MainWindow::exportTrace);
-    auto* quit = new QAction(tr("&Quit"), this);
-    quit->setShortcut(QKeySequence::Quit);
+    auto* exportVisible = action(QStringLiteral("document-save-as"), tr("Export &Visible Range…"),
+        QKeySequence(Qt::CTRL | Qt::Key_E), tr("Save the visible part of the timeline as PNG, SVG or PDF"));
+    connect(exportVisible, &QAction::triggered, this, [this] { exportImage(ExportScope::VisibleRange); });
+    auto* exportWhole = action(QStringLiteral("document-save-as"), tr("Export &Whole Run…"),
+        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), tr("Save the timeline of the whole run as PNG, SVG or PDF"));
+    connect(exportWhole, &QAction::triggered, this, [this] { exportImage(ExportScope::WholeRun); });
+    auto* exportTraceAction = action(QStringLiteral("document-export"), tr("Export &Trace…"),
+        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
+        tr("Save the run's events as Chrome Trace JSON (Perfetto) or CSV"));
+    connect(exportTraceAction, &QAction::triggered, this, &MainWindow::exportTrace);
+    auto* copy = action(QStringLiteral("edit-copy"), tr("&Copy Timeline Image"),
+        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
+        tr("Copy the visible timeline, with legend and axis, to the clipboard"));
+    connect(copy, &QAction::triggered, this, &MainWindow::copyImage);
+    m_needsFinishedRun = { exportVisible, exportWhole, exportTraceAction, copy };
+    auto* quit = action(QStringLiteral("application-exit"), tr("&Quit"), QKeySequence::Quit, tr("Quit ThreadLab"));
     connect(quit, &QAction::triggered, this, &QWidget::close);
 
     auto* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(m_exportImageAction);
-    file->addAction(m_exportTraceAction);
+    file->addActions({ exportVisible, exportWhole, exportTraceAction });
     file->addSeparator();
     file->addAction(quit);
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(copy);
     auto* run = menuBar()->addMenu(tr("&Run"));
-    run->addAction(m_runAction);
-    run->addAction(m_stopAction);
+    run->addActions({ m_runAction, m_stopAction });
     auto* view = menuBar()->addMenu(tr("&View"));
-    view->addAction(fit);
-    view->addAction(zoomIn);
-    view->addAction(zoomOut);
+    view->addActions({ fit, zoomIn, zoomOut, zoomSelection });
+    view->addSeparator();
+    auto* themes = view->addMenu(tr("&Theme"));
+    m_themeGroup = new QActionGroup(this);
+    const std::pair<Theme, QString> themeNames[]
+        = { { Theme::System, tr("Follow the &System") }, { Theme::Light, tr("&Light") }, { Theme::Dark, tr("&Dark") } };
+    for (const auto& [theme, name] : themeNames) {
+        auto* a = themes->addAction(name);
+        a->setCheckable(true);
+        a->setData(int(theme));
+        m_themeGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [this, theme = theme] { applyTheme(theme); });
+    }
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About ThreadLab"), this, [this] {
         QMessageBox::about(this, tr("About ThreadLab"),
-            tr("<h3>ThreadLab %1</h3><p>See threads and processes at work.</p><p>Built with Qt %2.</p>")
-                .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion())));
+            tr("<h3>ThreadLab %1</h3><p>See threads and processes at work.</p>"
+               "<p>Built with Qt %2 (running on Qt %3).</p>"
+               "<p>Licensed under the GNU General Public License version 3, as Qt Charts requires.</p>")
+                .arg(QApplication::applicationVersion(), QStringLiteral(QT_VERSION_STR),
+                    QString::fromLatin1(qVersion())));
     });
 
     auto* tools = addToolBar(tr("Run"));
     tools->setObjectName(QStringLiteral("runToolBar"));
     tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    tools->addAction(m_runAction);
-    tools->addAction(m_stopAction);
+    tools->addActions({ m_runAction, m_stopAction });
     tools->addSeparator();
-    tools->addAction(fit);
-    tools->addAction(m_exportImageAction);
-
-    // The timeline exists only after buildLayout(); connect view actions through lambdas.
-    connect(fit, &QAction::triggered, this, [this] { m_timeline->fitAll(); });
-    connect(zoomIn, &QAction::triggered, this, [this] { m_timeline->zoomIn(); });
-    connect(zoomOut, &QAction::triggered, this, [this] { m_timeline->zoomOut(); });
+    tools->addActions({ fit, exportVisible, copy });
 }
 
 void MainWindow::buildLayout()
 {
     m_scenarios = new QListWidget;
     m_scenarios->setAccessibleName(tr("Scenarios"));
+    m_scenarios->setItemDelegate(new ScenarioDelegate(m_scenarios));
     for (const auto& info : m_catalog) {
         auto* item = new QListWidgetItem(info.title);
+        item->setData(ScenarioDelegate::kSummaryRole, info.summary);
+        item->setData(Qt::UserRole, info.name);
         item->setToolTip(QStringLiteral("%1\nFrom the seed: %2\nCommand line: threadlab run %3")
                              .arg(info.summary, info.topic, info.name));
-        item->setSizeHint(QSize(0, 28));
-        item->setData(Qt::UserRole, info.name);
         m_scenarios->addItem(item);
     }
+    m_scenarios->setMaximumHeight(m_scenarios->sizeHintForRow(0) * 5 + 6);
     connect(m_scenarios, &QListWidget::currentRowChanged, this, &MainWindow::onScenarioChanged);
 
-    m_summary = new QLabel;
-    m_summary->setWordWrap(true);
-    m_summary->setAccessibleName(tr("Scenario description"));
     m_form = new ParameterForm;
     m_form->setAccessibleName(tr("Parameters"));
+    m_explanation = new QTextBrowser;
+    m_explanation->setAccessibleName(tr("About this scenario"));
+    m_explanation->setOpenExternalLinks(true);
 
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->addWidget(new QLabel(tr("<b>Scenarios</b>")));
-    m_scenarios->setMaximumHeight(28 * 8 + 6);
     leftLayout->addWidget(m_scenarios);
-    leftLayout->addWidget(m_summary);
-    leftLayout->addWidget(new QLabel(tr("<b>Parameters</b> (⟳ = may change while running)")));
+    leftLayout->addWidget(new QLabel(tr("<b>Parameters</b> (⟳ may change while running)")));
     leftLayout->addWidget(m_form);
-    leftLayout->addStretch(1);
+    leftLayout->addWidget(m_explanation, 1);
 
     m_timeline = new TimelineView;
     m_timeline->setData(&m_live.data());
+    m_selectionInfo = new QLabel;
+    m_selectionInfo->setAccessibleName(tr("Selection statistics"));
+    m_selectionInfo->setToolTip(tr("Shift+drag on the timeline to select a time range; Esc clears it, Z zooms to it"));
+    auto* timelinePane = new QWidget;
+    auto* timelineLayout = new QVBoxLayout(timelinePane);
+    timelineLayout->setContentsMargins(0, 0, 0, 0);
+    timelineLayout->addWidget(m_timeline, 1);
+    timelineLayout->addWidget(m_selectionInfo);
+
     m_results = new QTextBrowser;
     m_results->setAccessibleName(tr("Results"));
     m_results->setPlaceholderText(tr("Results appear here while and after a scenario runs."));
+    m_chart = new CounterChart;
+    m_chart->setMinimumWidth(320);
 
+    m_bottomSplitter = new QSplitter(Qt::Horizontal);
+    m_bottomSplitter->addWidget(m_results);
+    m_bottomSplitter->addWidget(m_chart);
+    m_bottomSplitter->setStretchFactor(0, 3);
+    m_bottomSplitter->setStretchFactor(1, 2);
     m_rightSplitter = new QSplitter(Qt::Vertical);
-    m_rightSplitter->addWidget(m_timeline);
-    m_rightSplitter->addWidget(m_results);
+    m_rightSplitter->addWidget(timelinePane);
+    m_rightSplitter->addWidget(m_bottomSplitter);
     m_rightSplitter->setStretchFactor(0, 3);
-    m_rightSplitter->setStretchFactor(1, 1);
-
+    m_rightSplitter->setStretchFactor(1, 2);
     m_mainSplitter = new QSplitter(Qt::Horizontal);
     m_mainSplitter->addWidget(left);
     m_mainSplitter->addWidget(m_rightSplitter);
     m_mainSplitter->setStretchFactor(1, 1);
-    m_mainSplitter->setSizes({ 300, 1000 });
+    m_mainSplitter->setSizes({ 320, 1000 });
     setCentralWidget(m_mainSplitter);
 
     m_statusState = new QLabel(tr("Ready"));
     m_statusEvents = new QLabel;
+    m_statusEvents->setToolTip(tr("Events recorded, and events dropped because a worker's buffer was full"));
+    m_statusOverhead = new QLabel;
+    m_statusOverhead->setToolTip(tr("Estimated share of the workers' time spent recording events "
+                                    "(events × %1 ns measured per event on this machine)")
+                                     .arg(Recorder::costPerEventNs(), 0, 'f', 1));
     m_progress = new QProgressBar;
     m_progress->setRange(0, 0);
     m_progress->setMaximumWidth(120);
     m_progress->setAccessibleName(tr("Run in progress"));
     statusBar()->addWidget(m_statusState);
     statusBar()->addPermanentWidget(m_statusEvents);
+    statusBar()->addPermanentWidget(m_statusOverhead);
     statusBar()->addPermanentWidget(m_progress);
-    resize(1280, 800);
+    resize(1400, 860);
 }
 
 bool MainWindow::selectScenario(const QString& name)
@@ -202,14 +322,17 @@ bool MainWindow::selectScenario(const QString& name)
     return false;
 }
 
+QString MainWindow::currentScenario() const
+{
+    return m_scenarios->currentItem() ? m_scenarios->currentItem()->data(Qt::UserRole).toString() : QString();
+}
+
 void MainWindow::onScenarioChanged()
 {
     const int row = m_scenarios->currentRow();
     if (row < 0 || row >= int(m_catalog.size()))
         return;
     const ScenarioInfo& info = m_catalog[std::size_t(row)];
-    m_summary->setText(
-        QStringLiteral("%1<br><i>From the seed: %2</i>").arg(info.summary.toHtmlEscaped(), info.topic.toHtmlEscaped()));
     ParamSet params(info.params);
     QSettings settings;
     for (const auto& spec : info.params) {
@@ -218,23 +341,26 @@ void MainWindow::onScenarioChanged()
             params.set(spec.name, saved.toString(), nullptr); // a stale or invalid value keeps the default
     }
     m_form->setParams(params);
+    QFile page(QStringLiteral(":/explanations/%1.html").arg(info.name));
+    m_explanation->setHtml(page.open(QIODevice::ReadOnly)
+            ? QString::fromUtf8(page.readAll())
+            : QStringLiteral("<h3>%1</h3><p>%2</p>").arg(info.title.toHtmlEscaped(), info.summary.toHtmlEscaped()));
     settings.setValue(QStringLiteral("lastScenario"), info.name);
 }
 
 void MainWindow::saveParams()
 {
     QSettings settings;
-    const ParamSet& params = m_form->params();
-    const QString scenario = m_scenarios->currentItem()->data(Qt::UserRole).toString();
-    for (const auto& [name, value] : params.asText())
+    const QString scenario = currentScenario();
+    for (const auto& [name, value] : m_form->params().asText())
         settings.setValue(settingsKey(scenario, name), value);
 }
 
 void MainWindow::startRun()
 {
-    if (m_controller.isRunning() || !m_scenarios->currentItem())
+    if (m_controller.isRunning() || currentScenario().isEmpty())
         return;
-    const QString scenario = m_scenarios->currentItem()->data(Qt::UserRole).toString();
+    const QString scenario = currentScenario();
     saveParams();
     QString error;
     if (!m_controller.start(scenario, m_form->params(), &error)) {
@@ -245,8 +371,10 @@ void MainWindow::startRun()
     for (const auto& [name, value] : m_form->params().asText())
         params << name + u'=' + value;
     m_live.reset(scenario, params.join(u", "));
+    m_timeline->clearSelection();
     m_timeline->setFollowing(true);
     m_timeline->setData(&m_live.data());
+    m_chart->clear();
     m_results->clear();
     m_elapsed.start();
     setRunning(true);
@@ -265,25 +393,29 @@ void MainWindow::setRunning(bool running)
     m_scenarios->setEnabled(!running);
     m_form->setRunning(running);
     m_progress->setVisible(running);
-    m_exportImageAction->setEnabled(!running && m_lastTrace);
-    m_exportTraceAction->setEnabled(!running && m_lastTrace);
+    for (auto* a : m_needsFinishedRun)
+        a->setEnabled(!running && m_lastTrace);
 }
 
-void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped)
+void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, double overheadShare)
 {
-    QString text = tr("%L1 events recorded").arg(events);
+    QString text = tr("%L1 events").arg(events);
     if (dropped > 0)
-        text += tr(", <span style='color:#c62828'>%L1 dropped</span>").arg(dropped);
+        text += tr(", <span style='color:#d32f2f'><b>%L1 dropped</b></span>").arg(dropped);
     m_statusEvents->setText(text);
+    m_statusOverhead->setText(tr("recording ≈ %1 of worker time").arg(percent(overheadShare)));
 }
 
 void MainWindow::onBatch(const TraceBatchPtr& batch)
 {
     m_live.append(*batch);
     m_timeline->dataChanged();
-    m_statusState->setText(
-        tr("Running %1 — %2 s").arg(m_live.data().title).arg(m_elapsed.elapsed() / 1000.0, 0, 'f', 1));
-    updateStatus(batch->totalEvents, batch->droppedEvents);
+    m_chart->update(m_live.counters(), m_live.data().startNs);
+    const double seconds = m_elapsed.elapsed() / 1000.0;
+    m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1));
+    const double workerNs = double(batch->workers.size()) * double(batch->nowNs - batch->startNs);
+    updateStatus(batch->totalEvents, batch->droppedEvents,
+        workerNs > 0 ? double(batch->totalEvents) * Recorder::costPerEventNs() / workerNs : 0);
 
     QJsonObject live = batch->liveResults;
     for (const auto& series : m_live.counters())
@@ -297,29 +429,84 @@ void MainWindow::onFinished(const RunOutcome& outcome)
     m_lastTrace = outcome.trace;
     m_live.replace(*outcome.trace);
     m_timeline->setData(&m_live.data());
+    m_chart->update(m_live.counters(), m_live.data().startNs);
     setRunning(false);
+
     const QJsonObject summary = summaryJson(outcome);
+    double workerNs = 0;
+    for (const auto& w : summary[u"workers"].toArray())
+        workerNs += w[u"elapsed_ns"].toDouble();
+    updateStatus(outcome.trace->eventCount(), outcome.trace->droppedEvents,
+        workerNs > 0 ? double(outcome.trace->eventCount()) * Recorder::costPerEventNs() / workerNs : 0);
+
+    QString account;
+    if (outcome.status == RunOutcome::Status::Failed)
+        account = tr("<b>The run failed:</b> %1").arg(outcome.error.toHtmlEscaped());
+    else if (const auto scenario = createScenario(outcome.scenario.name))
+        account = scenario->describeOutcome(summary);
+    if (outcome.status == RunOutcome::Status::Stopped)
+        account.prepend(tr("<i>Stopped before the end: the figures cover the part that ran.</i> "));
+    if (outcome.trace->droppedEvents > 0)
+        account += tr(" <span style='color:#d32f2f'>%1 events were dropped because a worker's buffer was full: the "
+                      "timeline has gaps there, the figures above do not.</span>")
+                       .arg(groupedNumber(qint64(outcome.trace->droppedEvents)));
     showResults(summary[u"results"].toObject(), summary[u"workers"].toArray(),
-        tr("%1 — %2 in %3 ms")
-            .arg(outcome.scenario.name, outcome.statusName())
-            .arg(outcome.durationNs / 1e6, 0, 'f', 1));
-    updateStatus(outcome.trace->eventCount(), outcome.trace->droppedEvents);
+        tr("%1 — %2 in %3")
+            .arg(outcome.scenario.name, outcome.statusName(), formatDuration(double(outcome.durationNs))),
+        account);
     m_statusState->setText(outcome.status == RunOutcome::Status::Failed
             ? tr("Failed: %1").arg(outcome.error)
             : tr("Finished (%1)").arg(outcome.statusName()));
 }
 
-void MainWindow::showResults(const QJsonObject& results, const QJsonArray& workers, const QString& heading)
+void MainWindow::onSelectionChanged(std::int64_t t0, std::int64_t t1)
+{
+    const TimelineData& data = m_live.data();
+    StateTimes total {};
+    for (const auto& lane : data.lanes) {
+        const StateTimes t = lane.stateTimesBetween(t0, t1);
+        for (std::size_t s = 0; s < total.size(); ++s)
+            total[s] += t[s];
+    }
+    const double sum = double(std::accumulate(total.begin(), total.end(), std::int64_t(0)));
+    QStringList parts;
+    for (int s = 0; s < kLaneStateCount; ++s)
+        if (total[std::size_t(s)] > 0)
+            parts << QStringLiteral("<span style='color:%1'>■</span> %2 %3")
+                         .arg(stateColor(LaneState(s)).name(), laneStateName(LaneState(s)),
+                             percent(double(total[std::size_t(s)]) / sum));
+    m_selectionInfo->setText(tr("Selection %1 (from %2): %3")
+                                 .arg(formatDuration(double(t1 - t0)), formatDuration(double(t0 - data.startNs)),
+                                     parts.isEmpty() ? tr("no worker activity") : parts.join(u"  ")));
+}
+
+QString MainWindow::resultsText() const
+{
+    return m_results->toPlainText();
+}
+
+QString MainWindow::selectionText() const
+{
+    return m_selectionInfo->text();
+}
+
+void MainWindow::showResults(
+    const QJsonObject& results, const QJsonArray& workers, const QString& heading, const QString& account)
 {
     auto cell = [](const QJsonValue& v) {
         if (v.isDouble() && v.toDouble() != std::floor(v.toDouble()))
             return QString::number(v.toDouble(), 'g', 4);
+        if (v.isDouble())
+            return groupedNumber(v.toInteger());
         if (v.isArray() || v.isObject())
             return QString::fromUtf8(QJsonDocument::fromVariant(v.toVariant()).toJson(QJsonDocument::Compact))
                 .toHtmlEscaped();
         return v.toVariant().toString().toHtmlEscaped();
     };
-    QString html = QStringLiteral("<h3>%1</h3><table cellspacing=0 cellpadding=3>").arg(heading.toHtmlEscaped());
+    QString html = QStringLiteral("<h3>%1</h3>").arg(heading.toHtmlEscaped());
+    if (!account.isEmpty())
+        html += QStringLiteral("<p>%1</p>").arg(account);
+    html += QStringLiteral("<table cellspacing=0 cellpadding=3>");
     for (auto it = results.begin(); it != results.end(); ++it) {
         if (it->isArray() && !it->toArray().isEmpty() && it->toArray().first().isObject()) {
             // A list of records (e.g. the live threads) reads best as its own table.
@@ -339,7 +526,7 @@ void MainWindow::showResults(const QJsonObject& results, const QJsonArray& worke
             }
             html += QStringLiteral("</table></td></tr>");
         } else {
-            html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(it.key(), cell(*it));
+            html += QStringLiteral("<tr><td><b>%1</b></td><td align=right>%2</td></tr>").arg(it.key(), cell(*it));
         }
     }
     html += QStringLiteral("</table>");
@@ -369,26 +556,61 @@ QString MainWindow::exportFolder() const
         .toString();
 }
 
-void MainWindow::exportImage()
+void MainWindow::rememberExportFolder(const QString& path)
+{
+    QSettings().setValue(QStringLiteral("exportFolder"), QFileInfo(path).absolutePath());
+}
+
+QFuture<QString> MainWindow::exportImageTo(const QString& path, ExportScope scope)
+{
+    // The snapshot keeps this run's timeline alive even if a new run starts while the export is going.
+    const auto data = m_live.snapshot();
+    const std::int64_t t0 = scope == ExportScope::WholeRun ? data->startNs : m_timeline->visibleStart();
+    const std::int64_t t1 = scope == ExportScope::WholeRun ? data->endNs : m_timeline->visibleEnd();
+    const auto format = imageFormatFromSuffix(path).value_or(ImageFormat::Png);
+    return QtConcurrent::run([data, t0, t1, format, path] {
+        QString error;
+        exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
+        return error;
+    });
+}
+
+void MainWindow::exportImage(ExportScope scope)
 {
     if (!m_lastTrace)
         return;
     const QString suggested = exportFolder() + u'/' + m_live.data().title + QStringLiteral(".png");
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Timeline Image"), suggested,
+    const QString path = QFileDialog::getSaveFileName(this,
+        scope == ExportScope::WholeRun ? tr("Export Whole Run") : tr("Export Visible Range"), suggested,
         tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
     if (path.isEmpty())
         return;
-    QSettings().setValue(QStringLiteral("exportFolder"), QFileInfo(path).absolutePath());
-    QString error;
-    const auto format = imageFormatFromSuffix(path).value_or(ImageFormat::Png);
-    QApplication::setOverrideCursor(Qt::WaitCursor);
-    const bool ok = exportTimelineFile(m_live.data(), m_timeline->visibleStart(), m_timeline->visibleEnd(), format,
-        path, &error, defaultExportSize(m_live.data()));
-    QApplication::restoreOverrideCursor();
-    if (!ok)
-        QMessageBox::warning(this, tr("Export failed"), error);
-    else
-        statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    rememberExportFolder(path);
+    auto* progress = new QProgressDialog(tr("Exporting %1…").arg(QFileInfo(path).fileName()), QString(), 0, 0, this);
+    progress->setWindowModality(Qt::WindowModal);
+    progress->setMinimumDuration(300);
+    auto* watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, progress, path] {
+        progress->deleteLater();
+        watcher->deleteLater();
+        if (const QString error = watcher->result(); !error.isEmpty())
+            QMessageBox::warning(this, tr("Export failed"), error);
+        else
+            statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    });
+    watcher->setFuture(exportImageTo(path, scope));
+}
+
+void MainWindow::copyImage()
+{
+    const TimelineData& data = m_live.data();
+    QImage image(defaultExportSize(data), QImage::Format_RGB32);
+    {
+        QPainter p(&image);
+        TimelinePainter::paint(p, QRectF(image.rect()), data, m_timeline->visibleStart(), m_timeline->visibleEnd());
+    }
+    QApplication::clipboard()->setImage(image);
+    statusBar()->showMessage(tr("Timeline image copied to the clipboard"), 3000);
 }
 
 void MainWindow::exportTrace()
@@ -400,17 +622,38 @@ void MainWindow::exportTrace()
         this, tr("Export Trace"), suggested, tr("Chrome Trace JSON (*.json);;CSV, one row per event (*.csv)"));
     if (path.isEmpty())
         return;
-    QSettings().setValue(QStringLiteral("exportFolder"), QFileInfo(path).absolutePath());
-    QSaveFile file(path);
+    rememberExportFolder(path);
     const bool csv = QFileInfo(path).suffix().compare(u"csv", Qt::CaseInsensitive) == 0;
-    QApplication::setOverrideCursor(Qt::WaitCursor);
-    const bool ok = file.open(QIODevice::WriteOnly)
-        && (csv ? writeCsv(*m_lastTrace, file) : writeChromeTrace(*m_lastTrace, file)) && file.commit();
-    QApplication::restoreOverrideCursor();
-    if (!ok)
-        QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1: %2").arg(path, file.errorString()));
-    else
-        statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    auto* watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, path] {
+        watcher->deleteLater();
+        if (const QString error = watcher->result(); !error.isEmpty())
+            QMessageBox::warning(this, tr("Export failed"), error);
+        else
+            statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    });
+    statusBar()->showMessage(tr("Writing %1…").arg(path));
+    watcher->setFuture(QtConcurrent::run([trace = m_lastTrace, path, csv] {
+        QSaveFile file(path);
+        const bool ok = file.open(QIODevice::WriteOnly)
+            && (csv ? writeCsv(*trace, file) : writeChromeTrace(*trace, file)) && file.commit();
+        return ok ? QString() : QObject::tr("Could not write %1: %2").arg(path, file.errorString());
+    }));
+}
+
+void MainWindow::applyTheme(Theme theme)
+{
+    if (theme == Theme::System) {
+        QApplication::setStyle(m_systemStyle);
+        QApplication::setPalette(m_systemPalette);
+    } else {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QApplication::setPalette(theme == Theme::Dark ? darkPalette() : QApplication::style()->standardPalette());
+    }
+    for (auto* a : m_themeGroup->actions())
+        a->setChecked(a->data().toInt() == int(theme));
+    QSettings().setValue(QStringLiteral("theme"), int(theme));
+    m_timeline->update();
 }
 
 void MainWindow::closeEvent(QCloseEvent* e)
@@ -422,7 +665,8 @@ void MainWindow::closeEvent(QCloseEvent* e)
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/mainSplitter"), m_mainSplitter->saveState());
     settings.setValue(QStringLiteral("window/rightSplitter"), m_rightSplitter->saveState());
-    if (m_scenarios->currentItem())
+    settings.setValue(QStringLiteral("window/bottomSplitter"), m_bottomSplitter->saveState());
+    if (!currentScenario().isEmpty())
         saveParams();
     e->accept();
 }

@@ -3,11 +3,14 @@
 #include <models/livetimeline.h>
 #include <run/runcontroller.h>
 #include <scenarios/scenario.h>
+#include <timeline/timelineexport.h>
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QMainWindow>
 
 class QAction;
+class QActionGroup;
 class QLabel;
 class QListWidget;
 class QProgressBar;
@@ -16,25 +19,39 @@ class QTextBrowser;
 
 namespace tl::ui {
 
+class CounterChart;
 class ParameterForm;
 class TimelineView;
 
+// The desktop app: scenarios and their generated parameter form on the left, the live timeline with the
+// results, the counter chart and a plain-language account of the run on the right.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
+    enum class ExportScope { VisibleRange, WholeRun };
+    enum class Theme { System, Light, Dark };
+
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
     RunController& controller() { return m_controller; }
     ParameterForm* parameterForm() const { return m_form; }
     TimelineView* timeline() const { return m_timeline; }
+    CounterChart* counterChart() const { return m_chart; }
+    QString resultsText() const;
+    QString selectionText() const;
     bool selectScenario(const QString& name);
+
+    // Writes the timeline image off the GUI thread; the future holds an error message, empty on success.
+    QFuture<QString> exportImageTo(const QString& path, ExportScope scope);
+    void applyTheme(Theme theme);
 
 public slots:
     void startRun();
     void stopRun();
-    void exportImage();
+    void exportImage(ExportScope scope);
     void exportTrace();
+    void copyImage();
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -45,32 +62,42 @@ private:
     void onScenarioChanged();
     void onBatch(const TraceBatchPtr& batch);
     void onFinished(const RunOutcome& outcome);
+    void onSelectionChanged(std::int64_t t0, std::int64_t t1);
     void setRunning(bool running);
-    void showResults(const QJsonObject& results, const QJsonArray& workers, const QString& heading);
-    void updateStatus(std::uint64_t events, std::uint64_t dropped);
+    void showResults(
+        const QJsonObject& results, const QJsonArray& workers, const QString& heading, const QString& account = {});
+    void updateStatus(std::uint64_t events, std::uint64_t dropped, double overheadShare);
     void saveParams();
+    QString currentScenario() const;
     QString exportFolder() const;
+    void rememberExportFolder(const QString& path);
 
     RunController m_controller;
     LiveTimeline m_live;
     std::vector<ScenarioInfo> m_catalog;
     std::shared_ptr<const Trace> m_lastTrace;
     QElapsedTimer m_elapsed;
+    QPalette m_systemPalette;
+    QString m_systemStyle;
 
     QListWidget* m_scenarios = nullptr;
-    QLabel* m_summary = nullptr;
     ParameterForm* m_form = nullptr;
+    QTextBrowser* m_explanation = nullptr;
     TimelineView* m_timeline = nullptr;
+    QLabel* m_selectionInfo = nullptr;
     QTextBrowser* m_results = nullptr;
+    CounterChart* m_chart = nullptr;
     QSplitter* m_mainSplitter = nullptr;
     QSplitter* m_rightSplitter = nullptr;
+    QSplitter* m_bottomSplitter = nullptr;
     QLabel* m_statusState = nullptr;
     QLabel* m_statusEvents = nullptr;
+    QLabel* m_statusOverhead = nullptr;
     QProgressBar* m_progress = nullptr;
     QAction* m_runAction = nullptr;
     QAction* m_stopAction = nullptr;
-    QAction* m_exportImageAction = nullptr;
-    QAction* m_exportTraceAction = nullptr;
+    QList<QAction*> m_needsFinishedRun; // exports and copy
+    QActionGroup* m_themeGroup = nullptr;
 };
 
 } // namespace tl::ui

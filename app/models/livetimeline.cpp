@@ -4,9 +4,9 @@ namespace tl::ui {
 
 void LiveTimeline::reset(const QString& title, const QString& subtitle)
 {
-    m_data = TimelineData {};
-    m_data.title = title;
-    m_data.subtitle = subtitle;
+    m_data = std::make_shared<TimelineData>();
+    m_data->title = title;
+    m_data->subtitle = subtitle;
     m_builders.clear();
     m_openShown.clear();
     m_counters.clear();
@@ -16,8 +16,8 @@ void LiveTimeline::dropOpenSpans()
 {
     for (std::size_t i = 0; i < m_openShown.size(); ++i) {
         if (m_openShown[i]) {
-            m_data.lanes[i].spans.pop_back();
-            m_data.lanes[i].updateIndex();
+            m_data->lanes[i].spans.pop_back();
+            m_data->lanes[i].updateIndex();
         }
         m_openShown[i] = false;
     }
@@ -27,22 +27,22 @@ void LiveTimeline::append(const TraceBatch& batch)
 {
     dropOpenSpans();
     for (const Event& e : batch.events)
-        if (m_data.startNs == 0 && e.kind != EventKind::CounterSample)
-            m_data.startNs = e.time;
-    m_data.endNs = batch.nowNs;
-    m_data.lockNames = batch.lockNames;
+        if (m_data->startNs == 0 && e.kind != EventKind::CounterSample)
+            m_data->startNs = e.time;
+    m_data->endNs = batch.nowNs;
+    m_data->lockNames = batch.lockNames;
 
-    if (batch.workers.size() > m_data.lanes.size()) {
-        m_data.lanes.resize(batch.workers.size());
+    if (batch.workers.size() > m_data->lanes.size()) {
+        m_data->lanes.resize(batch.workers.size());
         m_openShown.resize(batch.workers.size(), false);
         for (std::size_t i = 0; i < m_builders.size(); ++i)
-            m_builders[i]->retarget(m_data.lanes[i].spans);
-        while (m_builders.size() < m_data.lanes.size())
-            m_builders.push_back(std::make_unique<SpanBuilder>(m_data.lanes[m_builders.size()].spans));
+            m_builders[i]->retarget(m_data->lanes[i].spans);
+        while (m_builders.size() < m_data->lanes.size())
+            m_builders.push_back(std::make_unique<SpanBuilder>(m_data->lanes[m_builders.size()].spans));
     }
     for (std::size_t i = 0; i < batch.workers.size(); ++i) {
-        m_data.lanes[i].name = batch.workers[i].name;
-        m_data.lanes[i].group = QStringLiteral("%1 (pid %2)").arg(batch.workers[i].group).arg(batch.workers[i].pid);
+        m_data->lanes[i].name = batch.workers[i].name;
+        m_data->lanes[i].group = QStringLiteral("%1 (pid %2)").arg(batch.workers[i].group).arg(batch.workers[i].pid);
     }
     m_counters.resize(batch.counterNames.size());
     for (std::size_t c = 0; c < batch.counterNames.size(); ++c)
@@ -59,16 +59,16 @@ void LiveTimeline::append(const TraceBatch& batch)
     for (std::size_t i = 0; i < m_builders.size(); ++i) {
         Span open {};
         if (m_builders[i]->openSpan(batch.nowNs, &open)) {
-            m_data.lanes[i].spans.push_back(open);
+            m_data->lanes[i].spans.push_back(open);
             m_openShown[i] = true;
         }
-        m_data.lanes[i].updateIndex();
+        m_data->lanes[i].updateIndex();
     }
 }
 
 void LiveTimeline::replace(const Trace& trace)
 {
-    m_data = TimelineData::fromTrace(trace);
+    m_data = std::make_shared<TimelineData>(TimelineData::fromTrace(trace));
     m_builders.clear();
     m_openShown.clear();
     m_counters.assign(trace.counterNames.size(), {});

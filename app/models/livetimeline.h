@@ -21,13 +21,16 @@ public:
     void append(const TraceBatch& batch);
     void replace(const Trace& trace);
 
-    const TimelineData& data() const { return m_data; }
+    const TimelineData& data() const { return *m_data; }
+    // The current timeline, kept alive for as long as the caller holds it (e.g. a background export);
+    // reset() and replace() start a new one rather than changing it.
+    std::shared_ptr<const TimelineData> snapshot() const { return m_data; }
     const std::vector<CounterSeries>& counters() const { return m_counters; }
 
 private:
     void dropOpenSpans();
 
-    TimelineData m_data;
+    std::shared_ptr<TimelineData> m_data = std::make_shared<TimelineData>();
     std::vector<std::unique_ptr<SpanBuilder>> m_builders;
     std::vector<bool> m_openShown; // lane's last span is a provisional, still-open one
     std::vector<CounterSeries> m_counters;

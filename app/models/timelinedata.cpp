@@ -91,6 +91,29 @@ std::size_t TimelineLane::firstStartingAtOrAfter(std::int64_t t, std::size_t fro
     return scan(begin, std::min(hi * kBlock, n));
 }
 
+StateTimes TimelineLane::stateTimesBetween(std::int64_t t0, std::int64_t t1) const
+{
+    StateTimes t {};
+    if (t1 <= t0)
+        return t;
+    // Whole spans inside come from the index; the (at most two) spans crossing an edge are clipped.
+    const auto first = std::size_t(std::upper_bound(spans.begin(), spans.end(), t0, [](std::int64_t v, const Span& s) {
+        return v < s.end;
+    }) - spans.begin());
+    const std::size_t last = firstStartingAtOrAfter(t1, first);
+    if (first >= last)
+        return t;
+    auto clipped = [&](const Span& s) { return std::min(s.end, t1) - std::max(s.start, t0); };
+    t[std::size_t(spans[first].state)] += clipped(spans[first]);
+    if (last - 1 > first) {
+        const StateTimes inner = stateTimes(first + 1, last - 1);
+        for (std::size_t i = 0; i < t.size(); ++i)
+            t[i] += inner[i];
+        t[std::size_t(spans[last - 1].state)] += clipped(spans[last - 1]);
+    }
+    return t;
+}
+
 StateTimes TimelineLane::stateTimes(std::size_t from, std::size_t to) const
 {
     if (to - from <= 2 * kBlock) {

@@ -39,6 +39,8 @@ struct TimelineLane {
     // The first span at or after `from` that starts at or after t (spans.size() if none), galloping over the
     // block starts so the cost grows with log(distance), not with the distance.
     std::size_t firstStartingAtOrAfter(std::int64_t t, std::size_t from) const;
+    // Time per state inside [t0, t1), spans cut at the edges.
+    StateTimes stateTimesBetween(std::int64_t t0, std::int64_t t1) const;
 
 private:
     StateTimes timesBefore(std::size_t index) const;

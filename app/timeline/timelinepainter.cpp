@@ -15,10 +15,6 @@ constexpr double kLabelWidth = 160;
 constexpr double kGroupHeight = 20;
 constexpr double kMaxLaneHeight = 30;
 constexpr double kMinLaneHeight = 3;
-const QColor kBackground(0xff, 0xff, 0xff);
-const QColor kInk(0x20, 0x24, 0x2a);
-const QColor kFaint(0x8a, 0x90, 0x99);
-const QColor kLaneShade(0xf3, 0xf4, 0xf6);
 
 QFont font(double px, bool bold = false)
 {
@@ -63,16 +59,16 @@ QColor stateColor(LaneState state)
     return Qt::black;
 }
 
-QString TimelinePainter::formatDuration(double ns)
+TimelinePainter::Theme TimelinePainter::Theme::light()
 {
-    const double a = std::abs(ns);
-    if (a < 1e3)
-        return QStringLiteral("%1 ns").arg(ns, 0, 'f', 0);
-    if (a < 1e6)
-        return QStringLiteral("%1 µs").arg(ns / 1e3, 0, 'g', 4);
-    if (a < 1e9)
-        return QStringLiteral("%1 ms").arg(ns / 1e6, 0, 'g', 4);
-    return QStringLiteral("%1 s").arg(ns / 1e9, 0, 'g', 4);
+    return { QColor(0xff, 0xff, 0xff), QColor(0x20, 0x24, 0x2a), QColor(0x8a, 0x90, 0x99), QColor(0xf3, 0xf4, 0xf6),
+        QColor(0xe2, 0xe4, 0xe8) };
+}
+
+TimelinePainter::Theme TimelinePainter::Theme::dark()
+{
+    return { QColor(0x1e, 0x20, 0x24), QColor(0xe6, 0xe8, 0xeb), QColor(0x9a, 0xa0, 0xa8), QColor(0x26, 0x29, 0x2e),
+        QColor(0x33, 0x37, 0x3d) };
 }
 
 int TimelinePainter::fittingHeight(const TimelineData& data, int maxHeight)
@@ -125,15 +121,15 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
 {
     const Layout l = layout(data, target, options);
     p.save();
-    p.fillRect(target, kBackground);
-    p.setPen(kInk);
+    p.fillRect(target, options.theme.background);
+    p.setPen(options.theme.ink);
 
     if (options.header) {
         p.setFont(font(20, true));
         p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop,
             QStringLiteral("ThreadLab — %1").arg(data.title));
         p.setFont(font(13));
-        p.setPen(kFaint);
+        p.setPen(options.theme.faint);
         p.drawText(l.header.adjusted(12, 32, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
     }
 
@@ -145,7 +141,7 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         const auto state = LaneState(s);
         const QRectF swatch(lx, l.legend.center().y() - 6, 12, 12);
         p.fillRect(swatch, stateColor(state));
-        p.setPen(kInk);
+        p.setPen(options.theme.ink);
         const QString name = laneStateName(state);
         p.drawText(QPointF(swatch.right() + 5, l.legend.center().y() + fm.ascent() / 2 - 1), name);
         lx = swatch.right() + 5 + fm.horizontalAdvance(name) + 18;
@@ -155,7 +151,7 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     p.setClipRect(target);
     p.setFont(font(12, true));
     for (const auto& [title, gy] : l.groups) {
-        p.setPen(kInk);
+        p.setPen(options.theme.ink);
         p.drawText(
             QRectF(target.left() + 8, gy, target.width() - 16, kGroupHeight), Qt::AlignLeft | Qt::AlignVCenter, title);
     }
@@ -163,9 +159,9 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
         if (i % 2 == 1)
-            p.fillRect(QRectF(target.left(), band.top(), target.width(), band.height()), kLaneShade);
+            p.fillRect(QRectF(target.left(), band.top(), target.width(), band.height()), options.theme.laneShade);
         if (l.laneHeight >= 8) {
-            p.setPen(kInk);
+            p.setPen(options.theme.ink);
             p.drawText(QRectF(target.left() + 20, band.top(), kLabelWidth - 24, band.height()),
                 Qt::AlignLeft | Qt::AlignVCenter, data.lanes[i].name);
         }
@@ -179,7 +175,7 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     std::vector<double> ticks;
     for (double t = std::ceil(rel0 / step) * step; t <= double(t1 - data.startNs); t += step)
         ticks.push_back(t);
-    p.setPen(QColor(0xe2, 0xe4, 0xe8));
+    p.setPen(options.theme.grid);
     for (const double t : ticks) {
         const double x = l.plot.left() + (t - rel0) / nsPerPx;
         p.drawLine(QPointF(x, l.plot.top()), QPointF(x, l.axis.top()));
@@ -222,13 +218,13 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
 
     // Axis labels under the plot.
     p.setClipRect(target);
-    p.setPen(kFaint);
+    p.setPen(options.theme.faint);
     p.drawLine(l.axis.topLeft(), l.axis.topRight());
     p.setFont(font(11));
     for (const double t : ticks) {
         const double x = l.plot.left() + (t - rel0) / nsPerPx;
         p.drawLine(QPointF(x, l.axis.top()), QPointF(x, l.axis.top() + 5));
-        p.drawText(QRectF(x - 60, l.axis.top() + 6, 120, 18), Qt::AlignHCenter | Qt::AlignTop, formatDuration(t));
+        p.drawText(QRectF(x - 60, l.axis.top() + 6, 120, 18), Qt::AlignHCenter | Qt::AlignTop, tl::formatDuration(t));
     }
     p.restore();
 }

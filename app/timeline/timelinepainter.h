@@ -1,6 +1,7 @@
 #pragma once
 
 #include <models/timelinedata.h>
+#include <scenarios/scenario.h>
 
 #include <QColor>
 #include <QRectF>
@@ -16,7 +17,18 @@ QColor stateColor(LaneState state);
 // legend, one lane per worker under its process, and a time axis.
 class TimelinePainter {
 public:
+    // Everything but the state colours, which stay the same so a picture reads the same everywhere.
+    struct Theme {
+        QColor background;
+        QColor ink;
+        QColor faint;
+        QColor laneShade;
+        QColor grid;
+        static Theme light();
+        static Theme dark();
+    };
     struct Options {
+        Theme theme = Theme::light(); // exports are always light: they end up on slides and in reports
         bool header = true; // title and parameters
         bool lod = true; // level-of-detail merging; off draws every span (for comparison only)
         double minPx = 3; // narrower spans are merged
@@ -42,9 +54,6 @@ public:
 
     // The height at which every lane gets its full height (capped at maxHeight, lanes shrink beyond).
     static int fittingHeight(const TimelineData& data, int maxHeight = 1080);
-
-    // "120 µs", "3.5 ms": a duration with a sensible unit.
-    static QString formatDuration(double ns);
 };
 
 } // namespace tl::ui

@@ -43,7 +43,38 @@ TimelinePainter::Options TimelineView::options() const
 {
     TimelinePainter::Options o;
     o.header = false;
+    o.theme = palette().color(QPalette::Base).lightness() < 128 ? TimelinePainter::Theme::dark()
+                                                                : TimelinePainter::Theme::light();
     return o;
+}
+
+void TimelineView::setVisibleRange(std::int64_t t0, std::int64_t t1)
+{
+    m_geometry.t0 = t0;
+    m_geometry.t1 = std::max(t1, t0 + 1);
+    userMovedView();
+}
+
+void TimelineView::setSelection(std::int64_t t0, std::int64_t t1)
+{
+    m_selection = std::pair { std::min(t0, t1), std::max(t0, t1) };
+    update();
+    emit selectionChanged(m_selection->first, m_selection->second);
+}
+
+void TimelineView::clearSelection()
+{
+    if (!m_selection)
+        return;
+    m_selection.reset();
+    update();
+    emit selectionCleared();
+}
+
+void TimelineView::zoomToSelection()
+{
+    if (m_selection && m_selection->second > m_selection->first)
+        setVisibleRange(m_selection->first, m_selection->second);
 }
 
 void TimelineView::syncPlotGeometry()
@@ -92,7 +123,23 @@ void TimelineView::paintEvent(QPaintEvent*)
         p.drawText(rect(), Qt::AlignCenter, tr("Pick a scenario and press Run (F5) to see its workers here."));
         return;
     }
-    TimelinePainter::paint(p, QRectF(rect()), *m_data, m_geometry.t0, m_geometry.t1, options());
+    const auto opts = options();
+    TimelinePainter::paint(p, QRectF(rect()), *m_data, m_geometry.t0, m_geometry.t1, opts);
+    if (m_selection) {
+        const double a = std::max(m_geometry.xForTime(m_selection->first), m_geometry.x0);
+        const double b = std::min(m_geometry.xForTime(m_selection->second), m_geometry.x0 + m_geometry.width);
+        if (b > a) {
+            QColor fill = palette().color(QPalette::Highlight);
+            fill.setAlpha(50);
+            p.fillRect(QRectF(a, 0, b - a, height()), fill);
+            p.setPen(palette().color(QPalette::Highlight));
+            p.drawLine(QPointF(a, 0), QPointF(a, height()));
+            p.drawLine(QPointF(b, 0), QPointF(b, height()));
+            p.setPen(opts.theme.ink);
+            p.drawText(QRectF(a + 4, 2, std::max(b - a, 120.0), 16), Qt::AlignLeft | Qt::AlignTop,
+                formatDuration(double(m_selection->second - m_selection->first)));
+        }
+    }
 }
 
 void TimelineView::resizeEvent(QResizeEvent*)
@@ -113,6 +160,12 @@ void TimelineView::wheelEvent(QWheelEvent* e)
 
 void TimelineView::mousePressEvent(QMouseEvent* e)
 {
+    if (e->button() == Qt::LeftButton && (e->modifiers() & Qt::ShiftModifier)) {
+        m_selecting = true;
+        m_selectionAnchor = m_geometry.timeForX(e->position().x());
+        setSelection(m_selectionAnchor, m_selectionAnchor);
+        return;
+    }
     if (e->button() == Qt::LeftButton) {
         m_dragging = true;
         m_lastDrag = e->pos();
@@ -122,6 +175,10 @@ void TimelineView::mousePressEvent(QMouseEvent* e)
 
 void TimelineView::mouseMoveEvent(QMouseEvent* e)
 {
+    if (m_selecting) {
+        setSelection(m_selectionAnchor, m_geometry.timeForX(e->position().x()));
+        return;
+    }
     if (!m_dragging)
         return;
     m_geometry.panByPixels(e->pos().x() - m_lastDrag.x());
@@ -131,6 +188,9 @@ void TimelineView::mouseMoveEvent(QMouseEvent* e)
 
 void TimelineView::mouseReleaseEvent(QMouseEvent*)
 {
+    if (m_selecting && m_selection && m_selection->first == m_selection->second)
+        clearSelection(); // a click, not a drag
+    m_selecting = false;
     m_dragging = false;
     unsetCursor();
 }
@@ -153,6 +213,12 @@ void TimelineView::keyPressEvent(QKeyEvent* e)
     case Qt::Key_0:
     case Qt::Key_Home:
         fitAll();
+        break;
+    case Qt::Key_Escape:
+        clearSelection();
+        break;
+    case Qt::Key_Z:
+        zoomToSelection();
         break;
     case Qt::Key_Left:
         m_geometry.panByPixels(m_geometry.width / 10);
@@ -203,8 +269,7 @@ QString TimelineView::describeAt(const QPoint& pos) const
         if (s.lock != 0 && s.lock < m_data->lockNames.size())
             text += QStringLiteral(" (lock “%1”)").arg(m_data->lockNames[s.lock].toHtmlEscaped());
         text += QStringLiteral("<br>start %1, duration %2")
-                    .arg(TimelinePainter::formatDuration(double(s.start - m_data->startNs)),
-                        TimelinePainter::formatDuration(double(s.end - s.start)));
+                    .arg(formatDuration(double(s.start - m_data->startNs)), formatDuration(double(s.end - s.start)));
         if (s.cpu >= 0)
             text += QStringLiteral("<br>on CPU %1").arg(s.cpu);
         return text;

@@ -5,12 +5,13 @@
 #include <models/timelinegeometry.h>
 
 #include <QWidget>
+#include <optional>
 
 namespace tl::ui {
 
-// The interactive timeline: wheel zooms around the cursor, drag pans, double-click fits the whole run,
-// hovering a span tells its worker, state, start, duration, lock and CPU. While a run is live it follows
-// the newest events until the user zooms or pans.
+// The interactive timeline: wheel zooms around the cursor, drag pans, Shift+drag selects a time range,
+// double-click fits the whole run, hovering a span tells its worker, state, start, duration, lock and CPU.
+// While a run is live it follows the newest events until the user zooms or pans.
 class TimelineView : public QWidget {
     Q_OBJECT
 public:
@@ -25,14 +26,23 @@ public:
     const TimelineGeometry& geometry() const { return m_geometry; }
     std::int64_t visibleStart() const { return m_geometry.t0; }
     std::int64_t visibleEnd() const { return m_geometry.t1; }
+    // Shows [t0, t1) (used by tests and by "zoom to selection").
+    void setVisibleRange(std::int64_t t0, std::int64_t t1);
+    bool hasSelection() const { return m_selection.has_value(); }
+    std::pair<std::int64_t, std::int64_t> selection() const { return m_selection.value_or(std::pair { 0, 0 }); }
+    void setSelection(std::int64_t t0, std::int64_t t1);
 
 public slots:
     void fitAll();
     void zoomIn();
     void zoomOut();
+    void clearSelection();
+    void zoomToSelection();
 
 signals:
     void visibleRangeChanged(std::int64_t t0, std::int64_t t1);
+    void selectionChanged(std::int64_t t0, std::int64_t t1);
+    void selectionCleared();
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -55,7 +65,10 @@ private:
     TimelineGeometry m_geometry;
     bool m_following = true;
     bool m_dragging = false;
+    bool m_selecting = false;
     QPoint m_lastDrag;
+    std::int64_t m_selectionAnchor = 0;
+    std::optional<std::pair<std::int64_t, std::int64_t>> m_selection;
 };
 
 } // namespace tl::ui

@@ -10,8 +10,10 @@ void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const Worker
 {
     ctx.bindCurrentThread(worker);
     rec.record(EventKind::Started);
+    const std::int64_t started = clock::monotonicNs();
     body(worker, rec);
     rec.record(EventKind::Finished);
+    ctx.setWorkerFigure(worker, QStringLiteral("elapsed_ns"), qint64(clock::monotonicNs() - started));
 }
 }
 

@@ -12,7 +12,8 @@ enum class Backend { StdThread, ThreadPool };
 // What one worker does, on whichever thread runs it. Started/Finished are recorded around it.
 using WorkerBody = std::function<void(std::uint32_t worker, Recorder& rec)>;
 
-// Runs `body` as `worker` on the calling thread: names the thread, records Started and Finished around it.
+// Runs `body` as `worker` on the calling thread: names the thread, records Started and Finished around it,
+// and reports the worker's figure `elapsed_ns`.
 void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body);
 
 // Runs `body` once per worker and returns when all have finished (they should watch ctx.stopRequested()).

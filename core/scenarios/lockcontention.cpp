@@ -2,6 +2,8 @@
 
 #include "../run/workers.h"
 
+#include <QJsonArray>
+
 namespace tl {
 
 ScenarioInfo LockContention::info() const
@@ -36,34 +38,67 @@ void LockContention::run(RunContext& ctx)
     InstrumentedLock& lock = ctx.addLock(QStringLiteral("shared"), kind);
     const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
     std::vector<LockStats> stats(workers.size());
-    std::vector<std::int64_t> lifetimes(workers.size());
 
     const std::int64_t started = clock::monotonicNs();
     runWorkers(ctx, Backend::StdThread, workers, [&](std::uint32_t worker, Recorder& rec) {
         const std::size_t index = worker - workers.front();
-        const std::int64_t begin = clock::monotonicNs();
         for (std::int64_t i = 0; i < iterations && !ctx.stopRequested(); ++i) {
             burnCpu(ctx, work);
             InstrumentedGuard guard(lock, rec, stats[index], kind);
             burnCpu(ctx, hold);
         }
-        lifetimes[index] = clock::monotonicNs() - begin;
     });
     const std::int64_t wall = clock::monotonicNs() - started;
 
+    const auto figures = ctx.workerFigures();
     std::int64_t waited = 0;
     std::int64_t lived = 0;
     std::int64_t acquisitions = 0;
     for (std::size_t i = 0; i < workers.size(); ++i) {
         reportLockStats(ctx, workers[i], stats[i]);
         waited += clock::ticksToNs(stats[i].waitTicks);
-        lived += lifetimes[i];
+        lived += figures[workers[i]][QStringLiteral("elapsed_ns")].toInteger();
         acquisitions += stats[i].acquisitions;
     }
     // Contention: the share of the workers' time spent waiting for the lock.
     ctx.setResult(QStringLiteral("contention"), lived > 0 ? double(waited) / double(lived) : 0.0);
     ctx.setResult(QStringLiteral("throughput_per_s"), wall > 0 ? double(acquisitions) * 1e9 / double(wall) : 0.0);
     ctx.setResult(QStringLiteral("acquisitions"), qint64(acquisitions));
+}
+
+QString LockContention::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject params = summary[u"params"].toObject();
+    const QJsonObject results = summary[u"results"].toObject();
+    const QJsonArray workers = summary[u"workers"].toArray();
+    QString longestName;
+    double longest = -1;
+    for (const auto& w : workers) {
+        if (w[u"longest_wait_ns"].toDouble() > longest) {
+            longest = w[u"longest_wait_ns"].toDouble();
+            longestName = w[u"name"].toString();
+        }
+    }
+    const double work = params[u"work_us"].toDouble();
+    const double hold = params[u"hold_us"].toDouble();
+    QString text = QStringLiteral("%1 workers took the %2 %3 times (%4 per second). <b>They spent %5 of their time "
+                                  "waiting for it</b>; %6 had the longest single wait, %7.")
+                       .arg(workers.size())
+                       .arg(params[u"lock"].toString(), groupedNumber(results[u"acquisitions"].toInteger()),
+                           groupedNumber(qint64(results[u"throughput_per_s"].toDouble())),
+                           percent(results[u"contention"].toDouble()), longestName, formatDuration(longest));
+    if (hold > 0) {
+        // Each worker needs the lock hold/(work+hold) of the time, so about (work+hold)/hold workers saturate it.
+        text += QStringLiteral(" With %1 µs of work for every %2 µs inside the lock, about %3 workers keep the lock "
+                               "busy; more than that only queue up.")
+                    .arg(work)
+                    .arg(hold)
+                    .arg((work + hold) / hold, 0, 'f', 1);
+    }
+    if (params[u"lock"].toString() == u"spinlock")
+        text += QStringLiteral(
+            " Spinlock waiters keep polling, so their waiting burns CPU that others could have used.");
+    return text;
 }
 
 } // namespace tl

@@ -2,6 +2,8 @@
 
 #include "../run/workers.h"
 
+#include <QJsonArray>
+
 namespace tl {
 
 ScenarioInfo RaceCounter::info() const
@@ -96,6 +98,52 @@ void RaceCounter::run(RunContext& ctx)
     ctx.setResult(QStringLiteral("expected"), qint64(expectedTotal));
     ctx.setResult(QStringLiteral("actual"), qint64(actual));
     ctx.setResult(QStringLiteral("lost_updates"), qint64(expectedTotal - actual));
+}
+
+QString RaceCounter::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject results = summary[u"results"].toObject();
+    const QJsonArray workers = summary[u"workers"].toArray();
+    const QString lock = summary[u"params"].toObject()[u"lock"].toString();
+    const qint64 expected = results[u"expected"].toInteger();
+    const qint64 actual = results[u"actual"].toInteger();
+    const qint64 lost = results[u"lost_updates"].toInteger();
+    double waited = 0, elapsed = 0, longest = 0;
+    for (const auto& w : workers) {
+        waited += w[u"wait_ns"].toDouble();
+        elapsed += w[u"elapsed_ns"].toDouble();
+        longest = std::max(longest, w[u"longest_wait_ns"].toDouble());
+    }
+
+    QString text;
+    if (lost > 0) {
+        text = QStringLiteral("<b>%1 of %2 updates were lost (%3).</b> %4 workers each read the counter, added 1 and "
+                              "wrote it back; whenever two of them read the same value, one write overwrote the "
+                              "other. The counter ended at %5 instead of %2.")
+                   .arg(groupedNumber(lost), groupedNumber(expected), percent(double(lost) / double(expected)))
+                   .arg(workers.size())
+                   .arg(groupedNumber(actual));
+        if (lock != u"none")
+            text += QStringLiteral(" The lock was switched off for part of the run: those increments raced.");
+    } else if (lock == u"mutex") {
+        text
+            = QStringLiteral("<b>No update was lost:</b> %1 increments, counter %2. The mutex let one worker at a time "
+                             "read, add and write. The price was waiting: the workers spent %3 of their time waiting "
+                             "for the lock (longest single wait %4).")
+                  .arg(groupedNumber(expected), groupedNumber(actual), percent(elapsed > 0 ? waited / elapsed : 0),
+                      formatDuration(longest));
+    } else if (lock == u"atomic") {
+        text = QStringLiteral(
+            "<b>No update was lost:</b> %1 increments, counter %2. fetch_add makes read, add and write "
+            "one indivisible step, with no lock to wait for.")
+                   .arg(groupedNumber(expected), groupedNumber(actual));
+    } else {
+        text = QStringLiteral(
+            "No update was lost this time (%1 increments), but nothing prevented it: the workers barely "
+            "overlapped. Raise the increments or the workers, or turn on slow motion.")
+                   .arg(groupedNumber(expected));
+    }
+    return text;
 }
 
 } // namespace tl

@@ -12,6 +12,7 @@ public:
 
     ScenarioInfo info() const override;
     void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
 };
 
 } // namespace tl

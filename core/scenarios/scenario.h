@@ -2,6 +2,7 @@
 
 #include "parameter.h"
 
+#include <QJsonObject>
 #include <QString>
 
 namespace tl {
@@ -24,6 +25,14 @@ public:
     virtual ~Scenario() = default;
     virtual ScenarioInfo info() const = 0;
     virtual void run(RunContext& ctx) = 0;
+    // A few sentences for people: what happened in this run, told with its own numbers (simple HTML).
+    // `summary` is the run's summary JSON (scenario, params, results, workers; see summaryJson()).
+    virtual QString describeOutcome(const QJsonObject& summary) const = 0;
 };
+
+// Helpers for outcome descriptions and reports.
+QString groupedNumber(qint64 n); // 120456 -> "120 456"
+QString percent(double share); // 0.381 -> "38%"
+QString formatDuration(double ns); // "120 µs", "3.5 ms"
 
 } // namespace tl

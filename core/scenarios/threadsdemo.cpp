@@ -94,4 +94,26 @@ void ThreadsDemo::run(RunContext& ctx)
     ctx.setResult(QStringLiteral("max_active"), maxActive);
 }
 
+QString ThreadsDemo::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject params = summary[u"params"].toObject();
+    const QJsonObject results = summary[u"results"].toObject();
+    const qint64 count = params[u"threads"].toInteger();
+    QStringList listed;
+    for (const auto& t : results[u"threads"].toArray())
+        listed << QStringLiteral("%1 (id %2, %3)")
+                      .arg(t[u"name"].toString())
+                      .arg(t[u"id"].toInteger())
+                      .arg(t[u"state"].toString());
+    return QStringLiteral(
+        "MainThread started %1 threads, Thread-1 to Thread-%1. Right after starting them <b>%2 threads "
+        "were alive</b>: %3. Each slept %4 ms; a sleeping thread uses no CPU, so they all waited "
+        "side by side. At most %5 were alive at once.")
+        .arg(count)
+        .arg(results[u"active_count"].toInt())
+        .arg(listed.join(u", "))
+        .arg(params[u"sleep_ms"].toInteger())
+        .arg(results[u"max_active"].toInt());
+}
+
 } // namespace tl

@@ -9,6 +9,7 @@ class ThreadsDemo : public Scenario {
 public:
     ScenarioInfo info() const override;
     void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
 };
 
 } // namespace tl

@@ -1,0 +1,82 @@
+#include "counterchart.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QLineSeries>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+namespace tl::ui {
+
+CounterChart::CounterChart(QWidget* parent)
+    : QWidget(parent)
+    , m_chart(new QChart)
+    , m_view(new QChartView(m_chart))
+    , m_x(new QValueAxis)
+    , m_y(new QValueAxis)
+{
+    setAccessibleName(tr("Counter chart"));
+    setAccessibleDescription(tr("The run's counters over time, for example expected against actual count"));
+    m_chart->legend()->setAlignment(Qt::AlignBottom);
+    m_chart->setMargins(QMargins(4, 4, 4, 4));
+    m_x->setTitleText(tr("ms since start"));
+    m_x->setLabelFormat(QStringLiteral("%.0f"));
+    m_y->setLabelFormat(QStringLiteral("%.0f"));
+    m_chart->addAxis(m_x, Qt::AlignBottom);
+    m_chart->addAxis(m_y, Qt::AlignLeft);
+    m_view->setRenderHint(QPainter::Antialiasing);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_view);
+}
+
+void CounterChart::clear()
+{
+    for (auto* line : m_lines)
+        m_chart->removeSeries(line), delete line;
+    m_lines.clear();
+}
+
+int CounterChart::seriesCount() const
+{
+    return int(m_lines.size());
+}
+
+int CounterChart::pointCount(int series) const
+{
+    return m_lines.at(std::size_t(series))->count();
+}
+
+void CounterChart::update(const std::vector<CounterSeries>& series, std::int64_t startNs)
+{
+    while (m_lines.size() < series.size()) {
+        auto* line = new QLineSeries;
+        m_chart->addSeries(line);
+        line->attachAxis(m_x);
+        line->attachAxis(m_y);
+        m_lines.push_back(line);
+    }
+    double maxX = 1, maxY = 1, minY = 0;
+    for (std::size_t s = 0; s < series.size(); ++s) {
+        const auto& points = series[s].points;
+        m_lines[s]->setName(series[s].name);
+        // Replace in one call (one repaint); thin to at most kMaxPoints, always keeping the last sample.
+        const std::size_t stride = points.size() / kMaxPoints + 1;
+        QList<QPointF> shown;
+        shown.reserve(qsizetype(points.size() / stride + 2));
+        for (std::size_t i = 0; i < points.size(); i += stride)
+            shown.append(QPointF(double(points[i].first - startNs) / 1e6, double(points[i].second)));
+        if (!points.empty() && (points.size() - 1) % stride != 0)
+            shown.append(QPointF(double(points.back().first - startNs) / 1e6, double(points.back().second)));
+        for (const auto& p : shown) {
+            maxX = std::max(maxX, p.x());
+            maxY = std::max(maxY, p.y());
+            minY = std::min(minY, p.y());
+        }
+        m_lines[s]->replace(shown);
+    }
+    m_x->setRange(0, maxX);
+    m_y->setRange(minY, maxY * 1.05);
+}
+
+} // namespace tl::ui
