@@ -202,7 +202,7 @@ int runScenario(const QStringList& args)
         if (showProgress)
             std::fprintf(stderr, "\r  running… %.1f s, %llu events", double(b->nowNs - b->startNs) / 1e9,
                 static_cast<unsigned long long>(b->totalEvents));
-    });
+    }, BatchContent::ProgressOnly);
     // Ctrl+C stops the run cleanly (threads joined, outputs still written).
     g_interrupted.store(false);
     std::signal(SIGINT, onInterrupt);

@@ -4,10 +4,11 @@
 
 namespace tl {
 
-Collector::Collector(RunContext& ctx, Trace& trace, BatchSink sink)
+Collector::Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content)
     : m_ctx(ctx)
     , m_trace(trace)
     , m_sink(std::move(sink))
+    , m_content(content)
 {
 }
 
@@ -55,15 +56,21 @@ void Collector::collect()
     const auto recorders = m_ctx.recorders();
     m_trace.lanes.resize(recorders.size());
     std::uint64_t dropped = 0;
+    std::uint64_t stored = 0;
     for (Recorder* rec : recorders) {
         auto& lane = m_trace.lanes[rec->worker()];
+        const std::size_t first = lane.size();
+        // One pass: copy out of the ring and convert ticks to ns (the collector competes with the workers
+        // for CPU, so every pass over millions of events shows up as lateness and, at worst, drops).
         rec->drain([&](std::span<const Event> events) {
-            const auto first = lane.size();
-            lane.insert(lane.end(), events.begin(), events.end());
-            for (auto i = first; i < lane.size(); ++i)
-                lane[i].time = m_clock.toNs(std::uint64_t(lane[i].time));
-            batch->events.insert(batch->events.end(), lane.begin() + std::ptrdiff_t(first), lane.end());
+            for (Event e : events) {
+                e.time = m_clock.toNs(std::uint64_t(e.time));
+                lane.push_back(e);
+            }
         });
+        if (m_content == BatchContent::EventsAndProgress)
+            batch->events.insert(batch->events.end(), lane.begin() + std::ptrdiff_t(first), lane.end());
+        stored += lane.size() - first;
         dropped += rec->dropped();
     }
 
@@ -72,10 +79,11 @@ void Collector::collect()
     for (std::size_t c = 0; c < counters.size(); ++c) {
         const Event e { now, counters[c], std::uint32_t(c), 0, -1, EventKind::CounterSample };
         m_trace.counterSamples.push_back(e);
-        batch->events.push_back(e);
+        if (m_content == BatchContent::EventsAndProgress)
+            batch->events.push_back(e);
     }
 
-    m_totalEvents += batch->events.size();
+    m_totalEvents += stored + counters.size();
     m_trace.workers = m_ctx.workers();
     m_trace.counterNames = m_ctx.counterNames();
     m_trace.lockNames = m_ctx.lockNames();

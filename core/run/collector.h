@@ -17,7 +17,9 @@ class RunContext;
 // What the collector publishes once per tick: the events stored since the last batch (times in ns), and
 // the run's state at that moment.
 struct TraceBatch {
-    std::vector<Event> events; // lane events and counter samples (kind CounterSample, worker = counter id)
+    // Lane events and counter samples (kind CounterSample, worker = counter id); left empty for sinks that
+    // asked for progress only, which spares the collector a copy of every event.
+    std::vector<Event> events;
     std::vector<WorkerInfo> workers; // all workers so far
     std::vector<QString> counterNames;
     std::vector<QString> lockNames;
@@ -29,13 +31,14 @@ struct TraceBatch {
 };
 using TraceBatchPtr = std::shared_ptr<const TraceBatch>;
 using BatchSink = std::function<void(TraceBatchPtr)>;
+enum class BatchContent { EventsAndProgress, ProgressOnly };
 
 // Drains every recorder into the Trace on its own thread, every kTick, and publishes one batch per tick.
 class Collector {
 public:
     static constexpr std::chrono::milliseconds kTick { 20 };
 
-    Collector(RunContext& ctx, Trace& trace, BatchSink sink);
+    Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content);
     ~Collector();
     void start();
     // Stops the thread and drains what is left: afterwards the Trace is complete and the collector idle.
@@ -48,6 +51,7 @@ private:
     RunContext& m_ctx;
     Trace& m_trace;
     BatchSink m_sink;
+    BatchContent m_content;
     ClockSync m_clock;
     std::uint64_t m_totalEvents = 0;
     std::thread m_thread;

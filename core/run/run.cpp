@@ -34,7 +34,7 @@ RunOutcome Run::execute()
     trace->scenario = outcome.scenario.name;
     trace->params = m_ctx.params().asText();
 
-    Collector collector(m_ctx, *trace, m_sink);
+    Collector collector(m_ctx, *trace, m_sink, m_content);
     collector.start();
     const std::int64_t started = clock::monotonicNs();
     try {

@@ -30,7 +30,11 @@ public:
     Run(std::unique_ptr<Scenario> scenario, const ParamSet& params);
     ~Run();
 
-    void setBatchSink(BatchSink sink) { m_sink = std::move(sink); }
+    void setBatchSink(BatchSink sink, BatchContent content = BatchContent::EventsAndProgress)
+    {
+        m_sink = std::move(sink);
+        m_content = content;
+    }
     RunOutcome execute();
 
     void requestStop() { m_ctx.requestStop(); }
@@ -44,6 +48,7 @@ private:
     std::unique_ptr<Scenario> m_scenario;
     RunContext m_ctx;
     BatchSink m_sink;
+    BatchContent m_content = BatchContent::EventsAndProgress;
 };
 
 // The summary `threadlab run --json` prints: scenario, params, duration_ms, events, dropped_events,
