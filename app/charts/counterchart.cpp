@@ -77,6 +77,8 @@ void CounterChart::update(const std::vector<CounterSeries>& series, std::int64_t
     }
     m_x->setRange(0, maxX);
     m_y->setRange(minY, maxY * 1.05);
+    m_x->applyNiceNumbers(); // round tick values: 0, 50, 100 ms rather than 0, 58, 116
+    m_y->applyNiceNumbers();
 }
 
 } // namespace tl::ui

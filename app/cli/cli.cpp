@@ -198,11 +198,13 @@ int runScenario(const QStringList& args)
 
     Run run(std::move(scenario), params);
     const bool showProgress = !json && isatty(STDERR_FILENO);
-    run.setBatchSink([showProgress](TraceBatchPtr b) {
-        if (showProgress)
-            std::fprintf(stderr, "\r  running… %.1f s, %llu events", double(b->nowNs - b->startNs) / 1e9,
-                static_cast<unsigned long long>(b->totalEvents));
-    }, BatchContent::ProgressOnly);
+    run.setBatchSink(
+        [showProgress](TraceBatchPtr b) {
+            if (showProgress)
+                std::fprintf(stderr, "\r  running… %.1f s, %llu events", double(b->nowNs - b->startNs) / 1e9,
+                    static_cast<unsigned long long>(b->totalEvents));
+        },
+        BatchContent::ProgressOnly);
     // Ctrl+C stops the run cleanly (threads joined, outputs still written).
     g_interrupted.store(false);
     std::signal(SIGINT, onInterrupt);

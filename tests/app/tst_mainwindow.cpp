@@ -7,10 +7,16 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTemporaryDir>
 #include <QTest>
+#include <charts/counterchart.h>
+#include <timeline/timelinepainter.h>
 
 using namespace tl;
 using namespace tl::ui;
@@ -22,7 +28,30 @@ private slots:
     void formIsGeneratedFromTheParameters();
     void togglingTheLockDuringARunChangesTheLockMode();
     void closingMidRunStopsCleanly();
+    void afterARunTheAccountAndChartTellItsNumbers();
+    void exportMatchesTheVisibleLanes();
+    void selectionShowsTheShareOfEachState();
+    void darkThemeDarkensTheTimeline();
+
+private:
+    // Runs the selected scenario with `values` (editor name -> value) and waits for it to end.
+    static void runWith(MainWindow& window, const QString& scenario, const QMap<QString, QVariant>& values);
 };
+
+void TestMainWindow::runWith(MainWindow& window, const QString& scenario, const QMap<QString, QVariant>& values)
+{
+    QVERIFY(window.selectScenario(scenario));
+    for (auto it = values.begin(); it != values.end(); ++it) {
+        QWidget* editor = window.parameterForm()->editorFor(it.key());
+        if (auto* spin = qobject_cast<QSpinBox*>(editor))
+            spin->setValue(it.value().toInt());
+        else if (auto* combo = qobject_cast<QComboBox*>(editor))
+            combo->setCurrentText(it.value().toString());
+    }
+    QSignalSpy finished(&window.controller(), &RunController::finished);
+    window.startRun();
+    QVERIFY(finished.wait(60000));
+}
 
 void TestMainWindow::initTestCase()
 {
@@ -105,6 +134,92 @@ void TestMainWindow::closingMidRunStopsCleanly()
         = QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
     QCOMPARE(threadsAfter, threadsBefore);
     delete window;
+}
+
+void TestMainWindow::afterARunTheAccountAndChartTellItsNumbers()
+{
+    MainWindow window;
+    for (int attempt = 0; attempt < 5 && !window.resultsText().contains(u"updates were lost"); ++attempt)
+        runWith(window, QStringLiteral("race-counter"),
+            { { QStringLiteral("lock"), QStringLiteral("none") }, { QStringLiteral("workers"), 4 },
+                { QStringLiteral("increments"), 200000 } });
+    const QString text = window.resultsText();
+    QVERIFY2(text.contains(u"updates were lost"), qPrintable(text));
+    QVERIFY(text.contains(QRegularExpression(QStringLiteral("of 800\\s000 updates were lost")))); // grouped digits
+    QCOMPARE(window.counterChart()->seriesCount(), 3); // expected, actual, lost_updates
+    for (int s = 0; s < 3; ++s)
+        QVERIFY(window.counterChart()->pointCount(s) >= 2);
+
+    runWith(window, QStringLiteral("race-counter"),
+        { { QStringLiteral("lock"), QStringLiteral("mutex") }, { QStringLiteral("workers"), 5 },
+            { QStringLiteral("increments"), 100000 } });
+    QVERIFY2(window.resultsText().contains(u"No update was lost"), qPrintable(window.resultsText()));
+    QVERIFY(window.resultsText().contains(u"of their time waiting"));
+}
+
+void TestMainWindow::exportMatchesTheVisibleLanes()
+{
+    MainWindow window;
+    runWith(window, QStringLiteral("lock-contention"),
+        { { QStringLiteral("workers"), 5 }, { QStringLiteral("iterations"), 200 } });
+    TimelineView* view = window.timeline();
+    const std::int64_t start = view->visibleStart();
+    const std::int64_t end = view->visibleEnd();
+    view->setVisibleRange(start, start + (end - start) / 2);
+
+    QTemporaryDir dir;
+    const QString visible = dir.filePath(QStringLiteral("visible.png"));
+    const QString whole = dir.filePath(QStringLiteral("whole.svg"));
+    QCOMPARE(window.exportImageTo(visible, MainWindow::ExportScope::VisibleRange).result(), QString());
+    QCOMPARE(window.exportImageTo(whole, MainWindow::ExportScope::WholeRun).result(), QString());
+
+    QImage image(visible);
+    QVERIFY(!image.isNull());
+    TimelineData shown;
+    for (int i = 0; i < 5; ++i)
+        shown.lanes.emplace_back(QStringLiteral("worker-%1").arg(i + 1), QStringLiteral("g"), std::vector<Span> {});
+    const auto layout = TimelinePainter::layout(shown, QRectF(image.rect()), {});
+    QCOMPARE(int(layout.lanes.size()), 5);
+    for (const QRectF& lane : layout.lanes) {
+        int coloured = 0;
+        for (int x = int(lane.left()); x < int(lane.right()); ++x)
+            for (int s = 0; s < kLaneStateCount; ++s)
+                coloured += image.pixel(x, int(lane.center().y())) == stateColor(LaneState(s)).rgb();
+        QVERIFY2(coloured > lane.width() / 2, "a visible lane is missing from the export");
+    }
+    QFile svg(whole);
+    QVERIFY(svg.open(QIODevice::ReadOnly));
+    const QByteArray content = svg.readAll();
+    for (int i = 1; i <= 5; ++i)
+        QVERIFY(content.contains(QStringLiteral("worker-%1").arg(i).toUtf8()));
+}
+
+void TestMainWindow::selectionShowsTheShareOfEachState()
+{
+    MainWindow window;
+    runWith(
+        window, QStringLiteral("threads"), { { QStringLiteral("threads"), 3 }, { QStringLiteral("sleep_ms"), 200 } });
+    TimelineView* view = window.timeline();
+    view->setSelection(view->visibleStart(), view->visibleEnd());
+    const QString text = window.selectionText();
+    QVERIFY2(text.contains(u"sleeping"), qPrintable(text));
+    QVERIFY(text.contains(u'%'));
+    view->clearSelection();
+    QVERIFY(window.selectionText().isEmpty());
+}
+
+void TestMainWindow::darkThemeDarkensTheTimeline()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    // The new palette reaches widgets through an event, hence QTRY.
+    window.applyTheme(MainWindow::Theme::Dark);
+    QTRY_VERIFY(window.timeline()->grab().toImage().pixelColor(5, 5).lightness() < 80);
+    window.applyTheme(MainWindow::Theme::Light);
+    QTRY_VERIFY(window.timeline()->grab().toImage().pixelColor(5, 5).lightness() > 200);
+    window.applyTheme(MainWindow::Theme::System);
+    QCOMPARE(QSettings().value(QStringLiteral("theme")).toInt(), int(MainWindow::Theme::System));
 }
 
 QTEST_MAIN(TestMainWindow)
