@@ -275,6 +275,7 @@ void MainWindow::buildLayout()
     m_results->setPlaceholderText(tr("Results appear here while and after a scenario runs."));
     m_chart = new CounterChart;
     m_chart->setMinimumWidth(320);
+    m_chart->hide(); // until a run publishes counters
 
     m_bottomSplitter = new QSplitter(Qt::Horizontal);
     m_bottomSplitter->addWidget(m_results);
@@ -403,13 +404,15 @@ void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, doubl
     if (dropped > 0)
         text += tr(", <span style='color:#d32f2f'><b>%L1 dropped</b></span>").arg(dropped);
     m_statusEvents->setText(text);
-    m_statusOverhead->setText(tr("recording ≈ %1 of worker time").arg(percent(overheadShare)));
+    m_statusOverhead->setText(overheadShare < 0.001 ? tr("recording < 0.1% of worker time")
+                                                    : tr("recording ≈ %1 of worker time").arg(percent(overheadShare)));
 }
 
 void MainWindow::onBatch(const TraceBatchPtr& batch)
 {
     m_live.append(*batch);
     m_timeline->dataChanged();
+    m_chart->setVisible(!m_live.counters().empty());
     m_chart->update(m_live.counters(), m_live.data().startNs);
     const double seconds = m_elapsed.elapsed() / 1000.0;
     m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1));
@@ -429,6 +432,7 @@ void MainWindow::onFinished(const RunOutcome& outcome)
     m_lastTrace = outcome.trace;
     m_live.replace(*outcome.trace);
     m_timeline->setData(&m_live.data());
+    m_chart->setVisible(!m_live.counters().empty());
     m_chart->update(m_live.counters(), m_live.data().startNs);
     setRunning(false);
 
@@ -495,7 +499,8 @@ void MainWindow::showResults(
 {
     auto cell = [](const QJsonValue& v) {
         if (v.isDouble() && v.toDouble() != std::floor(v.toDouble()))
-            return QString::number(v.toDouble(), 'g', 4);
+            return std::abs(v.toDouble()) >= 1000 ? groupedNumber(qint64(std::llround(v.toDouble())))
+                                                  : QString::number(v.toDouble(), 'g', 4);
         if (v.isDouble())
             return groupedNumber(v.toInteger());
         if (v.isArray() || v.isObject())

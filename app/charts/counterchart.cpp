@@ -28,6 +28,21 @@ CounterChart::CounterChart(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_view);
+    followPalette();
+}
+
+void CounterChart::changeEvent(QEvent* e)
+{
+    if (e->type() == QEvent::PaletteChange)
+        followPalette();
+    QWidget::changeEvent(e);
+}
+
+void CounterChart::followPalette()
+{
+    const bool dark = palette().color(QPalette::Base).lightness() < 128;
+    m_chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    m_chart->setBackgroundBrush(palette().color(QPalette::Base));
 }
 
 void CounterChart::clear()

@@ -27,7 +27,12 @@ public:
     int seriesCount() const;
     int pointCount(int series) const;
 
+protected:
+    void changeEvent(QEvent* e) override;
+
 private:
+    void followPalette();
+
     QChart* m_chart;
     QChartView* m_view;
     QValueAxis* m_x;
