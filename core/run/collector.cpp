@@ -21,6 +21,7 @@ void Collector::start()
 {
     m_trace.startNs = clock::monotonicNs();
     m_thread = std::thread([this] { loop(); });
+    m_sampler = std::thread([this] { sampleLoop(); });
 }
 
 void Collector::finish()
@@ -32,7 +33,30 @@ void Collector::finish()
         m_quit = true;
     }
     m_wake.notify_all();
+    m_sampler.join();
     m_thread.join();
+}
+
+void Collector::sampleLoop()
+{
+    pthread_setname_np(pthread_self(), "tl-sampler");
+    std::unique_lock lock(m_mutex);
+    while (!m_wake.wait_for(lock, kSampleEvery, [this] { return m_quit; })) {
+        lock.unlock();
+        sampleCounters();
+        lock.lock();
+    }
+    lock.unlock();
+    sampleCounters(); // the last values, after the workers have finished
+}
+
+void Collector::sampleCounters()
+{
+    const std::int64_t now = clock::monotonicNs();
+    const auto values = m_ctx.sampleCounters();
+    std::lock_guard lock(m_samplesMutex);
+    for (std::size_t c = 0; c < values.size(); ++c)
+        m_pendingSamples.push_back({ now, values[c], std::uint32_t(c), 0, -1, EventKind::CounterSample });
 }
 
 void Collector::loop()
@@ -75,15 +99,16 @@ void Collector::collect()
     }
 
     const std::int64_t now = clock::monotonicNs();
-    const auto counters = m_ctx.sampleCounters();
-    for (std::size_t c = 0; c < counters.size(); ++c) {
-        const Event e { now, counters[c], std::uint32_t(c), 0, -1, EventKind::CounterSample };
-        m_trace.counterSamples.push_back(e);
-        if (m_content == BatchContent::EventsAndProgress)
-            batch->events.push_back(e);
+    std::vector<Event> samples;
+    {
+        std::lock_guard lock(m_samplesMutex);
+        samples.swap(m_pendingSamples);
     }
+    m_trace.counterSamples.insert(m_trace.counterSamples.end(), samples.begin(), samples.end());
+    if (m_content == BatchContent::EventsAndProgress)
+        batch->events.insert(batch->events.end(), samples.begin(), samples.end());
 
-    m_totalEvents += stored + counters.size();
+    m_totalEvents += stored + samples.size();
     m_trace.workers = m_ctx.workers();
     m_trace.counterNames = m_ctx.counterNames();
     m_trace.lockNames = m_ctx.lockNames();

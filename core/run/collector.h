@@ -34,9 +34,12 @@ using BatchSink = std::function<void(TraceBatchPtr)>;
 enum class BatchContent { EventsAndProgress, ProgressOnly };
 
 // Drains every recorder into the Trace on its own thread, every kTick, and publishes one batch per tick.
+// Counters are sampled on a second, light thread every kSampleEvery: a drain of millions of events can take
+// tens of milliseconds (fresh trace memory has to be faulted in), and the samples must not wait for it.
 class Collector {
 public:
     static constexpr std::chrono::milliseconds kTick { 20 };
+    static constexpr std::chrono::milliseconds kSampleEvery { 10 };
 
     Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content);
     ~Collector();
@@ -46,6 +49,8 @@ public:
 
 private:
     void loop();
+    void sampleLoop();
+    void sampleCounters();
     void collect();
 
     RunContext& m_ctx;
@@ -55,6 +60,9 @@ private:
     ClockSync m_clock;
     std::uint64_t m_totalEvents = 0;
     std::thread m_thread;
+    std::thread m_sampler;
+    std::mutex m_samplesMutex;
+    std::vector<Event> m_pendingSamples; // taken by the sampler, moved into the trace by collect()
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_quit = false;
