@@ -167,6 +167,15 @@ void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double
         std::size_t j = std::max(lane.firstStartingAtOrAfter(colEndTime, i + 1), i + 1);
         if (j - 1 > i && isWide(spans[j - 1]))
             --j; // a wide span starting inside the column is drawn on its own
+        // Columns of similar density follow each other: fetch where the next one probably ends while this
+        // one is summed (the walk is memory-latency bound, about four cache misses per column).
+        if (const std::size_t guess = j + (j - i); guess < n) {
+            __builtin_prefetch(&spans[guess]);
+            if (const std::size_t block = guess / TimelineLane::kBlock; block < lane.blockStarts.size()) {
+                __builtin_prefetch(&lane.blockStarts[block]);
+                __builtin_prefetch(&lane.blocks[std::min(block, lane.blocks.size() - 1)]);
+            }
+        }
         const StateTimes times = lane.stateTimes(i, j);
         const auto dominant = std::max_element(times.begin(), times.end()) - times.begin();
         const double colEnd = std::min(std::max(px(spans[j - 1].end), colStart + 1.0), right);
