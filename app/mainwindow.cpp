@@ -41,6 +41,7 @@
 #include <QVBoxLayout>
 #include <QtConcurrent>
 #include <numeric>
+#include <optional>
 
 namespace tl::ui {
 
@@ -282,6 +283,7 @@ void MainWindow::buildLayout()
     m_bottomSplitter->addWidget(m_chart);
     m_bottomSplitter->setStretchFactor(0, 3);
     m_bottomSplitter->setStretchFactor(1, 2);
+    m_bottomSplitter->setSizes({ 700, 380 });
     m_rightSplitter = new QSplitter(Qt::Vertical);
     m_rightSplitter->addWidget(timelinePane);
     m_rightSplitter->addWidget(m_bottomSplitter);
@@ -497,6 +499,12 @@ QString MainWindow::selectionText() const
 void MainWindow::showResults(
     const QJsonObject& results, const QJsonArray& workers, const QString& heading, const QString& account)
 {
+    // Figures named *_ns read better as durations ("93.96 ms"); the JSON keeps nanoseconds.
+    auto cellFor = [](const QString& key, const QJsonValue& v) -> std::optional<QString> {
+        if (key.endsWith(u"_ns") && v.isDouble())
+            return formatDuration(v.toDouble());
+        return std::nullopt;
+    };
     auto cell = [](const QJsonValue& v) {
         if (v.isDouble() && v.toDouble() != std::floor(v.toDouble()))
             return std::abs(v.toDouble()) >= 1000 ? groupedNumber(qint64(std::llround(v.toDouble())))
@@ -531,7 +539,8 @@ void MainWindow::showResults(
             }
             html += QStringLiteral("</table></td></tr>");
         } else {
-            html += QStringLiteral("<tr><td><b>%1</b></td><td align=right>%2</td></tr>").arg(it.key(), cell(*it));
+            html += QStringLiteral("<tr><td><b>%1</b></td><td align=right>%2</td></tr>")
+                        .arg(it.key(), cellFor(it.key(), *it).value_or(cell(*it)));
         }
     }
     html += QStringLiteral("</table>");
@@ -546,7 +555,8 @@ void MainWindow::showResults(
             const QJsonObject o = w.toObject();
             html += QStringLiteral("<tr><td>%1</td>").arg(o[u"name"].toString().toHtmlEscaped());
             for (const auto& k : keys)
-                html += QStringLiteral("<td align=right>%1</td>").arg(cell(o.value(k)));
+                html
+                    += QStringLiteral("<td align=right>%1</td>").arg(cellFor(k, o.value(k)).value_or(cell(o.value(k))));
             html += QStringLiteral("</tr>");
         }
         html += QStringLiteral("</table>");

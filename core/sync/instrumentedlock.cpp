@@ -30,7 +30,8 @@ void InstrumentedLock::lock(Recorder& rec, LockStats& stats, LockKind kind) noex
     const std::uint64_t acquiredAt = clock::ticks();
     m_registry.acquired(rec.worker(), m_id);
     rec.record(EventKind::LockAcquired, kind == LockKind::None ? 0 : 1, m_id);
-    const auto waited = std::int64_t(acquiredAt - waitStart);
+    // Nothing can be waited for without a lock; the gap between the two reads is then only preemption.
+    const auto waited = kind == LockKind::None ? std::int64_t(0) : std::int64_t(acquiredAt - waitStart);
     stats.waitTicks += waited;
     stats.longestWaitTicks = std::max(stats.longestWaitTicks, waited);
     ++stats.acquisitions;
