@@ -601,7 +601,13 @@ void MainWindow::exportImage(ExportScope scope)
     if (path.isEmpty())
         return;
     rememberExportFolder(path);
-    auto* progress = new QProgressDialog(tr("Exporting %1…").arg(QFileInfo(path).fileName()), QString(), 0, 0, this);
+    finishInBackground(exportImageTo(path, scope), path);
+}
+
+void MainWindow::finishInBackground(const QFuture<QString>& work, const QString& path)
+{
+    // Shown only if the work takes longer than 300 ms; the window stays responsive either way.
+    auto* progress = new QProgressDialog(tr("Writing %1…").arg(QFileInfo(path).fileName()), QString(), 0, 0, this);
     progress->setWindowModality(Qt::WindowModal);
     progress->setMinimumDuration(300);
     auto* watcher = new QFutureWatcher<QString>(this);
@@ -613,7 +619,7 @@ void MainWindow::exportImage(ExportScope scope)
         else
             statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
     });
-    watcher->setFuture(exportImageTo(path, scope));
+    watcher->setFuture(work);
 }
 
 void MainWindow::copyImage()
@@ -639,21 +645,13 @@ void MainWindow::exportTrace()
         return;
     rememberExportFolder(path);
     const bool csv = QFileInfo(path).suffix().compare(u"csv", Qt::CaseInsensitive) == 0;
-    auto* watcher = new QFutureWatcher<QString>(this);
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, path] {
-        watcher->deleteLater();
-        if (const QString error = watcher->result(); !error.isEmpty())
-            QMessageBox::warning(this, tr("Export failed"), error);
-        else
-            statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
-    });
-    statusBar()->showMessage(tr("Writing %1…").arg(path));
-    watcher->setFuture(QtConcurrent::run([trace = m_lastTrace, path, csv] {
+    finishInBackground(QtConcurrent::run([trace = m_lastTrace, path, csv] {
         QSaveFile file(path);
         const bool ok = file.open(QIODevice::WriteOnly)
             && (csv ? writeCsv(*trace, file) : writeChromeTrace(*trace, file)) && file.commit();
         return ok ? QString() : QObject::tr("Could not write %1: %2").arg(path, file.errorString());
-    }));
+    }),
+        path);
 }
 
 void MainWindow::applyTheme(Theme theme)

@@ -70,6 +70,8 @@ private:
     void saveParams();
     QString currentScenario() const;
     QString exportFolder() const;
+    // Runs `work` (which returns an error message, empty on success) with a progress dialog and a report.
+    void finishInBackground(const QFuture<QString>& work, const QString& path);
     void rememberExportFolder(const QString& path);
 
     RunController m_controller;
