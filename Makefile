@@ -3,7 +3,7 @@
 PRESET ?= dev
 BUILD_DIR = $(if $(filter dev,$(PRESET)),build,build-$(PRESET))
 
-.PHONY: all deps configure build run test test-asan test-tsan bench format clean
+.PHONY: all deps configure build run test test-asan test-tsan bench package format clean
 
 all: build
 
@@ -29,6 +29,12 @@ test-asan:
 
 test-tsan:
 	$(MAKE) test PRESET=tsan
+
+# .deb and .tar.gz in build-release/ (the release preset builds no tests).
+package: deps
+	cmake --preset release
+	cmake --build --preset release
+	cd build-release && cpack
 
 bench: build
 	@for b in build/tests/bench/bench_*; do $$b --benchmark_counters_tabular=true; done

@@ -9,6 +9,8 @@ packages=(
     qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-tools-dev libqt6svg6 qt6-qpa-plugins
     libgl-dev fonts-dejavu-core
     libbenchmark-dev
+    # packaging and the distribution's checkers, run by `make test`
+    dpkg-dev lintian desktop-file-utils appstream
 )
 # Screenshots under Xvfb and the linters are for developers; CI does not need them.
 if [[ "${1:-}" == "--with-dev-tools" ]]; then

@@ -46,7 +46,7 @@ const char* const kUsageText = R"(Usage:
 
 Run options:
   --set KEY=VALUE   set a parameter (repeatable); see `threadlab describe NAME`
-  --png FILE        write the timeline as PNG (1920x1080)
+  --png FILE        write the timeline as PNG (1920 pixels wide)
   --svg FILE        write the timeline as SVG
   --pdf FILE        write the timeline as PDF
   --trace FILE      write a Chrome Trace Event JSON (Perfetto UI, chrome://tracing)

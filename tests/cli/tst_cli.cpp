@@ -3,6 +3,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -17,6 +18,7 @@ private slots:
     void jsonSummaryHasTheDocumentedKeys();
     void writesEveryOutputFile();
     void unwritableOutputFailsBeforeTheRun();
+    void manPageDocumentsEveryOptionOfHelp();
 
 private:
     struct Result {
@@ -142,6 +144,23 @@ void TestCli::unwritableOutputFailsBeforeTheRun()
     QCOMPARE(r.code, 2); // at once: the 60 s run never started
     QVERIFY(r.err.contains("does not exist"));
     QVERIFY(!QFile::exists(bad));
+}
+
+void TestCli::manPageDocumentsEveryOptionOfHelp()
+{
+    const auto help = threadlab({ QStringLiteral("--help") });
+    QFile page(QStringLiteral(THREADLAB_MANPAGE));
+    QVERIFY(page.open(QIODevice::ReadOnly));
+    const QString man = QString::fromUtf8(page.readAll()).remove(u'\\'); // roff "\-\-png" reads "--png"
+    const QRegularExpression option(QStringLiteral("(--[a-z]+)"));
+    int checked = 0;
+    for (auto it = option.globalMatch(QString::fromUtf8(help.out)); it.hasNext(); ++checked) {
+        const QString name = it.next().captured(1);
+        QVERIFY2(man.contains(name), qPrintable(name + QStringLiteral(" is in --help but not in the man page")));
+    }
+    QVERIFY(checked >= 10);
+    for (const auto& info : { "race-counter", "lock-contention", "threads" })
+        QVERIFY2(man.contains(QLatin1String(info)), info);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
