@@ -261,7 +261,7 @@ void MainWindow::buildLayout()
     leftLayout->addWidget(m_explanation, 1);
 
     m_timeline = new TimelineView;
-    m_timeline->setData(&m_live.data());
+    m_timeline->setData(m_live.snapshot());
     m_selectionInfo = new QLabel;
     m_selectionInfo->setAccessibleName(tr("Selection statistics"));
     m_selectionInfo->setToolTip(tr("Shift+drag on the timeline to select a time range; Esc clears it, Z zooms to it"));
@@ -374,9 +374,9 @@ void MainWindow::startRun()
     for (const auto& [name, value] : m_form->params().asText())
         params << name + u'=' + value;
     m_live.reset(scenario, params.join(u", "));
+    m_timeline->setData(m_live.snapshot());
     m_timeline->clearSelection();
     m_timeline->setFollowing(true);
-    m_timeline->setData(&m_live.data());
     m_chart->clear();
     m_results->clear();
     m_elapsed.start();
@@ -433,7 +433,7 @@ void MainWindow::onFinished(const RunOutcome& outcome)
 {
     m_lastTrace = outcome.trace;
     m_live.replace(*outcome.trace);
-    m_timeline->setData(&m_live.data());
+    m_timeline->setData(m_live.snapshot());
     m_chart->setVisible(!m_live.counters().empty());
     m_chart->update(m_live.counters(), m_live.data().startNs);
     setRunning(false);

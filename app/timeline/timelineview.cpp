@@ -20,9 +20,9 @@ TimelineView::TimelineView(QWidget* parent)
     setAttribute(Qt::WA_OpaquePaintEvent);
 }
 
-void TimelineView::setData(const TimelineData* data)
+void TimelineView::setData(std::shared_ptr<const TimelineData> data)
 {
-    m_data = data;
+    m_data = std::move(data);
     dataChanged();
 }
 

@@ -5,6 +5,7 @@
 #include <models/timelinegeometry.h>
 
 #include <QWidget>
+#include <memory>
 #include <optional>
 
 namespace tl::ui {
@@ -17,7 +18,8 @@ class TimelineView : public QWidget {
 public:
     explicit TimelineView(QWidget* parent = nullptr);
 
-    void setData(const TimelineData* data);
+    // The view shares the data it shows, so it stays valid even when its producer moves on to a new run.
+    void setData(std::shared_ptr<const TimelineData> data);
     // Call after the data grew or changed; repaints (Qt coalesces repaints to the screen's rate).
     void dataChanged();
     void setFollowing(bool follow);
@@ -61,7 +63,7 @@ private:
     void userMovedView();
     QString describeAt(const QPoint& pos) const;
 
-    const TimelineData* m_data = nullptr;
+    std::shared_ptr<const TimelineData> m_data;
     TimelineGeometry m_geometry;
     bool m_following = true;
     bool m_dragging = false;

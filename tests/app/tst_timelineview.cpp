@@ -19,21 +19,21 @@ private slots:
     void hoverDescribesTheSpan();
 
 private:
-    TimelineData m_data;
+    std::shared_ptr<TimelineData> m_data;
 };
 
 void TestTimelineView::init()
 {
-    m_data = TimelineData {};
-    m_data.startNs = 1'000'000;
-    m_data.endNs = 101'000'000; // 100 ms
-    m_data.lockNames = { QString(), QStringLiteral("counter") };
+    m_data = std::make_shared<TimelineData>();
+    m_data->startNs = 1'000'000;
+    m_data->endNs = 101'000'000; // 100 ms
+    m_data->lockNames = { QString(), QStringLiteral("counter") };
     for (int l = 0; l < 3; ++l) {
         std::vector<Span> spans;
-        for (std::int64_t t = m_data.startNs; t < m_data.endNs; t += 10'000'000)
+        for (std::int64_t t = m_data->startNs; t < m_data->endNs; t += 10'000'000)
             spans.push_back(
                 { t, t + 10'000'000, 1, std::int16_t(l), l == 0 ? LaneState::LockWait : LaneState::Running });
-        m_data.lanes.emplace_back(
+        m_data->lanes.emplace_back(
             QStringLiteral("worker-%1").arg(l + 1), QStringLiteral("ThreadLab"), std::move(spans));
     }
 }
@@ -42,26 +42,26 @@ void TestTimelineView::zoomAndFitChangeTheVisibleRange()
 {
     TimelineView view;
     view.resize(1000, 400);
-    view.setData(&m_data);
-    QCOMPARE(view.visibleStart(), m_data.startNs);
-    QCOMPARE(view.visibleEnd(), m_data.endNs);
+    view.setData(m_data);
+    QCOMPARE(view.visibleStart(), m_data->startNs);
+    QCOMPARE(view.visibleEnd(), m_data->endNs);
     QVERIFY(view.isFollowing());
 
     view.zoomIn();
     const std::int64_t zoomed = view.visibleEnd() - view.visibleStart();
-    QVERIFY(zoomed < m_data.endNs - m_data.startNs);
-    QVERIFY(view.visibleStart() > m_data.startNs && view.visibleEnd() < m_data.endNs); // around the centre
+    QVERIFY(zoomed < m_data->endNs - m_data->startNs);
+    QVERIFY(view.visibleStart() > m_data->startNs && view.visibleEnd() < m_data->endNs); // around the centre
     QVERIFY(!view.isFollowing()); // the user took over
 
     view.zoomOut();
     view.zoomOut();
-    QCOMPARE(view.visibleStart(), m_data.startNs); // clamped to the run
-    QCOMPARE(view.visibleEnd(), m_data.endNs);
+    QCOMPARE(view.visibleStart(), m_data->startNs); // clamped to the run
+    QCOMPARE(view.visibleEnd(), m_data->endNs);
 
-    view.setVisibleRange(m_data.startNs, m_data.startNs + 5'000'000);
+    view.setVisibleRange(m_data->startNs, m_data->startNs + 5'000'000);
     view.fitAll();
-    QCOMPARE(view.visibleStart(), m_data.startNs);
-    QCOMPARE(view.visibleEnd(), m_data.endNs);
+    QCOMPARE(view.visibleStart(), m_data->startNs);
+    QCOMPARE(view.visibleEnd(), m_data->endNs);
     QVERIFY(view.isFollowing());
 }
 
@@ -69,7 +69,7 @@ void TestTimelineView::wheelZoomsAroundTheCursorAndStopsFollowing()
 {
     TimelineView view;
     view.resize(1000, 400);
-    view.setData(&m_data);
+    view.setData(m_data);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     const QPointF at(700, 100);
@@ -77,7 +77,7 @@ void TestTimelineView::wheelZoomsAroundTheCursorAndStopsFollowing()
     QWheelEvent wheel(
         at, view.mapToGlobal(at), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
     QApplication::sendEvent(&view, &wheel);
-    QVERIFY(view.visibleEnd() - view.visibleStart() < m_data.endNs - m_data.startNs);
+    QVERIFY(view.visibleEnd() - view.visibleStart() < m_data->endNs - m_data->startNs);
     QVERIFY(std::abs(view.geometry().timeForX(at.x()) - under) < 100'000);
     QVERIFY(!view.isFollowing());
 }
@@ -86,7 +86,7 @@ void TestTimelineView::shiftDragSelectsARange()
 {
     TimelineView view;
     view.resize(1000, 400);
-    view.setData(&m_data);
+    view.setData(m_data);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     QTest::mousePress(&view, Qt::LeftButton, Qt::ShiftModifier, QPoint(300, 100));
@@ -107,12 +107,12 @@ void TestTimelineView::hoverDescribesTheSpan()
 {
     TimelineView view;
     view.resize(1000, 400);
-    view.setData(&m_data);
+    view.setData(m_data);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     QCOMPARE(view.accessibleName(), QStringLiteral("Timeline"));
     // Tooltips come from describeAt(); ask through a ToolTip event on the first lane.
-    const auto layout = TimelinePainter::layout(m_data, QRectF(view.rect()), [] {
+    const auto layout = TimelinePainter::layout(*m_data, QRectF(view.rect()), [] {
         TimelinePainter::Options o;
         o.header = false;
         return o;
