@@ -1,6 +1,7 @@
 // Timeline painting and export at 1920x1080. Run: build/tests/bench/bench_timeline
 #include "benchmain.h"
 
+#include <models/livetimeline.h>
 #include <timeline/timelineexport.h>
 #include <timeline/timelinepainter.h>
 
@@ -99,6 +100,33 @@ void BM_ExportPng(benchmark::State& state)
     }
 }
 BENCHMARK(BM_ExportPng)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly(true);
+
+// The GUI thread's share of a live run: one collector batch of 16 workers' events turned into spans.
+// At the collector's 20 ms tick, a batch of N events every 20 ms keeps the GUI thread busy ms/20 of the time.
+void BM_LiveAppend(benchmark::State& state)
+{
+    const Trace trace = syntheticTrace(state.range(0));
+    TraceBatch batch;
+    for (std::size_t w = 0; w < trace.workers.size(); ++w) {
+        batch.workers.push_back(trace.workers[w]);
+        batch.events.insert(batch.events.end(), trace.lanes[w].begin(), trace.lanes[w].end());
+    }
+    batch.startNs = trace.startNs;
+    batch.nowNs = trace.endNs;
+    for (auto _ : state) {
+        LiveTimeline live;
+        live.reset(QStringLiteral("bench"), {});
+        live.append(batch);
+        benchmark::DoNotOptimize(live.data().lanes.size());
+    }
+    state.SetItemsProcessed(state.iterations() * std::int64_t(batch.events.size()));
+}
+BENCHMARK(BM_LiveAppend)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 
 } // namespace
 
