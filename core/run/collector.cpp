@@ -20,34 +20,43 @@ Collector::~Collector()
 void Collector::start()
 {
     m_trace.startNs = clock::monotonicNs();
-    m_thread = std::thread([this] { loop(); });
-    m_sampler = std::thread([this] { sampleLoop(); });
+    m_thread
+        = std::thread([this] { repeatUntilStopped("tl-collector", kTick, m_stopCollecting, [this] { collect(); }); });
+    m_sampler = std::thread(
+        [this] { repeatUntilStopped("tl-sampler", kSampleEvery, m_stopSampling, [this] { sampleCounters(); }); });
 }
 
 void Collector::finish()
 {
     if (!m_thread.joinable())
         return;
-    {
-        std::lock_guard lock(m_mutex);
-        m_quit = true;
-    }
-    m_wake.notify_all();
-    m_sampler.join();
-    m_thread.join();
+    // The sampler first: its last samples must be in place before the collector's final drain takes them.
+    stopAndJoin(m_sampler, m_stopSampling);
+    stopAndJoin(m_thread, m_stopCollecting);
 }
 
-void Collector::sampleLoop()
+void Collector::stopAndJoin(std::thread& thread, bool& stop)
 {
-    pthread_setname_np(pthread_self(), "tl-sampler");
+    {
+        std::lock_guard lock(m_mutex);
+        stop = true;
+    }
+    m_wake.notify_all();
+    thread.join();
+}
+
+void Collector::repeatUntilStopped(
+    const char* threadName, std::chrono::milliseconds period, const bool& stop, const std::function<void()>& action)
+{
+    pthread_setname_np(pthread_self(), threadName);
     std::unique_lock lock(m_mutex);
-    while (!m_wake.wait_for(lock, kSampleEvery, [this] { return m_quit; })) {
+    while (!m_wake.wait_for(lock, period, [&] { return stop; })) {
         lock.unlock();
-        sampleCounters();
+        action();
         lock.lock();
     }
     lock.unlock();
-    sampleCounters(); // the last values, after the workers have finished
+    action(); // once more after the stop: the workers have finished, so this one leaves nothing behind
 }
 
 void Collector::sampleCounters()
@@ -57,19 +66,6 @@ void Collector::sampleCounters()
     std::lock_guard lock(m_samplesMutex);
     for (std::size_t c = 0; c < values.size(); ++c)
         m_pendingSamples.push_back({ now, values[c], std::uint32_t(c), 0, -1, EventKind::CounterSample });
-}
-
-void Collector::loop()
-{
-    pthread_setname_np(pthread_self(), "tl-collector");
-    std::unique_lock lock(m_mutex);
-    while (!m_wake.wait_for(lock, kTick, [this] { return m_quit; })) {
-        lock.unlock();
-        collect();
-        lock.lock();
-    }
-    lock.unlock();
-    collect(); // the workers have finished: this drain leaves every recorder empty
 }
 
 void Collector::collect()

@@ -48,8 +48,10 @@ public:
     void finish();
 
 private:
-    void loop();
-    void sampleLoop();
+    // Runs `action` every `period` on the calling thread until `stop`, then once more.
+    void repeatUntilStopped(const char* threadName, std::chrono::milliseconds period, const bool& stop,
+        const std::function<void()>& action);
+    void stopAndJoin(std::thread& thread, bool& stop);
     void sampleCounters();
     void collect();
 
@@ -63,9 +65,10 @@ private:
     std::thread m_sampler;
     std::mutex m_samplesMutex;
     std::vector<Event> m_pendingSamples; // taken by the sampler, moved into the trace by collect()
-    std::mutex m_mutex;
+    std::mutex m_mutex; // guards the two stop flags
     std::condition_variable m_wake;
-    bool m_quit = false;
+    bool m_stopSampling = false;
+    bool m_stopCollecting = false;
 };
 
 } // namespace tl
