@@ -13,6 +13,7 @@ class TestTimelineView : public QObject {
     Q_OBJECT
 private slots:
     void init();
+    void cleanup() { m_view.reset(); }
     void zoomAndFitChangeTheVisibleRange();
     void wheelZoomsAroundTheCursorAndStopsFollowing();
     void shiftDragSelectsARange();
@@ -20,6 +21,7 @@ private slots:
 
 private:
     std::shared_ptr<TimelineData> m_data;
+    std::unique_ptr<TimelineView> m_view; // a fresh, shown 1000x400 view on m_data for every test
 };
 
 void TestTimelineView::init()
@@ -36,13 +38,16 @@ void TestTimelineView::init()
         m_data->lanes.emplace_back(
             QStringLiteral("worker-%1").arg(l + 1), QStringLiteral("ThreadLab"), std::move(spans));
     }
+    m_view = std::make_unique<TimelineView>();
+    m_view->resize(1000, 400);
+    m_view->setData(m_data);
+    m_view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_view.get()));
 }
 
 void TestTimelineView::zoomAndFitChangeTheVisibleRange()
 {
-    TimelineView view;
-    view.resize(1000, 400);
-    view.setData(m_data);
+    TimelineView& view = *m_view;
     QCOMPARE(view.visibleStart(), m_data->startNs);
     QCOMPARE(view.visibleEnd(), m_data->endNs);
     QVERIFY(view.isFollowing());
@@ -67,11 +72,7 @@ void TestTimelineView::zoomAndFitChangeTheVisibleRange()
 
 void TestTimelineView::wheelZoomsAroundTheCursorAndStopsFollowing()
 {
-    TimelineView view;
-    view.resize(1000, 400);
-    view.setData(m_data);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    TimelineView& view = *m_view;
     const QPointF at(700, 100);
     const std::int64_t under = view.geometry().timeForX(at.x());
     QWheelEvent wheel(
@@ -84,11 +85,7 @@ void TestTimelineView::wheelZoomsAroundTheCursorAndStopsFollowing()
 
 void TestTimelineView::shiftDragSelectsARange()
 {
-    TimelineView view;
-    view.resize(1000, 400);
-    view.setData(m_data);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    TimelineView& view = *m_view;
     QTest::mousePress(&view, Qt::LeftButton, Qt::ShiftModifier, QPoint(300, 100));
     QTest::mouseMove(&view, QPoint(600, 100));
     QTest::mouseRelease(&view, Qt::LeftButton, Qt::ShiftModifier, QPoint(600, 100));
@@ -105,11 +102,7 @@ void TestTimelineView::shiftDragSelectsARange()
 
 void TestTimelineView::hoverDescribesTheSpan()
 {
-    TimelineView view;
-    view.resize(1000, 400);
-    view.setData(m_data);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    TimelineView& view = *m_view;
     QCOMPARE(view.accessibleName(), QStringLiteral("Timeline"));
     // Tooltips come from describeAt(); ask through a ToolTip event on the first lane.
     const auto layout = TimelinePainter::layout(*m_data, QRectF(view.rect()), [] {
