@@ -1,7 +1,6 @@
 #include "recorder.h"
 
 #include <bit>
-#include <cstring>
 
 namespace tl {
 
@@ -24,12 +23,11 @@ double Recorder::costPerEventNs()
 }
 
 Recorder::Recorder(std::uint32_t worker, std::size_t capacity)
-    : m_events(new Event[roundUpToPowerOfTwo(capacity)])
+    : m_buffer(roundUpToPowerOfTwo(capacity))
+    , m_events(m_buffer.data())
     , m_mask(roundUpToPowerOfTwo(capacity) - 1)
     , m_worker(worker)
 {
-    // Touch every page now so the hot path never takes a first-touch page fault.
-    std::memset(static_cast<void*>(m_events.get()), 0, sizeof(Event) * (m_mask + 1));
 }
 
 } // namespace tl

@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "event.h"
+#include "eventbuffer.h"
 
 #include <atomic>
 #include <cstddef>
@@ -57,9 +58,9 @@ public:
             return 0;
         const std::size_t first = tail & m_mask;
         const std::size_t firstLen = std::min(n, capacity() - first);
-        sink(std::span<const Event>(m_events.get() + first, firstLen));
+        sink(std::span<const Event>(m_events + first, firstLen));
         if (firstLen < n)
-            sink(std::span<const Event>(m_events.get(), n - firstLen));
+            sink(std::span<const Event>(m_events, n - firstLen));
         m_tail.store(head, std::memory_order_release);
         return n;
     }
@@ -79,7 +80,8 @@ private:
     // Reader-owned line.
     alignas(64) std::atomic<std::uint64_t> m_tail { 0 };
     // Read-only after construction.
-    alignas(64) std::unique_ptr<Event[]> m_events;
+    alignas(64) EventBuffer m_buffer;
+    Event* m_events; // m_buffer.data()
     std::size_t m_mask;
     std::uint32_t m_worker;
 };
