@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake make pkg-config
-    qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-tools-dev libqt6svg6 qt6-qpa-plugins
+    qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-tools-dev libqt6svg6
     libgl-dev fonts-dejavu-core
     libbenchmark-dev
     # packaging and the distribution's checkers, run by `make test`

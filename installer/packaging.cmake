@@ -62,8 +62,9 @@ else()
     set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
     set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON) # dependencies computed by dpkg-shlibdeps, not written by hand
     set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
-    # Qt loads these at run time rather than linking them, so dpkg-shlibdeps cannot see them.
-    set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins, fonts-dejavu-core")
+    # Qt needs a font to draw text and no library links one, so dpkg-shlibdeps cannot see it. (The xcb and
+    # offscreen platform plugins ship in libqt6gui6, which it does see.)
+    set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core")
 endif()
 
 include(CPack)
