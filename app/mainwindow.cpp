@@ -28,7 +28,6 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QProgressDialog>
-#include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
@@ -646,10 +645,9 @@ void MainWindow::exportTrace()
     rememberExportFolder(path);
     const bool csv = QFileInfo(path).suffix().compare(u"csv", Qt::CaseInsensitive) == 0;
     finishInBackground(QtConcurrent::run([trace = m_lastTrace, path, csv] {
-        QSaveFile file(path);
-        const bool ok = file.open(QIODevice::WriteOnly)
-            && (csv ? writeCsv(*trace, file) : writeChromeTrace(*trace, file)) && file.commit();
-        return ok ? QString() : QObject::tr("Could not write %1: %2").arg(path, file.errorString());
+        QString error;
+        writeTraceFile(*trace, csv ? TraceFormat::Csv : TraceFormat::ChromeJson, path, &error);
+        return error;
     }),
         path);
 }

@@ -11,7 +11,6 @@
 #include <QGuiApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
 #include <QTextStream>
 #include <atomic>
 #include <csignal>
@@ -120,16 +119,6 @@ bool checkWritable(const QString& option, const QString& path, QString* error)
     return false;
 }
 
-bool writeFile(const QString& path, const std::function<bool(QIODevice&)>& write, QString* error)
-{
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || !write(file) || !file.commit()) {
-        *error = QStringLiteral("could not write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    return true;
-}
-
 std::atomic<bool> g_interrupted { false };
 extern "C" void onInterrupt(int)
 {
@@ -236,11 +225,9 @@ int runScenario(const QStringList& args)
                     data, data.startNs, data.endNs, format, path, &error, ui::defaultExportSize(data));
     }
     if (written && !tracePath.isEmpty())
-        written = writeFile(
-            tracePath, [&](QIODevice& d) { return writeChromeTrace(trace, d); }, &error);
+        written = writeTraceFile(trace, TraceFormat::ChromeJson, tracePath, &error);
     if (written && !csv.isEmpty())
-        written = writeFile(
-            csv, [&](QIODevice& d) { return writeCsv(trace, d); }, &error);
+        written = writeTraceFile(trace, TraceFormat::Csv, csv, &error);
 
     const QJsonObject summary = summaryJson(outcome);
     if (json)

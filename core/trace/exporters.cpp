@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSaveFile>
 #include <charconv>
 #include <string>
 
@@ -120,6 +121,16 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
     }
     w << "\n]}\n";
     return w.flush();
+}
+
+bool writeTraceFile(const Trace& trace, TraceFormat format, const QString& path, QString* error)
+{
+    QSaveFile file(path);
+    const bool ok = file.open(QIODevice::WriteOnly)
+        && (format == TraceFormat::Csv ? writeCsv(trace, file) : writeChromeTrace(trace, file)) && file.commit();
+    if (!ok && error)
+        *error = QStringLiteral("could not write %1: %2").arg(path, file.errorString());
+    return ok;
 }
 
 bool writeCsv(const Trace& trace, QIODevice& out)
