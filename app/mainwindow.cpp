@@ -18,7 +18,6 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
-#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
@@ -624,12 +623,8 @@ void MainWindow::finishInBackground(const QFuture<QString>& work, const QString&
 void MainWindow::copyImage()
 {
     const TimelineData& data = m_live.data();
-    QImage image(defaultExportSize(data), QImage::Format_RGB32);
-    {
-        QPainter p(&image);
-        TimelinePainter::paint(p, QRectF(image.rect()), data, m_timeline->visibleStart(), m_timeline->visibleEnd());
-    }
-    QApplication::clipboard()->setImage(image);
+    QApplication::clipboard()->setImage(
+        renderTimeline(data, m_timeline->visibleStart(), m_timeline->visibleEnd(), defaultExportSize(data)));
     statusBar()->showMessage(tr("Timeline image copied to the clipboard"), 3000);
 }
 

@@ -29,20 +29,24 @@ QSize defaultExportSize(const TimelineData& data)
     return { 1920, TimelinePainter::fittingHeight(data) };
 }
 
+QImage renderTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, QSize size)
+{
+    QImage image(size, QImage::Format_RGB32);
+    {
+        QPainter p(&image); // ends before the image is handed out
+        TimelinePainter::paint(p, QRectF(image.rect()), data, t0, t1);
+    }
+    return image;
+}
+
 bool exportTimeline(
     const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out, QSize size)
 {
     const QRectF target(QPointF(0, 0), QSizeF(size));
     const QString title = QStringLiteral("ThreadLab — %1").arg(data.title);
     switch (format) {
-    case ImageFormat::Png: {
-        QImage image(size, QImage::Format_RGB32);
-        {
-            QPainter p(&image);
-            TimelinePainter::paint(p, target, data, t0, t1);
-        }
-        return image.save(&out, "PNG");
-    }
+    case ImageFormat::Png:
+        return renderTimeline(data, t0, t1, size).save(&out, "PNG");
     case ImageFormat::Svg: {
         QSvgGenerator svg;
         svg.setOutputDevice(&out);

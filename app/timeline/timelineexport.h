@@ -2,6 +2,7 @@
 
 #include <models/timelinedata.h>
 
+#include <QImage>
 #include <QSize>
 #include <QString>
 #include <optional>
@@ -16,6 +17,9 @@ std::optional<ImageFormat> imageFormatFromSuffix(const QString& path);
 
 // The size exports use unless told otherwise: 1920 wide, tall enough for every lane (at most 1080).
 QSize defaultExportSize(const TimelineData& data);
+
+// The timeline over [t0, t1] as a picture of `size` pixels, with title, legend and axis (PNG, clipboard).
+QImage renderTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, QSize size);
 
 // Paints the timeline over [t0, t1] through TimelinePainter into an image of `size` pixels.
 bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out,
