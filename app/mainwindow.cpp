@@ -398,12 +398,14 @@ void MainWindow::setRunning(bool running)
         a->setEnabled(!running && m_lastTrace);
 }
 
-void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, double overheadShare)
+void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, double workerNs)
 {
     QString text = tr("%L1 events").arg(events);
     if (dropped > 0)
         text += tr(", <span style='color:#d32f2f'><b>%L1 dropped</b></span>").arg(dropped);
     m_statusEvents->setText(text);
+    // Estimated share of the workers' time spent in record(): events x measured cost per event.
+    const double overheadShare = workerNs > 0 ? double(events) * Recorder::costPerEventNs() / workerNs : 0;
     m_statusOverhead->setText(overheadShare < 0.001 ? tr("recording < 0.1% of worker time")
                                                     : tr("recording ≈ %1 of worker time").arg(percent(overheadShare)));
 }
@@ -416,9 +418,8 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
     m_chart->update(m_live.counters(), m_live.data().startNs);
     const double seconds = m_elapsed.elapsed() / 1000.0;
     m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1));
-    const double workerNs = double(batch->workers.size()) * double(batch->nowNs - batch->startNs);
     updateStatus(batch->totalEvents, batch->droppedEvents,
-        workerNs > 0 ? double(batch->totalEvents) * Recorder::costPerEventNs() / workerNs : 0);
+        double(batch->workers.size()) * double(batch->nowNs - batch->startNs));
 
     QJsonObject live = batch->liveResults;
     for (const auto& series : m_live.counters())
@@ -440,8 +441,7 @@ void MainWindow::onFinished(const RunOutcome& outcome)
     double workerNs = 0;
     for (const auto& w : summary[u"workers"].toArray())
         workerNs += w[u"elapsed_ns"].toDouble();
-    updateStatus(outcome.trace->eventCount(), outcome.trace->droppedEvents,
-        workerNs > 0 ? double(outcome.trace->eventCount()) * Recorder::costPerEventNs() / workerNs : 0);
+    updateStatus(outcome.trace->eventCount(), outcome.trace->droppedEvents, workerNs);
 
     QString account;
     if (outcome.status == RunOutcome::Status::Failed)

@@ -30,6 +30,7 @@ RunOutcome Run::execute()
 {
     RunOutcome outcome;
     outcome.scenario = m_scenario->info();
+    outcome.params = m_ctx.params();
     auto trace = std::make_shared<Trace>();
     trace->scenario = outcome.scenario.name;
     trace->params = m_ctx.params().asText();
@@ -57,20 +58,18 @@ QJsonObject summaryJson(const RunOutcome& outcome)
 {
     const Trace& trace = *outcome.trace;
     QJsonObject params;
-    for (const auto& spec : outcome.scenario.params) {
-        const auto it = std::find_if(
-            trace.params.begin(), trace.params.end(), [&](const auto& p) { return p.first == spec.name; });
-        if (it == trace.params.end())
-            continue;
-        switch (spec.type) {
+    const auto& specs = outcome.params.specs();
+    for (int i = 0; i < specs.size(); ++i) {
+        const std::int64_t value = outcome.params.value(i);
+        switch (specs[i].type) {
         case ParamType::Integer:
-            params.insert(spec.name, it->second.toLongLong());
+            params.insert(specs[i].name, qint64(value));
             break;
         case ParamType::Boolean:
-            params.insert(spec.name, it->second == u"true");
+            params.insert(specs[i].name, value != 0);
             break;
         case ParamType::Choice:
-            params.insert(spec.name, it->second);
+            params.insert(specs[i].name, specs[i].format(value));
             break;
         }
     }

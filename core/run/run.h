@@ -14,6 +14,7 @@ struct RunOutcome {
     Status status = Status::Completed;
     QString error; // when Failed
     ScenarioInfo scenario;
+    ParamSet params; // as the run started (live changes are in the trace, not here)
     std::shared_ptr<const Trace> trace;
     QJsonObject results;
     std::vector<QJsonObject> workerFigures; // index = worker
