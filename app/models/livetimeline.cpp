@@ -26,13 +26,12 @@ void LiveTimeline::dropOpenSpans()
 void LiveTimeline::append(const TraceBatch& batch)
 {
     dropOpenSpans();
-    for (const Event& e : batch.events)
-        if (m_data->startNs == 0 && e.kind != EventKind::CounterSample)
-            m_data->startNs = e.time;
     m_data->endNs = batch.nowNs;
     m_data->lockNames = batch.lockNames;
 
-    if (batch.workers.size() > m_data->lanes.size()) {
+    // Workers are only ever added; name the new lanes once.
+    const std::size_t known = m_data->lanes.size();
+    if (batch.workers.size() > known) {
         m_data->lanes.resize(batch.workers.size());
         m_openShown.resize(batch.workers.size(), false);
         for (std::size_t i = 0; i < m_builders.size(); ++i)
@@ -40,9 +39,9 @@ void LiveTimeline::append(const TraceBatch& batch)
         while (m_builders.size() < m_data->lanes.size())
             m_builders.push_back(std::make_unique<SpanBuilder>(m_data->lanes[m_builders.size()].spans));
     }
-    for (std::size_t i = 0; i < batch.workers.size(); ++i) {
+    for (std::size_t i = known; i < batch.workers.size(); ++i) {
         m_data->lanes[i].name = batch.workers[i].name;
-        m_data->lanes[i].group = QStringLiteral("%1 (pid %2)").arg(batch.workers[i].group).arg(batch.workers[i].pid);
+        m_data->lanes[i].group = processLabel(batch.workers[i]);
     }
     m_counters.resize(batch.counterNames.size());
     for (std::size_t c = 0; c < batch.counterNames.size(); ++c)
@@ -53,6 +52,9 @@ void LiveTimeline::append(const TraceBatch& batch)
             if (e.worker < m_counters.size())
                 m_counters[e.worker].points.emplace_back(e.time, e.value);
         } else if (e.worker < m_builders.size()) {
+            // The run starts at its earliest worker event (a batch holds lanes one after another).
+            if (m_data->startNs == 0 || e.time < m_data->startNs)
+                m_data->startNs = e.time;
             m_builders[e.worker]->add(e);
         }
     }

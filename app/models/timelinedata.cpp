@@ -5,6 +5,11 @@
 
 namespace tl::ui {
 
+QString processLabel(const WorkerInfo& info)
+{
+    return QStringLiteral("%1 (pid %2)").arg(info.group).arg(info.pid);
+}
+
 TimelineData TimelineData::fromTrace(const Trace& trace)
 {
     TimelineData data;
@@ -15,8 +20,7 @@ TimelineData TimelineData::fromTrace(const Trace& trace)
     auto spans = buildSpans(trace);
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
-        const QString group = QStringLiteral("%1 (pid %2)").arg(info.group).arg(info.pid);
-        data.lanes.emplace_back(info.name, group, std::move(spans[i]));
+        data.lanes.emplace_back(info.name, processLabel(info), std::move(spans[i]));
     }
     return data;
 }

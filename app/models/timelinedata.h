@@ -46,6 +46,9 @@ private:
     StateTimes timesBefore(std::size_t index) const;
 };
 
+// The title lanes are grouped under: the worker's process and its PID.
+QString processLabel(const WorkerInfo& info);
+
 struct TimelineData {
     QString title;
     QString subtitle;

@@ -135,12 +135,6 @@ std::int64_t ParamSet::value(const QString& name) const
     return i >= 0 ? m_values[std::size_t(i)] : 0;
 }
 
-QString ParamSet::text(const QString& name) const
-{
-    const int i = indexOf(name);
-    return i >= 0 ? m_specs[i].format(m_values[std::size_t(i)]) : QString();
-}
-
 bool ParamSet::set(const QString& name, const QString& text, QString* error)
 {
     const int i = indexOf(name);

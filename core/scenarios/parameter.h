@@ -52,7 +52,6 @@ public:
     int indexOf(const QString& name) const;
     std::int64_t value(int index) const { return m_values[std::size_t(index)]; }
     std::int64_t value(const QString& name) const;
-    QString text(const QString& name) const;
 
     // `key=value` or (key, value): false with a message naming the parameter and what it accepts.
     bool set(const QString& name, const QString& text, QString* error);
