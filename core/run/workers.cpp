@@ -40,7 +40,8 @@ void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_
     QThreadPool pool;
     pool.setMaxThreadCount(int(workers.size()));
     for (std::size_t i = 0; i < workers.size(); ++i) {
-        // The recorder's single writer is handed over with the task; the pool's queue orders the two.
+        // The recorder's single writer is handed over with the task; Recorder::record() orders the new
+        // writer after this Enqueued event (its acquire load of the head), whatever the pool does inside.
         recs[i]->record(EventKind::Enqueued);
         pool.start([&, i] { runBound(ctx, workers[i], *recs[i], body); });
     }
