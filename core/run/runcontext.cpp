@@ -75,7 +75,7 @@ std::uint32_t RunContext::addWorker(const QString& name, const QString& group)
         id = std::uint32_t(m_recorders.size());
         capacity = m_recorderCapacity;
     }
-    auto recorder = std::make_unique<Recorder>(id, capacity);
+    auto recorder = Recorder::create(id, capacity);
     std::lock_guard lock(m_mutex);
     m_recorders.push_back(std::move(recorder));
     m_workers.push_back({ name, group.isEmpty() ? QStringLiteral("ThreadLab") : group, getpid(), 0 });

@@ -105,7 +105,7 @@ private:
 
     mutable std::mutex m_mutex; // guards the registries below; never taken by a worker's hot path
     std::size_t m_recorderCapacity;
-    std::vector<std::unique_ptr<Recorder>> m_recorders;
+    std::vector<Recorder::Owned> m_recorders;
     std::vector<WorkerInfo> m_workers;
     std::vector<std::unique_ptr<InstrumentedLock>> m_locks;
     std::vector<QString> m_lockNames { QString() };

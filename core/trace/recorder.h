@@ -2,11 +2,11 @@
 
 #include "clock.h"
 #include "event.h"
-#include "eventbuffer.h"
 
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <sched.h>
 #include <span>
 
@@ -16,9 +16,24 @@ namespace tl {
 // handed from one thread to another, as when a pool task starts). The worker's record() takes no lock,
 // allocates nothing and makes no syscall (the TSC and rseq-backed sched_getcpu are read in user space).
 // The collector drains it from its own thread. When the ring is full the event is dropped and counted.
+//
+// The ring's events follow this header in one block and are found from `this`, never through a pointer, so
+// a recorder placed in a shared-memory segment works the same in every process that maps it: a child
+// process records into it and the parent's collector drains it like any other.
 class alignas(64) Recorder {
 public:
-    Recorder(std::uint32_t worker, std::size_t capacity);
+    struct Unmap {
+        void operator()(Recorder* recorder) const noexcept;
+    };
+    using Owned = std::unique_ptr<Recorder, Unmap>;
+    // A recorder in its own pre-faulted private memory.
+    static Owned create(std::uint32_t worker, std::size_t capacity);
+    // Builds a recorder in `memory` (bytesFor(capacity) bytes, 64-byte aligned), which the caller owns.
+    static Recorder* createIn(void* memory, std::uint32_t worker, std::size_t capacity);
+    // A recorder another process built with createIn() in memory both map (same binary, same layout).
+    static Recorder* attach(void* memory) { return std::launder(static_cast<Recorder*>(memory)); }
+    static std::size_t bytesFor(std::size_t capacity);
+
     Recorder(const Recorder&) = delete;
     Recorder& operator=(const Recorder&) = delete;
 
@@ -38,7 +53,7 @@ public:
                 return;
             }
         }
-        Event& e = m_events[head & m_mask];
+        Event& e = events()[head & m_mask];
         e.time = std::int64_t(clock::ticks());
         e.value = value;
         e.worker = m_worker;
@@ -58,9 +73,9 @@ public:
             return 0;
         const std::size_t first = tail & m_mask;
         const std::size_t firstLen = std::min(n, capacity() - first);
-        sink(std::span<const Event>(m_events + first, firstLen));
+        sink(std::span<const Event>(events() + first, firstLen));
         if (firstLen < n)
-            sink(std::span<const Event>(m_events, n - firstLen));
+            sink(std::span<const Event>(events(), n - firstLen));
         m_tail.store(head, std::memory_order_release);
         return n;
     }
@@ -73,6 +88,9 @@ public:
     static double costPerEventNs();
 
 private:
+    Recorder(std::uint32_t worker, std::size_t capacity);
+    Event* events() noexcept { return reinterpret_cast<Event*>(this + 1); }
+
     // Writer-owned line.
     alignas(64) std::atomic<std::uint64_t> m_head { 0 };
     std::uint64_t m_cachedTail = 0;
@@ -80,10 +98,10 @@ private:
     // Reader-owned line.
     alignas(64) std::atomic<std::uint64_t> m_tail { 0 };
     // Read-only after construction.
-    alignas(64) EventBuffer m_buffer;
-    Event* m_events; // m_buffer.data()
-    std::size_t m_mask;
+    alignas(64) std::size_t m_mask;
     std::uint32_t m_worker;
 };
+static_assert(sizeof(Recorder) % alignof(Event) == 0);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared-memory recorders need address-free atomics");
 
 } // namespace tl

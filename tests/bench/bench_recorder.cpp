@@ -20,7 +20,8 @@ constexpr int kRepetitions = 7;
 // measured cost is record() itself.
 void BM_RecordEvent(benchmark::State& state)
 {
-    Recorder rec(std::uint32_t(state.thread_index()), 1 << 17);
+    const auto owned = Recorder::create(std::uint32_t(state.thread_index()), 1 << 17);
+    Recorder& rec = *owned;
     std::int64_t i = 0;
     for (auto _ : state) {
         rec.record(EventKind::LockAcquired, i, 1);

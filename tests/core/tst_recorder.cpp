@@ -20,9 +20,9 @@ void TestRecorder::manyThreadsLoseNothing()
 {
     constexpr int kThreads = 8;
     constexpr std::int64_t kEvents = 200'000;
-    std::vector<std::unique_ptr<Recorder>> recs;
+    std::vector<Recorder::Owned> recs;
     for (int i = 0; i < kThreads; ++i)
-        recs.push_back(std::make_unique<Recorder>(std::uint32_t(i), 4096));
+        recs.push_back(Recorder::create(std::uint32_t(i), 4096));
 
     std::atomic<int> running { kThreads };
     std::vector<std::int64_t> received(kThreads, 0);
@@ -69,7 +69,8 @@ void TestRecorder::manyThreadsLoseNothing()
 
 void TestRecorder::overflowIsCountedNotHidden()
 {
-    Recorder rec(0, 1024);
+    const auto owned = Recorder::create(0, 1024);
+    Recorder& rec = *owned;
     QCOMPARE(rec.capacity(), std::size_t(1024));
     for (int i = 0; i < 5000; ++i)
         rec.record(EventKind::Mark, i);
