@@ -112,6 +112,7 @@ void Collector::collect()
     m_trace.endNs = now;
 
     batch->workers = m_trace.workers;
+    batch->processes = m_ctx.processes();
     batch->counterNames = m_trace.counterNames;
     batch->lockNames = m_trace.lockNames;
     batch->droppedEvents = dropped;

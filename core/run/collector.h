@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../processes/processinfo.h"
 #include "../trace/clock.h"
 #include "../trace/trace.h"
 
@@ -21,6 +22,7 @@ struct TraceBatch {
     // asked for progress only, which spares the collector a copy of every event.
     std::vector<Event> events;
     std::vector<WorkerInfo> workers; // all workers so far
+    std::vector<ProcessInfo> processes; // the run's processes, when it has child processes
     std::vector<QString> counterNames;
     std::vector<QString> lockNames;
     std::uint64_t droppedEvents = 0; // total so far

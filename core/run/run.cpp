@@ -51,6 +51,7 @@ RunOutcome Run::execute()
     outcome.trace = std::move(trace);
     outcome.results = m_ctx.results();
     outcome.workerFigures = m_ctx.workerFigures();
+    outcome.processes = m_ctx.processes();
     return outcome;
 }
 
@@ -90,6 +91,12 @@ QJsonObject summaryJson(const RunOutcome& outcome)
     json.insert(QStringLiteral("events"), qint64(trace.eventCount()));
     json.insert(QStringLiteral("dropped_events"), qint64(trace.droppedEvents));
     json.insert(QStringLiteral("workers"), workers);
+    if (!outcome.processes.empty()) {
+        QJsonArray processes;
+        for (const auto& p : outcome.processes)
+            processes.append(p.toJson());
+        json.insert(QStringLiteral("processes"), processes);
+    }
     json.insert(QStringLiteral("results"), outcome.results);
     return json;
 }

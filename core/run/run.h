@@ -18,6 +18,7 @@ struct RunOutcome {
     std::shared_ptr<const Trace> trace;
     QJsonObject results;
     std::vector<QJsonObject> workerFigures; // index = worker
+    std::vector<ProcessInfo> processes; // when the scenario started child processes: ThreadLab first
     std::int64_t durationNs = 0;
 
     QString statusName() const;

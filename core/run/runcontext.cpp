@@ -70,16 +70,68 @@ std::uint32_t RunContext::addWorker(const QString& name, const QString& group)
     std::size_t capacity = 0;
     {
         std::lock_guard lock(m_mutex);
-        if (m_recorders.size() >= kMaxWorkers)
-            throw std::runtime_error("too many workers (at most " + std::to_string(kMaxWorkers) + ")");
         id = std::uint32_t(m_recorders.size());
         capacity = m_recorderCapacity;
     }
     auto recorder = Recorder::create(id, capacity);
     std::lock_guard lock(m_mutex);
-    m_recorders.push_back(std::move(recorder));
-    m_workers.push_back({ name, group.isEmpty() ? QStringLiteral("ThreadLab") : group, getpid(), 0 });
+    addWorkerLocked(name, group, recorder.get());
+    m_ownRecorders.push_back(std::move(recorder));
     return id;
+}
+
+std::uint32_t RunContext::addWorkerIn(
+    const QString& name, const QString& group, void* memory, std::size_t capacity, std::shared_ptr<void> storage)
+{
+    std::lock_guard lock(m_mutex);
+    const auto id = std::uint32_t(m_recorders.size());
+    addWorkerLocked(name, group, Recorder::createIn(memory, id, capacity));
+    m_recorderStorage.push_back(std::move(storage));
+    return id;
+}
+
+void RunContext::addWorkerLocked(const QString& name, const QString& group, Recorder* recorder)
+{
+    if (m_recorders.size() >= kMaxWorkers)
+        throw std::runtime_error("too many workers (at most " + std::to_string(kMaxWorkers) + ")");
+    m_recorders.push_back(recorder);
+    m_workers.push_back({ name, group.isEmpty() ? QStringLiteral("ThreadLab") : group, getpid(), 0 });
+}
+
+void RunContext::setWorkerProcess(std::uint32_t worker, std::int64_t pid)
+{
+    std::lock_guard lock(m_mutex);
+    m_workers.at(worker).pid = pid;
+    m_workers.at(worker).tid = pid; // a child process runs its part on its main thread
+}
+
+void RunContext::setProcess(const ProcessInfo& info)
+{
+    std::lock_guard lock(m_mutex);
+    auto row = std::find_if(
+        m_processes.begin(), m_processes.end(), [&](const ProcessInfo& p) { return p.worker == info.worker; });
+    if (row == m_processes.end())
+        m_processes.push_back(info);
+    else
+        *row = info;
+}
+
+std::vector<ProcessInfo> RunContext::processes() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_processes;
+}
+
+void RunContext::requestKill(std::int64_t pid)
+{
+    std::lock_guard lock(m_mutex);
+    m_killRequests.push_back(pid);
+}
+
+std::vector<std::int64_t> RunContext::takeKillRequests()
+{
+    std::lock_guard lock(m_mutex);
+    return std::exchange(m_killRequests, {});
 }
 
 Recorder& RunContext::recorder(std::uint32_t worker)
@@ -103,10 +155,7 @@ std::vector<WorkerInfo> RunContext::workers() const
 std::vector<Recorder*> RunContext::recorders() const
 {
     std::lock_guard lock(m_mutex);
-    std::vector<Recorder*> out;
-    for (const auto& r : m_recorders)
-        out.push_back(r.get());
-    return out;
+    return m_recorders;
 }
 
 void RunContext::bindCurrentThread(std::uint32_t worker)
@@ -129,12 +178,22 @@ void RunContext::bindCurrentThread(std::uint32_t worker)
 InstrumentedLock& RunContext::addLock(const QString& name, LockKind kind)
 {
     std::lock_guard lock(m_mutex);
+    m_locks.push_back(std::make_unique<InstrumentedLock>(addLockNameLocked(name), kind, m_registry));
+    return *m_locks.back();
+}
+
+std::uint16_t RunContext::addExternalLock(const QString& name)
+{
+    std::lock_guard lock(m_mutex);
+    return addLockNameLocked(name);
+}
+
+std::uint16_t RunContext::addLockNameLocked(const QString& name)
+{
     if (m_lockNames.size() >= kMaxLocks)
         throw std::runtime_error("too many locks");
-    const auto id = std::uint16_t(m_lockNames.size());
     m_lockNames.push_back(name);
-    m_locks.push_back(std::make_unique<InstrumentedLock>(id, kind, m_registry));
-    return *m_locks.back();
+    return std::uint16_t(m_lockNames.size() - 1);
 }
 
 std::vector<QString> RunContext::lockNames() const

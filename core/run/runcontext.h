@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../processes/processinfo.h"
 #include "../scenarios/parameter.h"
 #include "../sync/instrumentedlock.h"
 #include "../sync/lockregistry.h"
@@ -45,11 +46,24 @@ public:
     std::vector<Recorder*> recorders() const;
     // Names the calling OS thread after the worker and notes its thread id.
     void bindCurrentThread(std::uint32_t worker);
+    // A worker whose recorder lives in `memory` (Recorder::bytesFor(capacity) bytes, e.g. a child process's
+    // shared segment), which `storage` keeps alive until the run has been collected.
+    std::uint32_t addWorkerIn(const QString& name, const QString& group, void* memory, std::size_t capacity,
+        std::shared_ptr<void> storage);
+    void setWorkerProcess(std::uint32_t worker, std::int64_t pid);
+
+    // Processes of the run (the process table) and requests to kill one, from any thread.
+    void setProcess(const ProcessInfo& info); // replaces the row with the same worker, or adds one
+    std::vector<ProcessInfo> processes() const;
+    void requestKill(std::int64_t pid);
+    std::vector<std::int64_t> takeKillRequests();
 
     // Locks: ids start at 1 (0 means "no lock" in events).
     InstrumentedLock& addLock(const QString& name, LockKind kind);
     std::vector<QString> lockNames() const;
     const LockRegistry& lockRegistry() const { return m_registry; }
+    // A lock that lives outside this process (a semaphore children share): a name for its id in events.
+    std::uint16_t addExternalLock(const QString& name);
 
     // Counters the collector samples once per tick (so workers pay nothing for them). `sample` reads the
     // scenario's own data, so the returned registration must not outlive it: declare it after that data;
@@ -99,13 +113,19 @@ public:
 
 private:
     void freezeCounter(std::size_t index);
+    std::uint16_t addLockNameLocked(const QString& name);
+    void addWorkerLocked(const QString& name, const QString& group, Recorder* recorder);
 
     ParamSet m_params;
     std::vector<std::unique_ptr<std::atomic<std::int64_t>>> m_values;
 
     mutable std::mutex m_mutex; // guards the registries below; never taken by a worker's hot path
     std::size_t m_recorderCapacity;
-    std::vector<Recorder::Owned> m_recorders;
+    std::vector<Recorder*> m_recorders; // index = worker
+    std::vector<Recorder::Owned> m_ownRecorders;
+    std::vector<std::shared_ptr<void>> m_recorderStorage; // segments holding child processes' recorders
+    std::vector<ProcessInfo> m_processes;
+    std::vector<std::int64_t> m_killRequests;
     std::vector<WorkerInfo> m_workers;
     std::vector<std::unique_ptr<InstrumentedLock>> m_locks;
     std::vector<QString> m_lockNames { QString() };

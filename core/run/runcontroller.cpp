@@ -16,8 +16,7 @@ RunController::RunController(QObject* parent)
 RunController::~RunController()
 {
     stop();
-    if (m_thread.joinable())
-        m_thread.join();
+    joinThread();
 }
 
 bool RunController::start(const QString& scenario, const ParamSet& params, QString* error)
@@ -33,8 +32,7 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
             *error = QStringLiteral("unknown scenario '%1'").arg(scenario);
         return false;
     }
-    if (m_thread.joinable())
-        m_thread.join();
+    joinThread();
     m_run = std::make_unique<Run>(std::move(instance), params);
     // The context object makes queued calls vanish if the controller is destroyed first.
     m_run->setBatchSink([this](TraceBatchPtr batch) {
@@ -42,11 +40,13 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
             this, [this, batch] { emit batchReady(batch); }, Qt::QueuedConnection);
     });
     Run* run = m_run.get();
-    m_thread = std::thread([this, run] {
+    m_thread.reset(QThread::create([this, run] {
         RunOutcome outcome = run->execute();
         QMetaObject::invokeMethod(
             this, [this, outcome = std::move(outcome)] { onRunEnded(outcome); }, Qt::QueuedConnection);
-    });
+    }));
+    m_thread->setObjectName(QStringLiteral("tl-run"));
+    m_thread->start();
     emit started(scenario);
     return true;
 }
@@ -76,14 +76,20 @@ std::optional<std::int64_t> RunController::currentValue(const QString& name) con
 
 void RunController::waitForFinished()
 {
-    if (m_thread.joinable())
-        m_thread.join();
+    joinThread();
+}
+
+void RunController::joinThread()
+{
+    if (m_thread) {
+        m_thread->wait();
+        m_thread.reset();
+    }
 }
 
 void RunController::onRunEnded(RunOutcome outcome)
 {
-    if (m_thread.joinable())
-        m_thread.join();
+    joinThread();
     // Every thread of the run is joined by now. Report first, free after: the recorders' memory (up to
     // 96 MiB) takes a while to release, under sanitizers especially, and nobody needs to wait for that.
     const auto ended = std::move(m_run); // isRunning() is false for the slots below

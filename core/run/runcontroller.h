@@ -3,9 +3,9 @@
 #include "run.h"
 
 #include <QObject>
+#include <QThread>
 #include <memory>
 #include <optional>
-#include <thread>
 
 namespace tl {
 
@@ -34,9 +34,12 @@ signals:
 
 private:
     void onRunEnded(RunOutcome outcome);
+    void joinThread();
 
     std::unique_ptr<Run> m_run;
-    std::thread m_thread;
+    // A QThread, not a std::thread: scenarios with child processes run QProcess on it, which needs the
+    // thread's event dispatcher.
+    std::unique_ptr<QThread> m_thread;
 };
 
 } // namespace tl

@@ -1,5 +1,6 @@
 #include "registry.h"
 
+#include "childprocesses.h"
 #include "lockcontention.h"
 #include "racecounter.h"
 #include "threadsdemo.h"
@@ -21,6 +22,7 @@ const std::vector<Factory>& factories()
         make<RaceCounter>(),
         make<LockContention>(),
         make<ThreadsDemo>(),
+        make<ChildProcesses>(),
     };
     return all;
 }

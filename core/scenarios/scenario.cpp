@@ -1,8 +1,14 @@
 #include "scenario.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace tl {
+
+int Scenario::runChild(const QString& role, ChildContext&)
+{
+    throw std::runtime_error("scenario " + info().name.toStdString() + " has no child role " + role.toStdString());
+}
 
 QString groupedNumber(qint64 n)
 {

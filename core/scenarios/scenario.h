@@ -7,6 +7,7 @@
 
 namespace tl {
 
+class ChildContext;
 class RunContext;
 
 struct ScenarioInfo {
@@ -28,6 +29,9 @@ public:
     // A few sentences for people: what happened in this run, told with its own numbers (simple HTML).
     // `summary` is the run's summary JSON (scenario, params, results, workers; see summaryJson()).
     virtual QString describeOutcome(const QJsonObject& summary) const = 0;
+    // The scenario's code in one of its child processes (see Children), playing `role`; returns the
+    // child's exit code. Scenarios without child processes keep this default.
+    virtual int runChild(const QString& role, ChildContext& child);
 };
 
 // Helpers for outcome descriptions and reports.

@@ -1,6 +1,6 @@
 #include "threadsdemo.h"
 
-#include "../processes/threadstate.h"
+#include "../processes/procfs.h"
 #include "../run/workers.h"
 
 #include <QJsonArray>

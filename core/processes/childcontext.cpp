@@ -1,0 +1,90 @@
+#include "childcontext.h"
+
+#include "../scenarios/registry.h"
+#include "../scenarios/scenario.h"
+#include "childblock.h"
+#include "sharedsegment.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QJsonDocument>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace tl {
+
+ChildContext::ChildContext(QStringList args, ChildBlock& block, Recorder& recorder)
+    : m_args(std::move(args))
+    , m_block(block)
+    , m_recorder(recorder)
+{
+}
+
+QByteArray ChildContext::readInput()
+{
+    m_recorder.record(EventKind::IoWait);
+    QFile in;
+    QByteArray data;
+    if (in.open(stdin, QIODevice::ReadOnly))
+        data = in.readAll();
+    m_recorder.record(EventKind::Running);
+    return data;
+}
+
+void ChildContext::setGauge(std::int64_t value)
+{
+    m_block.gauge.store(value, std::memory_order_relaxed);
+}
+
+bool isChildMode(int argc, char** argv)
+{
+    return argc > 1 && std::strcmp(argv[1], "--child") == 0;
+}
+
+int runChildMode(int argc, char** argv)
+{
+    constexpr int kUsage = 64;
+    // A child never outlives its parent: if ThreadLab dies, so do its children (and with them every
+    // attachment to the run's segments).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (QByteArray::number(getppid()) != qgetenv("THREADLAB_PARENT_PID")) {
+        std::fputs("threadlab --child is started by ThreadLab itself, not by hand\n", stderr);
+        return kUsage;
+    }
+    QCoreApplication app(argc, argv);
+    const QStringList args = QCoreApplication::arguments();
+    const auto scenario = args.size() > 3 ? createScenario(args[2]) : nullptr;
+    if (!scenario) {
+        std::fputs("threadlab --child: unknown scenario\n", stderr);
+        return kUsage;
+    }
+    try {
+        const auto segment = SharedSegment::attach(qEnvironmentVariable("THREADLAB_CHILD_SEGMENT"));
+        auto* block = std::launder(static_cast<ChildBlock*>(segment->data()));
+        Recorder& recorder = *Recorder::attach(block->recorderMemory());
+        block->pid.store(getpid());
+        block->ppid.store(getppid());
+        recorder.record(EventKind::Started);
+
+        ChildContext child(args.mid(4), *block, recorder);
+        const int code = scenario->runChild(args[3], child);
+
+        recorder.record(EventKind::Finished);
+        timespec cpu {};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+        block->cpuNs.store(std::int64_t(cpu.tv_sec) * 1'000'000'000 + cpu.tv_nsec);
+        const QByteArray report = QJsonDocument(child.reportObject()).toJson(QJsonDocument::Compact) + '\n';
+        std::fwrite(report.constData(), 1, std::size_t(report.size()), stdout);
+        std::fflush(stdout);
+        return code;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "threadlab child (%s %s): %s\n", qPrintable(args[2]), qPrintable(args[3]), e.what());
+        return 1;
+    }
+}
+
+} // namespace tl

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QStringList>
+#include <cstdint>
+
+namespace tl {
+
+class Recorder;
+struct ChildBlock;
+
+// What a scenario's code sees inside a child process (Scenario::runChild): the arguments it was started
+// with, its standard input, its event recorder (drained live by the parent) and its report, printed as one
+// JSON line on standard output when it ends.
+class ChildContext {
+public:
+    ChildContext(QStringList args, ChildBlock& block, Recorder& recorder);
+
+    const QStringList& args() const { return m_args; }
+    QString arg(int index) const { return m_args.value(index); }
+    Recorder& recorder() { return m_recorder; }
+    // All of standard input (recorded as an I/O wait), as the parent wrote it.
+    QByteArray readInput();
+    // One live figure the parent can sample, e.g. a queue's depth.
+    void setGauge(std::int64_t value);
+    void report(const QString& key, const QJsonValue& value) { m_report.insert(key, value); }
+    const QJsonObject& reportObject() const { return m_report; }
+
+private:
+    QStringList m_args;
+    ChildBlock& m_block;
+    Recorder& m_recorder;
+    QJsonObject m_report;
+};
+
+// `threadlab --child SCENARIO ROLE ARGS...`: the hidden mode in which ThreadLab runs as a scenario's child
+// process. Started by Children only (it needs the segment the parent made); returns the exit code.
+bool isChildMode(int argc, char** argv);
+int runChildMode(int argc, char** argv);
+
+} // namespace tl

@@ -1,0 +1,241 @@
+#include "children.h"
+
+#include "../run/runcontext.h"
+#include "childblock.h"
+#include "procfs.h"
+#include "sharedsegment.h"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTimer>
+#include <csignal>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace tl {
+
+namespace {
+constexpr int kPollMs = 10;
+// How long children get to end after a stop's SIGTERM before they are killed.
+constexpr std::int64_t kTerminateGraceNs = 500'000'000;
+}
+
+struct Children::Child {
+    ChildSpec spec;
+    std::shared_ptr<SharedSegment> segment;
+    ChildBlock* block = nullptr;
+    std::unique_ptr<QProcess> process;
+    ProcessInfo info;
+    QByteArray output;
+    bool stopping = false;
+};
+
+QString Children::executable()
+{
+    const QString overridden = qEnvironmentVariable("THREADLAB_CHILD_EXE");
+    if (!overridden.isEmpty())
+        return overridden;
+    return QCoreApplication::instance() ? QCoreApplication::applicationFilePath()
+                                        : QFile::symLinkTarget(QStringLiteral("/proc/self/exe"));
+}
+
+Children::Children(RunContext& ctx, QString scenario, std::uint32_t parentWorker)
+    : m_ctx(ctx)
+    , m_scenario(std::move(scenario))
+{
+    m_parent.worker = parentWorker;
+    m_parent.pid = getpid();
+    m_parent.ppid = getppid();
+    m_parent.name = QStringLiteral("ThreadLab");
+    m_parent.params = QStringLiteral("(the parent)");
+    m_parent.state = ProcessInfo::State::Running;
+    m_ctx.setProcess(m_parent);
+}
+
+Children::~Children()
+{
+    for (auto& child : m_children) {
+        if (child->process->state() != QProcess::NotRunning) {
+            child->process->kill();
+            child->process->waitForFinished(-1);
+        }
+    }
+}
+
+int Children::start(const ChildSpec& spec)
+{
+    auto child = std::make_unique<Child>();
+    child->spec = spec;
+    child->segment = SharedSegment::create(QStringLiteral("child"), qsizetype(ChildBlock::bytes()));
+    child->block = new (child->segment->data()) ChildBlock;
+    const std::uint32_t worker = m_ctx.addWorkerIn(QStringLiteral("MainThread"), spec.name,
+        child->block->recorderMemory(), ChildBlock::kRecorderEvents, child->segment);
+
+    child->info.worker = worker;
+    child->info.name = spec.name;
+    child->info.ppid = getpid();
+    child->info.params = spec.shownParams.isEmpty() ? spec.args.join(u' ') : spec.shownParams;
+    m_ctx.setProcess(child->info);
+
+    child->process = std::make_unique<QProcess>();
+    QProcess& p = *child->process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    // The segment key stays out of the command line, which every user on the machine can read.
+    env.insert(QStringLiteral("THREADLAB_CHILD_SEGMENT"), child->segment->key());
+    env.insert(QStringLiteral("THREADLAB_PARENT_PID"), QString::number(getpid()));
+    p.setProcessEnvironment(env);
+    p.setProgram(executable());
+    p.setArguments(QStringList { QStringLiteral("--child"), m_scenario, spec.role } + spec.args);
+    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    if (spec.configure)
+        spec.configure(p);
+    Child* raw = child.get();
+    QObject::connect(&p, &QProcess::readyReadStandardOutput, &p, [raw] { raw->output += raw->process->readAllStandardOutput(); });
+    QObject::connect(&p, &QProcess::finished, &p, [this, raw] { update(*raw); });
+    QObject::connect(&p, &QProcess::errorOccurred, &p, [this, raw](QProcess::ProcessError) { update(*raw); });
+    p.start();
+    if (!p.waitForStarted(10'000)) {
+        child->info.state = ProcessInfo::State::FailedToStart;
+        m_ctx.setProcess(child->info);
+        throw std::runtime_error(QStringLiteral("cannot start child process %1 (%2): %3")
+                                     .arg(spec.name, executable(), p.errorString())
+                                     .toStdString());
+    }
+    child->info.pid = p.processId();
+    child->info.state = ProcessInfo::State::Running;
+    m_ctx.setWorkerProcess(worker, child->info.pid);
+    m_ctx.setProcess(child->info);
+    if (!spec.input.isEmpty())
+        p.write(spec.input);
+    p.closeWriteChannel(); // after the queued input is written; the child then sees end of file
+    m_children.push_back(std::move(child));
+    return int(m_children.size() - 1);
+}
+
+void Children::update(Child& child)
+{
+    ProcessInfo& info = child.info;
+    const QProcess& p = *child.process;
+    if (p.state() == QProcess::NotRunning && !info.ended()) {
+        if (p.error() == QProcess::FailedToStart) {
+            info.state = ProcessInfo::State::FailedToStart;
+        } else if (p.exitStatus() == QProcess::CrashExit) {
+            // Qt reports the terminating signal as the exit code of a crashed process.
+            info.signal = p.exitCode();
+            info.state = child.stopping ? ProcessInfo::State::Stopped : ProcessInfo::State::Crashed;
+        } else {
+            info.exitCode = p.exitCode();
+            info.state = ProcessInfo::State::Exited;
+        }
+        const std::int64_t reported = child.block->cpuNs.load(std::memory_order_relaxed);
+        if (reported > 0)
+            info.cpuNs = reported;
+    } else if (!info.ended()) {
+        info.cpuNs = std::max(info.cpuNs, processCpuNs(info.pid));
+    }
+    m_ctx.setProcess(info);
+}
+
+bool Children::allEnded() const
+{
+    return std::all_of(m_children.begin(), m_children.end(), [](const auto& c) { return c->info.ended(); });
+}
+
+void Children::poll(bool killOne)
+{
+    const auto requests = m_ctx.takeKillRequests();
+    for (auto& child : m_children) {
+        const bool requested = std::find(requests.begin(), requests.end(), child->info.pid) != requests.end();
+        const bool chosen = killOne && !m_killedOne && !child->info.ended();
+        if ((requested || chosen) && !child->info.ended()) {
+            m_killedOne = m_killedOne || chosen;
+            child->process->kill();
+        }
+    }
+    if (m_ctx.stopRequested() && !m_stopping) {
+        m_stopping = true;
+        m_stopDeadlineNs = clock::monotonicNs() + kTerminateGraceNs;
+        for (auto& child : m_children) {
+            if (!child->info.ended()) {
+                child->stopping = true;
+                child->process->terminate();
+            }
+        }
+    }
+    if (m_stopping && clock::monotonicNs() > m_stopDeadlineNs)
+        for (auto& child : m_children)
+            if (!child->info.ended())
+                child->process->kill();
+    for (auto& child : m_children)
+        update(*child);
+    m_parent.cpuNs = processCpuNs(m_parent.pid);
+    m_ctx.setProcess(m_parent);
+}
+
+bool Children::runEventLoop(bool killOne, const std::function<bool()>& done)
+{
+    QEventLoop loop;
+    QTimer timer;
+    bool reached = false;
+    auto check = [&] {
+        poll(killOne);
+        reached = done && done();
+        if (reached || allEnded())
+            loop.quit();
+    };
+    QObject::connect(&timer, &QTimer::timeout, &loop, check);
+    timer.start(kPollMs);
+    check();
+    if (!reached && !allEnded())
+        loop.exec();
+    return reached;
+}
+
+bool Children::waitUntil(const std::function<bool()>& done)
+{
+    return runEventLoop(false, done);
+}
+
+void Children::waitForAll(bool killOne)
+{
+    runEventLoop(killOne, nullptr);
+    for (auto& child : m_children) {
+        child->output += child->process->readAllStandardOutput();
+        update(*child);
+    }
+}
+
+ProcessInfo Children::info(int child) const
+{
+    return m_children.at(std::size_t(child))->info;
+}
+
+QJsonObject Children::report(int child) const
+{
+    const QByteArray output = m_children.at(std::size_t(child))->output.trimmed();
+    const QByteArray lastLine = output.mid(output.lastIndexOf('\n') + 1);
+    return QJsonDocument::fromJson(lastLine).object();
+}
+
+std::int64_t Children::gauge(int child) const
+{
+    return m_children.at(std::size_t(child))->block->gauge.load(std::memory_order_relaxed);
+}
+
+QProcess& Children::process(int child)
+{
+    return *m_children.at(std::size_t(child))->process;
+}
+
+ParamSpec Children::killOneParam()
+{
+    return ParamSpec::boolean(QStringLiteral("kill_one"), false,
+        QStringLiteral("Kill one child with SIGKILL once all have started: it is shown as crashed, the others "
+                       "finish and the run carries on"));
+}
+
+} // namespace tl

@@ -1,0 +1,77 @@
+#pragma once
+
+#include "../scenarios/parameter.h"
+#include "processinfo.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QStringList>
+#include <functional>
+#include <memory>
+#include <vector>
+
+class QProcess;
+
+namespace tl {
+
+class RunContext;
+struct ChildBlock;
+class SharedSegment;
+
+// What a scenario asks for when it starts a child process.
+struct ChildSpec {
+    QString name; // "Child-1": its process on the timeline and its row in the process table
+    QString role; // which part of the scenario's runChild() it plays
+    QStringList args; // its command-line arguments after the role
+    QByteArray input; // written to its standard input, which is then closed
+    QString shownParams; // the parameters as the table shows them; the arguments when empty
+    std::function<void(QProcess&)> configure; // e.g. a child-process modifier that hands it a pipe
+};
+
+// A scenario's child processes: real OS processes running the threadlab executable in its hidden child
+// mode (`threadlab --child SCENARIO ROLE ARGS...`), each with its own lane, recorder (in a shared segment
+// that only this user can attach, under a per-run key) and process-table row. Use from one thread, the
+// scenario's: QProcess needs that thread's event loop, which waitForAll() runs.
+class Children {
+public:
+    Children(RunContext& ctx, QString scenario, std::uint32_t parentWorker);
+    ~Children(); // kills and reaps any child still running
+    Children(const Children&) = delete;
+    Children& operator=(const Children&) = delete;
+
+    // Starts a child and returns its index. Throws when it cannot start (the message says why).
+    int start(const ChildSpec& spec);
+    // Runs the event loop until every child has ended. Carries out kill requests; when the run is stopped,
+    // terminates the children left. With `killOne`, kills the first child still running once all started.
+    void waitForAll(bool killOne = false);
+    // Runs the event loop until `done` is true or every child has ended; false if it ended without `done`.
+    bool waitUntil(const std::function<bool()>& done);
+
+    int count() const { return int(m_children.size()); }
+    ProcessInfo info(int child) const;
+    // The child's report: the JSON object it printed as its last line of standard output.
+    QJsonObject report(int child) const;
+    std::int64_t gauge(int child) const;
+    QProcess& process(int child);
+    // The kill_one parameter every scenario with children offers: kill one child mid-run with SIGKILL.
+    static ParamSpec killOneParam();
+    // The executable children run: $THREADLAB_CHILD_EXE when set (tests), else this program.
+    static QString executable();
+
+private:
+    struct Child;
+    void update(Child& child);
+    void poll(bool killOne);
+    bool runEventLoop(bool killOne, const std::function<bool()>& done);
+    bool allEnded() const;
+
+    RunContext& m_ctx;
+    QString m_scenario;
+    ProcessInfo m_parent;
+    std::vector<std::unique_ptr<Child>> m_children;
+    bool m_killedOne = false;
+    bool m_stopping = false;
+    std::int64_t m_stopDeadlineNs = 0;
+};
+
+} // namespace tl

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+#include <cstdint>
+
+namespace tl {
+
+// One process of a run, as the process table shows it and the JSON summary lists it.
+struct ProcessInfo {
+    enum class State { Starting, Running, Exited, Crashed, Stopped, FailedToStart };
+
+    std::uint32_t worker = 0; // its lane on the timeline
+    std::int64_t pid = 0;
+    std::int64_t ppid = 0;
+    QString name;
+    QString params; // what it was given, as text
+    State state = State::Starting;
+    int exitCode = 0; // when Exited
+    int signal = 0; // when Crashed or Stopped
+    std::int64_t cpuNs = 0;
+
+    bool ended() const { return state != State::Starting && state != State::Running; }
+    QString stateText() const; // "running", "exited with code 0", "crashed (SIGKILL)"
+    QJsonObject toJson() const;
+};
+
+QString signalName(int signal); // 9 -> "SIGKILL"
+
+} // namespace tl

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <QString>
+#include <cstdint>
+
+// What the kernel says about processes and threads, read from /proc (Linux; per-OS file procfs_linux.cpp).
+namespace tl {
+
+// The OS's view of one thread of this process ("running", "sleeping", ...), or "finished" once it is gone.
+QString threadState(std::int64_t tid);
+// User + system CPU time a process has used so far; 0 when it is gone.
+std::int64_t processCpuNs(std::int64_t pid);
+// When a process started (clock ticks since boot, as text); empty when it is gone. With the pid it names a
+// process uniquely, as pids are reused.
+QString processStartTime(std::int64_t pid);
+
+} // namespace tl
