@@ -1,7 +1,7 @@
 #include "cli/cli.h"
+#include "mainwindow.h"
 #include "processes/childcontext.h"
 #include "processes/ipcregistry.h"
-#include "mainwindow.h"
 
 #include <QApplication>
 

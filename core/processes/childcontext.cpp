@@ -35,6 +35,11 @@ QByteArray ChildContext::readInput()
     return data;
 }
 
+QString ChildContext::sharedKey(int index) const
+{
+    return qEnvironmentVariable("THREADLAB_SHARED_KEYS").split(u' ', Qt::SkipEmptyParts).value(index);
+}
+
 void ChildContext::setGauge(std::int64_t value)
 {
     m_block.gauge.store(value, std::memory_order_relaxed);

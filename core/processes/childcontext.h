@@ -1,12 +1,13 @@
 #pragma once
 
+#include "../trace/recorder.h"
+
 #include <QJsonObject>
 #include <QStringList>
 #include <cstdint>
 
 namespace tl {
 
-class Recorder;
 struct ChildBlock;
 
 // What a scenario's code sees inside a child process (Scenario::runChild): the arguments it was started
@@ -18,6 +19,8 @@ public:
 
     const QStringList& args() const { return m_args; }
     QString arg(int index) const { return m_args.value(index); }
+    // The keys of the segments and semaphores the parent shared with this child (ChildSpec::sharedKeys).
+    QString sharedKey(int index) const;
     Recorder& recorder() { return m_recorder; }
     // All of standard input (recorded as an I/O wait), as the parent wrote it.
     QByteArray readInput();

@@ -87,6 +87,7 @@ int Children::start(const ChildSpec& spec)
     // The segment key stays out of the command line, which every user on the machine can read.
     env.insert(QStringLiteral("THREADLAB_CHILD_SEGMENT"), child->segment->key());
     env.insert(QStringLiteral("THREADLAB_PARENT_PID"), QString::number(getpid()));
+    env.insert(QStringLiteral("THREADLAB_SHARED_KEYS"), spec.sharedKeys.join(u' '));
     p.setProcessEnvironment(env);
     p.setProgram(executable());
     p.setArguments(QStringList { QStringLiteral("--child"), m_scenario, spec.role } + spec.args);
@@ -94,7 +95,8 @@ int Children::start(const ChildSpec& spec)
     if (spec.configure)
         spec.configure(p);
     Child* raw = child.get();
-    QObject::connect(&p, &QProcess::readyReadStandardOutput, &p, [raw] { raw->output += raw->process->readAllStandardOutput(); });
+    QObject::connect(
+        &p, &QProcess::readyReadStandardOutput, &p, [raw] { raw->output += raw->process->readAllStandardOutput(); });
     QObject::connect(&p, &QProcess::finished, &p, [this, raw] { update(*raw); });
     QObject::connect(&p, &QProcess::errorOccurred, &p, [this, raw](QProcess::ProcessError) { update(*raw); });
     p.start();
@@ -147,14 +149,17 @@ bool Children::allEnded() const
 
 void Children::poll(bool killOne)
 {
-    const auto requests = m_ctx.takeKillRequests();
-    for (auto& child : m_children) {
-        const bool requested = std::find(requests.begin(), requests.end(), child->info.pid) != requests.end();
-        const bool chosen = killOne && !m_killedOne && !child->info.ended();
-        if ((requested || chosen) && !child->info.ended()) {
-            m_killedOne = m_killedOne || chosen;
-            child->process->kill();
-        }
+    for (const std::int64_t pid : m_ctx.takeKillRequests())
+        for (auto& child : m_children)
+            if (child->info.pid == pid && !child->info.ended())
+                child->process->kill();
+    if (killOne && !m_killedOne) {
+        // The most recently started child still running: with a server started first, a client.
+        const auto victim
+            = std::find_if(m_children.rbegin(), m_children.rend(), [](const auto& c) { return !c->info.ended(); });
+        if (victim != m_children.rend())
+            (*victim)->process->kill();
+        m_killedOne = true;
     }
     if (m_ctx.stopRequested() && !m_stopping) {
         m_stopping = true;
@@ -195,9 +200,9 @@ bool Children::runEventLoop(bool killOne, const std::function<bool()>& done)
     return reached;
 }
 
-bool Children::waitUntil(const std::function<bool()>& done)
+bool Children::waitUntil(const std::function<bool()>& done, bool killOne)
 {
-    return runEventLoop(false, done);
+    return runEventLoop(killOne, done);
 }
 
 void Children::waitForAll(bool killOne)

@@ -25,6 +25,7 @@ struct ChildSpec {
     QStringList args; // its command-line arguments after the role
     QByteArray input; // written to its standard input, which is then closed
     QString shownParams; // the parameters as the table shows them; the arguments when empty
+    QStringList sharedKeys; // keys of segments and semaphores it opens (in its environment, not its arguments)
     std::function<void(QProcess&)> configure; // e.g. a child-process modifier that hands it a pipe
 };
 
@@ -42,10 +43,10 @@ public:
     // Starts a child and returns its index. Throws when it cannot start (the message says why).
     int start(const ChildSpec& spec);
     // Runs the event loop until every child has ended. Carries out kill requests; when the run is stopped,
-    // terminates the children left. With `killOne`, kills the first child still running once all started.
+    // terminates the children left. With `killOne`, kills the last-started child still running.
     void waitForAll(bool killOne = false);
     // Runs the event loop until `done` is true or every child has ended; false if it ended without `done`.
-    bool waitUntil(const std::function<bool()>& done);
+    bool waitUntil(const std::function<bool()>& done, bool killOne = false);
 
     int count() const { return int(m_children.size()); }
     ProcessInfo info(int child) const;

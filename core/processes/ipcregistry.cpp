@@ -20,7 +20,7 @@ const QString kLedgerSuffix = QStringLiteral(".keys");
 bool makePrivateDirectory(const QString& path)
 {
     QDir().mkpath(path);
-    struct stat st {};
+    struct stat st { };
     if (lstat(QFile::encodeName(path).constData(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
         return false;
     return chmod(QFile::encodeName(path).constData(), 0700) == 0;
@@ -134,6 +134,18 @@ int IpcRegistry::removeStale()
         ledger.remove();
     }
     return removed;
+}
+
+ScopedSocketPath::ScopedSocketPath(const QString& purpose)
+    : m_key(IpcRegistry::instance().newKey(purpose))
+    , m_path(IpcRegistry::socketPath(m_key))
+{
+}
+
+ScopedSocketPath::~ScopedSocketPath()
+{
+    QFile::remove(m_path);
+    IpcRegistry::instance().forget(m_key);
 }
 
 void IpcRegistry::removeStaleQuietly() noexcept

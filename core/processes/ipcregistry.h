@@ -43,4 +43,19 @@ private:
     QString m_ledger;
 };
 
+// A local socket's path under a fresh key, for a run's server process; the file is removed (and the key
+// forgotten) when this goes out of scope, whether or not the server cleaned up after itself.
+class ScopedSocketPath {
+public:
+    explicit ScopedSocketPath(const QString& purpose);
+    ~ScopedSocketPath();
+    ScopedSocketPath(const ScopedSocketPath&) = delete;
+    ScopedSocketPath& operator=(const ScopedSocketPath&) = delete;
+    const QString& path() const { return m_path; }
+
+private:
+    QString m_key;
+    QString m_path;
+};
+
 } // namespace tl

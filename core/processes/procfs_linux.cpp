@@ -26,8 +26,8 @@ constexpr int kStartTime = 19; // field 22
 
 QString threadState(std::int64_t tid)
 {
-    const auto fields = tid > 0 ? statFields(QStringLiteral("/proc/%1/task/%2/stat").arg(getpid()).arg(tid))
-                                : QList<QByteArray>();
+    const auto fields
+        = tid > 0 ? statFields(QStringLiteral("/proc/%1/task/%2/stat").arg(getpid()).arg(tid)) : QList<QByteArray>();
     const char state = fields.isEmpty() || fields[kState].isEmpty() ? 'X' : fields[kState].at(0);
     switch (state) {
     case 'R':

@@ -38,8 +38,9 @@ std::unique_ptr<SharedSegment> SharedSegment::attach(const QString& key)
 {
     std::unique_ptr<SharedSegment> segment(new SharedSegment(key, false));
     if (!segment->m_memory.attach(QSharedMemory::ReadWrite))
-        throw std::runtime_error(
-            QStringLiteral("cannot attach shared memory %1: %2").arg(key, segment->m_memory.errorString()).toStdString());
+        throw std::runtime_error(QStringLiteral("cannot attach shared memory %1: %2")
+                                     .arg(key, segment->m_memory.errorString())
+                                     .toStdString());
     return segment;
 }
 

@@ -48,8 +48,8 @@ public:
     void bindCurrentThread(std::uint32_t worker);
     // A worker whose recorder lives in `memory` (Recorder::bytesFor(capacity) bytes, e.g. a child process's
     // shared segment), which `storage` keeps alive until the run has been collected.
-    std::uint32_t addWorkerIn(const QString& name, const QString& group, void* memory, std::size_t capacity,
-        std::shared_ptr<void> storage);
+    std::uint32_t addWorkerIn(
+        const QString& name, const QString& group, void* memory, std::size_t capacity, std::shared_ptr<void> storage);
     void setWorkerProcess(std::uint32_t worker, std::int64_t pid);
 
     // Processes of the run (the process table) and requests to kill one, from any thread.

@@ -2,7 +2,9 @@
 
 #include "childprocesses.h"
 #include "lockcontention.h"
+#include "manager.h"
 #include "racecounter.h"
+#include "sharedmemory.h"
 #include "threadsdemo.h"
 
 #include <functional>
@@ -23,6 +25,8 @@ const std::vector<Factory>& factories()
         make<LockContention>(),
         make<ThreadsDemo>(),
         make<ChildProcesses>(),
+        make<SharedMemory>(),
+        make<Manager>(),
     };
     return all;
 }

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QLocalSocket>
+#include <QString>
+
+namespace tl {
+
+class ChildContext;
+
+// Like multiprocessing's Manager: a server process owns shared objects (a dictionary, a list and a bounded
+// queue) and other processes change them through a proxy, one request per round trip over a local socket.
+// Requests and replies are one JSON object per line:
+//   {"op":"set","key":k,"value":v}  {"op":"get","key":k}  {"op":"incr","key":k} -> {"value":new}
+//   {"op":"append","value":v}        {"op":"put","item":v} (waits while the queue is full)
+//   {"op":"take"} -> {"item":v} | {"closed":true} (waits while empty)   {"op":"empty"} -> {"empty":bool}
+//   {"op":"close"} (no more items)   {"op":"shutdown"} -> {"dict":{...},"list":[...],"queued":n}, then exits
+// The server publishes its queue's depth as the child's gauge.
+int runObjectServer(ChildContext& child, const QString& socketPath, int queueCapacity);
+
+class ObjectProxy {
+public:
+    // Connects to the server at `socketPath`; throws when it cannot within a few seconds.
+    explicit ObjectProxy(const QString& socketPath);
+    // One round trip; throws when the server is gone.
+    QJsonObject call(const QJsonObject& request);
+
+private:
+    QLocalSocket m_socket;
+};
+
+} // namespace tl
