@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "parameterform.h"
+#include "processes/processview.h"
 
 #include <charts/counterchart.h>
 #include <scenarios/registry.h>
@@ -276,8 +277,18 @@ void MainWindow::buildLayout()
     m_chart->setMinimumWidth(320);
     m_chart->hide(); // until a run publishes counters
 
+    m_processes = new ProcessView;
+    m_processes->hide(); // until a run has child processes
+    connect(m_processes, &ProcessView::killRequested, this, [this](qint64 pid) {
+        m_controller.killProcess(pid);
+        statusBar()->showMessage(tr("Sent SIGKILL to process %1").arg(pid), 4000);
+    });
+    auto* resultsPane = new QSplitter(Qt::Vertical);
+    resultsPane->addWidget(m_results);
+    resultsPane->addWidget(m_processes);
+
     m_bottomSplitter = new QSplitter(Qt::Horizontal);
-    m_bottomSplitter->addWidget(m_results);
+    m_bottomSplitter->addWidget(resultsPane);
     m_bottomSplitter->addWidget(m_chart);
     m_bottomSplitter->setStretchFactor(0, 3);
     m_bottomSplitter->setStretchFactor(1, 2);
@@ -372,6 +383,8 @@ void MainWindow::startRun()
     for (const auto& [name, value] : m_form->params().asText())
         params << name + u'=' + value;
     m_live.reset(scenario, params.join(u", "));
+    m_processes->clear();
+    m_processes->hide();
     m_timeline->setData(m_live.snapshot());
     m_timeline->clearSelection();
     m_timeline->setFollowing(true);
@@ -413,6 +426,7 @@ void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, doubl
 void MainWindow::onBatch(const TraceBatchPtr& batch)
 {
     m_live.append(*batch);
+    showProcesses(batch->processes);
     m_timeline->dataChanged();
     m_chart->setVisible(!m_live.counters().empty());
     m_chart->update(m_live.counters(), m_live.data().startNs);
@@ -428,9 +442,16 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
     showResults(live, {}, tr("Live"));
 }
 
+void MainWindow::showProcesses(const std::vector<ProcessInfo>& processes)
+{
+    m_processes->setVisible(!processes.empty());
+    m_processes->update(processes);
+}
+
 void MainWindow::onFinished(const RunOutcome& outcome)
 {
     m_lastTrace = outcome.trace;
+    showProcesses(outcome.processes);
     m_live.replace(*outcome.trace);
     m_timeline->setData(m_live.snapshot());
     m_chart->setVisible(!m_live.counters().empty());

@@ -21,6 +21,7 @@ namespace tl::ui {
 
 class CounterChart;
 class ParameterForm;
+class ProcessView;
 class TimelineView;
 
 // The desktop app: scenarios and their generated parameter form on the left, the live timeline with the
@@ -38,6 +39,7 @@ public:
     ParameterForm* parameterForm() const { return m_form; }
     TimelineView* timeline() const { return m_timeline; }
     CounterChart* counterChart() const { return m_chart; }
+    ProcessView* processView() const { return m_processes; }
     QString resultsText() const;
     QString selectionText() const;
     bool selectScenario(const QString& name);
@@ -62,6 +64,7 @@ private:
     void onScenarioChanged();
     void onBatch(const TraceBatchPtr& batch);
     void onFinished(const RunOutcome& outcome);
+    void showProcesses(const std::vector<ProcessInfo>& processes);
     void onSelectionChanged(std::int64_t t0, std::int64_t t1);
     void setRunning(bool running);
     void showResults(
@@ -90,6 +93,7 @@ private:
     QLabel* m_selectionInfo = nullptr;
     QTextBrowser* m_results = nullptr;
     CounterChart* m_chart = nullptr;
+    ProcessView* m_processes = nullptr;
     QSplitter* m_mainSplitter = nullptr;
     QSplitter* m_rightSplitter = nullptr;
     QSplitter* m_bottomSplitter = nullptr;

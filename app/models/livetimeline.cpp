@@ -39,10 +39,14 @@ void LiveTimeline::append(const TraceBatch& batch)
         while (m_builders.size() < m_data->lanes.size())
             m_builders.push_back(std::make_unique<SpanBuilder>(m_data->lanes[m_builders.size()].spans));
     }
-    for (std::size_t i = known; i < batch.workers.size(); ++i) {
+    for (std::size_t i = known; i < batch.workers.size(); ++i)
         m_data->lanes[i].name = batch.workers[i].name;
-        m_data->lanes[i].group = processLabel(batch.workers[i]);
-    }
+    // A child process's lane exists before its pid is known, so the label follows the workers.
+    for (std::size_t i = 0; i < batch.workers.size(); ++i)
+        if (m_data->lanes[i].pid != batch.workers[i].pid) {
+            m_data->lanes[i].pid = batch.workers[i].pid;
+            m_data->lanes[i].group = processLabel(batch.workers[i]);
+        }
     m_counters.resize(batch.counterNames.size());
     for (std::size_t c = 0; c < batch.counterNames.size(); ++c)
         m_counters[c].name = batch.counterNames[c];

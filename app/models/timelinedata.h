@@ -25,6 +25,7 @@ struct TimelineLane {
 
     QString name;
     QString group;
+    std::int64_t pid = -1; // of the process the group names
     std::vector<Span> spans;
     // Level-of-detail index, so a pixel column of thousands of spans costs a few cache lines, not all of them:
     // blocks[k] = time spent in each state by spans[0, k * kBlock); blockStarts[k] = spans[k * kBlock].start.

@@ -44,6 +44,7 @@ public:
     {
         return m_ctx.setLive(name, value, error);
     }
+    void requestKill(std::int64_t pid) { m_ctx.requestKill(pid); }
     const RunContext& context() const { return m_ctx; }
 
 private:

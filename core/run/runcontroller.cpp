@@ -57,6 +57,12 @@ void RunController::stop()
         m_run->requestStop();
 }
 
+void RunController::killProcess(std::int64_t pid)
+{
+    if (m_run)
+        m_run->requestKill(pid);
+}
+
 bool RunController::setLive(const QString& name, std::int64_t value, QString* error)
 {
     if (!m_run) {

@@ -21,6 +21,8 @@ public:
     // False (with a reason) when a run is already going or the scenario is unknown.
     bool start(const QString& scenario, const ParamSet& params, QString* error = nullptr);
     void stop();
+    // Kills one of the run's child processes (SIGKILL); it is shown as crashed and the run carries on.
+    void killProcess(std::int64_t pid);
     bool setLive(const QString& name, std::int64_t value, QString* error = nullptr);
     // The value the running scenario's workers currently see for a parameter; nothing when idle.
     std::optional<std::int64_t> currentValue(const QString& name) const;

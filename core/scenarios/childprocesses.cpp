@@ -36,6 +36,14 @@ QByteArray makePayload(qsizetype bytes)
     return data;
 }
 
+// An argument as the child's code would use it: a number when it is one.
+QJsonValue typed(const QString& arg)
+{
+    bool isNumber = false;
+    const qint64 n = arg.toLongLong(&isNumber);
+    return isNumber ? QJsonValue(n) : QJsonValue(arg);
+}
+
 quint64 fnv1a(QByteArrayView data)
 {
     quint64 h = 14695981039346656037ull;
@@ -150,9 +158,9 @@ int ChildProcesses::runChild(const QString& role, ChildContext& child)
     for (const QString& arg : child.args().mid(1)) {
         if (arg.startsWith(u"--")) {
             const auto eq = arg.indexOf(u'=');
-            received.insert(arg.mid(2, eq - 2), arg.mid(eq + 1));
+            received.insert(arg.mid(2, eq - 2), typed(arg.mid(eq + 1)));
         } else {
-            received.insert(received.isEmpty() ? QStringLiteral("name") : QStringLiteral("number"), arg);
+            received.insert(received.isEmpty() ? QStringLiteral("name") : QStringLiteral("number"), typed(arg));
         }
     }
     if (!header.isEmpty()) {
