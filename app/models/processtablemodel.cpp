@@ -60,15 +60,16 @@ QVariant ProcessTableModel::headerData(int section, Qt::Orientation orientation,
 void ProcessTableModel::update(const std::vector<ProcessInfo>& processes)
 {
     for (const ProcessInfo& p : processes) {
-        const auto row = std::find_if(m_rows.begin(), m_rows.end(), [&](const auto& r) { return r.worker == p.worker; });
+        const auto row
+            = std::find_if(m_rows.begin(), m_rows.end(), [&](const auto& r) { return r.worker == p.worker; });
         if (row == m_rows.end()) {
             beginInsertRows({}, rowCount(), rowCount());
             m_rows.push_back(p);
             endInsertRows();
             continue;
         }
-        const bool changed = row->pid != p.pid || row->state != p.state || row->cpuNs != p.cpuNs
-            || row->params != p.params;
+        const bool changed
+            = row->pid != p.pid || row->state != p.state || row->cpuNs != p.cpuNs || row->params != p.params;
         if (changed) {
             *row = p;
             const int r = int(row - m_rows.begin());

@@ -9,13 +9,18 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <charts/counterchart.h>
+#include <csignal>
+#include <models/processtablemodel.h>
+#include <processes/processview.h>
 #include <timeline/timelinepainter.h>
 
 using namespace tl;
@@ -32,6 +37,7 @@ private slots:
     void exportMatchesTheVisibleLanes();
     void selectionShowsTheShareOfEachState();
     void darkThemeDarkensTheTimeline();
+    void killButtonCrashesTheSelectedChildAndTheRunCarriesOn();
 
 private:
     // Runs the selected scenario with `values` (editor name -> value) and waits for it to end.
@@ -220,6 +226,37 @@ void TestMainWindow::darkThemeDarkensTheTimeline()
     QTRY_VERIFY(window.timeline()->grab().toImage().pixelColor(5, 5).lightness() > 200);
     window.applyTheme(MainWindow::Theme::System);
     QCOMPARE(QSettings().value(QStringLiteral("theme")).toInt(), int(MainWindow::Theme::System));
+}
+
+void TestMainWindow::killButtonCrashesTheSelectedChildAndTheRunCarriesOn()
+{
+    MainWindow window;
+    QVERIFY(window.selectScenario(QStringLiteral("child-processes")));
+    qobject_cast<QSpinBox*>(window.parameterForm()->editorFor(QStringLiteral("work_ms")))->setValue(600000);
+    QSignalSpy finished(&window.controller(), &RunController::finished);
+    window.startRun();
+    ProcessTableModel* model = window.processView()->model();
+    auto running = [&](int row) { return model->process(row).state == ProcessInfo::State::Running; };
+    QTRY_VERIFY_WITH_TIMEOUT(model->rowCount() == 4 && running(1) && running(2) && running(3), 20000);
+
+    // Select Child-1 and kill it: the row turns crashed, its siblings keep running, the selection stays.
+    QTableView* table = window.processView()->table();
+    table->setCurrentIndex(model->index(2, ProcessTableModel::Name));
+    QCOMPARE(model->process(2).name, QStringLiteral("Child-1"));
+    auto* kill = window.processView()->findChild<QPushButton*>();
+    QVERIFY(kill && kill->isEnabled());
+    kill->click();
+    QTRY_COMPARE_WITH_TIMEOUT(model->process(2).state, ProcessInfo::State::Crashed, 10000);
+    QCOMPARE(model->process(2).signal, SIGKILL);
+    QVERIFY(running(1) && running(3));
+    QCOMPARE(table->currentIndex().row(), 2);
+    QVERIFY(!kill->isEnabled()); // nothing left to kill in that row
+    QVERIFY(finished.isEmpty());
+
+    window.stopRun();
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(model->process(2).state, ProcessInfo::State::Crashed);
+    QCOMPARE(model->process(1).state, ProcessInfo::State::Stopped);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -19,6 +19,7 @@ private slots:
     void writesEveryOutputFile();
     void unwritableOutputFailsBeforeTheRun();
     void manPageDocumentsEveryOptionOfHelp();
+    void sharedMemoryOfAKilledRunIsRemovedAtTheNextStart();
 
 private:
     struct Result {
@@ -161,6 +162,34 @@ void TestCli::manPageDocumentsEveryOptionOfHelp()
     QVERIFY(checked >= 10);
     for (const auto& info : { "race-counter", "lock-contention", "threads" })
         QVERIFY2(man.contains(QLatin1String(info)), info);
+}
+
+namespace {
+int countSegments()
+{
+    QFile table(QStringLiteral("/proc/sysvipc/shm"));
+    return table.open(QIODevice::ReadOnly) ? int(table.readAll().count('\n')) - 1 : -1;
+}
+}
+
+void TestCli::sharedMemoryOfAKilledRunIsRemovedAtTheNextStart()
+{
+    const int before = countSegments();
+    QProcess run;
+    run.start(QStringLiteral(THREADLAB_EXE),
+        { QStringLiteral("run"), QStringLiteral("child-processes"), QStringLiteral("--set"),
+            QStringLiteral("work_ms=600000") });
+    QVERIFY(run.waitForStarted());
+    QTRY_COMPARE_WITH_TIMEOUT(countSegments(), before + 3, 20000); // one event segment per child
+    run.kill(); // SIGKILL: no chance to clean up; its children die with it
+    QVERIFY(run.waitForFinished());
+    QTest::qWait(200);
+    QCOMPARE(countSegments(), before + 3); // System V segments survive their owner
+
+    const auto next = threadlab({ QStringLiteral("--list") });
+    QCOMPARE(next.code, 0);
+    QVERIFY(next.err.contains("left by a ThreadLab that was killed"));
+    QCOMPARE(countSegments(), before);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
