@@ -5,7 +5,6 @@
 #include "childblock.h"
 #include "sharedsegment.h"
 
-#include <QCoreApplication>
 #include <QFile>
 #include <QJsonDocument>
 #include <csignal>
@@ -60,20 +59,21 @@ int runChildMode(int argc, char** argv)
         std::fputs("threadlab --child is started by ThreadLab itself, not by hand\n", stderr);
         return kUsage;
     }
-    QCoreApplication app(argc, argv);
-    const QStringList args = QCoreApplication::arguments();
-    const auto scenario = args.size() > 3 ? createScenario(args[2]) : nullptr;
-    if (!scenario) {
-        std::fputs("threadlab --child: unknown scenario\n", stderr);
-        return kUsage;
-    }
+    QStringList args;
+    for (int i = 0; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
     try {
+        // Report for duty first (the parent's measure of a child's start-up), then set up the rest.
         const auto segment = SharedSegment::attach(qEnvironmentVariable("THREADLAB_CHILD_SEGMENT"));
         auto* block = std::launder(static_cast<ChildBlock*>(segment->data()));
         Recorder& recorder = *Recorder::attach(block->recorderMemory());
         block->pid.store(getpid());
         block->ppid.store(getppid());
         recorder.record(EventKind::Started);
+
+        const auto scenario = args.size() > 3 ? createScenario(args[2]) : nullptr;
+        if (!scenario)
+            throw std::runtime_error("unknown scenario or role");
 
         ChildContext child(args.mid(4), *block, recorder);
         const int code = scenario->runChild(args[3], child);

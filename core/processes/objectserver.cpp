@@ -2,12 +2,19 @@
 
 #include "childcontext.h"
 
-#include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QLocalServer>
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <map>
+#include <poll.h>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
 
 namespace tl {
 
@@ -15,6 +22,35 @@ namespace {
 QByteArray line(const QJsonObject& o)
 {
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+}
+
+[[noreturn]] void fail(const std::string& what)
+{
+    throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+void writeAll(int fd, const QByteArray& data)
+{
+    qsizetype done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::send(fd, data.constData() + done, std::size_t(data.size() - done), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; // the peer is gone; its requests are forgotten when its end closes
+        done += n;
+    }
+}
+
+sockaddr_un addressOf(const QString& path)
+{
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    const QByteArray encoded = path.toLocal8Bit();
+    if (std::size_t(encoded.size()) >= sizeof(address.sun_path))
+        throw std::runtime_error("socket path too long: " + encoded.toStdString());
+    std::memcpy(address.sun_path, encoded.constData(), std::size_t(encoded.size()));
+    return address;
 }
 
 class ObjectServer {
@@ -25,7 +61,9 @@ public:
     {
     }
 
-    void handle(QLocalSocket* client, const QJsonObject& request)
+    bool shuttingDown() const { return m_shutdown; }
+
+    void handle(int client, const QJsonObject& request)
     {
         const QString op = request[u"op"].toString();
         const QString key = request[u"key"].toString();
@@ -54,8 +92,7 @@ public:
             reply(client,
                 { { QStringLiteral("dict"), m_dict }, { QStringLiteral("list"), m_list },
                     { QStringLiteral("queued"), qint64(m_queue.size()) } });
-            client->flush();
-            QCoreApplication::quit();
+            m_shutdown = true;
         } else {
             reply(client, { { QStringLiteral("error"), QStringLiteral("unknown op %1").arg(op) } });
         }
@@ -83,74 +120,127 @@ public:
             }
         }
         if (m_closed && m_queue.empty() && m_putters.empty())
-            for (QLocalSocket* taker : std::exchange(m_takers, {}))
+            for (const int taker : std::exchange(m_takers, {}))
                 reply(taker, { { QStringLiteral("closed"), true } });
         m_child.setGauge(qint64(m_queue.size()));
     }
 
-    void forget(QLocalSocket* client)
+    void forget(int client)
     {
         std::erase_if(m_putters, [&](const auto& p) { return p.first == client; });
         std::erase(m_takers, client);
     }
 
 private:
-    static void reply(QLocalSocket* client, const QJsonObject& o) { client->write(line(o)); }
+    static void reply(int client, const QJsonObject& o) { writeAll(client, line(o)); }
 
     ChildContext& m_child;
     std::size_t m_capacity;
     QJsonObject m_dict;
     QJsonArray m_list;
     std::deque<QJsonValue> m_queue;
-    std::deque<std::pair<QLocalSocket*, QJsonValue>> m_putters;
-    std::deque<QLocalSocket*> m_takers;
+    std::deque<std::pair<int, QJsonValue>> m_putters;
+    std::deque<int> m_takers;
     bool m_closed = false;
+    bool m_shutdown = false;
 };
 }
 
 int runObjectServer(ChildContext& child, const QString& socketPath, int queueCapacity)
 {
     ObjectServer objects(child, queueCapacity);
-    QLocalServer server;
-    server.setSocketOptions(QLocalServer::UserAccessOption); // owner-only socket file
-    if (!server.listen(socketPath))
-        throw std::runtime_error(
-            "cannot listen on " + socketPath.toStdString() + ": " + server.errorString().toStdString());
-    QObject::connect(&server, &QLocalServer::newConnection, &server, [&] {
-        while (QLocalSocket* client = server.nextPendingConnection()) {
-            QObject::connect(client, &QLocalSocket::readyRead, client, [&objects, client] {
-                while (client->canReadLine())
-                    objects.handle(client, QJsonDocument::fromJson(client->readLine()).object());
-            });
-            QObject::connect(client, &QLocalSocket::disconnected, client, [&objects, client] {
-                objects.forget(client);
-                client->deleteLater();
-            });
-        }
-    });
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0)
+        fail("socket");
+    const sockaddr_un address = addressOf(socketPath);
+    const mode_t previous = umask(0077); // owner-only socket file
+    const int bound = ::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+    umask(previous);
+    if (bound != 0 || ::listen(listener, SOMAXCONN) != 0)
+        fail("cannot listen on " + socketPath.toStdString());
+
+    std::map<int, QByteArray> clients; // fd -> bytes received, not yet a whole line
     child.recorder().record(EventKind::IoWait); // serving: waiting for requests
-    const int code = QCoreApplication::exec();
+    while (!objects.shuttingDown()) {
+        std::vector<pollfd> fds { { listener, POLLIN, 0 } };
+        for (const auto& [fd, buffer] : clients)
+            fds.push_back({ fd, POLLIN, 0 });
+        if (::poll(fds.data(), fds.size(), -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("poll");
+        }
+        if (fds[0].revents & POLLIN) {
+            const int client = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client >= 0)
+                clients[client];
+        }
+        for (std::size_t i = 1; i < fds.size() && !objects.shuttingDown(); ++i) {
+            if (!fds[i].revents)
+                continue;
+            char chunk[4096];
+            const ssize_t n = ::recv(fds[i].fd, chunk, sizeof(chunk), 0);
+            if (n <= 0) {
+                objects.forget(fds[i].fd);
+                ::close(fds[i].fd);
+                clients.erase(fds[i].fd);
+                continue;
+            }
+            QByteArray& buffer = clients[fds[i].fd];
+            buffer.append(chunk, n);
+            for (qsizetype end; (end = buffer.indexOf('\n')) >= 0 && !objects.shuttingDown();) {
+                objects.handle(fds[i].fd, QJsonDocument::fromJson(buffer.first(end)).object());
+                buffer.remove(0, end + 1);
+            }
+        }
+    }
     child.recorder().record(EventKind::Running);
-    return code;
+    for (const auto& [fd, buffer] : clients)
+        ::close(fd);
+    ::close(listener);
+    ::unlink(address.sun_path);
+    return 0;
 }
 
 ObjectProxy::ObjectProxy(const QString& socketPath)
 {
-    constexpr int kConnectMs = 5000;
-    m_socket.connectToServer(socketPath);
-    if (!m_socket.waitForConnected(kConnectMs))
-        throw std::runtime_error(
-            "cannot reach the manager at " + socketPath.toStdString() + ": " + m_socket.errorString().toStdString());
+    const sockaddr_un address = addressOf(socketPath);
+    // The server may be between bind() and listen(): try for a few seconds.
+    for (int attempt = 0; attempt < 500; ++attempt) {
+        m_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (m_fd < 0)
+            fail("socket");
+        if (::connect(m_fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0)
+            return;
+        ::close(m_fd);
+        m_fd = -1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    fail("cannot reach the manager at " + socketPath.toStdString());
+}
+
+ObjectProxy::~ObjectProxy()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
 }
 
 QJsonObject ObjectProxy::call(const QJsonObject& request)
 {
-    m_socket.write(line(request));
-    m_socket.flush();
-    while (!m_socket.canReadLine())
-        if (!m_socket.waitForReadyRead(-1))
-            throw std::runtime_error("the manager went away: " + m_socket.errorString().toStdString());
-    return QJsonDocument::fromJson(m_socket.readLine()).object();
+    writeAll(m_fd, line(request));
+    qsizetype end;
+    while ((end = m_received.indexOf('\n')) < 0) {
+        char chunk[4096];
+        const ssize_t n = ::recv(m_fd, chunk, sizeof(chunk), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            throw std::runtime_error("the manager went away");
+        m_received.append(chunk, n);
+    }
+    const QJsonObject reply = QJsonDocument::fromJson(m_received.first(end)).object();
+    m_received.remove(0, end + 1);
+    return reply;
 }
 
 } // namespace tl

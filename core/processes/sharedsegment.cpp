@@ -2,7 +2,6 @@
 
 #include "ipcregistry.h"
 
-#include <cstring>
 #include <stdexcept>
 
 namespace tl {
@@ -30,8 +29,7 @@ std::unique_ptr<SharedSegment> SharedSegment::create(const QString& purpose, qsi
                                      .arg(bytes)
                                      .arg(segment->m_memory.errorString())
                                      .toStdString());
-    std::memset(segment->data(), 0, std::size_t(bytes));
-    return segment;
+    return segment; // zero-filled: the kernel clears a new segment, and this key is new (IPC_EXCL)
 }
 
 std::unique_ptr<SharedSegment> SharedSegment::attach(const QString& key)
