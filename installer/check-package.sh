@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the .deb from a configured build tree and checks it as a distribution would: lintian (no errors
 # or warnings), desktop-file-validate, appstreamcli validate --no-net, then unpacks it into a throwaway
-# root and runs the installed binary from there: --version and a headless race-counter run.
+# root and runs the installed binary from there: --version, a headless race-counter run and a run with
+# child processes.
 # Usage: installer/check-package.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -21,5 +22,8 @@ exe="$work/root/usr/bin/threadlab"
 "$exe" --version | grep -q "^threadlab "
 env -u DISPLAY "$exe" run race-counter --set increments=1000 --json > "$work/run.json"
 grep -q '"actual": 5000' "$work/run.json"
+# Child processes run the installed executable itself, in its child mode.
+env -u DISPLAY "$exe" run shared-memory --json > "$work/children.json"
+grep -q '"value": 100' "$work/children.json"
 zcat "$work"/root/usr/share/man/man1/threadlab.1.gz | grep -q "^.SH NAME"
 echo "package ok: $(basename "$deb"), lintian clean, desktop and metainfo valid, installed binary runs"

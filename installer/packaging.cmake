@@ -8,7 +8,7 @@ set(linux ${CMAKE_CURRENT_LIST_DIR}/linux)
 set(generated ${CMAKE_BINARY_DIR}/installer)
 
 install(TARGETS threadlab RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS threadlab_app LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/threadlab)
+install(TARGETS threadlab_app LIBRARY DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/threadlab)
 
 if(UNIX AND NOT APPLE)
     install(FILES ${linux}/${THREADLAB_APP_ID}.desktop DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)
