@@ -79,6 +79,8 @@ public:
         } else if (op == u"append") {
             m_list.append(request[u"value"]);
             reply(client, {});
+        } else if (op == u"put" && m_closed) {
+            reply(client, { { QStringLiteral("closed"), true } });
         } else if (op == u"put") {
             m_putters.push_back({ client, request[u"item"] });
         } else if (op == u"take") {
@@ -119,9 +121,14 @@ public:
                 moved = true;
             }
         }
-        if (m_closed && m_queue.empty() && m_putters.empty())
-            for (const int taker : std::exchange(m_takers, {}))
-                reply(taker, { { QStringLiteral("closed"), true } });
+        if (m_closed) {
+            // Puts still waiting for room are refused: closing means nobody will take more.
+            for (const auto& [putter, item] : std::exchange(m_putters, {}))
+                reply(putter, { { QStringLiteral("closed"), true } });
+            if (m_queue.empty())
+                for (const int taker : std::exchange(m_takers, {}))
+                    reply(taker, { { QStringLiteral("closed"), true } });
+        }
         m_child.setGauge(qint64(m_queue.size()));
     }
 

@@ -13,9 +13,9 @@ class ChildContext;
 // socket (plain POSIX sockets: Qt Network would add ~3 ms to every child process's start-up).
 // Requests and replies are one JSON object per line:
 //   {"op":"set","key":k,"value":v}  {"op":"get","key":k}  {"op":"incr","key":k} -> {"value":new}
-//   {"op":"append","value":v}        {"op":"put","item":v} (waits while the queue is full)
+//   {"op":"append","value":v}        {"op":"put","item":v} (waits while full; {"closed":true} once closed)
 //   {"op":"take"} -> {"item":v} | {"closed":true} (waits while empty)   {"op":"empty"} -> {"empty":bool}
-//   {"op":"close"} (no more items)   {"op":"shutdown"} -> {"dict":{...},"list":[...],"queued":n}, then exits
+//   {"op":"close"} (no more puts)   {"op":"shutdown"} -> {"dict":{...},"list":[...],"queued":n}, then exits
 // The server publishes its queue's depth as the child's gauge.
 int runObjectServer(ChildContext& child, const QString& socketPath, int queueCapacity);
 

@@ -3,6 +3,7 @@
 #include "childprocesses.h"
 #include "lockcontention.h"
 #include "manager.h"
+#include "queuepipe.h"
 #include "racecounter.h"
 #include "sharedmemory.h"
 #include "threadsdemo.h"
@@ -27,6 +28,7 @@ const std::vector<Factory>& factories()
         make<ChildProcesses>(),
         make<SharedMemory>(),
         make<Manager>(),
+        make<QueuePipe>(),
     };
     return all;
 }

@@ -1,0 +1,319 @@
+#include "queuepipe.h"
+
+#include "../processes/childcontext.h"
+#include "../processes/children.h"
+#include "../processes/ipcregistry.h"
+#include "../processes/objectserver.h"
+#include "../run/workers.h"
+
+#include <QFile>
+#include <QProcess>
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <thread>
+#include <unistd.h>
+
+namespace tl {
+
+namespace {
+enum Mechanism { Pipe, Queue };
+enum ConsumerKind { Blocking, CheckEmpty };
+// Every item is one fixed-size record: a pipe write of at most PIPE_BUF bytes is atomic, so records from
+// several producers never interleave, and a read of one record gets exactly one.
+constexpr std::size_t kRecordBytes = 64;
+// Where a child finds its end of the pipe.
+constexpr int kPipeFd = 3;
+
+// Times a call that may block (a put into a full queue, a take from an empty one) as an I/O wait.
+template <typename F> auto blocking(Recorder& rec, std::int64_t& waitedNs, F&& call)
+{
+    rec.record(EventKind::IoWait);
+    const std::int64_t t0 = clock::monotonicNs();
+    auto result = call();
+    waitedNs += clock::monotonicNs() - t0;
+    rec.record(EventKind::Running);
+    return result;
+}
+
+// Hands `fd` to a child process as its descriptor kPipeFd (runs in the child between fork and exec, so it
+// does only async-signal-safe calls).
+std::function<void(QProcess&)> withPipeEnd(int fd)
+{
+    return [fd](QProcess& p) {
+        p.setChildProcessModifier([fd] {
+            if (fd == kPipeFd)
+                ::fcntl(fd, F_SETFD, 0);
+            else
+                ::dup2(fd, kPipeFd);
+        });
+    };
+}
+
+void sleepUs(std::int64_t us)
+{
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
+}
+}
+
+ScenarioInfo QueuePipe::info() const
+{
+    return {
+        QStringLiteral("queue-pipe"),
+        QStringLiteral("Producers and consumers: pipe and queue"),
+        QStringLiteral(
+            "Producer and consumer processes pass items over a pipe or a queue; the empty() check misses items"),
+        QStringLiteral("Child processes: Queue, Pipe, producer/consumer, while not queue.empty()"),
+        {
+            ParamSpec::choice(QStringLiteral("mechanism"), { QStringLiteral("pipe"), QStringLiteral("queue") }, Queue,
+                QStringLiteral("pipe: one OS pipe the producers write and the consumers read; queue: a bounded "
+                               "queue held by a server process, reached over a local socket")),
+            ParamSpec::integer(QStringLiteral("producers"), 1, 1, 8, QStringLiteral("Producer processes")),
+            ParamSpec::integer(QStringLiteral("consumers"), 1, 1, 8, QStringLiteral("Consumer processes")),
+            ParamSpec::integer(
+                QStringLiteral("items"), 5, 1, 100'000, QStringLiteral("Items each producer puts (the seed: 5)")),
+            ParamSpec::integer(QStringLiteral("capacity"), 4, 1, 10'000,
+                QStringLiteral("How many items the queue holds before put() blocks (queue only; a pipe holds 64 KiB)")),
+            ParamSpec::integer(QStringLiteral("produce_us"), 20'000, 0, 10'000'000,
+                QStringLiteral("Time a producer takes to make each item"), QStringLiteral("µs")),
+            ParamSpec::integer(QStringLiteral("consume_us"), 5'000, 0, 10'000'000,
+                QStringLiteral("Time a consumer takes to handle each item"), QStringLiteral("µs")),
+            ParamSpec::choice(QStringLiteral("consumer"), { QStringLiteral("blocking"), QStringLiteral("check-empty") },
+                Blocking,
+                QStringLiteral("blocking: get() waits for the next item until the producers are done; check-empty: "
+                               "the seed's 'while not queue.empty(): get()', which stops at the first moment the "
+                               "queue happens to be empty")),
+            Children::killOneParam(),
+        },
+    };
+}
+
+void QueuePipe::run(RunContext& ctx)
+{
+    const auto mechanism = Mechanism(ctx.value(QStringLiteral("mechanism")));
+    const int producers = int(ctx.value(QStringLiteral("producers")));
+    const int consumers = int(ctx.value(QStringLiteral("consumers")));
+    const QString items = QString::number(ctx.value(QStringLiteral("items")));
+    const QString produceUs = QString::number(ctx.value(QStringLiteral("produce_us")));
+    const QString consumeUs = QString::number(ctx.value(QStringLiteral("consume_us")));
+    const QString checkEmpty = QString::number(ctx.value(QStringLiteral("consumer")) == CheckEmpty);
+    const QString mechanismName = mechanism == Pipe ? QStringLiteral("pipe") : QStringLiteral("queue");
+    const ScopedSocketPath socket(QStringLiteral("queue"));
+
+    int pipeFds[2] = { -1, -1 };
+    if (mechanism == Pipe && ::pipe2(pipeFds, O_CLOEXEC) != 0)
+        throw std::runtime_error("cannot create a pipe");
+    auto closeFd = [](int& fd) {
+        if (fd >= 0)
+            ::close(fd);
+        fd = -1;
+    };
+
+    ctx.reserveWorkers(1);
+    const std::uint32_t main = ctx.addWorker(QStringLiteral("MainProcess"));
+    Children children(ctx, info().name, main);
+    std::int64_t maxDepth = 0;
+    // Items waiting: in the queue server, or bytes in the pipe (which this parent can still read the size of).
+    auto depth = [&]() -> std::int64_t {
+        int bytes = 0;
+        if (mechanism == Pipe)
+            return pipeFds[0] >= 0 && ::ioctl(pipeFds[0], FIONREAD, &bytes) == 0 ? bytes / int(kRecordBytes) : 0;
+        return children.count() > 0 ? children.gauge(0) : 0;
+    };
+    const auto depthCounter = ctx.addCounter(QStringLiteral("items waiting"), [&] {
+        const std::int64_t d = depth();
+        maxDepth = std::max(maxDepth, d);
+        return d;
+    });
+
+    QJsonObject serverEnd;
+    runAsWorker(ctx, main, [&](std::uint32_t, Recorder& rec) {
+        if (mechanism == Queue) {
+            children.start({ QStringLiteral("Queue"), QStringLiteral("queue"),
+                { socket.path(), QString::number(ctx.value(QStringLiteral("capacity"))) }, {},
+                QStringLiteral("holds a queue of %1 items").arg(ctx.value(QStringLiteral("capacity"))), {}, {} });
+            if (!children.waitUntil([&] { return QFile::exists(socket.path()); }))
+                throw std::runtime_error("the queue process ended before it was ready");
+        }
+        const int firstProducer = children.count();
+        for (int p = 0; p < producers && !ctx.stopRequested(); ++p)
+            children.start({ QStringLiteral("Producer-%1").arg(p + 1), QStringLiteral("producer"),
+                { mechanismName, socket.path(), items, produceUs, QString::number(p + 1) }, {},
+                QStringLiteral("puts %1 items, one per %2 µs").arg(items, produceUs), {},
+                mechanism == Pipe ? withPipeEnd(pipeFds[1]) : nullptr });
+        const int firstConsumer = children.count();
+        for (int c = 0; c < consumers && !ctx.stopRequested(); ++c)
+            children.start({ QStringLiteral("Consumer-%1").arg(c + 1), QStringLiteral("consumer"),
+                { mechanismName, socket.path(), consumeUs, checkEmpty }, {},
+                checkEmpty == u"1" ? QStringLiteral("while not queue.empty(): get()")
+                                   : QStringLiteral("get() until done"),
+                {}, mechanism == Pipe ? withPipeEnd(pipeFds[0]) : nullptr });
+        // Only the producers hold the write end now: when the last one exits, readers see end of file.
+        closeFd(pipeFds[1]);
+
+        rec.record(EventKind::Sleeping);
+        auto ended = [&](int from, int to) {
+            for (int i = from; i < to; ++i)
+                if (!children.info(i).ended())
+                    return false;
+            return true;
+        };
+        auto producersDone = [&] { return ended(firstProducer, firstConsumer); };
+        auto consumersDone = [&] { return ended(firstConsumer, children.count()); };
+        std::unique_ptr<ObjectProxy> queue;
+        if (mechanism == Queue)
+            queue = std::make_unique<ObjectProxy>(socket.path());
+        // Closing tells consumers waiting on an empty queue that nothing more is coming, and refuses puts.
+        auto closeQueue = [&] {
+            if (queue && !children.info(0).ended())
+                queue->call({ { QStringLiteral("op"), QStringLiteral("close") } });
+        };
+        children.waitUntil(
+            [&] { return producersDone() || consumersDone(); }, ctx.value(QStringLiteral("kill_one")) != 0);
+        if (!producersDone()) {
+            // Every consumer is gone and nobody will make room: a full queue or pipe would block the
+            // producers for ever. Refuse their puts; for the pipe, the last reader closes (EPIPE).
+            closeQueue();
+            closeFd(pipeFds[0]);
+            children.waitUntil(producersDone);
+        }
+        closeQueue();
+        children.waitUntil(consumersDone);
+        if (queue && !children.info(0).ended())
+            serverEnd = queue->call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
+        children.waitForAll();
+        rec.record(EventKind::Running);
+    });
+
+    qint64 produced = 0;
+    qint64 consumed = 0;
+    double producerWaitMs = 0;
+    double consumerWaitMs = 0;
+    for (int i = 0; i < children.count(); ++i) {
+        const QJsonObject report = children.report(i);
+        produced += report[u"produced"].toInteger();
+        consumed += report[u"consumed"].toInteger();
+        producerWaitMs += report[u"put_wait_ms"].toDouble();
+        consumerWaitMs += report[u"get_wait_ms"].toDouble();
+    }
+    const qint64 leftOver = mechanism == Queue ? serverEnd[u"queued"].toInteger() : std::max<qint64>(depth(), 0);
+    closeFd(pipeFds[0]);
+    ctx.setResult(QStringLiteral("produced"), produced);
+    ctx.setResult(QStringLiteral("consumed"), consumed);
+    ctx.setResult(QStringLiteral("missed"), produced - consumed);
+    ctx.setResult(QStringLiteral("left_unread"), leftOver);
+    ctx.setResult(QStringLiteral("max_depth"), qint64(maxDepth));
+    ctx.setResult(QStringLiteral("producers_blocked_ms"), producerWaitMs);
+    ctx.setResult(QStringLiteral("consumers_blocked_ms"), consumerWaitMs);
+}
+
+int QueuePipe::runChild(const QString& role, ChildContext& child)
+{
+    if (role == u"queue")
+        return runObjectServer(child, child.arg(0), child.arg(1).toInt());
+    if (role != u"producer" && role != u"consumer")
+        return Scenario::runChild(role, child);
+    const bool overPipe = child.arg(0) == u"pipe";
+    Recorder& rec = child.recorder();
+    std::unique_ptr<ObjectProxy> queue;
+    if (!overPipe)
+        queue = std::make_unique<ObjectProxy>(child.arg(1));
+    std::int64_t waitedNs = 0;
+
+    if (role == u"producer") {
+        ::signal(SIGPIPE, SIG_IGN); // a write with no reader left fails with EPIPE instead of killing us
+        const int items = child.arg(2).toInt();
+        const std::int64_t produceUs = child.arg(3).toLongLong();
+        int produced = 0;
+        for (int i = 0; i < items; ++i) {
+            sleepUs(produceUs);
+            const QByteArray item = QStringLiteral("Item %1 from Producer-%2").arg(i).arg(child.arg(4)).toUtf8();
+            bool sent = false;
+            if (overPipe) {
+                QByteArray record = item.leftJustified(kRecordBytes, '\0', true);
+                sent = blocking(rec, waitedNs, [&] { return ::write(kPipeFd, record.constData(), kRecordBytes); })
+                    == ssize_t(kRecordBytes);
+            } else {
+                sent = !blocking(rec, waitedNs, [&] {
+                    return queue->call({ { QStringLiteral("op"), QStringLiteral("put") },
+                        { QStringLiteral("item"), QString::fromUtf8(item) } });
+                }).contains(u"closed");
+            }
+            if (!sent) // no reader left (EPIPE) or the queue was closed: nobody would ever get it
+                break;
+            ++produced;
+        }
+        child.report(QStringLiteral("produced"), produced);
+        child.report(QStringLiteral("put_wait_ms"), double(waitedNs) / 1e6);
+        return 0;
+    }
+
+    const std::int64_t consumeUs = child.arg(2).toLongLong();
+    const bool checkEmpty = child.arg(3) == u"1";
+    // Is there an item right now? Only the flawed consumer asks; it stops at the first "no".
+    auto looksEmpty = [&] {
+        if (overPipe) {
+            pollfd pfd { kPipeFd, POLLIN, 0 };
+            return ::poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN);
+        }
+        return queue->call({ { QStringLiteral("op"), QStringLiteral("empty") } })[u"empty"].toBool();
+    };
+    // The next item, waiting for one; false once the producers are done and nothing is left.
+    auto take = [&] {
+        return blocking(rec, waitedNs, [&] {
+            if (overPipe) {
+                char record[kRecordBytes];
+                ssize_t n;
+                while ((n = ::read(kPipeFd, record, kRecordBytes)) < 0 && errno == EINTR) { }
+                return n == ssize_t(kRecordBytes);
+            }
+            return queue->call({ { QStringLiteral("op"), QStringLiteral("take") } }).contains(u"item");
+        });
+    };
+    int consumed = 0;
+    while (!(checkEmpty && looksEmpty()) && take()) {
+        ++consumed;
+        sleepUs(consumeUs);
+    }
+    child.report(QStringLiteral("consumed"), consumed);
+    child.report(QStringLiteral("get_wait_ms"), double(waitedNs) / 1e6);
+    return 0;
+}
+
+QString QueuePipe::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject params = summary[u"params"].toObject();
+    const QJsonObject results = summary[u"results"].toObject();
+    const qint64 produced = results[u"produced"].toInteger();
+    const qint64 consumed = results[u"consumed"].toInteger();
+    QString text
+        = QStringLiteral("Over a <b>%1</b>, %2 producer(s) made %3 items and %4 consumer(s) handled <b>%5</b>. "
+                         "At most %6 items were waiting at once. ")
+              .arg(params[u"mechanism"].toString())
+              .arg(params[u"producers"].toInteger())
+              .arg(groupedNumber(produced))
+              .arg(params[u"consumers"].toInteger())
+              .arg(groupedNumber(consumed))
+              .arg(results[u"max_depth"].toInteger());
+    if (consumed < produced && params[u"consumer"].toString() == u"check-empty")
+        text += QStringLiteral("<b>%1 items were missed</b>: the consumer asked \"is it empty?\", got yes at a moment "
+                               "the producers had not put the next item yet, and stopped. empty() says what was "
+                               "true a moment ago, not whether more is coming; a blocking get() with an end "
+                               "marker (or a closed pipe) is the reliable way to know. ")
+                    .arg(groupedNumber(produced - consumed));
+    else if (consumed < produced)
+        text += QStringLiteral("%1 items were not consumed (a process was killed or the run stopped). ")
+                    .arg(groupedNumber(produced - consumed));
+    else
+        text
+            += QStringLiteral("Every item was consumed: the consumers waited in get() until the producers were done. ");
+    text += QStringLiteral("Producers spent %1 ms blocked putting (queue or pipe full), consumers %2 ms blocked "
+                           "getting (nothing there yet).")
+                .arg(results[u"producers_blocked_ms"].toDouble(), 0, 'f', 1)
+                .arg(results[u"consumers_blocked_ms"].toDouble(), 0, 'f', 1);
+    return text;
+}
+
+} // namespace tl
