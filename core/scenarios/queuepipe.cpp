@@ -202,7 +202,9 @@ void QueuePipe::run(RunContext& ctx)
     closeFd(pipeFds[0]);
     ctx.setResult(QStringLiteral("produced"), produced);
     ctx.setResult(QStringLiteral("consumed"), consumed);
-    ctx.setResult(QStringLiteral("missed"), produced - consumed);
+    // Missed: items the producers set out to make that no consumer got (left in the queue or pipe, or refused
+    // because every consumer had gone).
+    ctx.setResult(QStringLiteral("missed"), qint64(producers) * items.toLongLong() - consumed);
     ctx.setResult(QStringLiteral("left_unread"), leftOver);
     ctx.setResult(QStringLiteral("max_depth"), qint64(maxDepth));
     ctx.setResult(QStringLiteral("producers_blocked_ms"), producerWaitMs);
@@ -288,6 +290,7 @@ QString QueuePipe::describeOutcome(const QJsonObject& summary) const
     const QJsonObject results = summary[u"results"].toObject();
     const qint64 produced = results[u"produced"].toInteger();
     const qint64 consumed = results[u"consumed"].toInteger();
+    const qint64 missed = results[u"missed"].toInteger();
     QString text
         = QStringLiteral("Over a <b>%1</b>, %2 producer(s) made %3 items and %4 consumer(s) handled <b>%5</b>. "
                          "At most %6 items were waiting at once. ")
@@ -297,15 +300,15 @@ QString QueuePipe::describeOutcome(const QJsonObject& summary) const
               .arg(params[u"consumers"].toInteger())
               .arg(groupedNumber(consumed))
               .arg(results[u"max_depth"].toInteger());
-    if (consumed < produced && params[u"consumer"].toString() == u"check-empty")
+    if (missed > 0 && params[u"consumer"].toString() == u"check-empty")
         text += QStringLiteral("<b>%1 items were missed</b>: the consumer asked \"is it empty?\", got yes at a moment "
                                "the producers had not put the next item yet, and stopped. empty() says what was "
                                "true a moment ago, not whether more is coming; a blocking get() with an end "
                                "marker (or a closed pipe) is the reliable way to know. ")
-                    .arg(groupedNumber(produced - consumed));
-    else if (consumed < produced)
+                    .arg(groupedNumber(missed));
+    else if (missed > 0)
         text += QStringLiteral("%1 items were not consumed (a process was killed or the run stopped). ")
-                    .arg(groupedNumber(produced - consumed));
+                    .arg(groupedNumber(missed));
     else
         text
             += QStringLiteral("Every item was consumed: the consumers waited in get() until the producers were done. ");

@@ -49,6 +49,9 @@ private slots:
     void sharedMemoryWithTheSemaphoreNeverDoes();
     void managerGivesTheSeedsDictionary_data();
     void managerGivesTheSeedsDictionary();
+    void blockingConsumerGetsEveryItem_data();
+    void blockingConsumerGetsEveryItem();
+    void checkEmptyConsumerMissesItems();
     void stopEndsChildrenAndLeavesNothing();
     void noSegmentOrSemaphoreOutlivesARun();
 
@@ -190,6 +193,41 @@ void TestProcesses::managerGivesTheSeedsDictionary()
     for (int i = 1; i <= children; ++i)
         expected << QStringLiteral("Process-%1").arg(i);
     QCOMPARE(list, expected);
+}
+
+void TestProcesses::blockingConsumerGetsEveryItem_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::newRow("queue") << "queue";
+    QTest::newRow("pipe") << "pipe";
+}
+
+void TestProcesses::blockingConsumerGetsEveryItem()
+{
+    QFETCH(QString, mechanism);
+    const QJsonObject results = summaryOf(QStringLiteral("queue-pipe"),
+        { QStringLiteral("mechanism=") + mechanism, QStringLiteral("producers=2"), QStringLiteral("consumers=2"),
+            QStringLiteral("items=300"), QStringLiteral("produce_us=0"), QStringLiteral("consume_us=100") })[u"results"]
+                                    .toObject();
+    QCOMPARE(results[u"produced"].toInteger(), 600);
+    QCOMPARE(results[u"consumed"].toInteger(), 600);
+    QCOMPARE(results[u"missed"].toInteger(), 0);
+    QVERIFY(results[u"max_depth"].toInteger() >= 0);
+}
+
+void TestProcesses::checkEmptyConsumerMissesItems()
+{
+    // The seed's consumer quits the first time the queue is empty; producers that are still working
+    // make that happen in most runs (here: the first item comes 20 ms after the start).
+    qint64 missed = 0;
+    for (int attempt = 0; attempt < 5 && missed == 0; ++attempt) {
+        const QJsonObject results
+            = summaryOf(QStringLiteral("queue-pipe"), { QStringLiteral("consumer=check-empty") })[u"results"]
+                  .toObject();
+        missed = results[u"missed"].toInteger();
+        QCOMPARE(5 - results[u"consumed"].toInteger(), missed); // one producer, 5 items
+    }
+    QVERIFY2(missed > 0, "the check-empty consumer got every item in 5 runs");
 }
 
 void TestProcesses::stopEndsChildrenAndLeavesNothing()
