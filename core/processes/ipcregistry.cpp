@@ -97,18 +97,20 @@ void IpcRegistry::writeLedger()
 
 void IpcRegistry::removeResources(const QString& key)
 {
+    // Qt 6.4 gives a QSharedMemory's internal lock the same System V semaphore as a QSystemSemaphore of
+    // the same key, and either may have been left at 0 (a semaphore made with 0, or a lock held when its
+    // owner was killed): attaching would then wait for ever. So first reset it to 1. Create mode makes
+    // the object the semaphore's owner (whether or not it existed), and the owner removes it when destroyed.
+    auto resetAndRemoveSemaphore = [&] { QSystemSemaphore semaphore(key, 1, QSystemSemaphore::Create); };
+    resetAndRemoveSemaphore();
     {
-        // On Unix the segment is destroyed when the last process detaches, so attaching and detaching
+        // On Unix a segment is destroyed when the last process detaches, so attaching and detaching
         // removes an orphan.
         QSharedMemory segment(key);
         if (segment.attach())
             segment.detach();
     }
-    {
-        // Create mode makes this object the semaphore's owner (whether or not it existed), and the owner
-        // removes it when destroyed. QSharedMemory's own lock uses a semaphore of the same key.
-        QSystemSemaphore semaphore(key, 0, QSystemSemaphore::Create);
-    }
+    resetAndRemoveSemaphore(); // the lock attach() just made
     QFile::remove(socketPath(key));
 }
 

@@ -1,6 +1,7 @@
 #include "registry.h"
 
 #include "childprocesses.h"
+#include "ipcthroughput.h"
 #include "lockcontention.h"
 #include "manager.h"
 #include "queuepipe.h"
@@ -29,6 +30,7 @@ const std::vector<Factory>& factories()
         make<SharedMemory>(),
         make<Manager>(),
         make<QueuePipe>(),
+        make<IpcThroughput>(),
     };
     return all;
 }

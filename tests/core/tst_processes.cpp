@@ -52,6 +52,7 @@ private slots:
     void blockingConsumerGetsEveryItem_data();
     void blockingConsumerGetsEveryItem();
     void checkEmptyConsumerMissesItems();
+    void ipcThroughputMeasuresEveryMechanismAndSize();
     void stopEndsChildrenAndLeavesNothing();
     void noSegmentOrSemaphoreOutlivesARun();
 
@@ -228,6 +229,19 @@ void TestProcesses::checkEmptyConsumerMissesItems()
         QCOMPARE(5 - results[u"consumed"].toInteger(), missed); // one producer, 5 items
     }
     QVERIFY2(missed > 0, "the check-empty consumer got every item in 5 runs");
+}
+
+void TestProcesses::ipcThroughputMeasuresEveryMechanismAndSize()
+{
+    const QJsonObject results = summaryOf(
+        QStringLiteral("ipc-throughput"), { QStringLiteral("largest=1MiB"), QStringLiteral("megabytes=4") })[u"results"]
+                                    .toObject();
+    QCOMPARE(results[u"sizes"].toArray(), (QJsonArray { 4096, 65536, 1048576 }));
+    const QJsonObject rates = results[u"bytes_per_s"].toObject();
+    QCOMPARE(rates.keys(), (QStringList { "pipe", "shared_memory", "socket" }));
+    for (const auto& mechanism : rates)
+        for (const auto& size : results[u"sizes"].toArray())
+            QVERIFY(mechanism[QString::number(size.toInteger())].toDouble() > 0);
 }
 
 void TestProcesses::stopEndsChildrenAndLeavesNothing()
