@@ -114,7 +114,7 @@ ScenarioInfo IpcThroughput::info() const
         QStringLiteral("Child processes: for large data, use shared memory instead of pickling and copying"),
         {
             ParamSpec::choice(QStringLiteral("largest"),
-                { QStringLiteral("64KiB"), QStringLiteral("1MiB"), QStringLiteral("16MiB"), QStringLiteral("256MiB") },
+                { QStringLiteral("64k"), QStringLiteral("1m"), QStringLiteral("16m"), QStringLiteral("256m") },
                 2, QStringLiteral("The largest payload; sizes grow ×16 from 4 KiB up to it")),
             ParamSpec::integer(QStringLiteral("megabytes"), 64, 1, 4096,
                 QStringLiteral("How much to move at each size and mechanism (more: steadier figures, longer run)"),

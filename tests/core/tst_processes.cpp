@@ -234,7 +234,7 @@ void TestProcesses::checkEmptyConsumerMissesItems()
 void TestProcesses::ipcThroughputMeasuresEveryMechanismAndSize()
 {
     const QJsonObject results = summaryOf(
-        QStringLiteral("ipc-throughput"), { QStringLiteral("largest=1MiB"), QStringLiteral("megabytes=4") })[u"results"]
+        QStringLiteral("ipc-throughput"), { QStringLiteral("largest=1m"), QStringLiteral("megabytes=4") })[u"results"]
                                     .toObject();
     QCOMPARE(results[u"sizes"].toArray(), (QJsonArray { 4096, 65536, 1048576 }));
     const QJsonObject rates = results[u"bytes_per_s"].toObject();
