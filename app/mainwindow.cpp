@@ -4,6 +4,7 @@
 #include "processes/processview.h"
 
 #include <charts/counterchart.h>
+#include <charts/resultchart.h>
 #include <scenarios/registry.h>
 #include <timeline/timelinepainter.h>
 #include <timeline/timelineview.h>
@@ -290,6 +291,10 @@ void MainWindow::buildLayout()
     m_bottomSplitter = new QSplitter(Qt::Horizontal);
     m_bottomSplitter->addWidget(resultsPane);
     m_bottomSplitter->addWidget(m_chart);
+    m_resultChart = new ResultChart;
+    m_resultChart->setMinimumWidth(320);
+    m_resultChart->hide(); // until a run's results describe a chart
+    m_bottomSplitter->addWidget(m_resultChart);
     m_bottomSplitter->setStretchFactor(0, 3);
     m_bottomSplitter->setStretchFactor(1, 2);
     m_bottomSplitter->setSizes({ 700, 380 });
@@ -385,6 +390,7 @@ void MainWindow::startRun()
     m_live.reset(scenario, params.join(u", "));
     m_processes->clear();
     m_processes->hide();
+    m_resultChart->hide();
     m_timeline->setData(m_live.snapshot());
     m_timeline->clearSelection();
     m_timeline->setFollowing(true);
@@ -475,6 +481,12 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         account += tr(" <span style='color:#d32f2f'>%1 events were dropped because a worker's buffer was full: the "
                       "timeline has gaps there, the figures above do not.</span>")
                        .arg(groupedNumber(qint64(outcome.trace->droppedEvents)));
+    m_resultChart->setVisible(m_resultChart->show(summary[u"results"][u"chart"].toObject()));
+    if (m_resultChart->isVisible() && m_bottomSplitter->sizes().value(2) == 0) {
+        // Splitter sizes saved before this pane existed would keep it collapsed.
+        const int width = m_bottomSplitter->width();
+        m_bottomSplitter->setSizes({ width * 3 / 5, m_chart->isVisible() ? width / 5 : 0, width * 2 / 5 });
+    }
     showResults(summary[u"results"].toObject(), summary[u"workers"].toArray(),
         tr("%1 — %2 in %3")
             .arg(outcome.scenario.name, outcome.statusName(), formatDuration(double(outcome.durationNs))),
@@ -540,6 +552,8 @@ void MainWindow::showResults(
         html += QStringLiteral("<p>%1</p>").arg(account);
     html += QStringLiteral("<table cellspacing=0 cellpadding=3>");
     for (auto it = results.begin(); it != results.end(); ++it) {
+        if (it.key() == u"chart")
+            continue; // drawn by the results chart
         if (it->isArray() && !it->toArray().isEmpty() && it->toArray().first().isObject()) {
             // A list of records (e.g. the live threads) reads best as its own table.
             const QJsonArray rows = it->toArray();

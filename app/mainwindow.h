@@ -20,6 +20,7 @@ class QTextBrowser;
 namespace tl::ui {
 
 class CounterChart;
+class ResultChart;
 class ParameterForm;
 class ProcessView;
 class TimelineView;
@@ -40,6 +41,7 @@ public:
     TimelineView* timeline() const { return m_timeline; }
     CounterChart* counterChart() const { return m_chart; }
     ProcessView* processView() const { return m_processes; }
+    ResultChart* resultChart() const { return m_resultChart; }
     QString resultsText() const;
     QString selectionText() const;
     bool selectScenario(const QString& name);
@@ -94,6 +96,7 @@ private:
     QTextBrowser* m_results = nullptr;
     CounterChart* m_chart = nullptr;
     ProcessView* m_processes = nullptr;
+    ResultChart* m_resultChart = nullptr;
     QSplitter* m_mainSplitter = nullptr;
     QSplitter* m_rightSplitter = nullptr;
     QSplitter* m_bottomSplitter = nullptr;
