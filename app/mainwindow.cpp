@@ -436,6 +436,7 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
     m_timeline->dataChanged();
     m_chart->setVisible(!m_live.counters().empty());
     m_chart->update(m_live.counters(), m_live.data().startNs);
+    uncollapseCharts();
     const double seconds = m_elapsed.elapsed() / 1000.0;
     m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1));
     updateStatus(batch->totalEvents, batch->droppedEvents,
@@ -446,6 +447,21 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
         if (!series.points.empty())
             live.insert(series.name, qint64(series.points.back().second));
     showResults(live, {}, tr("Live"));
+}
+
+void MainWindow::uncollapseCharts()
+{
+    // Splitter sizes saved while a chart was hidden keep it at zero width when it shows again.
+    const QList<int> sizes = m_bottomSplitter->sizes();
+    const bool collapsed
+        = (m_chart->isVisible() && sizes.value(1) == 0) || (m_resultChart->isVisible() && sizes.value(2) == 0);
+    if (!collapsed)
+        return;
+    const int width = m_bottomSplitter->width();
+    const int charts = int(m_chart->isVisible()) + int(m_resultChart->isVisible());
+    const int chartWidth = width * 2 / 5 / std::max(charts, 1);
+    m_bottomSplitter->setSizes({ width - charts * chartWidth, m_chart->isVisible() ? chartWidth : 0,
+        m_resultChart->isVisible() ? chartWidth : 0 });
 }
 
 void MainWindow::showProcesses(const std::vector<ProcessInfo>& processes)
@@ -482,11 +498,7 @@ void MainWindow::onFinished(const RunOutcome& outcome)
                       "timeline has gaps there, the figures above do not.</span>")
                        .arg(groupedNumber(qint64(outcome.trace->droppedEvents)));
     m_resultChart->setVisible(m_resultChart->show(summary[u"results"][u"chart"].toObject()));
-    if (m_resultChart->isVisible() && m_bottomSplitter->sizes().value(2) == 0) {
-        // Splitter sizes saved before this pane existed would keep it collapsed.
-        const int width = m_bottomSplitter->width();
-        m_bottomSplitter->setSizes({ width * 3 / 5, m_chart->isVisible() ? width / 5 : 0, width * 2 / 5 });
-    }
+    uncollapseCharts();
     showResults(summary[u"results"].toObject(), summary[u"workers"].toArray(),
         tr("%1 — %2 in %3")
             .arg(outcome.scenario.name, outcome.statusName(), formatDuration(double(outcome.durationNs))),

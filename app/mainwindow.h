@@ -67,6 +67,7 @@ private:
     void onBatch(const TraceBatchPtr& batch);
     void onFinished(const RunOutcome& outcome);
     void showProcesses(const std::vector<ProcessInfo>& processes);
+    void uncollapseCharts();
     void onSelectionChanged(std::int64_t t0, std::int64_t t1);
     void setRunning(bool running);
     void showResults(
