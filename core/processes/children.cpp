@@ -1,6 +1,7 @@
 #include "children.h"
 
 #include "../run/runcontext.h"
+#include "../sync/lockregistry.h"
 #include "childblock.h"
 #include "procfs.h"
 #include "sharedsegment.h"
@@ -43,11 +44,13 @@ QString Children::executable()
                                         : QFile::symLinkTarget(QStringLiteral("/proc/self/exe"));
 }
 
-Children::Children(RunContext& ctx, QString scenario, std::uint32_t parentWorker)
+Children::Children(RunContext& ctx, QString scenario)
     : m_ctx(ctx)
     , m_scenario(std::move(scenario))
 {
-    m_parent.worker = parentWorker;
+    // The parent side records a handful of events (it mostly waits for its children): the smallest ring.
+    m_ctx.reserveWorkers(kMaxWorkers);
+    m_parent.worker = m_ctx.addWorker(QStringLiteral("MainProcess"));
     m_parent.pid = getpid();
     m_parent.ppid = getppid();
     m_parent.name = QStringLiteral("ThreadLab");

@@ -35,7 +35,8 @@ struct ChildSpec {
 // scenario's: QProcess needs that thread's event loop, which waitForAll() runs.
 class Children {
 public:
-    Children(RunContext& ctx, QString scenario, std::uint32_t parentWorker);
+    // Adds ThreadLab's own lane, "MainProcess", for the scenario's parent side (run it with runAsWorker).
+    Children(RunContext& ctx, QString scenario);
     ~Children(); // kills and reaps any child still running
     Children(const Children&) = delete;
     Children& operator=(const Children&) = delete;
@@ -52,6 +53,7 @@ public:
     // parent busy between waits (call it every few tens of milliseconds).
     void service(bool killOne = false) { poll(killOne); }
 
+    std::uint32_t parentWorker() const { return m_parent.worker; }
     int count() const { return int(m_children.size()); }
     ProcessInfo info(int child) const;
     // The child's report: the JSON object it printed as its last line of standard output.

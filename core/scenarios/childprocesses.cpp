@@ -86,10 +86,8 @@ void ChildProcesses::run(RunContext& ctx)
     const QByteArray payload = makePayload(qsizetype(ctx.value(QStringLiteral("payload_kb"))) * 1024);
     const QString workMs = QString::number(ctx.value(QStringLiteral("work_ms")));
 
-    ctx.reserveWorkers(1);
-    const std::uint32_t main = ctx.addWorker(QStringLiteral("MainProcess"));
-    Children children(ctx, info().name, main);
-    runAsWorker(ctx, main, [&](std::uint32_t, Recorder& rec) {
+    Children children(ctx, info().name);
+    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
             const QString name = QStringLiteral("Child-%1").arg(i);
             const QString number = QString::number(i * 10);

@@ -140,12 +140,10 @@ void IpcThroughput::run(RunContext& ctx)
     for (qint64 i = 0; i < largest; ++i)
         payload[i] = char(i * 131);
 
-    ctx.reserveWorkers(1);
-    const std::uint32_t main = ctx.addWorker(QStringLiteral("MainProcess"));
-    Children children(ctx, info().name, main);
+    Children children(ctx, info().name);
     QJsonObject rates;
     bool receiverLost = false;
-    runAsWorker(ctx, main, [&](std::uint32_t, Recorder& rec) {
+    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         children.start({ QStringLiteral("Receiver"), QStringLiteral("receiver"),
             { QString::number(largest), QString::number(budget) }, {},
             QStringLiteral("receives payloads of 4 KiB..%1 KiB").arg(largest / 1024), { segment->key() },

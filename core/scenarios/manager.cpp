@@ -52,11 +52,9 @@ void Manager::run(RunContext& ctx)
     const auto segment = SharedSegment::create(QStringLiteral("compare"), sizeof(std::int64_t));
     const auto semaphore = SharedSemaphore::create(QStringLiteral("compare"), 1);
 
-    ctx.reserveWorkers(1);
-    const std::uint32_t main = ctx.addWorker(QStringLiteral("MainProcess"));
-    Children children(ctx, info().name, main);
+    Children children(ctx, info().name);
     QJsonObject final;
-    runAsWorker(ctx, main, [&](std::uint32_t, Recorder& rec) {
+    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         children.start({ QStringLiteral("Manager"), QStringLiteral("server"), { socket.path() }, {},
             QStringLiteral("serves {'counter': 0} and []"), {}, {} });
         if (!children.waitUntil([&] { return QFile::exists(socket.path()); }))

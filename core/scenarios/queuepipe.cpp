@@ -111,9 +111,7 @@ void QueuePipe::run(RunContext& ctx)
         fd = -1;
     };
 
-    ctx.reserveWorkers(1);
-    const std::uint32_t main = ctx.addWorker(QStringLiteral("MainProcess"));
-    Children children(ctx, info().name, main);
+    Children children(ctx, info().name);
     std::int64_t maxDepth = 0;
     // Items waiting: in the queue server, or bytes in the pipe (which this parent can still read the size of).
     auto depth = [&]() -> std::int64_t {
@@ -129,7 +127,7 @@ void QueuePipe::run(RunContext& ctx)
     });
 
     QJsonObject serverEnd;
-    runAsWorker(ctx, main, [&](std::uint32_t, Recorder& rec) {
+    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         if (mechanism == Queue) {
             children.start({ QStringLiteral("Queue"), QStringLiteral("queue"),
                 { socket.path(), QString::number(ctx.value(QStringLiteral("capacity"))) }, {},

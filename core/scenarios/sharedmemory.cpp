@@ -73,10 +73,8 @@ void SharedMemory::run(RunContext& ctx)
     const auto sampled = ctx.addCounter(
         QStringLiteral("shared value"), [data] { return data->value.load(std::memory_order_relaxed); });
 
-    ctx.reserveWorkers(1);
-    const std::uint32_t main = ctx.addWorker(QStringLiteral("MainProcess"));
-    Children children(ctx, info().name, main);
-    runAsWorker(ctx, main, [&](std::uint32_t, Recorder& rec) {
+    Children children(ctx, info().name);
+    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
             const QStringList args { QString::number(add), QString::number(repeats), QString::number(locked),
                 QString::number(lockId) };

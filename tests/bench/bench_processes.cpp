@@ -22,9 +22,7 @@ void BM_ChildStart(benchmark::State& state)
     const auto scenario = createScenario(QStringLiteral("child-processes"));
     for (auto _ : state) {
         RunContext ctx(ParamSet(scenario->info().params));
-        ctx.reserveWorkers(kMaxWorkers); // the smallest recorder: this parent records nothing
-        const std::uint32_t parent = ctx.addWorker(QStringLiteral("MainProcess"));
-        Children children(ctx, QStringLiteral("child-processes"), parent);
+        Children children(ctx, QStringLiteral("child-processes"));
         const auto t0 = std::chrono::steady_clock::now();
         children.start({ QStringLiteral("Child-0"), QStringLiteral("child"), { QStringLiteral("0") }, {}, {}, {}, {} });
         Recorder& recorder = *ctx.recorders().back();
