@@ -20,6 +20,7 @@ public:
 
     // The view shares the data it shows, so it stays valid even when its producer moves on to a new run.
     void setData(std::shared_ptr<const TimelineData> data);
+    const std::shared_ptr<const TimelineData>& data() const { return m_data; }
     // Call after the data grew or changed; repaints (Qt coalesces repaints to the screen's rate).
     void dataChanged();
     void setFollowing(bool follow);
