@@ -55,6 +55,8 @@ int runChildMode(int argc, char** argv)
     // A child never outlives its parent: if ThreadLab dies, so do its children (and with them every
     // attachment to the run's segments).
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Writing to a pipe or socket whose reader has gone fails with EPIPE rather than killing the child.
+    ::signal(SIGPIPE, SIG_IGN);
     if (QByteArray::number(getppid()) != qgetenv("THREADLAB_PARENT_PID")) {
         std::fputs("threadlab --child is started by ThreadLab itself, not by hand\n", stderr);
         return kUsage;

@@ -51,6 +51,9 @@ Children::Children(RunContext& ctx, QString scenario)
     // The parent side records a handful of events (it mostly waits for its children): the smallest ring.
     m_ctx.reserveWorkers(kMaxWorkers);
     m_parent.worker = m_ctx.addWorker(QStringLiteral("MainProcess"));
+    // Writing to a child that has died fails with EPIPE instead of killing ThreadLab (Qt's QProcess does
+    // the same when it starts one, but scenarios write to their own pipes and sockets too).
+    ::signal(SIGPIPE, SIG_IGN);
     m_parent.pid = getpid();
     m_parent.ppid = getppid();
     m_parent.name = QStringLiteral("ThreadLab");

@@ -1,6 +1,7 @@
 #include "objectserver.h"
 
 #include "childcontext.h"
+#include "fdio.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -27,19 +28,6 @@ QByteArray line(const QJsonObject& o)
 [[noreturn]] void fail(const std::string& what)
 {
     throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-void writeAll(int fd, const QByteArray& data)
-{
-    qsizetype done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::send(fd, data.constData() + done, std::size_t(data.size() - done), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; // the peer is gone; its requests are forgotten when its end closes
-        done += n;
-    }
 }
 
 sockaddr_un addressOf(const QString& path)
@@ -139,7 +127,12 @@ public:
     }
 
 private:
-    static void reply(int client, const QJsonObject& o) { writeAll(client, line(o)); }
+    // A client that is gone gets nothing; its requests are forgotten when its end closes.
+    static void reply(int client, const QJsonObject& o)
+    {
+        const QByteArray bytes = line(o);
+        writeAll(client, bytes.constData(), std::size_t(bytes.size()));
+    }
 
     ChildContext& m_child;
     std::size_t m_capacity;
@@ -234,7 +227,9 @@ ObjectProxy::~ObjectProxy()
 
 QJsonObject ObjectProxy::call(const QJsonObject& request)
 {
-    writeAll(m_fd, line(request));
+    const QByteArray bytes = line(request);
+    if (!writeAll(m_fd, bytes.constData(), std::size_t(bytes.size())))
+        throw std::runtime_error("the manager went away");
     qsizetype end;
     while ((end = m_received.indexOf('\n')) < 0) {
         char chunk[4096];

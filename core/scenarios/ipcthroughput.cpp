@@ -2,6 +2,7 @@
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
+#include "../processes/fdio.h"
 #include "../processes/sharedsegment.h"
 #include "../run/workers.h"
 
@@ -40,34 +41,6 @@ std::vector<qint64> sizesUpTo(qint64 largest)
 qint64 roundsFor(qint64 size, qint64 budget)
 {
     return std::max<qint64>(1, budget / size);
-}
-
-bool writeAll(int fd, const char* data, qint64 bytes)
-{
-    while (bytes > 0) {
-        const ssize_t n = ::write(fd, data, std::size_t(bytes));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data += n;
-        bytes -= n;
-    }
-    return true;
-}
-
-bool readAll(int fd, char* data, qint64 bytes)
-{
-    while (bytes > 0) {
-        const ssize_t n = ::read(fd, data, std::size_t(bytes));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data += n;
-        bytes -= n;
-    }
-    return true;
 }
 
 // The shared segment: a hand-over counter pair, then the payload. The sender bumps `ready` after copying a
@@ -178,9 +151,11 @@ void IpcThroughput::run(RunContext& ctx)
                 char ack = 0;
                 for (qint64 r = 0; r < rounds && ok; ++r) {
                     if (mechanism == u"pipe") {
-                        ok = writeAll(fds.pipeData[1], payload.constData(), size) && readAll(fds.pipeAck[0], &ack, 1);
+                        ok = writeAll(fds.pipeData[1], payload.constData(), std::size_t(size))
+                            && readAll(fds.pipeAck[0], &ack, 1);
                     } else if (mechanism == u"socket") {
-                        ok = writeAll(fds.socket[0], payload.constData(), size) && readAll(fds.socket[0], &ack, 1);
+                        ok = writeAll(fds.socket[0], payload.constData(), std::size_t(size))
+                            && readAll(fds.socket[0], &ack, 1);
                     } else {
                         std::memcpy(handover->payload, payload.constData(), std::size_t(size));
                         handover->ready.store(++handed, std::memory_order_release);
@@ -244,9 +219,9 @@ int IpcThroughput::runChild(const QString& role, ChildContext& child)
             for (qint64 r = 0, rounds = roundsFor(size, budget); r < rounds; ++r) {
                 bool ok = true;
                 if (mechanism == u"pipe") {
-                    ok = readAll(kPipeIn, received.data(), size) && writeAll(kAckOut, &ack, 1);
+                    ok = readAll(kPipeIn, received.data(), std::size_t(size)) && writeAll(kAckOut, &ack, 1);
                 } else if (mechanism == u"socket") {
-                    ok = readAll(kSocket, received.data(), size) && writeAll(kSocket, &ack, 1);
+                    ok = readAll(kSocket, received.data(), std::size_t(size)) && writeAll(kSocket, &ack, 1);
                 } else {
                     ok = waitFor(handover->ready, ++handed, parentGone);
                     std::memcpy(received.data(), handover->payload, std::size_t(size));

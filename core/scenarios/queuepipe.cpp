@@ -2,14 +2,13 @@
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
+#include "../processes/fdio.h"
 #include "../processes/ipcregistry.h"
 #include "../processes/objectserver.h"
 #include "../run/workers.h"
 
 #include <QFile>
 #include <QProcess>
-#include <cerrno>
-#include <csignal>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -223,7 +222,6 @@ int QueuePipe::runChild(const QString& role, ChildContext& child)
     std::int64_t waitedNs = 0;
 
     if (role == u"producer") {
-        ::signal(SIGPIPE, SIG_IGN); // a write with no reader left fails with EPIPE instead of killing us
         const int items = child.arg(2).toInt();
         const std::int64_t produceUs = child.arg(3).toLongLong();
         int produced = 0;
@@ -233,8 +231,7 @@ int QueuePipe::runChild(const QString& role, ChildContext& child)
             bool sent = false;
             if (overPipe) {
                 QByteArray record = item.leftJustified(kRecordBytes, '\0', true);
-                sent = blocking(rec, waitedNs, [&] { return ::write(kPipeFd, record.constData(), kRecordBytes); })
-                    == ssize_t(kRecordBytes);
+                sent = blocking(rec, waitedNs, [&] { return writeAll(kPipeFd, record.constData(), kRecordBytes); });
             } else {
                 sent = !blocking(rec, waitedNs, [&] {
                     return queue->call({ { QStringLiteral("op"), QStringLiteral("put") },
@@ -265,9 +262,7 @@ int QueuePipe::runChild(const QString& role, ChildContext& child)
         return blocking(rec, waitedNs, [&] {
             if (overPipe) {
                 char record[kRecordBytes];
-                ssize_t n;
-                while ((n = ::read(kPipeFd, record, kRecordBytes)) < 0 && errno == EINTR) { }
-                return n == ssize_t(kRecordBytes);
+                return readAll(kPipeFd, record, kRecordBytes);
             }
             return queue->call({ { QStringLiteral("op"), QStringLiteral("take") } }).contains(u"item");
         });
