@@ -148,9 +148,10 @@ void Children::update(Child& child)
     m_ctx.setProcess(info);
 }
 
-bool Children::allEnded() const
+bool Children::ended(int from, int to) const
 {
-    return std::all_of(m_children.begin(), m_children.end(), [](const auto& c) { return c->info.ended(); });
+    return std::all_of(
+        m_children.begin() + from, m_children.begin() + to, [](const auto& c) { return c->info.ended(); });
 }
 
 void Children::poll(bool killOne)
@@ -195,13 +196,13 @@ bool Children::runEventLoop(bool killOne, const std::function<bool()>& done)
     auto check = [&] {
         poll(killOne);
         reached = done && done();
-        if (reached || allEnded())
+        if (reached || ended(0, count()))
             loop.quit();
     };
     QObject::connect(&timer, &QTimer::timeout, &loop, check);
     timer.start(kPollMs);
     check();
-    if (!reached && !allEnded())
+    if (!reached && !ended(0, count()))
         loop.exec();
     return reached;
 }

@@ -55,6 +55,8 @@ public:
 
     std::uint32_t parentWorker() const { return m_parent.worker; }
     int count() const { return int(m_children.size()); }
+    // Whether children [from, to) have all ended (exited, crashed, stopped or failed to start).
+    bool ended(int from, int to) const;
     ProcessInfo info(int child) const;
     // The child's report: the JSON object it printed as its last line of standard output.
     QJsonObject report(int child) const;
@@ -70,7 +72,6 @@ private:
     void update(Child& child);
     void poll(bool killOne);
     bool runEventLoop(bool killOne, const std::function<bool()>& done);
-    bool allEnded() const;
 
     RunContext& m_ctx;
     QString m_scenario;

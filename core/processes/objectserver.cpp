@@ -1,8 +1,10 @@
 #include "objectserver.h"
 
 #include "childcontext.h"
+#include "children.h"
 #include "fdio.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <cerrno>
@@ -200,6 +202,13 @@ int runObjectServer(ChildContext& child, const QString& socketPath, int queueCap
     ::close(listener);
     ::unlink(address.sun_path);
     return 0;
+}
+
+void startObjectServer(Children& children, const ChildSpec& server, const QString& socketPath)
+{
+    children.start(server);
+    if (!children.waitUntil([&] { return QFile::exists(socketPath); }))
+        throw std::runtime_error(server.name.toStdString() + " process ended before it was ready");
 }
 
 ObjectProxy::ObjectProxy(const QString& socketPath)

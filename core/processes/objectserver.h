@@ -7,6 +7,8 @@
 namespace tl {
 
 class ChildContext;
+class Children;
+struct ChildSpec;
 
 // Like multiprocessing's Manager: a server process owns shared objects (a dictionary, a list and a bounded
 // queue) and other processes change them through a proxy, one request per round trip over a Unix-domain
@@ -18,6 +20,10 @@ class ChildContext;
 //   {"op":"close"} (no more puts)   {"op":"shutdown"} -> {"dict":{...},"list":[...],"queued":n}, then exits
 // The server publishes its queue's depth as the child's gauge.
 int runObjectServer(ChildContext& child, const QString& socketPath, int queueCapacity);
+
+// Starts `server` (a child whose role calls runObjectServer() on `socketPath`) and waits until it listens;
+// throws when it ends first.
+void startObjectServer(Children& children, const ChildSpec& server, const QString& socketPath);
 
 class ObjectProxy {
 public:

@@ -91,7 +91,7 @@ void ChildProcesses::run(RunContext& ctx)
         for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
             const QString name = QStringLiteral("Child-%1").arg(i);
             const QString number = QString::number(i * 10);
-            ChildSpec spec { name, QStringLiteral("child"), { workMs }, {}, {}, {} };
+            ChildSpec spec { name, QStringLiteral("child"), { workMs }, {}, {}, {}, {} };
             QByteArray header; // the first line of the child's input; the payload follows
             switch (passing) {
             case Positional:

@@ -8,7 +8,6 @@
 #include "../processes/sharedsemaphore.h"
 #include "../run/workers.h"
 
-#include <QFile>
 #include <QJsonArray>
 
 namespace tl {
@@ -55,10 +54,10 @@ void Manager::run(RunContext& ctx)
     Children children(ctx, info().name);
     QJsonObject final;
     runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
-        children.start({ QStringLiteral("Manager"), QStringLiteral("server"), { socket.path() }, {},
-            QStringLiteral("serves {'counter': 0} and []"), {}, {} });
-        if (!children.waitUntil([&] { return QFile::exists(socket.path()); }))
-            throw std::runtime_error("the manager process ended before it was ready");
+        startObjectServer(children,
+            { QStringLiteral("Manager"), QStringLiteral("server"), { socket.path() }, {},
+                QStringLiteral("serves {'counter': 0} and []"), {}, {} },
+            socket.path());
         ObjectProxy proxy(socket.path());
         proxy.call({ { QStringLiteral("op"), QStringLiteral("set") },
             { QStringLiteral("key"), QStringLiteral("counter") }, { QStringLiteral("value"), 0 } });
@@ -69,14 +68,7 @@ void Manager::run(RunContext& ctx)
                 { segment->key(), semaphore->key() }, {} });
         rec.record(EventKind::Sleeping);
         const bool killOne = ctx.value(QStringLiteral("kill_one")) != 0;
-        children.waitUntil(
-            [&] {
-                bool clientsDone = true;
-                for (int c = 1; c < children.count(); ++c)
-                    clientsDone = clientsDone && children.info(c).ended();
-                return clientsDone;
-            },
-            killOne);
+        children.waitUntil([&] { return children.ended(1, children.count()); }, killOne); // the clients
         rec.record(EventKind::Running);
         if (!children.info(0).ended())
             final = proxy.call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });

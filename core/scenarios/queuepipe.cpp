@@ -7,7 +7,6 @@
 #include "../processes/objectserver.h"
 #include "../run/workers.h"
 
-#include <QFile>
 #include <QProcess>
 #include <fcntl.h>
 #include <poll.h>
@@ -128,11 +127,11 @@ void QueuePipe::run(RunContext& ctx)
     QJsonObject serverEnd;
     runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         if (mechanism == Queue) {
-            children.start({ QStringLiteral("Queue"), QStringLiteral("queue"),
-                { socket.path(), QString::number(ctx.value(QStringLiteral("capacity"))) }, {},
-                QStringLiteral("holds a queue of %1 items").arg(ctx.value(QStringLiteral("capacity"))), {}, {} });
-            if (!children.waitUntil([&] { return QFile::exists(socket.path()); }))
-                throw std::runtime_error("the queue process ended before it was ready");
+            startObjectServer(children,
+                { QStringLiteral("Queue"), QStringLiteral("queue"),
+                    { socket.path(), QString::number(ctx.value(QStringLiteral("capacity"))) }, {},
+                    QStringLiteral("holds a queue of %1 items").arg(ctx.value(QStringLiteral("capacity"))), {}, {} },
+                socket.path());
         }
         const int firstProducer = children.count();
         for (int p = 0; p < producers && !ctx.stopRequested(); ++p)
@@ -151,14 +150,8 @@ void QueuePipe::run(RunContext& ctx)
         closeFd(pipeFds[1]);
 
         rec.record(EventKind::Sleeping);
-        auto ended = [&](int from, int to) {
-            for (int i = from; i < to; ++i)
-                if (!children.info(i).ended())
-                    return false;
-            return true;
-        };
-        auto producersDone = [&] { return ended(firstProducer, firstConsumer); };
-        auto consumersDone = [&] { return ended(firstConsumer, children.count()); };
+        auto producersDone = [&] { return children.ended(firstProducer, firstConsumer); };
+        auto consumersDone = [&] { return children.ended(firstConsumer, children.count()); };
         std::unique_ptr<ObjectProxy> queue;
         if (mechanism == Queue)
             queue = std::make_unique<ObjectProxy>(socket.path());
