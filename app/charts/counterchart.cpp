@@ -1,54 +1,29 @@
 #include "counterchart.h"
 
 #include <QChart>
-#include <QChartView>
 #include <QLineSeries>
-#include <QVBoxLayout>
 #include <QValueAxis>
 
 namespace tl::ui {
 
 CounterChart::CounterChart(QWidget* parent)
-    : QWidget(parent)
-    , m_chart(new QChart)
-    , m_view(new QChartView(m_chart))
+    : ChartWidget(parent)
     , m_x(new QValueAxis)
     , m_y(new QValueAxis)
 {
     setAccessibleName(tr("Counter chart"));
     setAccessibleDescription(tr("The run's counters over time, for example expected against actual count"));
-    m_chart->legend()->setAlignment(Qt::AlignBottom);
-    m_chart->setMargins(QMargins(4, 4, 4, 4));
     m_x->setTitleText(tr("ms since start"));
     m_x->setLabelFormat(QStringLiteral("%.0f"));
     m_y->setLabelFormat(QStringLiteral("%.0f"));
-    m_chart->addAxis(m_x, Qt::AlignBottom);
-    m_chart->addAxis(m_y, Qt::AlignLeft);
-    m_view->setRenderHint(QPainter::Antialiasing);
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_view);
-    followPalette();
-}
-
-void CounterChart::changeEvent(QEvent* e)
-{
-    if (e->type() == QEvent::PaletteChange)
-        followPalette();
-    QWidget::changeEvent(e);
-}
-
-void CounterChart::followPalette()
-{
-    const bool dark = palette().color(QPalette::Base).lightness() < 128;
-    m_chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
-    m_chart->setBackgroundBrush(palette().color(QPalette::Base));
+    chart()->addAxis(m_x, Qt::AlignBottom);
+    chart()->addAxis(m_y, Qt::AlignLeft);
 }
 
 void CounterChart::clear()
 {
     for (auto* line : m_lines)
-        m_chart->removeSeries(line), delete line;
+        chart()->removeSeries(line), delete line;
     m_lines.clear();
 }
 
@@ -66,7 +41,7 @@ void CounterChart::update(const std::vector<CounterSeries>& series, std::int64_t
 {
     while (m_lines.size() < series.size()) {
         auto* line = new QLineSeries;
-        m_chart->addSeries(line);
+        chart()->addSeries(line);
         line->attachAxis(m_x);
         line->attachAxis(m_y);
         m_lines.push_back(line);

@@ -2,10 +2,8 @@
 
 #include <models/livetimeline.h>
 
-#include <QWidget>
+#include "chartwidget.h"
 
-class QChart;
-class QChartView;
 class QLineSeries;
 class QValueAxis;
 
@@ -14,7 +12,7 @@ namespace tl::ui {
 // A small line chart of a run's sampled counters over time (race-counter: expected vs actual vs lost).
 // Qt Charts is slow past ~10k points and deprecated from Qt 6.10, so this is its only user and it keeps
 // every series under kMaxPoints by thinning: swapping in Qt Graphs later means replacing this class only.
-class CounterChart : public QWidget {
+class CounterChart : public ChartWidget {
     Q_OBJECT
 public:
     static constexpr int kMaxPoints = 2000;
@@ -27,14 +25,7 @@ public:
     int seriesCount() const;
     int pointCount(int series) const;
 
-protected:
-    void changeEvent(QEvent* e) override;
-
 private:
-    void followPalette();
-
-    QChart* m_chart;
-    QChartView* m_view;
     QValueAxis* m_x;
     QValueAxis* m_y;
     std::vector<QLineSeries*> m_lines;

@@ -1,10 +1,8 @@
 #pragma once
 
-#include <QJsonObject>
-#include <QWidget>
+#include "chartwidget.h"
 
-class QChart;
-class QChartView;
+#include <QJsonObject>
 
 namespace tl::ui {
 
@@ -13,23 +11,14 @@ namespace tl::ui {
 //   {"title": t, "x_title": t, "y_title": t, "x_log": bool,
 //    "series": [{"name": n, "points": [[x, y], ...]}, ...]}
 // Behind the same Qt Charts seam as CounterChart.
-class ResultChart : public QWidget {
+class ResultChart : public ChartWidget {
     Q_OBJECT
 public:
     explicit ResultChart(QWidget* parent = nullptr);
 
-    // Shows `chart`; false (and nothing shown) when it is empty.
-    bool show(const QJsonObject& chart);
+    // Shows the chart `spec` describes; false (and nothing shown) when it has no series.
+    bool show(const QJsonObject& spec);
     int seriesCount() const;
-
-protected:
-    void changeEvent(QEvent* e) override;
-
-private:
-    void followPalette();
-
-    QChart* m_chart;
-    QChartView* m_view;
 };
 
 } // namespace tl::ui
