@@ -23,6 +23,7 @@ namespace {
 constexpr int kPollMs = 10;
 // How long children get to end after a stop's SIGTERM before they are killed.
 constexpr std::int64_t kTerminateGraceNs = 500'000'000;
+constexpr std::int64_t kCpuSampleEveryNs = 100'000'000;
 }
 
 struct Children::Child {
@@ -142,8 +143,6 @@ void Children::update(Child& child)
         const std::int64_t reported = child.block->cpuNs.load(std::memory_order_relaxed);
         if (reported > 0)
             info.cpuNs = reported;
-    } else if (!info.ended()) {
-        info.cpuNs = std::max(info.cpuNs, processCpuNs(info.pid));
     }
     m_ctx.setProcess(info);
 }
@@ -184,6 +183,18 @@ void Children::poll(bool killOne)
                 child->process->kill();
     for (auto& child : m_children)
         update(*child);
+
+    // CPU times for the table cost a /proc read per process: a few times a second is plenty.
+    const std::int64_t now = clock::monotonicNs();
+    if (now - m_cpuSampledNs < kCpuSampleEveryNs)
+        return;
+    m_cpuSampledNs = now;
+    for (auto& child : m_children) {
+        if (!child->info.ended()) {
+            child->info.cpuNs = std::max(child->info.cpuNs, processCpuNs(child->info.pid));
+            m_ctx.setProcess(child->info);
+        }
+    }
     m_parent.cpuNs = processCpuNs(m_parent.pid);
     m_ctx.setProcess(m_parent);
 }

@@ -80,6 +80,7 @@ private:
     bool m_killedOne = false;
     bool m_stopping = false;
     std::int64_t m_stopDeadlineNs = 0;
+    std::int64_t m_cpuSampledNs = 0;
 };
 
 } // namespace tl
