@@ -13,8 +13,6 @@ struct ChildBlock {
     static constexpr std::size_t kRecorderOffset = 64;
     static constexpr std::size_t kRecorderEvents = std::size_t(1) << 16;
 
-    std::atomic<std::int64_t> pid { 0 }; // as the child sees itself
-    std::atomic<std::int64_t> ppid { 0 }; // as the child sees its parent (getppid())
     std::atomic<std::int64_t> cpuNs { 0 }; // written as the child finishes
     std::atomic<std::int64_t> gauge { 0 }; // one live figure the child publishes (a queue's depth, ...)
 

@@ -69,8 +69,6 @@ int runChildMode(int argc, char** argv)
         const auto segment = SharedSegment::attach(qEnvironmentVariable("THREADLAB_CHILD_SEGMENT"));
         auto* block = std::launder(static_cast<ChildBlock*>(segment->data()));
         Recorder& recorder = *Recorder::attach(block->recorderMemory());
-        block->pid.store(getpid());
-        block->ppid.store(getppid());
         recorder.record(EventKind::Started);
 
         const auto scenario = args.size() > 3 ? createScenario(args[2]) : nullptr;

@@ -249,11 +249,6 @@ std::int64_t Children::gauge(int child) const
     return m_children.at(std::size_t(child))->block->gauge.load(std::memory_order_relaxed);
 }
 
-QProcess& Children::process(int child)
-{
-    return *m_children.at(std::size_t(child))->process;
-}
-
 ParamSpec Children::killOneParam()
 {
     return ParamSpec::boolean(QStringLiteral("kill_one"), false,

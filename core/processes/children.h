@@ -61,7 +61,6 @@ public:
     // The child's report: the JSON object it printed as its last line of standard output.
     QJsonObject report(int child) const;
     std::int64_t gauge(int child) const;
-    QProcess& process(int child);
     // The kill_one parameter every scenario with children offers: kill one child mid-run with SIGKILL.
     static ParamSpec killOneParam();
     // The executable children run: $THREADLAB_CHILD_EXE when set (tests), else this program.
