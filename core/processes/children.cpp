@@ -14,6 +14,7 @@
 #include <QProcess>
 #include <QTimer>
 #include <csignal>
+#include <fcntl.h>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ constexpr int kPollMs = 10;
 // How long children get to end after a stop's SIGTERM before they are killed.
 constexpr std::int64_t kTerminateGraceNs = 500'000'000;
 constexpr std::int64_t kCpuSampleEveryNs = 100'000'000;
+constexpr std::size_t kMaxDescriptors = 8; // ChildSpec::descriptors; the child-side copy is a fixed array
 }
 
 struct Children::Child {
@@ -99,8 +101,20 @@ int Children::start(const ChildSpec& spec)
     p.setProgram(executable());
     p.setArguments(QStringList { QStringLiteral("--child"), m_scenario, spec.role } + spec.args);
     p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    if (spec.configure)
-        spec.configure(p);
+    if (spec.descriptors.size() > kMaxDescriptors)
+        throw std::logic_error("a child inherits at most " + std::to_string(kMaxDescriptors) + " descriptors");
+    if (!spec.descriptors.empty()) {
+        // Runs in the child between fork and exec: async-signal-safe calls only. Every source is first
+        // copied above the targets, so a target number that is also another source is never overwritten.
+        p.setChildProcessModifier([descriptors = spec.descriptors] {
+            constexpr int kAboveTargets = 64;
+            int copies[kMaxDescriptors];
+            for (std::size_t i = 0; i < descriptors.size(); ++i)
+                copies[i] = ::fcntl(descriptors[i].first, F_DUPFD_CLOEXEC, kAboveTargets);
+            for (std::size_t i = 0; i < descriptors.size(); ++i)
+                ::dup2(copies[i], descriptors[i].second); // the target does not close on exec
+        });
+    }
     Child* raw = child.get();
     QObject::connect(
         &p, &QProcess::readyReadStandardOutput, &p, [raw] { raw->output += raw->process->readAllStandardOutput(); });

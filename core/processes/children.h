@@ -10,8 +10,6 @@
 #include <memory>
 #include <vector>
 
-class QProcess;
-
 namespace tl {
 
 class RunContext;
@@ -26,7 +24,9 @@ struct ChildSpec {
     QByteArray input; // written to its standard input, which is then closed
     QString shownParams; // the parameters as the table shows them; the arguments when empty
     QStringList sharedKeys; // keys of segments and semaphores it opens (in its environment, not its arguments)
-    std::function<void(QProcess&)> configure; // e.g. a child-process modifier that hands it a pipe
+    // Descriptors it inherits: each parent descriptor (e.g. one end of a pipe) appears in the child under
+    // the given number. All others stay closed on exec.
+    std::vector<std::pair<int, int>> descriptors; // (parent fd, child fd)
 };
 
 // A scenario's child processes: real OS processes running the threadlab executable in its hidden child

@@ -7,7 +7,6 @@
 #include "../run/workers.h"
 
 #include <QJsonArray>
-#include <QProcess>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -120,14 +119,7 @@ void IpcThroughput::run(RunContext& ctx)
         children.start({ QStringLiteral("Receiver"), QStringLiteral("receiver"),
             { QString::number(largest), QString::number(budget) }, {},
             QStringLiteral("receives payloads of 4 KiB..%1 KiB").arg(largest / 1024), { segment->key() },
-            [&](QProcess& p) {
-                const int in = fds.pipeData[0], ack = fds.pipeAck[1], sock = fds.socket[1];
-                p.setChildProcessModifier([in, ack, sock] {
-                    ::dup2(in, kPipeIn);
-                    ::dup2(ack, kAckOut);
-                    ::dup2(sock, kSocket);
-                });
-            } });
+            { { fds.pipeData[0], kPipeIn }, { fds.pipeAck[1], kAckOut }, { fds.socket[1], kSocket } } });
         // Only the child holds its ends now, so if it dies a write fails (EPIPE) and a read ends (EOF).
         for (int* fd : { &fds.pipeData[0], &fds.pipeAck[1], &fds.socket[1] })
             ::close(std::exchange(*fd, -1));

@@ -7,7 +7,6 @@
 #include "../processes/objectserver.h"
 #include "../run/workers.h"
 
-#include <QProcess>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -36,18 +35,12 @@ template <typename F> auto blocking(Recorder& rec, std::int64_t& waitedNs, F&& c
     return result;
 }
 
-// Hands `fd` to a child process as its descriptor kPipeFd (runs in the child between fork and exec, so it
-// does only async-signal-safe calls).
-std::function<void(QProcess&)> withPipeEnd(int fd)
+// A child's end of the pipe, as its descriptor kPipeFd.
+std::vector<std::pair<int, int>> pipeEnd(Mechanism mechanism, int fd)
 {
-    return [fd](QProcess& p) {
-        p.setChildProcessModifier([fd] {
-            if (fd == kPipeFd)
-                ::fcntl(fd, F_SETFD, 0);
-            else
-                ::dup2(fd, kPipeFd);
-        });
-    };
+    if (mechanism != Pipe)
+        return {};
+    return { { fd, kPipeFd } };
 }
 
 void sleepUs(std::int64_t us)
@@ -138,14 +131,14 @@ void QueuePipe::run(RunContext& ctx)
             children.start({ QStringLiteral("Producer-%1").arg(p + 1), QStringLiteral("producer"),
                 { mechanismName, socket.path(), items, produceUs, QString::number(p + 1) }, {},
                 QStringLiteral("puts %1 items, one per %2 µs").arg(items, produceUs), {},
-                mechanism == Pipe ? withPipeEnd(pipeFds[1]) : nullptr });
+                pipeEnd(mechanism, pipeFds[1]) });
         const int firstConsumer = children.count();
         for (int c = 0; c < consumers && !ctx.stopRequested(); ++c)
             children.start({ QStringLiteral("Consumer-%1").arg(c + 1), QStringLiteral("consumer"),
                 { mechanismName, socket.path(), consumeUs, checkEmpty }, {},
                 checkEmpty == u"1" ? QStringLiteral("while not queue.empty(): get()")
                                    : QStringLiteral("get() until done"),
-                {}, mechanism == Pipe ? withPipeEnd(pipeFds[0]) : nullptr });
+                {}, pipeEnd(mechanism, pipeFds[0]) });
         // Only the producers hold the write end now: when the last one exits, readers see end of file.
         closeFd(pipeFds[1]);
 
