@@ -7,8 +7,12 @@ set -euo pipefail
 packages=(
     build-essential cmake make pkg-config
     qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-tools-dev libqt6svg6
+    # Qt Charts needs Qt OpenGL's CMake files, which qt6-charts-dev does not pull in
+    libqt6opengl6-dev
     libgl-dev fonts-dejavu-core
     libbenchmark-dev
+    # exact big-integer factorials for the pools scenarios
+    libgmp-dev
     # packaging and the distribution's checkers, run by `make test`
     dpkg-dev lintian desktop-file-utils appstream
 )

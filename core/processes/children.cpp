@@ -161,6 +161,12 @@ void Children::update(Child& child)
     m_ctx.setProcess(info);
 }
 
+void Children::service(bool killOne)
+{
+    QCoreApplication::processEvents();
+    poll(killOne);
+}
+
 bool Children::ended(int from, int to) const
 {
     return std::all_of(

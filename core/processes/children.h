@@ -49,9 +49,10 @@ public:
     // Runs the event loop until `done` is true or every child has ended; false if it ended without `done`.
     bool waitUntil(const std::function<bool()>& done, bool killOne = false);
 
-    // Carries out kill and stop requests and refreshes the process table; for scenarios that keep the
-    // parent busy between waits (call it every few tens of milliseconds).
-    void service(bool killOne = false) { poll(killOne); }
+    // Handles the children's events (an exit shows only then), carries out kill and stop requests and
+    // refreshes the process table; for scenarios that keep the parent busy between waits (call it every few
+    // tens of milliseconds).
+    void service(bool killOne = false);
 
     std::uint32_t parentWorker() const { return m_parent.worker; }
     int count() const { return int(m_children.size()); }

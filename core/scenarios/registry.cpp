@@ -1,12 +1,16 @@
 #include "registry.h"
 
 #include "childprocesses.h"
+#include "cores.h"
+#include "gil.h"
 #include "ipcthroughput.h"
 #include "lockcontention.h"
 #include "manager.h"
+#include "pools.h"
 #include "queuepipe.h"
 #include "racecounter.h"
 #include "sharedmemory.h"
+#include "sweep.h"
 #include "threadsdemo.h"
 
 #include <functional>
@@ -31,6 +35,10 @@ const std::vector<Factory>& factories()
         make<Manager>(),
         make<QueuePipe>(),
         make<IpcThroughput>(),
+        make<Pools>(),
+        make<Sweep>(),
+        make<Gil>(),
+        make<Cores>(),
     };
     return all;
 }

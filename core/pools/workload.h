@@ -1,0 +1,34 @@
+#pragma once
+
+#include "../scenarios/parameter.h"
+#include "httpserver.h"
+#include "taskpool.h"
+
+#include <memory>
+
+namespace tl {
+
+class RunContext;
+
+// The work parameters every pools scenario shares: work (cpu|io), tasks, number, delay_ms, response_kb.
+QList<ParamSpec> workParams();
+
+// The batch the parameters describe. For I/O work it starts the run's loopback HTTP server, which stops
+// when this is destroyed.
+struct PreparedWork {
+    Workload work;
+    std::unique_ptr<LoopbackHttpServer> server;
+    explicit PreparedWork(const RunContext& ctx);
+    QJsonObject serverJson() const; // address, requests served (empty for CPU work)
+};
+
+// The simulated GIL's switch interval parameter (switch_interval_ms).
+ParamSpec switchIntervalParam();
+
+// speed-up of `batch` over `baseline` (same tasks), 0 when either did not complete.
+double speedup(const BatchOutcome& baseline, const BatchOutcome& batch);
+
+// The CPU numbers in a mask, e.g. "0, 1".
+QString cpuList(std::uint64_t mask);
+
+} // namespace tl

@@ -1,0 +1,107 @@
+#include "cores.h"
+
+#include "../pools/taskpool.h"
+#include "../pools/workload.h"
+#include "../run/runcontext.h"
+
+#include <QJsonArray>
+#include <QThread>
+#include <bit>
+#include <sched.h>
+
+namespace tl {
+
+namespace {
+QJsonArray cpuArray(std::uint64_t mask)
+{
+    QJsonArray cpus;
+    for (int c = 0; c < 64; ++c)
+        if (mask & (std::uint64_t(1) << c))
+            cpus.append(c);
+    return cpus;
+}
+
+QJsonObject phaseJson(const BatchOutcome& batch)
+{
+    QJsonObject o = batch.toJson(false);
+    o.insert(QStringLiteral("cpus"), cpuArray(batch.cpus()));
+    o.insert(QStringLiteral("cpus_used"), std::popcount(batch.cpus()));
+    return o;
+}
+}
+
+ScenarioInfo Cores::info() const
+{
+    return {
+        QStringLiteral("cores"),
+        QStringLiteral("Concurrency vs parallelism"),
+        QStringLiteral("The same CPU tasks on threads held to one core, then free to use every core"),
+        QStringLiteral("Concurrency: tasks interleaved on a single core; parallelism: on several cores at once"),
+        {
+            ParamSpec::integer(QStringLiteral("workers"), 2, 1, 32, QStringLiteral("Threads in the pool")),
+            ParamSpec::integer(QStringLiteral("tasks"), 4, 1, 256, QStringLiteral("Factorial tasks in the batch")),
+            ParamSpec::integer(QStringLiteral("number"), 20000, 1000, 200'000,
+                QStringLiteral("Task i computes (number + i)! exactly")),
+        },
+    };
+}
+
+void Cores::run(RunContext& ctx)
+{
+    const int workers = int(ctx.value(QStringLiteral("workers")));
+    Workload work;
+    work.tasks = int(ctx.value(QStringLiteral("tasks")));
+    work.number = ctx.value(QStringLiteral("number"));
+
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        throw std::runtime_error("cannot read which CPUs ThreadLab may use");
+    int firstCpu = 0;
+    while (firstCpu < CPU_SETSIZE && !CPU_ISSET(firstCpu, &allowed))
+        ++firstCpu;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(firstCpu, &one);
+
+    PoolProgress progress;
+    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return progress.done.load(); });
+    ThreadPoolExecutor pool(ctx, workers);
+    // Each pool thread pins itself (affinity is per thread on Linux): only the workers are confined, not the
+    // collector or the window.
+    const BatchOutcome oneCore
+        = pool.run(work, workers, nullptr, progress, [&] { sched_setaffinity(0, sizeof one, &one); });
+    const BatchOutcome allCores
+        = pool.run(work, workers, nullptr, progress, [&] { sched_setaffinity(0, sizeof allowed, &allowed); });
+
+    ctx.setResult(QStringLiteral("cores_available"), CPU_COUNT(&allowed));
+    ctx.setResult(QStringLiteral("one_core"), phaseJson(oneCore));
+    ctx.setResult(QStringLiteral("all_cores"), phaseJson(allCores));
+    ctx.setResult(QStringLiteral("wall_ms"), double(allCores.wallNs) / 1e6);
+    ctx.setResult(QStringLiteral("speedup"), speedup(oneCore, allCores));
+}
+
+QString Cores::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject r = summary[u"results"].toObject();
+    const QJsonObject one = r[u"one_core"].toObject();
+    const QJsonObject all = r[u"all_cores"].toObject();
+    auto cpus = [](const QJsonObject& phase) {
+        QStringList list;
+        for (const auto& c : phase[u"cpus"].toArray())
+            list << QString::number(c.toInt());
+        return list.join(QStringLiteral(", "));
+    };
+    return QStringLiteral(
+        "Held to one core, the %1 threads ran <b>concurrently</b>: interleaved on CPU %2, one at a time, in %3 ms. "
+        "Free to use all %4 cores, they ran <b>in parallel</b> on CPUs %5, in %6 ms: <b>%7× as fast</b>. "
+        "Hover a span to see the CPU it ran on.")
+        .arg(QString::number(summary[u"params"].toObject()[u"workers"].toInt()), cpus(one))
+        .arg(one[u"wall_ms"].toDouble(), 0, 'f', 0)
+        .arg(r[u"cores_available"].toInt())
+        .arg(cpus(all))
+        .arg(all[u"wall_ms"].toDouble(), 0, 'f', 0)
+        .arg(r[u"speedup"].toDouble(), 0, 'f', 2);
+}
+
+} // namespace tl

@@ -1,0 +1,79 @@
+#include "gil.h"
+
+#include "../pools/simulatedgil.h"
+#include "../pools/workload.h"
+#include "../run/runcontext.h"
+
+namespace tl {
+
+ScenarioInfo Gil::info() const
+{
+    QList<ParamSpec> params {
+        ParamSpec::integer(QStringLiteral("workers"), 2, 1, 32, QStringLiteral("Threads in the pool")),
+    };
+    params += workParams();
+    params += switchIntervalParam();
+    return {
+        QStringLiteral("gil"),
+        QStringLiteral("The GIL's effect"),
+        QStringLiteral("The same batch on threads without and with a simulated global interpreter lock"),
+        QStringLiteral("The GIL: threading doesn't help CPU-bound tasks; use threading for I/O concurrency"),
+        params,
+    };
+}
+
+void Gil::run(RunContext& ctx)
+{
+    const int workers = int(ctx.value(QStringLiteral("workers")));
+    PreparedWork prepared(ctx);
+    PoolProgress progress;
+    const auto waiting = ctx.addCounter(QStringLiteral("tasks waiting"), [&] { return progress.waiting.load(); });
+    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return progress.done.load(); });
+
+    SequentialExecutor sequential(ctx);
+    ThreadPoolExecutor pool(ctx, workers);
+    SimulatedGil gil(ctx.addExternalLock(QStringLiteral("GIL")),
+        std::chrono::milliseconds(ctx.value(QStringLiteral("switch_interval_ms"))),
+        [&ctx] { return ctx.stopRequested(); });
+    const BatchOutcome baseline = sequential.run(prepared.work, progress);
+    const BatchOutcome free = pool.run(prepared.work, workers, nullptr, progress);
+    const BatchOutcome locked = pool.run(prepared.work, workers, &gil, progress);
+
+    ctx.setResult(QStringLiteral("sequential_ms"), double(baseline.wallNs) / 1e6);
+    ctx.setResult(QStringLiteral("wall_ms"), double(locked.wallNs) / 1e6);
+    ctx.setResult(QStringLiteral("speedup_without_gil"), speedup(baseline, free));
+    ctx.setResult(QStringLiteral("speedup_with_gil"), speedup(baseline, locked));
+    ctx.setResult(QStringLiteral("speedup"), speedup(baseline, locked));
+    ctx.setResult(QStringLiteral("gil_switches"), qint64(gil.switches()));
+    ctx.setResult(QStringLiteral("executors"),
+        QJsonObject { { QStringLiteral("sequential"), baseline.toJson(false) },
+            { QStringLiteral("threads"), free.toJson(false) },
+            { QStringLiteral("threads_gil"), locked.toJson(true) } });
+    if (prepared.server)
+        ctx.setResult(QStringLiteral("server"), prepared.serverJson());
+}
+
+QString Gil::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject params = summary[u"params"].toObject();
+    const QJsonObject r = summary[u"results"].toObject();
+    const bool cpu = params[u"work"].toString() == u"cpu";
+    QString text = QStringLiteral("The batch took %1 ms one by one. %2 threads made it <b>%3× as fast without the "
+                                  "GIL</b> and <b>%4× with it</b> (%5 hand-overs of the GIL). ")
+                       .arg(r[u"sequential_ms"].toDouble(), 0, 'f', 0)
+                       .arg(QString::number(params[u"workers"].toInt()))
+                       .arg(r[u"speedup_without_gil"].toDouble(), 0, 'f', 2)
+                       .arg(r[u"speedup_with_gil"].toDouble(), 0, 'f', 2)
+                       .arg(r[u"gil_switches"].toInteger());
+    if (cpu)
+        text += QStringLiteral("With the GIL, only the thread holding it computes; the others wait (red), and every "
+                               "%1 ms it passes to the next one: the threads take turns, as on one core. For CPU "
+                               "work in Python, use processes.")
+                    .arg(QString::number(params[u"switch_interval_ms"].toInt()));
+    else
+        text += QStringLiteral("A thread lets the GIL go while it waits for the server, so the waits still overlap: "
+                               "for I/O work, threads help with or without the GIL.");
+    return text;
+}
+
+} // namespace tl
