@@ -1,0 +1,230 @@
+#include "../support/runscenario.h"
+
+#include <pools/factorial.h>
+#include <pools/httpget.h>
+#include <pools/httpserver.h>
+#include <trace/spans.h>
+
+#include <QFile>
+#include <QJsonArray>
+#include <QTcpSocket>
+#include <QTest>
+#include <QThread>
+
+using namespace tl;
+
+namespace {
+const auto notStopped = [] { return false; };
+const auto keepGoing = [] { return true; };
+
+// Lanes of the trace whose worker name starts with `prefix`, as spans.
+std::vector<std::vector<Span>> lanesNamed(const Trace& trace, const QString& prefix)
+{
+    const auto all = buildSpans(trace);
+    std::vector<std::vector<Span>> out;
+    for (std::size_t w = 0; w < trace.workers.size(); ++w)
+        if (trace.workers[w].name.startsWith(prefix))
+            out.push_back(all[w]);
+    return out;
+}
+
+std::vector<Span> inState(const std::vector<Span>& lane, std::initializer_list<LaneState> states)
+{
+    std::vector<Span> out;
+    for (const Span& s : lane)
+        if (std::find(states.begin(), states.end(), s.state) != states.end())
+            out.push_back(s);
+    return out;
+}
+
+bool overlap(const Span& a, const Span& b)
+{
+    return a.start < b.end && b.start < a.end;
+}
+}
+
+// The pools scenarios: executors run every task for real and report it, the simulated GIL lets one thread
+// compute at a time, I/O waits overlap, a dead worker process costs only its task.
+class TestPools : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void factorialIsExact();
+    void serverAnswersOnLoopbackOnlyAndStopsWithIt();
+    void everyExecutorRunsEveryTask_data();
+    void everyExecutorRunsEveryTask();
+    void ioTasksDownloadWhatTheServerSends();
+    void gilLetsOneThreadComputeAtATime();
+    void ioWaitsOverlapDespiteTheGil();
+    void killedPoolWorkerFailsOnlyItsTask();
+    void oneCoreRunUsesOneCpu();
+    void sweepChartsEveryWorkerCount();
+};
+
+void TestPools::initTestCase()
+{
+    QVERIFY2(QFile::exists(qEnvironmentVariable("THREADLAB_CHILD_EXE")), "THREADLAB_CHILD_EXE must name threadlab");
+}
+
+void TestPools::factorialIsExact()
+{
+    QCOMPARE(factorialDigits(10, keepGoing), 7); // 3628800
+    QCOMPARE(factorialDigits(1000, keepGoing), 2568);
+    QCOMPARE(factorialDigits(20000, keepGoing), 77338);
+    int calls = 0;
+    QCOMPARE(factorialDigits(20000, [&] { return ++calls < 3; }), -1); // stopped at the third checkpoint
+    QCOMPARE(calls, 3);
+}
+
+void TestPools::serverAnswersOnLoopbackOnlyAndStopsWithIt()
+{
+    quint16 port = 0;
+    {
+        LoopbackHttpServer server(std::chrono::milliseconds(10), 5000);
+        port = server.port();
+        QCOMPARE(server.url().host(), QStringLiteral("127.0.0.1"));
+        const HttpResult r = httpGet(QUrl(server.url().toString() + "page/1"), std::chrono::seconds(10), notStopped);
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        QCOMPARE(r.bytes, 5000);
+        QCOMPARE(server.requestsServed(), 1);
+    }
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY2(!socket.waitForConnected(2000), "the server still answers after its run");
+}
+
+void TestPools::everyExecutorRunsEveryTask_data()
+{
+    QTest::addColumn<QString>("executor");
+    QTest::newRow("sequential") << "sequential";
+    QTest::newRow("threads") << "threads";
+    QTest::newRow("processes") << "processes";
+}
+
+void TestPools::everyExecutorRunsEveryTask()
+{
+    QFETCH(QString, executor);
+    const auto o = test::runScenario(QStringLiteral("pools"),
+        { "executor=" + executor, QStringLiteral("workers=3"), QStringLiteral("tasks=5"),
+            QStringLiteral("number=2000") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"succeeded"].toInt(), 5);
+    const QJsonArray tasks = o.results[u"executors"][executor][u"tasks"].toArray();
+    QCOMPARE(tasks.size(), 5);
+    // (2000 + i)! has these many digits: the work really happened, task by task.
+    const int digits[] = { 5736, 5739, 5743, 5746, 5749 };
+    QSet<int> workers;
+    for (const auto& t : tasks) {
+        QCOMPARE(t[u"result"].toInt(), digits[t[u"task"].toInt()]);
+        QVERIFY(t[u"queue_ms"].toDouble() >= 0);
+        QVERIFY(t[u"latency_ms"].toDouble() >= t[u"run_ms"].toDouble());
+        workers.insert(t[u"worker"].toInt());
+    }
+    QVERIFY(workers.size() <= (executor == u"sequential" ? 1 : 3));
+    if (executor == u"processes") {
+        QCOMPARE(int(o.processes.size()), 4); // ThreadLab and three workers, all exited cleanly
+        for (std::size_t i = 1; i < o.processes.size(); ++i)
+            QCOMPARE(o.processes[i].state, ProcessInfo::State::Exited);
+        QVERIFY(o.results[u"executors"][u"processes"][u"startup_ms"].toDouble() > 0);
+    }
+}
+
+void TestPools::ioTasksDownloadWhatTheServerSends()
+{
+    const auto o = test::runScenario(QStringLiteral("pools"),
+        { QStringLiteral("work=io"), QStringLiteral("executor=processes"), QStringLiteral("tasks=4"),
+            QStringLiteral("delay_ms=20"), QStringLiteral("response_kb=3") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"succeeded"].toInt(), 4);
+    for (const auto& t : o.results[u"executors"][u"processes"][u"tasks"].toArray())
+        QCOMPARE(t[u"result"].toInt(), 3 * 1024);
+    QCOMPARE(o.results[u"server"][u"requests_served"].toInt(), 8); // the baseline's four and the pool's
+    QVERIFY(o.results[u"server"][u"url"].toString().startsWith(u"http://127.0.0.1:"));
+}
+
+void TestPools::gilLetsOneThreadComputeAtATime()
+{
+    const auto o = test::runScenario(QStringLiteral("pools"),
+        { QStringLiteral("gil=true"), QStringLiteral("workers=2"), QStringLiteral("tasks=4"),
+            QStringLiteral("switch_interval_ms=2") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"succeeded"].toInt(), 4);
+    const auto lanes = lanesNamed(*o.trace, QStringLiteral("Thread-"));
+    QCOMPARE(int(lanes.size()), 2);
+    const auto first = inState(lanes[0], { LaneState::LockHeld, LaneState::LockHeldContended });
+    const auto second = inState(lanes[1], { LaneState::LockHeld, LaneState::LockHeldContended });
+    QVERIFY(!first.empty() && !second.empty());
+    for (const Span& a : first)
+        for (const Span& b : second)
+            QVERIFY2(!overlap(a, b), "two threads held the GIL at once");
+    // They take turns: each waits for the GIL (red) while the other holds it, many times over.
+    QVERIFY(inState(lanes[0], { LaneState::LockWait }).size() > 2);
+    QVERIFY(inState(lanes[1], { LaneState::LockWait }).size() > 2);
+}
+
+void TestPools::ioWaitsOverlapDespiteTheGil()
+{
+    const auto o = test::runScenario(QStringLiteral("gil"),
+        { QStringLiteral("work=io"), QStringLiteral("workers=4"), QStringLiteral("tasks=4"),
+            QStringLiteral("delay_ms=200"), QStringLiteral("response_kb=1") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"executors"][u"threads_gil"][u"succeeded"].toInt(), 4);
+    // The threads' I/O waits under the GIL (the last batch on their lanes) all overlap one another.
+    const auto lanes = lanesNamed(*o.trace, QStringLiteral("Thread-"));
+    QCOMPARE(int(lanes.size()), 4);
+    std::vector<Span> lastWaits;
+    for (const auto& lane : lanes) {
+        const auto waits = inState(lane, { LaneState::IoWait });
+        QVERIFY(!waits.empty());
+        lastWaits.push_back(waits.back());
+    }
+    for (std::size_t i = 1; i < lastWaits.size(); ++i)
+        QVERIFY2(overlap(lastWaits[0], lastWaits[i]), "I/O waits under the GIL did not overlap");
+}
+
+void TestPools::killedPoolWorkerFailsOnlyItsTask()
+{
+    const auto o = test::runScenario(QStringLiteral("pools"),
+        { QStringLiteral("executor=processes"), QStringLiteral("workers=2"), QStringLiteral("tasks=6"),
+            QStringLiteral("kill_one=true") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"failed"].toInt(), 1);
+    QCOMPARE(o.results[u"succeeded"].toInt(), 5);
+    int crashed = 0;
+    for (const auto& p : o.processes)
+        crashed += p.state == ProcessInfo::State::Crashed;
+    QCOMPARE(crashed, 1);
+}
+
+void TestPools::oneCoreRunUsesOneCpu()
+{
+    const auto o = test::runScenario(QStringLiteral("cores"),
+        { QStringLiteral("workers=2"), QStringLiteral("tasks=4"), QStringLiteral("number=5000") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"one_core"][u"cpus_used"].toInt(), 1);
+    QCOMPARE(o.results[u"one_core"][u"succeeded"].toInt(), 4);
+    QCOMPARE(o.results[u"all_cores"][u"succeeded"].toInt(), 4);
+    QVERIFY(o.results[u"all_cores"][u"cpus_used"].toInt() >= 1);
+    QCOMPARE(o.results[u"cores_available"].toInt() >= 1, true);
+}
+
+void TestPools::sweepChartsEveryWorkerCount()
+{
+    const auto o = test::runScenario(QStringLiteral("sweep"),
+        { QStringLiteral("max_workers=3"), QStringLiteral("tasks=3"), QStringLiteral("number=2000") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    const QJsonArray rows = o.results[u"rows"].toArray();
+    QCOMPARE(rows.size(), 6); // threads and processes, 1..3 workers each
+    for (const auto& r : rows)
+        QVERIFY(r[u"speedup"].toDouble() > 0);
+    const QJsonArray series = o.results[u"chart"][u"series"].toArray();
+    QStringList names;
+    for (const auto& s : series)
+        names << s[u"name"].toString();
+    QCOMPARE(names,
+        QStringList({ "threads", "processes", "ideal", QStringLiteral("%1 cores").arg(QThread::idealThreadCount()) }));
+    QCOMPARE(series[0][u"points"].toArray().size(), 3);
+}
+
+QTEST_GUILESS_MAIN(TestPools)
+#include "tst_pools.moc"
