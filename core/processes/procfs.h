@@ -14,4 +14,12 @@ std::int64_t processCpuNs(std::int64_t pid);
 // process uniquely, as pids are reused.
 QString processStartTime(std::int64_t pid);
 
+// A process's memory (/proc/PID/smaps_rollup): resident, and proportional (shared pages divided among the
+// processes that map them). Zeros when it is gone.
+struct MemoryUse {
+    std::int64_t rssKb = 0;
+    std::int64_t pssKb = 0;
+};
+MemoryUse memoryUse(std::int64_t pid);
+
 } // namespace tl

@@ -62,4 +62,22 @@ QString processStartTime(std::int64_t pid)
     return fields.size() > kStartTime ? QString::fromLatin1(fields[kStartTime]) : QString();
 }
 
+MemoryUse memoryUse(std::int64_t pid)
+{
+    QFile file(QStringLiteral("/proc/%1/smaps_rollup").arg(pid));
+    MemoryUse use;
+    if (!file.open(QIODevice::ReadOnly))
+        return use;
+    for (const QByteArray& line : file.readAll().split('\n')) {
+        const auto fields = line.simplified().split(' ');
+        if (fields.size() < 2)
+            continue;
+        if (fields[0] == "Rss:")
+            use.rssKb = fields[1].toLongLong();
+        else if (fields[0] == "Pss:")
+            use.pssKb = fields[1].toLongLong();
+    }
+    return use;
+}
+
 } // namespace tl

@@ -12,6 +12,7 @@
 #include "sharedmemory.h"
 #include "sweep.h"
 #include "threadsdemo.h"
+#include "threadsvsprocesses.h"
 
 #include <functional>
 
@@ -39,6 +40,7 @@ const std::vector<Factory>& factories()
         make<Sweep>(),
         make<Gil>(),
         make<Cores>(),
+        make<ThreadsVsProcesses>(),
     };
     return all;
 }

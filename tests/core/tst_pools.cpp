@@ -59,6 +59,7 @@ private slots:
     void killedPoolWorkerFailsOnlyItsTask();
     void oneCoreRunUsesOneCpu();
     void sweepChartsEveryWorkerCount();
+    void threadsVsProcessesMeasuresBothAndSurvivesACrash();
 };
 
 void TestPools::initTestCase()
@@ -224,6 +225,26 @@ void TestPools::sweepChartsEveryWorkerCount()
     QCOMPARE(names,
         QStringList({ "threads", "processes", "ideal", QStringLiteral("%1 cores").arg(QThread::idealThreadCount()) }));
     QCOMPARE(series[0][u"points"].toArray().size(), 3);
+}
+
+void TestPools::threadsVsProcessesMeasuresBothAndSurvivesACrash()
+{
+    const auto o = test::runScenario(QStringLiteral("threads-vs-processes"),
+        { QStringLiteral("workers=3"), QStringLiteral("job_ms=1"), QStringLiteral("updates=1000") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    const QJsonObject threads = o.results[u"threads"].toObject();
+    const QJsonObject processes = o.results[u"processes"].toObject();
+    // Every update counted on both sides: the mutex and the semaphore each protect their counter.
+    QCOMPARE(threads[u"counter"].toInteger(), 3000);
+    QCOMPARE(processes[u"counter"].toInteger(), 2000);
+    // One process crashed; the other two finished their work.
+    QCOMPARE(processes[u"crashed"].toInt(), 1);
+    QCOMPARE(processes[u"finished"].toInt(), 2);
+    for (const auto* key : { "start_us", "memory_kb", "update_ns" }) {
+        QVERIFY2(threads[QLatin1String(key)].toDouble() > 0 || QLatin1String(key) == "memory_kb", key);
+        QVERIFY2(processes[QLatin1String(key)].toDouble() > 0, key);
+    }
+    QCOMPARE(o.results[u"table"].toArray().size(), 4);
 }
 
 QTEST_GUILESS_MAIN(TestPools)

@@ -1,0 +1,280 @@
+#include "threadsvsprocesses.h"
+
+#include "../processes/childcontext.h"
+#include "../processes/children.h"
+#include "../processes/fdio.h"
+#include "../processes/procfs.h"
+#include "../processes/sharedsegment.h"
+#include "../processes/sharedsemaphore.h"
+#include "../run/workers.h"
+
+#include <QJsonArray>
+#include <csignal>
+#include <fcntl.h>
+#include <latch>
+#include <thread>
+#include <unistd.h>
+
+namespace tl {
+
+namespace {
+// A process's descriptor that stays open until the parent has measured everyone's memory.
+constexpr int kHoldFd = 3;
+// Where a process reads its go-ahead: jobs start once every worker exists, so starting the later ones is
+// not slowed by the earlier ones' jobs.
+constexpr int kGoFd = 4;
+
+void spin(std::chrono::milliseconds duration)
+{
+    const std::int64_t end = clock::monotonicNs() + std::chrono::nanoseconds(duration).count();
+    while (clock::monotonicNs() < end) { }
+}
+
+// Mean time per update of `updates` calls of `update`.
+template <typename F> double nsPerUpdate(std::int64_t updates, F&& update)
+{
+    const std::int64_t t0 = clock::monotonicNs();
+    for (std::int64_t i = 0; i < updates; ++i)
+        update();
+    return double(clock::monotonicNs() - t0) / double(updates);
+}
+
+double mean(const std::vector<double>& values)
+{
+    double sum = 0;
+    for (double v : values)
+        sum += v;
+    return values.empty() ? 0 : sum / double(values.size());
+}
+
+QJsonObject row(const QString& measure, const QString& unit, const QJsonValue& threads, const QJsonValue& processes)
+{
+    return { { QStringLiteral("measure"), measure }, { QStringLiteral("unit"), unit },
+        { QStringLiteral("threads"), threads }, { QStringLiteral("processes"), processes } };
+}
+}
+
+ScenarioInfo ThreadsVsProcesses::info() const
+{
+    return {
+        QStringLiteral("threads-vs-processes"),
+        QStringLiteral("Threads vs processes"),
+        QStringLiteral("N threads and N processes do the same job: start-up, memory, sharing data, a crash"),
+        QStringLiteral("Threads vs processes: memory space, creation overhead, data sharing, crash isolation"),
+        {
+            ParamSpec::integer(QStringLiteral("workers"), 4, 1, 16, QStringLiteral("Threads, and processes, to start")),
+            ParamSpec::integer(QStringLiteral("job_ms"), 20, 0, 10'000, QStringLiteral("CPU time of each worker's job"),
+                QStringLiteral("ms")),
+            ParamSpec::integer(QStringLiteral("updates"), 20'000, 1, 1'000'000,
+                QStringLiteral("Updates each worker makes to one shared counter: a mutex for threads, a "
+                               "semaphore-guarded shared-memory value for processes (the seed's Value)")),
+            ParamSpec::boolean(QStringLiteral("crash"), true,
+                QStringLiteral("One process crashes (SIGSEGV) after its job: the others carry on. (A crashing "
+                               "thread would end ThreadLab itself, so the thread side only tells it.)")),
+        },
+    };
+}
+
+void ThreadsVsProcesses::run(RunContext& ctx)
+{
+    const int n = int(ctx.value(QStringLiteral("workers")));
+    const auto job = std::chrono::milliseconds(ctx.value(QStringLiteral("job_ms")));
+    const std::int64_t updates = ctx.value(QStringLiteral("updates"));
+    const bool crash = ctx.value(QStringLiteral("crash")) != 0;
+
+    // Threads: each measures its own start, does the job and the updates, then stays alive until all are
+    // measured.
+    const auto lanes = addWorkers(ctx, n, QStringLiteral("Thread"));
+    std::vector<double> threadStartUs(std::size_t(n), 0.0);
+    std::vector<double> threadUpdateNs(std::size_t(n), 0.0);
+    std::mutex counterMutex;
+    std::int64_t threadCounter = 0;
+    std::latch allStarted(n + 1);
+    std::latch allDone(n);
+    std::latch measured(1);
+    const MemoryUse before = memoryUse(getpid());
+    MemoryUse during;
+    {
+        std::vector<std::jthread> threads;
+        for (int k = 0; k < n; ++k) {
+            const std::int64_t created = clock::monotonicNs();
+            threads.emplace_back([&, k, created] {
+                threadStartUs[std::size_t(k)] = double(clock::monotonicNs() - created) / 1e3;
+                runAsWorker(ctx, lanes[std::size_t(k)], [&](std::uint32_t, Recorder& rec) {
+                    allStarted.arrive_and_wait();
+                    spin(job);
+                    threadUpdateNs[std::size_t(k)] = nsPerUpdate(updates, [&] {
+                        std::lock_guard lock(counterMutex);
+                        ++threadCounter;
+                    });
+                    rec.record(EventKind::Sleeping);
+                    allDone.count_down();
+                    measured.wait();
+                });
+            });
+        }
+        allStarted.count_down();
+        allDone.wait();
+        during = memoryUse(getpid());
+        measured.count_down();
+    }
+
+    // Processes: the same, with the counter in shared memory under a semaphore.
+    const auto segment = SharedSegment::create(QStringLiteral("counter"), sizeof(std::int64_t));
+    auto* processCounter = new (segment->data()) std::atomic<std::int64_t>(0);
+    const auto semaphore = SharedSemaphore::create(QStringLiteral("lock"), 1);
+    int hold[2] = { -1, -1 };
+    int go[2] = { -1, -1 };
+    if (::pipe2(hold, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0)
+        throw std::runtime_error("cannot create a pipe");
+    Children children(ctx, info().name);
+    std::vector<std::int64_t> spawnedNs;
+    std::vector<MemoryUse> memory;
+    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
+        for (int k = 0; k < n && !ctx.stopRequested(); ++k) {
+            const bool crashes = crash && k == n / 2;
+            spawnedNs.push_back(clock::monotonicNs());
+            children.start({ QStringLiteral("Process-%1").arg(k + 1), QStringLiteral("job"),
+                { QString::number(job.count()), QString::number(updates),
+                    crashes ? QStringLiteral("crash") : QString() },
+                {},
+                QStringLiteral("job %1 ms, %2 updates%3")
+                    .arg(job.count())
+                    .arg(updates)
+                    .arg(crashes ? QStringLiteral(", then crash") : QString()),
+                { segment->key(), semaphore->key() }, { { hold[0], kHoldFd }, { go[0], kGoFd } } });
+        }
+        ::close(std::exchange(hold[0], -1));
+        ::close(std::exchange(go[0], -1));
+        const QByteArray goAhead(children.count(), 'g');
+        writeAll(go[1], goAhead.constData(), std::size_t(goAhead.size()));
+        rec.record(EventKind::Sleeping);
+        children.waitUntil([&] {
+            for (int k = 0; k < children.count(); ++k)
+                if (children.gauge(k) == 0 && !children.info(k).ended())
+                    return false;
+            return true;
+        });
+        for (int k = 0; k < children.count(); ++k)
+            memory.push_back(memoryUse(children.info(k).pid));
+        ::close(std::exchange(hold[1], -1)); // the processes may end now
+        children.waitForAll();
+        rec.record(EventKind::Running);
+    });
+    for (int fd : { hold[0], hold[1], go[0], go[1] })
+        if (fd >= 0)
+            ::close(fd);
+
+    std::vector<double> processStartUs, processUpdateNs, rss, pss;
+    int crashed = 0;
+    for (int k = 0; k < children.count(); ++k) {
+        const QJsonObject report = children.report(k);
+        crashed += children.info(k).state == ProcessInfo::State::Crashed;
+        if (memory[std::size_t(k)].rssKb > 0) {
+            rss.push_back(double(memory[std::size_t(k)].rssKb));
+            pss.push_back(double(memory[std::size_t(k)].pssKb));
+        }
+        if (report.isEmpty())
+            continue;
+        processStartUs.push_back(double(report[u"started_ns"].toInteger() - spawnedNs[std::size_t(k)]) / 1e3);
+        processUpdateNs.push_back(report[u"update_ns"].toDouble());
+    }
+    const double threadKb = double(during.rssKb - before.rssKb) / n;
+    const QJsonObject threads { { QStringLiteral("start_us"), mean(threadStartUs) },
+        { QStringLiteral("memory_kb"), threadKb }, { QStringLiteral("update_ns"), mean(threadUpdateNs) },
+        { QStringLiteral("counter"), qint64(threadCounter) }, { QStringLiteral("expected"), qint64(n * updates) } };
+    const QJsonObject processes { { QStringLiteral("start_us"), mean(processStartUs) },
+        { QStringLiteral("memory_kb"), mean(rss) }, { QStringLiteral("pss_kb"), mean(pss) },
+        { QStringLiteral("update_ns"), mean(processUpdateNs) },
+        { QStringLiteral("counter"), qint64(processCounter->load()) },
+        { QStringLiteral("expected"), qint64((children.count() - crashed) * updates) },
+        { QStringLiteral("crashed"), crashed }, { QStringLiteral("finished"), int(processUpdateNs.size()) } };
+    ctx.setResult(QStringLiteral("threads"), threads);
+    ctx.setResult(QStringLiteral("processes"), processes);
+    ctx.setResult(QStringLiteral("table"),
+        QJsonArray {
+            row(QStringLiteral("start one"), QStringLiteral("µs"), threads[u"start_us"], processes[u"start_us"]),
+            row(QStringLiteral("memory of one (RSS)"), QStringLiteral("KiB"), threads[u"memory_kb"],
+                processes[u"memory_kb"]),
+            row(QStringLiteral("one shared update"), QStringLiteral("ns"), threads[u"update_ns"],
+                processes[u"update_ns"]),
+            row(QStringLiteral("one crashes"), QString(), QStringLiteral("the whole process dies"),
+                crashed > 0 ? QStringLiteral("%1 crashed, %2 finished").arg(crashed).arg(processUpdateNs.size())
+                            : QStringLiteral("none crashed")),
+        });
+    auto bars = [&](const QString& name, const QJsonObject& o) {
+        return QJsonObject { { QStringLiteral("name"), name },
+            { QStringLiteral("values"), QJsonArray { o[u"start_us"], o[u"memory_kb"], o[u"update_ns"] } } };
+    };
+    ctx.setResult(QStringLiteral("chart"),
+        QJsonObject { { QStringLiteral("kind"), QStringLiteral("bars") },
+            { QStringLiteral("title"), QStringLiteral("Threads vs processes (log scale)") },
+            { QStringLiteral("categories"),
+                QJsonArray {
+                    QStringLiteral("start (µs)"), QStringLiteral("memory (KiB)"), QStringLiteral("update (ns)") } },
+            { QStringLiteral("y_log"), true },
+            { QStringLiteral("series"),
+                QJsonArray {
+                    bars(QStringLiteral("threads"), threads), bars(QStringLiteral("processes"), processes) } } });
+}
+
+int ThreadsVsProcesses::runChild(const QString& role, ChildContext& child)
+{
+    if (role != u"job")
+        return Scenario::runChild(role, child);
+    child.report(QStringLiteral("started_ns"), qint64(clock::monotonicNs()));
+    char byte = 0;
+    readAll(kGoFd, &byte, 1);
+    spin(std::chrono::milliseconds(child.arg(0).toLongLong()));
+    if (child.arg(2) == u"crash")
+        ::raise(SIGSEGV);
+    const auto segment = SharedSegment::attach(child.sharedKey(0));
+    auto* counter = std::launder(static_cast<std::atomic<std::int64_t>*>(segment->data()));
+    const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
+    child.report(QStringLiteral("update_ns"), nsPerUpdate(child.arg(1).toLongLong(), [&] {
+        semaphore->acquire();
+        counter->store(counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        semaphore->release();
+    }));
+    child.recorder().record(EventKind::Sleeping);
+    child.setGauge(1); // done: the parent measures memory now
+    readAll(kHoldFd, &byte, 1); // until the parent closes its end
+    child.recorder().record(EventKind::Running);
+    return 0;
+}
+
+QString ThreadsVsProcesses::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject r = summary[u"results"].toObject();
+    const QJsonObject t = r[u"threads"].toObject();
+    const QJsonObject p = r[u"processes"].toObject();
+    QString text = QStringLiteral("<table cellpadding=3><tr><th></th><th align=right>threads</th>"
+                                  "<th align=right>processes</th></tr>");
+    for (const auto& v : r[u"table"].toArray()) {
+        auto cell = [&](const QJsonValue& x) {
+            return x.isDouble() ? QStringLiteral("%1 %2")
+                                      .arg(x.toDouble(), 0, 'f', x.toDouble() < 10 ? 1 : 0)
+                                      .arg(v[u"unit"].toString())
+                                : x.toString();
+        };
+        text += QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td></tr>")
+                    .arg(v[u"measure"].toString(), cell(v[u"threads"]), cell(v[u"processes"]));
+    }
+    text += QStringLiteral("</table>");
+    text += QStringLiteral("A process costs <b>%1× the start-up</b> of a thread and its own copy of the program's "
+                           "memory; sharing one counter costs %2× as much per update (a system semaphore and shared "
+                           "memory instead of a mutex). In return a process is isolated: ")
+                .arg(p[u"start_us"].toDouble() / std::max(t[u"start_us"].toDouble(), 0.001), 0, 'f', 0)
+                .arg(p[u"update_ns"].toDouble() / std::max(t[u"update_ns"].toDouble(), 0.001), 0, 'f', 1);
+    text += p[u"crashed"].toInt() > 0
+        ? QStringLiteral("one crashed and the other %1 finished their work (the counter holds %2 of the expected %3); "
+                         "a thread that crashes takes every thread of its process down with it.")
+              .arg(p[u"finished"].toInt())
+              .arg(p[u"counter"].toInteger())
+              .arg(p[u"expected"].toInteger())
+        : QStringLiteral(
+            "a crash in one would leave the others running, where a crashing thread ends its whole process.");
+    return text;
+}
+
+} // namespace tl
