@@ -186,12 +186,17 @@ void MainWindow::buildActions()
         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
         tr("Copy the visible timeline, with legend and axis, to the clipboard"));
     connect(copy, &QAction::triggered, this, &MainWindow::copyImage);
+    m_exportChart
+        = action(QStringLiteral("document-save-as"), tr("Export &Chart…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E),
+            tr("Save the results chart (speed-ups, throughput…) as PNG or SVG"));
+    m_exportChart->setEnabled(false);
+    connect(m_exportChart, &QAction::triggered, this, &MainWindow::exportChart);
     m_needsFinishedRun = { exportVisible, exportWhole, exportTraceAction, copy };
     auto* quit = action(QStringLiteral("application-exit"), tr("&Quit"), QKeySequence::Quit, tr("Quit ThreadLab"));
     connect(quit, &QAction::triggered, this, &QWidget::close);
 
     auto* file = menuBar()->addMenu(tr("&File"));
-    file->addActions({ exportVisible, exportWhole, exportTraceAction });
+    file->addActions({ exportVisible, exportWhole, exportTraceAction, m_exportChart });
     file->addSeparator();
     file->addAction(quit);
     auto* edit = menuBar()->addMenu(tr("&Edit"));
@@ -497,7 +502,9 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         account += tr(" <span style='color:#d32f2f'>%1 events were dropped because a worker's buffer was full: the "
                       "timeline has gaps there, the figures above do not.</span>")
                        .arg(groupedNumber(qint64(outcome.trace->droppedEvents)));
-    m_resultChart->setVisible(m_resultChart->show(summary[u"results"][u"chart"].toObject()));
+    m_chartSpec = summary[u"results"][u"chart"].toObject();
+    m_resultChart->setVisible(m_resultChart->show(m_chartSpec));
+    m_exportChart->setEnabled(m_resultChart->isVisible());
     uncollapseCharts();
     showResults(summary[u"results"].toObject(), summary[u"workers"].toArray(),
         tr("%1 — %2 in %3")
@@ -633,6 +640,23 @@ QFuture<QString> MainWindow::exportImageTo(const QString& path, ExportScope scop
         exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
         return error;
     });
+}
+
+void MainWindow::exportChart()
+{
+    if (m_chartSpec.isEmpty())
+        return;
+    const QString suggested = exportFolder() + u'/' + m_live.data().title + QStringLiteral(" chart.png");
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Chart"), suggested, tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (path.isEmpty())
+        return;
+    rememberExportFolder(path);
+    QString error;
+    if (!exportChartFile(m_chartSpec, path, &error))
+        QMessageBox::warning(this, tr("Export failed"), error);
+    else
+        statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
 }
 
 void MainWindow::exportImage(ExportScope scope)

@@ -54,6 +54,7 @@ public slots:
     void startRun();
     void stopRun();
     void exportImage(ExportScope scope);
+    void exportChart();
     void exportTrace();
     void copyImage();
 
@@ -108,6 +109,8 @@ private:
     QAction* m_runAction = nullptr;
     QAction* m_stopAction = nullptr;
     QList<QAction*> m_needsFinishedRun; // exports and copy
+    QAction* m_exportChart = nullptr; // enabled while the results show a chart
+    QJsonObject m_chartSpec; // the chart the last run's results describe
     QActionGroup* m_themeGroup = nullptr;
 };
 

@@ -1,10 +1,20 @@
 #include "resultchart.h"
 
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
 #include <QChart>
+#include <QFileInfo>
+#include <QImage>
 #include <QJsonArray>
 #include <QLineSeries>
 #include <QLogValueAxis>
+#include <QPainter>
+#include <QSaveFile>
+#include <QStyle>
+#include <QSvgGenerator>
 #include <QValueAxis>
+#include <cmath>
 
 namespace tl::ui {
 
@@ -27,6 +37,9 @@ bool ResultChart::show(const QJsonObject& spec)
     const QJsonArray series = spec[u"series"].toArray();
     if (series.isEmpty())
         return false;
+    chart()->setTitle(spec[u"title"].toString());
+    if (spec[u"kind"].toString() == u"bars")
+        return showBars(spec);
 
     QAbstractAxis* x = nullptr;
     if (spec[u"x_log"].toBool()) {
@@ -35,20 +48,29 @@ bool ResultChart::show(const QJsonObject& spec)
         log->setLabelFormat(QStringLiteral("%g"));
         x = log;
     } else {
-        x = new QValueAxis;
+        auto* linear = new QValueAxis;
+        if (spec[u"x_integer"].toBool()) { // counts (workers): a tick on every whole number
+            double last = 1;
+            for (const auto& s : series)
+                for (const auto& p : s[u"points"].toArray())
+                    last = std::max(last, p[0].toDouble());
+            linear->setRange(1, last);
+            linear->setTickCount(int(last));
+            linear->setLabelFormat(QStringLiteral("%.0f"));
+        }
+        x = linear;
     }
     auto* y = new QValueAxis;
     x->setTitleText(spec[u"x_title"].toString());
     y->setTitleText(spec[u"y_title"].toString());
     y->setLabelFormat(QStringLiteral("%.1f"));
-    chart()->setTitle(spec[u"title"].toString());
     chart()->addAxis(x, Qt::AlignBottom);
     chart()->addAxis(y, Qt::AlignLeft);
     double maxY = 0;
     for (const auto& s : series) {
         auto* line = new QLineSeries;
         line->setName(s[u"name"].toString());
-        line->setPointsVisible(true);
+        line->setPointsVisible(!s[u"dashed"].toBool());
         for (const auto& p : s[u"points"].toArray()) {
             line->append(p[0].toDouble(), p[1].toDouble());
             maxY = std::max(maxY, p[1].toDouble());
@@ -56,9 +78,94 @@ bool ResultChart::show(const QJsonObject& spec)
         chart()->addSeries(line);
         line->attachAxis(x);
         line->attachAxis(y);
+        if (s[u"dashed"].toBool()) { // guides (an ideal line, a marker): after addSeries, which sets the pen
+            QPen pen = line->pen();
+            pen.setStyle(Qt::DashLine);
+            pen.setWidthF(1.5);
+            line->setPen(pen);
+        }
     }
     y->setRange(0, maxY * 1.05);
     y->applyNiceNumbers();
+    return true;
+}
+
+bool ResultChart::showBars(const QJsonObject& spec)
+{
+    auto* bars = new QBarSeries;
+    double lowest = 0, highest = 0;
+    for (const auto& s : spec[u"series"].toArray()) {
+        auto* set = new QBarSet(s[u"name"].toString());
+        for (const auto& v : s[u"values"].toArray()) {
+            *set << v.toDouble();
+            lowest = lowest == 0 ? v.toDouble() : std::min(lowest, v.toDouble());
+            highest = std::max(highest, v.toDouble());
+        }
+        bars->append(set);
+    }
+    bars->setLabelsVisible(true);
+    bars->setLabelsFormat(QStringLiteral("@value"));
+    bars->setLabelsPrecision(6);
+    chart()->addSeries(bars);
+    auto* categories = new QBarCategoryAxis;
+    for (const auto& c : spec[u"categories"].toArray())
+        categories->append(c.toString());
+    chart()->addAxis(categories, Qt::AlignBottom);
+    bars->attachAxis(categories);
+    QAbstractAxis* y = nullptr;
+    if (spec[u"y_log"].toBool() && lowest > 0) {
+        auto* log = new QLogValueAxis;
+        log->setLabelFormat(QStringLiteral("%g"));
+        log->setRange(std::pow(10, std::floor(std::log10(lowest))), std::pow(10, std::ceil(std::log10(highest * 1.5))));
+        y = log;
+    } else {
+        auto* linear = new QValueAxis;
+        linear->setRange(0, highest * 1.1);
+        y = linear;
+    }
+    chart()->addAxis(y, Qt::AlignLeft);
+    bars->attachAxis(y);
+    return true;
+}
+
+bool exportChartFile(const QJsonObject& spec, const QString& path, QString* error, QSize size)
+{
+    ResultChart chart;
+    chart.setPalette(chart.style()->standardPalette()); // light, whatever the window's theme
+    chart.resize(size);
+    if (!chart.show(spec)) {
+        *error = QStringLiteral("this run has no chart to export");
+        return false;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    if (QFileInfo(path).suffix().compare(u"svg", Qt::CaseInsensitive) == 0) {
+        QSvgGenerator svg;
+        svg.setOutputDevice(&file);
+        svg.setSize(size);
+        svg.setViewBox(QRect(QPoint(0, 0), size));
+        svg.setTitle(spec[u"title"].toString());
+        QPainter painter(&svg);
+        chart.render(&painter);
+    } else {
+        QImage image(size * 2, QImage::Format_ARGB32_Premultiplied);
+        image.setDevicePixelRatio(2);
+        image.fill(Qt::white);
+        QPainter painter(&image);
+        chart.render(&painter);
+        painter.end();
+        if (!image.save(&file, "PNG")) {
+            *error = QStringLiteral("cannot encode %1").arg(path);
+            return false;
+        }
+    }
+    if (!file.commit()) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
     return true;
 }
 

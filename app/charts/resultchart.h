@@ -6,10 +6,12 @@
 
 namespace tl::ui {
 
-// A small XY chart a scenario describes in its results under "chart" (ipc-throughput: bytes per second by
-// payload size):
-//   {"title": t, "x_title": t, "y_title": t, "x_log": bool,
-//    "series": [{"name": n, "points": [[x, y], ...]}, ...]}
+// A small chart a scenario describes in its results under "chart". Lines (ipc-throughput: bytes per second
+// by payload size; sweep: speed-up by workers):
+//   {"title": t, "x_title": t, "y_title": t, "x_log": bool, "x_integer": bool (a tick per whole number),
+//    "series": [{"name": n, "dashed": bool, "points": [[x, y], ...]}, ...]}
+// or bars (threads-vs-processes), one group per category:
+//   {"kind": "bars", "title": t, "y_log": bool, "categories": [c, ...], "series": [{"name": n, "values": [...]}]}
 // Behind the same Qt Charts seam as CounterChart.
 class ResultChart : public ChartWidget {
     Q_OBJECT
@@ -19,6 +21,13 @@ public:
     // Shows the chart `spec` describes; false (and nothing shown) when it has no series.
     bool show(const QJsonObject& spec);
     int seriesCount() const;
+
+private:
+    bool showBars(const QJsonObject& spec);
 };
+
+// Draws the chart `spec` describes into a PNG or SVG file (by the name's extension), in the light theme, as
+// an export should look whatever the window's theme. Written atomically; false and a reason on failure.
+bool exportChartFile(const QJsonObject& spec, const QString& path, QString* error, QSize size = QSize(960, 600));
 
 } // namespace tl::ui

@@ -1,14 +1,15 @@
 #include "cli.h"
 
+#include <charts/resultchart.h>
 #include <models/timelinedata.h>
 #include <run/run.h>
 #include <scenarios/registry.h>
 #include <timeline/timelineexport.h>
 #include <trace/exporters.h>
 
+#include <QApplication>
 #include <QDir>
 #include <QFileInfo>
-#include <QGuiApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
@@ -50,6 +51,7 @@ Run options:
   --pdf FILE        write the timeline as PDF
   --trace FILE      write a Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
   --csv FILE        write every event as CSV
+  --chart FILE      write the run's results chart as PNG or SVG (pools' speed-ups, sweep, ...)
   --json            print a JSON summary on stdout
 
 Other options:
@@ -159,11 +161,11 @@ int runScenario(const QStringList& args)
         return unknownScenario(name);
     ParamSet params(scenario->info().params);
 
-    QString png, svg, pdf, tracePath, csv;
+    QString png, svg, pdf, tracePath, csv, chart;
     bool json = false;
     const QStringList fileOptions { QStringLiteral("--png"), QStringLiteral("--svg"), QStringLiteral("--pdf"),
-        QStringLiteral("--trace"), QStringLiteral("--csv") };
-    QString* const fileTargets[] = { &png, &svg, &pdf, &tracePath, &csv };
+        QStringLiteral("--trace"), QStringLiteral("--csv"), QStringLiteral("--chart") };
+    QString* const fileTargets[] = { &png, &svg, &pdf, &tracePath, &csv, &chart };
     for (int i = 1; i < args.size(); ++i) {
         const QString& a = args[i];
         QString error;
@@ -228,6 +230,8 @@ int runScenario(const QStringList& args)
         written = writeTraceFile(trace, TraceFormat::ChromeJson, tracePath, &error);
     if (written && !csv.isEmpty())
         written = writeTraceFile(trace, TraceFormat::Csv, csv, &error);
+    if (written && !chart.isEmpty())
+        written = ui::exportChartFile(outcome.results[u"chart"].toObject(), chart, &error);
 
     const QJsonObject summary = summaryJson(outcome);
     if (json)
@@ -264,9 +268,9 @@ bool wantsCli(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    // Headless whatever the environment: exports paint with fonts, which need a QGuiApplication.
+    // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).
     qputenv("QT_QPA_PLATFORM", "offscreen");
-    QGuiApplication app(argc, argv);
+    QApplication app(argc, argv);
     QStringList args = QCoreApplication::arguments().mid(1);
     const QString command = args.takeFirst();
 

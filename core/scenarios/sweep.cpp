@@ -84,7 +84,7 @@ void Sweep::run(RunContext& ctx)
     ctx.setResult(QStringLiteral("cores"), cores);
     ctx.setResult(QStringLiteral("chart"),
         QJsonObject { { QStringLiteral("title"), QStringLiteral("Speed-up over one by one") },
-            { QStringLiteral("x_title"), QStringLiteral("workers") },
+            { QStringLiteral("x_title"), QStringLiteral("workers") }, { QStringLiteral("x_integer"), true },
             { QStringLiteral("y_title"), QStringLiteral("speed-up (×)") },
             { QStringLiteral("series"),
                 QJsonArray {
