@@ -1,4 +1,6 @@
+#include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,6 +19,7 @@ private slots:
     void jsonSummaryHasTheDocumentedKeys_data();
     void jsonSummaryHasTheDocumentedKeys();
     void writesEveryOutputFile();
+    void writesTheSpeedupChart();
     void unwritableOutputFailsBeforeTheRun();
     void manPageDocumentsEveryOptionOfHelp();
     void sharedMemoryOfAKilledRunIsRemovedAtTheNextStart();
@@ -70,6 +73,11 @@ void TestCli::exitCodes_data()
         "workers=100" } << 2 << "workers: expected an integer in 1..64";
     QTest::newRow("bad choice names the choices")
         << QStringList { "run", "race-counter", "--set", "lock=maybe" } << 2 << "expected one of none|mutex|atomic";
+    QTest::newRow("bad server delay names the parameter and range") << QStringList { "run", "pools", "--set", "work=io",
+        "--set", "delay_ms=-5" } << 2 << "delay_ms: expected an integer in 0..10000";
+    QTest::newRow("a scenario without a chart") << QStringList { "run", "threads", "--set", "sleep_ms=10", "--chart",
+        QDir::tempPath() + "/threadlab-no-chart.png" }
+                                                << 1 << "this run has no chart to export";
     QTest::newRow("unknown parameter") << QStringList { "run", "threads", "--set", "workers=2" } << 2
                                        << "unknown parameter 'workers'";
     QTest::newRow("unknown option") << QStringList { "run", "threads", "--fast" } << 2 << "unknown option '--fast'";
@@ -135,6 +143,19 @@ void TestCli::writesEveryOutputFile()
     QCOMPARE(r.code, 0);
     for (const auto& f : files)
         QVERIFY2(QFileInfo(dir.filePath(f)).size() > 100, qPrintable(f));
+}
+
+void TestCli::writesTheSpeedupChart()
+{
+    QTemporaryDir dir;
+    const auto r = threadlab({ "run", "sweep", "--set", "max_workers=2", "--set", "tasks=2", "--set", "number=1000",
+        "--chart", dir.filePath("sweep.png"), "--json" });
+    QCOMPARE(r.code, 0);
+    QImage chart(dir.filePath("sweep.png"));
+    QVERIFY(!chart.isNull());
+    QVERIFY(chart.width() >= 960);
+    const auto summary = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(summary[u"results"][u"rows"].toArray().size(), 4);
 }
 
 void TestCli::unwritableOutputFailsBeforeTheRun()
