@@ -40,6 +40,7 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 #include <QtConcurrent>
+#include <functional>
 #include <numeric>
 #include <optional>
 
@@ -570,31 +571,71 @@ void MainWindow::showResults(
     if (!account.isEmpty())
         html += QStringLiteral("<p>%1</p>").arg(account);
     html += QStringLiteral("<table cellspacing=0 cellpadding=3>");
+    // Records (rows of figures) read best as a table of their own; a record's own lists of records (a
+    // batch's tasks) follow it as further tables.
+    std::function<QString(const QString&, const QList<std::pair<QString, QJsonObject>>&)> recordTable;
+    recordTable = [&](const QString& title, const QList<std::pair<QString, QJsonObject>>& rows) {
+        QStringList keys;
+        for (const auto& [label, row] : rows)
+            for (auto k = row.begin(); k != row.end(); ++k)
+                if (!keys.contains(k.key()) && !(k->isArray() && k->toArray().first().isObject()))
+                    keys << k.key();
+        const bool labelled = !rows.first().first.isEmpty();
+        QString t = QStringLiteral("<tr><td valign=top><b>%1</b></td><td><table border=1 cellspacing=0 "
+                                   "cellpadding=2><tr>%2")
+                        .arg(title, labelled ? QStringLiteral("<th></th>") : QString());
+        for (const auto& k : keys)
+            t += QStringLiteral("<th>%1</th>").arg(k);
+        t += QStringLiteral("</tr>");
+        QString nested;
+        for (const auto& [label, row] : rows) {
+            t += labelled ? QStringLiteral("<tr><td><b>%1</b></td>").arg(label) : QStringLiteral("<tr>");
+            for (const auto& k : keys)
+                t += QStringLiteral("<td align=right>%1</td>")
+                         .arg(cellFor(k, row.value(k)).value_or(cell(row.value(k))));
+            t += QStringLiteral("</tr>");
+            for (auto k = row.begin(); k != row.end(); ++k) {
+                if (!k->isArray() || !k->toArray().first().isObject())
+                    continue;
+                QList<std::pair<QString, QJsonObject>> sub;
+                for (const auto& r : k->toArray())
+                    sub.append({ QString(), r.toObject() });
+                nested += recordTable(QStringLiteral("%1 %2").arg(label, k.key()).trimmed(), sub);
+            }
+        }
+        return t + QStringLiteral("</table></td></tr>") + nested;
+    };
+    auto isRecords = [](const QJsonValue& v) {
+        if (v.isArray())
+            return !v.toArray().isEmpty() && v.toArray().first().isObject();
+        if (!v.isObject() || v.toObject().isEmpty())
+            return false;
+        const QJsonObject o = v.toObject();
+        return std::all_of(o.begin(), o.end(), [](const QJsonValue& x) { return x.isObject(); });
+    };
+    QString records;
     for (auto it = results.begin(); it != results.end(); ++it) {
         if (it.key() == u"chart")
             continue; // drawn by the results chart
-        if (it->isArray() && !it->toArray().isEmpty() && it->toArray().first().isObject()) {
-            // A list of records (e.g. the live threads) reads best as its own table.
-            const QJsonArray rows = it->toArray();
-            const QStringList keys = rows.first().toObject().keys();
-            html += QStringLiteral(
-                "<tr><td valign=top><b>%1</b></td><td><table border=1 cellspacing=0 cellpadding=2><tr>")
-                        .arg(it.key());
-            for (const auto& k : keys)
-                html += QStringLiteral("<th>%1</th>").arg(k);
-            html += QStringLiteral("</tr>");
-            for (const auto& row : rows) {
-                html += QStringLiteral("<tr>");
-                for (const auto& k : keys)
-                    html += QStringLiteral("<td>%1</td>").arg(cell(row.toObject().value(k)));
-                html += QStringLiteral("</tr>");
-            }
-            html += QStringLiteral("</table></td></tr>");
+        if (isRecords(*it)) {
+            QList<std::pair<QString, QJsonObject>> rows;
+            if (it->isArray())
+                for (const auto& r : it->toArray())
+                    rows.append({ QString(), r.toObject() });
+            else
+                for (auto r = it->toObject().begin(); r != it->toObject().end(); ++r)
+                    rows.append({ r.key(), r->toObject() });
+            records += recordTable(it.key(), rows);
+        } else if (it->isObject()
+            && std::none_of(it->toObject().begin(), it->toObject().end(),
+                [](const QJsonValue& x) { return x.isObject() || (x.isArray() && x.toArray().first().isObject()); })) {
+            records += recordTable(it.key(), { { QString(), it->toObject() } });
         } else {
             html += QStringLiteral("<tr><td><b>%1</b></td><td align=right>%2</td></tr>")
                         .arg(it.key(), cellFor(it.key(), *it).value_or(cell(*it)));
         }
     }
+    html += records;
     html += QStringLiteral("</table>");
     if (!workers.isEmpty()) {
         QStringList keys = workers.first().toObject().keys();
