@@ -9,7 +9,7 @@
 #include "../run/workers.h"
 
 #include <QJsonArray>
-#include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <latch>
 #include <thread>
@@ -69,7 +69,8 @@ ScenarioInfo ThreadsVsProcesses::info() const
                 QStringLiteral("Updates each worker makes to one shared counter: a mutex for threads, a "
                                "semaphore-guarded shared-memory value for processes (the seed's Value)")),
             ParamSpec::boolean(QStringLiteral("crash"), true,
-                QStringLiteral("One process crashes (SIGSEGV) after its job: the others carry on. (A crashing "
+                QStringLiteral("One process crashes (abort(), SIGABRT, as an uncaught error does) after its job: the "
+                               "others carry on. (A crashing "
                                "thread would end ThreadLab itself, so the thread side only tells it.)")),
         },
     };
@@ -227,7 +228,7 @@ int ThreadsVsProcesses::runChild(const QString& role, ChildContext& child)
     readAll(kGoFd, &byte, 1);
     spin(std::chrono::milliseconds(child.arg(0).toLongLong()));
     if (child.arg(2) == u"crash")
-        ::raise(SIGSEGV);
+        std::abort(); // SIGABRT: sanitizers turn a SIGSEGV into an exit code, but leave this a crash
     const auto segment = SharedSegment::attach(child.sharedKey(0));
     auto* counter = std::launder(static_cast<std::atomic<std::int64_t>*>(segment->data()));
     const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
