@@ -43,6 +43,16 @@ struct ResultRecord {
 };
 static_assert(sizeof(ResultRecord) <= PIPE_BUF);
 
+// The next record on the result pipe, waiting up to `timeoutMs`; none on timeout or once every writer is gone.
+std::optional<ResultRecord> nextResult(int fd, int timeoutMs)
+{
+    pollfd p { fd, POLLIN, 0 };
+    ResultRecord r {};
+    if (::poll(&p, 1, timeoutMs) <= 0 || !readAll(fd, &r, sizeof r))
+        return std::nullopt;
+    return r;
+}
+
 double ms(std::int64_t ns)
 {
     return double(ns) / 1e6;
@@ -67,8 +77,7 @@ struct TaskQueue {
         , progress(p)
         , outcomes(std::size_t(w.tasks))
     {
-        progress.waiting = w.tasks;
-        progress.done = 0;
+        progress.start(w.tasks);
     }
 
     void drain(int worker, Recorder& rec, SimulatedGil* gil, const std::function<bool()>& stopped)
@@ -292,12 +301,8 @@ ProcessPoolExecutor::ProcessPoolExecutor(
     // Wait until every worker is ready (or gone), as ProcessPoolExecutor's first map() waits for its start-up.
     int ready = 0;
     while (ready < maxWorkers && !ctx.stopRequested()) {
-        pollfd p { m_resultFd, POLLIN, 0 };
-        if (::poll(&p, 1, 20) > 0) {
-            ResultRecord r {};
-            if (!readAll(m_resultFd, &r, sizeof r))
-                break;
-            m_startupNs[std::size_t(r.worker)] = r.startedNs - spawnedNs[std::size_t(r.worker)];
+        if (const auto r = nextResult(m_resultFd, 20)) {
+            m_startupNs[std::size_t(r->worker)] = r->startedNs - spawnedNs[std::size_t(r->worker)];
             ++ready;
         }
         children.service();
@@ -326,8 +331,7 @@ BatchOutcome ProcessPoolExecutor::run(const Workload& work, int workers, PoolPro
 {
     BatchOutcome batch { Executor::Processes, workers, false, 0, startupNs(), {} };
     batch.tasks.resize(std::size_t(work.tasks));
-    progress.waiting = work.tasks;
-    progress.done = 0;
+    progress.start(work.tasks);
     const std::int64_t submitted = clock::monotonicNs();
     for (int i = 0; i < work.tasks; ++i)
         batch.tasks[std::size_t(i)] = { i, -1, submitted, 0, 0, -1, 0, {} };
@@ -353,11 +357,8 @@ BatchOutcome ProcessPoolExecutor::run(const Workload& work, int workers, PoolPro
         progress.waiting.fetch_sub(1);
     };
     auto takeResults = [&](int timeoutMs) {
-        pollfd p { m_resultFd, POLLIN, 0 };
-        while (::poll(&p, 1, timeoutMs) > 0) {
-            ResultRecord r {};
-            if (!readAll(m_resultFd, &r, sizeof r))
-                return;
+        while (const auto record = nextResult(m_resultFd, timeoutMs)) {
+            const ResultRecord& r = *record;
             const int w = r.worker;
             if (r.index < 0 || w >= workers || busy[std::size_t(w)] != r.index)
                 continue;

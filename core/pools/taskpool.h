@@ -59,6 +59,11 @@ struct BatchOutcome {
 struct PoolProgress {
     std::atomic<int> waiting { 0 }; // handed over, not started
     std::atomic<int> done { 0 };
+    void start(int tasks)
+    {
+        waiting = tasks;
+        done = 0;
+    }
 };
 
 // Runs task `index` on the calling thread, recording its states in `rec`: running on the CPU, I/O wait on
@@ -106,20 +111,16 @@ public:
 
     // Run on the parent's lane (Children::parentWorker()). With `killOne`, one worker is killed mid-batch.
     BatchOutcome run(const Workload& work, int workers, PoolProgress& progress, bool killOne = false);
-    // Longest time from starting a worker process to its being ready for tasks, and each worker's.
+    // Longest time from starting a worker process to its being ready for tasks.
     std::int64_t startupNs() const;
-    const std::vector<std::int64_t>& startupsNs() const { return m_startupNs; }
-    int childIndex(int worker) const { return m_childIndex[std::size_t(worker)]; }
 
 private:
-    bool readResults(std::vector<TaskOutcome>& tasks, std::vector<int>& busy, int& finished, int timeoutMs);
-
     RunContext& m_ctx;
     Children& m_children;
     std::vector<int> m_childIndex; // worker -> Children index
     std::vector<int> m_taskFds; // worker -> write end of its task pipe
     int m_resultFd = -1;
-    std::vector<std::int64_t> m_startupNs;
+    std::vector<std::int64_t> m_startupNs; // worker -> its start-up, -1 if it never became ready
 };
 
 // The worker process's side: reads tasks until its pipe closes, runs each, writes its result.

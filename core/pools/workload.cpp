@@ -1,9 +1,6 @@
 #include "workload.h"
 
-#include "../run/runcontext.h"
-
-#include <QThread>
-#include <bit>
+#include "simulatedgil.h"
 
 namespace tl {
 
@@ -32,6 +29,19 @@ ParamSpec switchIntervalParam()
         QStringLiteral("ms"));
 }
 
+std::unique_ptr<SimulatedGil> makeGil(RunContext& ctx)
+{
+    return std::make_unique<SimulatedGil>(ctx.addExternalLock(QStringLiteral("GIL")),
+        std::chrono::milliseconds(ctx.value(QStringLiteral("switch_interval_ms"))),
+        [&ctx] { return ctx.stopRequested(); });
+}
+
+ProgressCounters addProgressCounters(RunContext& ctx, const PoolProgress& progress)
+{
+    return { ctx.addCounter(QStringLiteral("tasks waiting"), [&progress] { return progress.waiting.load(); }),
+        ctx.addCounter(QStringLiteral("tasks done"), [&progress] { return progress.done.load(); }) };
+}
+
 PreparedWork::PreparedWork(const RunContext& ctx)
 {
     work.kind = ctx.value(QStringLiteral("work")) == 0 ? WorkKind::Cpu : WorkKind::Io;
@@ -58,15 +68,6 @@ double speedup(const BatchOutcome& baseline, const BatchOutcome& batch)
     const bool complete
         = baseline.succeeded() == int(baseline.tasks.size()) && batch.succeeded() == int(batch.tasks.size());
     return complete && batch.wallNs > 0 ? double(baseline.wallNs) / double(batch.wallNs) : 0.0;
-}
-
-QString cpuList(std::uint64_t mask)
-{
-    QStringList cpus;
-    for (int c = 0; c < 64; ++c)
-        if (mask & (std::uint64_t(1) << c))
-            cpus << QString::number(c);
-    return cpus.join(QStringLiteral(", "));
 }
 
 } // namespace tl

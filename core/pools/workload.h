@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../run/runcontext.h"
 #include "../scenarios/parameter.h"
 #include "httpserver.h"
 #include "taskpool.h"
@@ -8,7 +9,7 @@
 
 namespace tl {
 
-class RunContext;
+class SimulatedGil;
 
 // The work parameters every pools scenario shares: work (cpu|io), tasks, number, delay_ms, response_kb.
 QList<ParamSpec> workParams();
@@ -22,13 +23,18 @@ struct PreparedWork {
     QJsonObject serverJson() const; // address, requests served (empty for CPU work)
 };
 
-// The simulated GIL's switch interval parameter (switch_interval_ms).
+// The simulated GIL's switch interval parameter (switch_interval_ms), and the GIL it describes.
 ParamSpec switchIntervalParam();
+std::unique_ptr<SimulatedGil> makeGil(RunContext& ctx);
+
+// The live counters of a batch: tasks waiting and tasks done. Keep them no longer than `progress`.
+struct ProgressCounters {
+    RunContext::CounterRegistration waiting;
+    RunContext::CounterRegistration done;
+};
+ProgressCounters addProgressCounters(RunContext& ctx, const PoolProgress& progress);
 
 // speed-up of `batch` over `baseline` (same tasks), 0 when either did not complete.
 double speedup(const BatchOutcome& baseline, const BatchOutcome& batch);
-
-// The CPU numbers in a mask, e.g. "0, 1".
-QString cpuList(std::uint64_t mask);
 
 } // namespace tl

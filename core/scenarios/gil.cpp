@@ -27,24 +27,21 @@ void Gil::run(RunContext& ctx)
     const int workers = int(ctx.value(QStringLiteral("workers")));
     PreparedWork prepared(ctx);
     PoolProgress progress;
-    const auto waiting = ctx.addCounter(QStringLiteral("tasks waiting"), [&] { return progress.waiting.load(); });
-    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return progress.done.load(); });
+    const auto counters = addProgressCounters(ctx, progress);
 
     SequentialExecutor sequential(ctx);
     ThreadPoolExecutor pool(ctx, workers);
-    SimulatedGil gil(ctx.addExternalLock(QStringLiteral("GIL")),
-        std::chrono::milliseconds(ctx.value(QStringLiteral("switch_interval_ms"))),
-        [&ctx] { return ctx.stopRequested(); });
+    const auto gil = makeGil(ctx);
     const BatchOutcome baseline = sequential.run(prepared.work, progress);
     const BatchOutcome free = pool.run(prepared.work, workers, nullptr, progress);
-    const BatchOutcome locked = pool.run(prepared.work, workers, &gil, progress);
+    const BatchOutcome locked = pool.run(prepared.work, workers, gil.get(), progress);
 
     ctx.setResult(QStringLiteral("sequential_ms"), double(baseline.wallNs) / 1e6);
     ctx.setResult(QStringLiteral("wall_ms"), double(locked.wallNs) / 1e6);
     ctx.setResult(QStringLiteral("speedup_without_gil"), speedup(baseline, free));
     ctx.setResult(QStringLiteral("speedup_with_gil"), speedup(baseline, locked));
     ctx.setResult(QStringLiteral("speedup"), speedup(baseline, locked));
-    ctx.setResult(QStringLiteral("gil_switches"), qint64(gil.switches()));
+    ctx.setResult(QStringLiteral("gil_switches"), qint64(gil->switches()));
     ctx.setResult(QStringLiteral("executors"),
         QJsonObject { { QStringLiteral("sequential"), baseline.toJson(false) },
             { QStringLiteral("threads"), free.toJson(false) },

@@ -8,7 +8,6 @@
 
 #include <QJsonArray>
 #include <QThread>
-#include <optional>
 
 namespace tl {
 
@@ -46,20 +45,15 @@ void Pools::run(RunContext& ctx)
     const Workload& work = prepared.work;
 
     PoolProgress progress;
-    const auto waiting = ctx.addCounter(QStringLiteral("tasks waiting"), [&] { return progress.waiting.load(); });
-    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return progress.done.load(); });
+    const auto counters = addProgressCounters(ctx, progress);
 
     SequentialExecutor sequential(ctx);
     const BatchOutcome baseline = sequential.run(work, progress);
     BatchOutcome batch = baseline;
     if (executor == Executor::Threads && !ctx.stopRequested()) {
         ThreadPoolExecutor pool(ctx, workers);
-        std::optional<SimulatedGil> gil;
-        if (ctx.value(QStringLiteral("gil")) != 0)
-            gil.emplace(ctx.addExternalLock(QStringLiteral("GIL")),
-                std::chrono::milliseconds(ctx.value(QStringLiteral("switch_interval_ms"))),
-                [&ctx] { return ctx.stopRequested(); });
-        batch = pool.run(work, workers, gil ? &*gil : nullptr, progress);
+        const auto gil = ctx.value(QStringLiteral("gil")) != 0 ? makeGil(ctx) : nullptr;
+        batch = pool.run(work, workers, gil.get(), progress);
     } else if (executor == Executor::Processes && !ctx.stopRequested()) {
         Children children(ctx, info().name);
         runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder&) {

@@ -8,7 +8,6 @@
 
 #include <QJsonArray>
 #include <QThread>
-#include <optional>
 
 namespace tl {
 
@@ -50,16 +49,12 @@ void Sweep::run(RunContext& ctx)
 
     SequentialExecutor sequential(ctx);
     ThreadPoolExecutor threads(ctx, maxWorkers);
-    std::optional<SimulatedGil> gil;
-    if (ctx.value(QStringLiteral("gil")) != 0)
-        gil.emplace(ctx.addExternalLock(QStringLiteral("GIL")),
-            std::chrono::milliseconds(ctx.value(QStringLiteral("switch_interval_ms"))),
-            [&ctx] { return ctx.stopRequested(); });
+    const auto gil = ctx.value(QStringLiteral("gil")) != 0 ? makeGil(ctx) : nullptr;
     const BatchOutcome baseline = sequential.run(work, progress);
 
     std::vector<BatchOutcome> batches;
     for (int w = 1; w <= maxWorkers && !ctx.stopRequested(); ++w)
-        batches.push_back(threads.run(work, w, gil ? &*gil : nullptr, progress));
+        batches.push_back(threads.run(work, w, gil.get(), progress));
     Children children(ctx, info().name);
     runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder&) {
         ProcessPoolExecutor processes(ctx, children, maxWorkers, work);

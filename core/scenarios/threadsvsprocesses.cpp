@@ -24,6 +24,7 @@ constexpr int kHoldFd = 3;
 // not slowed by the earlier ones' jobs.
 constexpr int kGoFd = 4;
 
+// A process's job: burnCpu() without a RunContext (the parent stops a child by ending it).
 void spin(std::chrono::milliseconds duration)
 {
     const std::int64_t end = clock::monotonicNs() + std::chrono::nanoseconds(duration).count();
@@ -103,7 +104,7 @@ void ThreadsVsProcesses::run(RunContext& ctx)
                 threadStartUs[std::size_t(k)] = double(clock::monotonicNs() - created) / 1e3;
                 runAsWorker(ctx, lanes[std::size_t(k)], [&](std::uint32_t, Recorder& rec) {
                     allStarted.arrive_and_wait();
-                    spin(job);
+                    burnCpu(ctx, job);
                     threadUpdateNs[std::size_t(k)] = nsPerUpdate(updates, [&] {
                         std::lock_guard lock(counterMutex);
                         ++threadCounter;
