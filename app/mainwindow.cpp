@@ -207,6 +207,18 @@ void MainWindow::buildActions()
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addActions({ fit, zoomIn, zoomOut, zoomSelection });
     view->addSeparator();
+    m_lanesByCpu = action(QStringLiteral("cpu"), tr("Lanes by &CPU"), QKeySequence(Qt::CTRL | Qt::Key_U),
+        tr("After a run, show one group per CPU with the workers that ran on it: interleaving on one core, "
+           "parallelism across cores"));
+    m_lanesByCpu->setCheckable(true);
+    m_lanesByCpu->setChecked(QSettings().value(QStringLiteral("lanesByCpu"), false).toBool());
+    connect(m_lanesByCpu, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("lanesByCpu"), on);
+        if (!m_controller.isRunning())
+            m_timeline->setData(shownData());
+    });
+    view->addAction(m_lanesByCpu);
+    view->addSeparator();
     auto* themes = view->addMenu(tr("&Theme"));
     m_themeGroup = new QActionGroup(this);
     const std::pair<Theme, QString> themeNames[]
@@ -481,7 +493,8 @@ void MainWindow::onFinished(const RunOutcome& outcome)
     m_lastTrace = outcome.trace;
     showProcesses(outcome.processes);
     m_live.replace(*outcome.trace);
-    m_timeline->setData(m_live.snapshot());
+    m_cpuView.reset();
+    m_timeline->setData(shownData());
     m_chart->setVisible(!m_live.counters().empty());
     m_chart->update(m_live.counters(), m_live.data().startNs);
     setRunning(false);
@@ -672,7 +685,7 @@ void MainWindow::rememberExportFolder(const QString& path)
 QFuture<QString> MainWindow::exportImageTo(const QString& path, ExportScope scope)
 {
     // The snapshot keeps this run's timeline alive even if a new run starts while the export is going.
-    const auto data = m_live.snapshot();
+    const auto data = shownData();
     const std::int64_t t0 = scope == ExportScope::WholeRun ? data->startNs : m_timeline->visibleStart();
     const std::int64_t t1 = scope == ExportScope::WholeRun ? data->endNs : m_timeline->visibleEnd();
     const auto format = imageFormatFromSuffix(path).value_or(ImageFormat::Png);
@@ -681,6 +694,16 @@ QFuture<QString> MainWindow::exportImageTo(const QString& path, ExportScope scop
         exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
         return error;
     });
+}
+
+std::shared_ptr<const TimelineData> MainWindow::shownData()
+{
+    // While a run is live the lanes follow the workers; the CPU view is built from the finished run.
+    if (!m_lanesByCpu->isChecked() || m_controller.isRunning() || !m_lastTrace)
+        return m_live.snapshot();
+    if (!m_cpuView)
+        m_cpuView = std::make_shared<const TimelineData>(m_live.data().byCpu());
+    return m_cpuView;
 }
 
 void MainWindow::exportChart()
@@ -734,7 +757,7 @@ void MainWindow::finishInBackground(const QFuture<QString>& work, const QString&
 
 void MainWindow::copyImage()
 {
-    const TimelineData& data = m_live.data();
+    const TimelineData& data = *shownData();
     QApplication::clipboard()->setImage(
         renderTimeline(data, m_timeline->visibleStart(), m_timeline->visibleEnd(), defaultExportSize(data)));
     statusBar()->showMessage(tr("Timeline image copied to the clipboard"), 3000);

@@ -55,6 +55,8 @@ public slots:
     void stopRun();
     void exportImage(ExportScope scope);
     void exportChart();
+    // What the timeline shows and exports: the run by worker, or by CPU (View > Lanes by CPU).
+    std::shared_ptr<const TimelineData> shownData();
     void exportTrace();
     void copyImage();
 
@@ -110,6 +112,8 @@ private:
     QAction* m_stopAction = nullptr;
     QList<QAction*> m_needsFinishedRun; // exports and copy
     QAction* m_exportChart = nullptr; // enabled while the results show a chart
+    QAction* m_lanesByCpu = nullptr;
+    std::shared_ptr<const TimelineData> m_cpuView; // the last run by CPU, built when first shown
     QJsonObject m_chartSpec; // the chart the last run's results describe
     QActionGroup* m_themeGroup = nullptr;
 };

@@ -25,6 +25,42 @@ TimelineData TimelineData::fromTrace(const Trace& trace)
     return data;
 }
 
+TimelineData TimelineData::byCpu() const
+{
+    auto onCpu = [](const Span& s) {
+        return s.cpu >= 0
+            && (s.state == LaneState::Running || s.state == LaneState::LockHeld
+                || s.state == LaneState::LockHeldContended || s.state == LaneState::Unprotected);
+    };
+    int cpus = 0;
+    for (const auto& lane : lanes)
+        for (const Span& s : lane.spans)
+            if (onCpu(s))
+                cpus = std::max(cpus, s.cpu + 1);
+
+    TimelineData view;
+    view.title = title;
+    view.subtitle = subtitle.isEmpty() ? QStringLiteral("lanes by CPU") : subtitle + QStringLiteral(" · lanes by CPU");
+    view.lockNames = lockNames;
+    view.startNs = startNs;
+    view.endNs = endNs;
+    for (int cpu = 0; cpu < cpus; ++cpu) {
+        for (const auto& lane : lanes) {
+            std::vector<Span> there;
+            for (const Span& s : lane.spans)
+                if (onCpu(s) && s.cpu == cpu)
+                    there.push_back(s);
+            if (there.empty())
+                continue;
+            // A child process's lane is its main thread: its process names it better.
+            const QString name
+                = lane.name == u"MainThread" ? lane.group.section(QStringLiteral(" ("), 0, 0) : lane.name;
+            view.lanes.emplace_back(name, QStringLiteral("CPU %1").arg(cpu), std::move(there));
+        }
+    }
+    return view;
+}
+
 std::size_t TimelineData::spanCount() const
 {
     std::size_t n = 0;

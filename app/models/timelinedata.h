@@ -60,6 +60,10 @@ struct TimelineData {
 
     static TimelineData fromTrace(const Trace& trace);
     std::size_t spanCount() const;
+    // The same run seen from the CPUs: one group per CPU, in it a lane for each worker that ran there with
+    // the spans it spent on that CPU (running or holding a lock; a span counts for the CPU it began on).
+    // On one CPU the lanes take turns (concurrency); across CPUs they overlap (parallelism).
+    TimelineData byCpu() const;
 };
 
 // A rectangle to draw for one lane, after level-of-detail merging.

@@ -6,7 +6,7 @@
 namespace tl {
 
 namespace {
-constexpr std::uint64_t kStepsPerCheckpoint = 256;
+constexpr std::uint64_t kStepsPerCheckpoint = 64;
 
 struct Mpz {
     mpz_t value;

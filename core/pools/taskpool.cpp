@@ -7,6 +7,7 @@
 #include "../run/workers.h"
 #include "factorial.h"
 #include "httpget.h"
+#include "preemption.h"
 #include "simulatedgil.h"
 
 #include <QCoreApplication>
@@ -82,9 +83,10 @@ struct TaskQueue {
 
     void drain(int worker, Recorder& rec, SimulatedGil* gil, const std::function<bool()>& stopped)
     {
+        PreemptionProbe probe;
         for (int i = next.fetch_add(1); i < work.tasks && !stopped(); i = next.fetch_add(1)) {
             progress.waiting.fetch_sub(1);
-            TaskOutcome o = runTask(work, i, rec, gil, stopped);
+            TaskOutcome o = runTask(work, i, rec, probe, gil, stopped);
             o.worker = worker;
             o.submittedNs = submittedNs;
             outcomes[std::size_t(i)] = std::move(o);
@@ -181,15 +183,16 @@ QJsonObject BatchOutcome::toJson(bool perTask) const
     return o;
 }
 
-TaskOutcome runTask(
-    const Workload& work, int index, Recorder& rec, SimulatedGil* gil, const std::function<bool()>& stopped)
+TaskOutcome runTask(const Workload& work, int index, Recorder& rec, PreemptionProbe& probe, SimulatedGil* gil,
+    const std::function<bool()>& stopped)
 {
     TaskOutcome o;
     o.index = index;
     o.startedNs = clock::monotonicNs();
     o.cpus = cpuBit();
+    if (!probe.mark(rec)) // waits for a CPU since the last task go before this one begins
+        rec.record(EventKind::Running);
     rec.record(EventKind::Mark, index); // a task begins
-    rec.record(EventKind::Running);
     if (gil && !gil->acquire(rec)) {
         o.error = QStringLiteral("stopped");
         return o;
@@ -197,8 +200,10 @@ TaskOutcome runTask(
     bool holdingGil = gil != nullptr;
     if (work.kind == WorkKind::Cpu) {
         o.figure = factorialDigits(std::uint64_t(work.number + index), [&] {
-            // Every checkpoint is an event, so the timeline knows which CPU the task is on as it moves.
-            rec.record(EventKind::Running);
+            // Every checkpoint is an event, so the timeline knows which CPU the task is on as it moves, and
+            // when it had to wait for one (more threads than cores, or confined to one core).
+            if (!probe.mark(rec))
+                rec.record(EventKind::Running);
             o.cpus |= cpuBit();
             if (stopped())
                 return false;
@@ -217,6 +222,7 @@ TaskOutcome runTask(
         o.figure = r.bytes;
         o.error = r.error;
     }
+    probe.mark(rec); // e.g. while the factorial was turned into text, which has no checkpoints
     if (holdingGil)
         gil->release(rec);
     if (o.figure < 0 && o.error.isEmpty())
@@ -246,14 +252,11 @@ ThreadPoolExecutor::ThreadPoolExecutor(RunContext& ctx, int maxWorkers)
         m_lanes.push_back(ctx.addWorker(QStringLiteral("Thread-%1").arg(i)));
 }
 
-BatchOutcome ThreadPoolExecutor::run(const Workload& work, int workers, SimulatedGil* gil, PoolProgress& progress,
-    const std::function<void()>& beforeTasks)
+BatchOutcome ThreadPoolExecutor::run(const Workload& work, int workers, SimulatedGil* gil, PoolProgress& progress)
 {
     TaskQueue queue(work, progress);
     const std::vector<std::uint32_t> lanes(m_lanes.begin(), m_lanes.begin() + workers);
     runWorkers(m_ctx, Backend::ThreadPool, lanes, [&](std::uint32_t lane, Recorder& rec) {
-        if (beforeTasks)
-            beforeTasks();
         queue.drain(int(lane - lanes.front()), rec, gil, [this] { return m_ctx.stopRequested(); });
     });
     return queue.finish(Executor::Threads, workers, gil != nullptr);
@@ -437,12 +440,13 @@ int runPoolWorker(ChildContext& child)
     if (!writeAll(kResultFd, &ready, sizeof ready))
         return 1;
     int done = 0;
+    PreemptionProbe probe;
     for (;;) {
         rec.record(EventKind::Sleeping); // idle: waiting for a task
         TaskRecord t {};
         if (!readAll(kTaskFd, &t, sizeof t))
             break; // the pool is shut down
-        const TaskOutcome o = runTask(work, int(t.index), rec, nullptr, [] { return false; });
+        const TaskOutcome o = runTask(work, int(t.index), rec, probe, nullptr, [] { return false; });
         ResultRecord r {};
         r.worker = worker;
         r.index = std::int32_t(t.index);

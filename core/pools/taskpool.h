@@ -14,6 +14,7 @@ namespace tl {
 class ChildContext;
 class Children;
 class RunContext;
+class PreemptionProbe;
 class SimulatedGil;
 
 enum class WorkKind { Cpu, Io };
@@ -67,10 +68,11 @@ struct PoolProgress {
 };
 
 // Runs task `index` on the calling thread, recording its states in `rec`: running on the CPU, I/O wait on
-// the network. With `gil`, holds it while on the CPU (handing it over every switch interval) and lets it go
-// around the request, as CPython does. Ends early, with error "stopped", once `stopped()` is true.
-TaskOutcome runTask(
-    const Workload& work, int index, Recorder& rec, SimulatedGil* gil, const std::function<bool()>& stopped);
+// the network, queued while it waits for a CPU (`probe`, made on this thread). With `gil`, holds it while on
+// the CPU (handing it over every switch interval) and lets it go around the request, as CPython does. Ends
+// early, with error "stopped", once `stopped()` is true.
+TaskOutcome runTask(const Workload& work, int index, Recorder& rec, PreemptionProbe& probe, SimulatedGil* gil,
+    const std::function<bool()>& stopped);
 
 // Runs a batch one task after another on the calling thread, in a lane of its own.
 class SequentialExecutor {
@@ -88,9 +90,7 @@ private:
 class ThreadPoolExecutor {
 public:
     ThreadPoolExecutor(RunContext& ctx, int maxWorkers);
-    // `beforeTasks` runs on each pool thread before it takes tasks (e.g. to pin it to a CPU).
-    BatchOutcome run(const Workload& work, int workers, SimulatedGil* gil, PoolProgress& progress,
-        const std::function<void()>& beforeTasks = {});
+    BatchOutcome run(const Workload& work, int workers, SimulatedGil* gil, PoolProgress& progress);
 
 private:
     RunContext& m_ctx;

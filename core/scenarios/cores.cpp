@@ -65,14 +65,19 @@ void Cores::run(RunContext& ctx)
     CPU_SET(firstCpu, &one);
 
     PoolProgress progress;
-    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return progress.done.load(); });
+    const auto counters = addProgressCounters(ctx, progress);
     ThreadPoolExecutor pool(ctx, workers);
-    // Each pool thread pins itself (affinity is per thread on Linux): only the workers are confined, not the
-    // collector or the window.
-    const BatchOutcome oneCore
-        = pool.run(work, workers, nullptr, progress, [&] { sched_setaffinity(0, sizeof one, &one); });
-    const BatchOutcome allCores
-        = pool.run(work, workers, nullptr, progress, [&] { sched_setaffinity(0, sizeof allowed, &allowed); });
+    // Affinity is per thread on Linux, and a new thread inherits its creator's: confining this thread while
+    // it starts the pool confines the pool's threads from their first instruction, and neither the collector
+    // nor the window.
+    auto confinedTo = [&](const cpu_set_t& cpus) {
+        sched_setaffinity(0, sizeof cpus, &cpus);
+        BatchOutcome batch = pool.run(work, workers, nullptr, progress);
+        sched_setaffinity(0, sizeof allowed, &allowed);
+        return batch;
+    };
+    const BatchOutcome oneCore = confinedTo(one);
+    const BatchOutcome allCores = confinedTo(allowed);
 
     ctx.setResult(QStringLiteral("cores_available"), CPU_COUNT(&allowed));
     ctx.setResult(QStringLiteral("one_core"), phaseJson(oneCore));
@@ -95,7 +100,7 @@ QString Cores::describeOutcome(const QJsonObject& summary) const
     return QStringLiteral(
         "Held to one core, the %1 threads ran <b>concurrently</b>: interleaved on CPU %2, one at a time, in %3 ms. "
         "Free to use all %4 cores, they ran <b>in parallel</b> on CPUs %5, in %6 ms: <b>%7× as fast</b>. "
-        "Hover a span to see the CPU it ran on.")
+        "View → Lanes by CPU (Ctrl+U) shows it from the CPUs.")
         .arg(QString::number(summary[u"params"].toObject()[u"workers"].toInt()), cpus(one))
         .arg(one[u"wall_ms"].toDouble(), 0, 'f', 0)
         .arg(r[u"cores_available"].toInt())

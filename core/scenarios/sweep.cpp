@@ -45,7 +45,7 @@ void Sweep::run(RunContext& ctx)
     PreparedWork prepared(ctx);
     const Workload& work = prepared.work;
     PoolProgress progress;
-    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return progress.done.load(); });
+    const auto counters = addProgressCounters(ctx, progress);
 
     SequentialExecutor sequential(ctx);
     ThreadPoolExecutor threads(ctx, maxWorkers);

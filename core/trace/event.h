@@ -6,7 +6,7 @@
 namespace tl {
 
 enum class EventKind : std::uint8_t {
-    Enqueued, // handed to a pool, not yet running
+    Enqueued, // ready but not running: handed to a pool, or (recorded afterwards) waiting for a CPU
     Started, // the worker began
     Running, // back to running after a sleep or I/O wait
     LockWait, // started waiting for lock `lock`

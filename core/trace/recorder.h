@@ -42,6 +42,18 @@ public:
 
     void record(EventKind kind, std::int64_t value = 0, std::uint16_t lock = 0) noexcept
     {
+        put(clock::ticks(), kind, value, lock, false);
+    }
+    // An event noticed after the fact, at `ticks` (clock::ticks()); moved up to the worker's previous event
+    // if that is later, so that a lane's events stay in time order.
+    void recordAt(std::uint64_t ticks, EventKind kind, std::int64_t value = 0, std::uint16_t lock = 0) noexcept
+    {
+        put(ticks, kind, value, lock, true);
+    }
+
+private:
+    void put(std::uint64_t ticks, EventKind kind, std::int64_t value, std::uint16_t lock, bool late) noexcept
+    {
         // Acquire, not relaxed: the writer may change between events (a pool task records Started after the
         // submitting thread recorded Enqueued), and this orders the new writer after the previous one's events.
         // On x86 it is the same plain load.
@@ -53,8 +65,10 @@ public:
                 return;
             }
         }
+        if (late && head > 0) // the writer's own previous event: still in the ring, even if drained
+            ticks = std::max(ticks, std::uint64_t(events()[(head - 1) & m_mask].time));
         Event& e = events()[head & m_mask];
-        e.time = std::int64_t(clock::ticks());
+        e.time = std::int64_t(ticks);
         e.value = value;
         e.worker = m_worker;
         e.lock = lock;
@@ -63,6 +77,7 @@ public:
         m_head.store(head + 1, std::memory_order_release);
     }
 
+public:
     // Collector side: hands every pending event to `sink` (in one or two contiguous pieces) and frees them.
     template <typename Sink> std::size_t drain(Sink&& sink)
     {

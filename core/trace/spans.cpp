@@ -20,7 +20,7 @@ QString laneStateName(LaneState state)
     case LaneState::IoWait:
         return QStringLiteral("I/O wait");
     case LaneState::Queued:
-        return QStringLiteral("queued");
+        return QStringLiteral("queued / no CPU");
     case LaneState::Unprotected:
         return QStringLiteral("unprotected section");
     }

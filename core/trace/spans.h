@@ -17,7 +17,7 @@ enum class LaneState : std::uint8_t {
     LockHeld, // holding a lock nobody waits for (green)
     Sleeping,
     IoWait,
-    Queued, // handed to a pool, not started yet
+    Queued, // ready but not running: handed to a pool and not started yet, or waiting for a CPU
     Unprotected, // inside a critical section with no lock ("none"): overlapping ones are races
 };
 inline constexpr int kLaneStateCount = int(LaneState::Unprotected) + 1;
