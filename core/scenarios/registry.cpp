@@ -2,6 +2,7 @@
 
 #include "childprocesses.h"
 #include "cores.h"
+#include "deadlock.h"
 #include "gil.h"
 #include "ipcthroughput.h"
 #include "lockcontention.h"
@@ -41,6 +42,7 @@ const std::vector<Factory>& factories()
         make<Gil>(),
         make<Cores>(),
         make<ThreadsVsProcesses>(),
+        make<Deadlock>(),
     };
     return all;
 }

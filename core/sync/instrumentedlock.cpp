@@ -27,6 +27,38 @@ void InstrumentedLock::lock(Recorder& rec, LockStats& stats, LockKind kind) noex
         m_spin.lock();
         break;
     }
+    taken(rec, stats, kind, waitStart);
+}
+
+bool InstrumentedLock::lockWithin(
+    Recorder& rec, LockStats& stats, std::chrono::nanoseconds timeout, const std::function<bool()>& giveUp) noexcept
+{
+    const std::uint64_t waitStart = clock::ticks();
+    if (m_mutex.try_lock()) {
+        taken(rec, stats, LockKind::Mutex, waitStart);
+        return true;
+    }
+    if (timeout <= std::chrono::nanoseconds::zero())
+        return false;
+    constexpr auto kPoll = std::chrono::milliseconds(5);
+    rec.record(EventKind::LockWait, 0, m_id);
+    m_registry.waiting(rec.worker(), m_id);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (auto now = std::chrono::steady_clock::now(); now < deadline && !giveUp();
+         now = std::chrono::steady_clock::now()) {
+        if (m_mutex.try_lock_until(std::min(deadline, now + kPoll))) {
+            taken(rec, stats, LockKind::Mutex, waitStart);
+            return true;
+        }
+    }
+    m_registry.stoppedWaiting(rec.worker());
+    rec.record(EventKind::Running);
+    stats.waitTicks += std::int64_t(clock::ticks() - waitStart);
+    return false;
+}
+
+void InstrumentedLock::taken(Recorder& rec, LockStats& stats, LockKind kind, std::uint64_t waitStart) noexcept
+{
     const std::uint64_t acquiredAt = clock::ticks();
     m_registry.acquired(rec.worker(), m_id);
     rec.record(EventKind::LockAcquired, kind == LockKind::None ? 0 : 1, m_id);

@@ -5,7 +5,9 @@
 #include "spinlock.h"
 
 #include <QString>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 namespace tl {
@@ -39,11 +41,18 @@ public:
 
     void lock(Recorder& rec, LockStats& stats, LockKind kind) noexcept;
     void unlock(Recorder& rec, LockStats& stats, LockKind kind) noexcept;
+    // A mutex acquisition that can end without the lock: waits at most `timeout`, and gives up as soon as
+    // `giveUp()` is true (asked every few milliseconds), so a thread caught in a deadlock can always be
+    // released. True when the lock was taken. A zero timeout is a try-lock (no wait is recorded).
+    bool lockWithin(Recorder& rec, LockStats& stats, std::chrono::nanoseconds timeout,
+        const std::function<bool()>& giveUp) noexcept;
     void lock(Recorder& rec, LockStats& stats) noexcept { lock(rec, stats, m_kind); }
     void unlock(Recorder& rec, LockStats& stats) noexcept { unlock(rec, stats, m_kind); }
 
 private:
-    std::mutex m_mutex;
+    void taken(Recorder& rec, LockStats& stats, LockKind kind, std::uint64_t waitStart) noexcept;
+
+    std::timed_mutex m_mutex;
     SpinLock m_spin;
     LockRegistry& m_registry;
     std::uint16_t m_id;

@@ -1,5 +1,8 @@
 #include "lockregistry.h"
 
+#include <algorithm>
+#include <map>
+
 namespace tl {
 
 LockRegistry::LockRegistry()
@@ -30,6 +33,38 @@ void LockRegistry::released(std::uint32_t worker, std::uint16_t lock) noexcept
         std::int32_t expected = std::int32_t(worker);
         m_holder[lock].compare_exchange_strong(expected, kNobody, std::memory_order_relaxed);
     }
+}
+
+void LockRegistry::stoppedWaiting(std::uint32_t worker) noexcept
+{
+    if (worker < kMaxWorkers)
+        m_waitingFor[worker].store(kNobody, std::memory_order_relaxed);
+}
+
+std::vector<LockRegistry::Edge> LockRegistry::waitCycle(const Snapshot& s)
+{
+    // Every worker waits for at most one lock and every lock has at most one holder, so the wait-for graph
+    // is a set of chains: follow each one from its start until it ends or comes back on itself.
+    std::map<std::uint32_t, std::uint16_t> waitsFor;
+    std::map<std::uint16_t, std::uint32_t> heldBy;
+    for (const Edge& w : s.waits)
+        waitsFor[w.worker] = w.lock;
+    for (const Edge& h : s.holds)
+        heldBy[h.lock] = h.worker;
+    for (const auto& [start, unused] : waitsFor) {
+        std::vector<Edge> path;
+        std::uint32_t worker = start;
+        while (waitsFor.count(worker) && heldBy.count(waitsFor[worker])) {
+            const auto seen = std::find_if(path.begin(), path.end(), [&](const Edge& e) { return e.worker == worker; });
+            if (seen != path.end())
+                return std::vector<Edge>(seen, path.end());
+            path.push_back({ worker, waitsFor[worker] });
+            worker = heldBy[waitsFor[worker]];
+            if (worker == path.back().worker)
+                break; // waiting for a lock it holds itself: not a cycle between workers
+        }
+    }
+    return {};
 }
 
 LockRegistry::Snapshot LockRegistry::snapshot(std::size_t workerCount) const

@@ -21,6 +21,7 @@ public:
     void waiting(std::uint32_t worker, std::uint16_t lock) noexcept;
     void acquired(std::uint32_t worker, std::uint16_t lock) noexcept;
     void released(std::uint32_t worker, std::uint16_t lock) noexcept;
+    void stoppedWaiting(std::uint32_t worker) noexcept; // gave up without the lock
 
     struct Edge {
         std::uint32_t worker;
@@ -31,6 +32,9 @@ public:
         std::vector<Edge> waits; // worker waits for lock
     };
     Snapshot snapshot(std::size_t workerCount) const;
+    // A cycle of waits, if the snapshot has one: each worker waits for a lock the next one holds, and the
+    // last waits for one the first holds. Empty when there is none. Pairs of (worker, lock it waits for).
+    static std::vector<Edge> waitCycle(const Snapshot& s);
 
     static constexpr std::int32_t kNobody = -1;
 

@@ -1,0 +1,226 @@
+#include "deadlock.h"
+
+#include "../run/workers.h"
+
+#include <QJsonArray>
+#include <random>
+#include <thread>
+
+namespace tl {
+
+namespace {
+// A cycle must stand this long before it counts as a deadlock: a try-lock's short waits can form one for a
+// moment and undo it.
+constexpr auto kWatchEvery = std::chrono::milliseconds(10);
+constexpr int kChecksToConfirm = 3;
+constexpr auto kTryLockPatience = std::chrono::milliseconds(2);
+constexpr auto kForever = std::chrono::hours(24);
+
+struct alignas(64) WorkerState {
+    std::atomic<std::int64_t> waitingSinceNs { 0 }; // when it began waiting for a lock, 0 when not waiting
+    std::int64_t rounds = 0;
+};
+}
+
+ScenarioInfo Deadlock::info() const
+{
+    return {
+        QStringLiteral("deadlock"),
+        QStringLiteral("Deadlocks"),
+        QStringLiteral("Workers need two locks at once: naive can deadlock, and ThreadLab finds the cycle"),
+        QStringLiteral("Troubleshooting: deadlocks — always release locks, avoid holding multiple locks"),
+        {
+            ParamSpec::choice(QStringLiteral("variant"),
+                { QStringLiteral("two-locks"), QStringLiteral("philosophers") }, TwoLocks,
+                QStringLiteral("two-locks: two workers take lock-A and lock-B in opposite orders; philosophers: N "
+                               "philosophers each take the fork on their left, then the one on their right")),
+            ParamSpec::integer(QStringLiteral("philosophers"), 5, 2, 16, QStringLiteral("philosophers: how many")),
+            ParamSpec::choice(QStringLiteral("strategy"),
+                { QStringLiteral("naive"), QStringLiteral("ordered"), QStringLiteral("try-lock"),
+                    QStringLiteral("scoped-lock") },
+                Naive,
+                QStringLiteral("naive: first lock, then the second, waiting as long as it takes (can deadlock); "
+                               "ordered: always the lower-numbered lock first; try-lock: give the second lock 2 ms, "
+                               "else let go of the first and back off; scoped-lock: std::scoped_lock's algorithm "
+                               "(take one, try the other, else start over from the other)")),
+            ParamSpec::integer(QStringLiteral("rounds"), 200, 1, 100'000,
+                QStringLiteral("How many times each worker takes both locks")),
+            ParamSpec::integer(QStringLiteral("hold_us"), 1000, 0, 100'000,
+                QStringLiteral("Work done holding the first lock before reaching for the second (and again holding "
+                               "both): a wider window for a deadlock"),
+                QStringLiteral("µs")),
+            ParamSpec::integer(QStringLiteral("keep_ms"), 2000, 0, 600'000,
+                QStringLiteral("How long a detected deadlock is left to look at before ThreadLab breaks it (the "
+                               "waiting workers give up); Stop breaks it at once"),
+                QStringLiteral("ms")),
+        },
+    };
+}
+
+void Deadlock::run(RunContext& ctx)
+{
+    const auto variant = Variant(ctx.value(QStringLiteral("variant")));
+    const auto strategy = Strategy(ctx.value(QStringLiteral("strategy")));
+    const int n = variant == TwoLocks ? 2 : int(ctx.value(QStringLiteral("philosophers")));
+    const std::int64_t rounds = ctx.value(QStringLiteral("rounds"));
+    const auto hold = std::chrono::microseconds(ctx.value(QStringLiteral("hold_us")));
+    const auto keep = std::chrono::milliseconds(ctx.value(QStringLiteral("keep_ms")));
+
+    std::vector<InstrumentedLock*> locks;
+    for (int i = 0; i < n; ++i)
+        locks.push_back(&ctx.addLock(
+            variant == TwoLocks ? QStringLiteral("lock-%1").arg(QChar(u'A' + i)) : QStringLiteral("fork-%1").arg(i + 1),
+            LockKind::Mutex));
+    const auto workers
+        = addWorkers(ctx, n, variant == TwoLocks ? QStringLiteral("Worker") : QStringLiteral("Philosopher"));
+    std::vector<WorkerState> state(static_cast<std::size_t>(n));
+    std::vector<LockStats> stats(static_cast<std::size_t>(n));
+    std::atomic<bool> broken { false }; // ThreadLab broke a deadlock: waiting workers give up
+    auto giveUp = [&] { return broken.load() || ctx.stopRequested(); };
+
+    // The wait-for graph, watched from outside the workers: a cycle that stands for a few checks is a deadlock.
+    QJsonObject found;
+    std::atomic<bool> finished { false };
+    std::jthread watcher([&] {
+        // A cycle is the same one only if each of its workers is still in the same wait: try-lock workers that
+        // collide again and again form the same edges anew each time, which is contention, not a deadlock.
+        std::vector<std::pair<LockRegistry::Edge, std::int64_t>> candidate;
+        int seen = 0;
+        while (!finished.load() && !ctx.stopRequested()) {
+            std::this_thread::sleep_for(kWatchEvery);
+            std::vector<std::pair<LockRegistry::Edge, std::int64_t>> cycle;
+            for (const auto& e : LockRegistry::waitCycle(ctx.lockRegistry().snapshot(ctx.workerCount())))
+                cycle.emplace_back(e, state[e.worker - workers.front()].waitingSinceNs.load());
+            const bool same = !cycle.empty() && cycle.size() == candidate.size()
+                && std::is_permutation(cycle.begin(), cycle.end(), candidate.begin(), [](const auto& a, const auto& b) {
+                       return a.first.worker == b.first.worker && a.first.lock == b.first.lock && a.second == b.second;
+                   });
+            seen = same ? seen + 1 : (cycle.empty() ? 0 : 1);
+            candidate = std::move(cycle);
+            if (seen < kChecksToConfirm)
+                continue;
+            const auto names = ctx.lockNames();
+            const auto infos = ctx.workers();
+            std::int64_t formedNs = 0;
+            QJsonArray edges;
+            for (std::size_t i = 0; i < candidate.size(); ++i) {
+                const auto& [e, since] = candidate[i];
+                formedNs = std::max(formedNs, since);
+                // Each waits for a lock the next one holds, so it holds the lock the one before waits for.
+                const auto& before = candidate[(i + candidate.size() - 1) % candidate.size()].first;
+                edges.append(QJsonObject { { QStringLiteral("worker"), infos[e.worker].name },
+                    { QStringLiteral("holds"), names[before.lock] }, { QStringLiteral("waits_for"), names[e.lock] } });
+            }
+            found = { { QStringLiteral("cycle"), edges },
+                { QStringLiteral("detected_after_ms"), double(clock::monotonicNs() - formedNs) / 1e6 } };
+            ctx.setLiveResult(QStringLiteral("deadlock"), found);
+            // Leave it to be seen, then break it (or at once on Stop).
+            const auto until = std::chrono::steady_clock::now() + keep;
+            while (std::chrono::steady_clock::now() < until && !ctx.stopRequested())
+                std::this_thread::sleep_for(kWatchEvery);
+            broken = true;
+            return;
+        }
+    });
+
+    runWorkers(ctx, Backend::StdThread, workers, [&](std::uint32_t worker, Recorder& rec) {
+        const std::size_t i = worker - workers.front();
+        WorkerState& me = state[i];
+        LockStats& mine = stats[i];
+        std::minstd_rand random(unsigned(i + 1));
+        // two-locks: worker 1 takes A then B, worker 2 B then A; philosophers: left fork, then right.
+        InstrumentedLock* first = locks[i];
+        InstrumentedLock* second = locks[(i + 1) % std::size_t(n)];
+        if (strategy == Ordered && first->id() > second->id())
+            std::swap(first, second);
+        auto take = [&](InstrumentedLock* lock, std::chrono::nanoseconds patience) {
+            me.waitingSinceNs = clock::monotonicNs();
+            const bool got = lock->lockWithin(rec, mine, patience, giveUp);
+            me.waitingSinceNs = 0;
+            return got;
+        };
+        // Takes both locks as the strategy says; false when the worker gave up (Stop, or a broken deadlock).
+        auto takeBoth = [&]() -> bool {
+            InstrumentedLock* a = first;
+            InstrumentedLock* b = second;
+            while (!giveUp()) {
+                if (!take(a, kForever))
+                    return false;
+                burnCpu(ctx, hold);
+                const auto patience = strategy == TryLock ? std::chrono::nanoseconds(kTryLockPatience)
+                    : strategy == ScopedLock              ? std::chrono::nanoseconds::zero()
+                                                          : std::chrono::nanoseconds(kForever);
+                if (take(b, patience)) {
+                    first = a;
+                    second = b;
+                    return true;
+                }
+                a->unlock(rec, mine, LockKind::Mutex);
+                if (strategy == TryLock) // back off a random while, so the two do not collide again in step
+                    ctx.sleepFor(std::chrono::microseconds(random() % (hold.count() + 100)), rec);
+                else if (strategy == ScopedLock) // start over from the lock that was busy, as std::lock does
+                    std::swap(a, b);
+                else
+                    return false;
+            }
+            return false;
+        };
+        for (std::int64_t r = 0; r < rounds && takeBoth(); ++r) {
+            burnCpu(ctx, hold);
+            second->unlock(rec, mine, LockKind::Mutex);
+            first->unlock(rec, mine, LockKind::Mutex);
+            me.rounds = r + 1;
+        }
+    });
+    finished = true;
+    watcher.join();
+
+    QJsonArray perWorker;
+    std::int64_t done = 0;
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        reportLockStats(ctx, workers[i], stats[i]);
+        ctx.setWorkerFigure(workers[i], QStringLiteral("rounds"), qint64(state[i].rounds));
+        done += state[i].rounds;
+    }
+    ctx.setResult(QStringLiteral("deadlock"), !found.isEmpty());
+    if (!found.isEmpty()) {
+        ctx.setResult(QStringLiteral("cycle"), found[u"cycle"]);
+        ctx.setResult(QStringLiteral("detected_after_ms"), found[u"detected_after_ms"]);
+    }
+    ctx.setResult(QStringLiteral("rounds_done"), qint64(done));
+    ctx.setResult(QStringLiteral("rounds_expected"), qint64(rounds * n));
+}
+
+QString Deadlock::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject r = summary[u"results"].toObject();
+    const QString strategy = summary[u"params"].toObject()[u"strategy"].toString();
+    if (r[u"deadlock"].toBool()) {
+        QStringList steps;
+        for (const auto& e : r[u"cycle"].toArray())
+            steps << QStringLiteral("%1 holds %2 and waits for %3")
+                         .arg(e[u"worker"].toString(), e[u"holds"].toString(), e[u"waits_for"].toString());
+        return QStringLiteral("<b>Deadlock</b>, found %1 ms after it formed: %2. Nobody can go on: every one waits "
+                              "for a lock the next one holds (the red lanes). ThreadLab broke it by making them give "
+                              "up; %3 of %4 rounds were done. Try <code>ordered</code>, <code>try-lock</code> or "
+                              "<code>scoped-lock</code>.")
+            .arg(r[u"detected_after_ms"].toDouble(), 0, 'f', 0)
+            .arg(steps.join(QStringLiteral("; ")))
+            .arg(r[u"rounds_done"].toInteger())
+            .arg(r[u"rounds_expected"].toInteger());
+    }
+    const QString why = strategy == u"ordered" ? QStringLiteral("every worker takes the locks in the same order, so no "
+                                                                "cycle of waits can form")
+        : strategy == u"try-lock" ? QStringLiteral("a worker that cannot get its second lock soon lets go of the first "
+                                                   "and backs off, so a cycle never stands")
+        : strategy == u"scoped-lock" ? QStringLiteral("scoped_lock never waits for one lock while holding another: it "
+                                                      "takes one, tries the other, and starts over if it is busy")
+                                     : QStringLiteral("this time the workers' timing never closed the circle; run it "
+                                                      "again or raise hold_us");
+    return QStringLiteral("No deadlock: %1 of %2 rounds done — %3.")
+        .arg(r[u"rounds_done"].toInteger())
+        .arg(r[u"rounds_expected"].toInteger())
+        .arg(why);
+}
+
+} // namespace tl
