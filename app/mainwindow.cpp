@@ -5,6 +5,7 @@
 
 #include <charts/counterchart.h>
 #include <charts/resultchart.h>
+#include <graph/waitforgraph.h>
 #include <scenarios/registry.h>
 #include <timeline/timelinepainter.h>
 #include <timeline/timelineview.h>
@@ -313,6 +314,9 @@ void MainWindow::buildLayout()
     m_resultChart->setMinimumWidth(320);
     m_resultChart->hide(); // until a run's results describe a chart
     m_bottomSplitter->addWidget(m_resultChart);
+    m_waitFor = new WaitForGraph;
+    m_waitFor->hide(); // until a run has two locks or more
+    m_bottomSplitter->addWidget(m_waitFor);
     m_bottomSplitter->setStretchFactor(0, 3);
     m_bottomSplitter->setStretchFactor(1, 2);
     m_bottomSplitter->setSizes({ 700, 380 });
@@ -409,6 +413,8 @@ void MainWindow::startRun()
     m_processes->clear();
     m_processes->hide();
     m_resultChart->hide();
+    m_waitFor->clear();
+    m_waitFor->hide();
     m_timeline->setData(m_live.snapshot());
     m_timeline->clearSelection();
     m_timeline->setFollowing(true);
@@ -454,6 +460,10 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
     m_timeline->dataChanged();
     m_chart->setVisible(!m_live.counters().empty());
     m_chart->update(m_live.counters(), m_live.data().startNs);
+    if (batch->lockNames.size() > 2) { // lock ids start at 1: two locks or more can deadlock
+        m_waitFor->show();
+        m_waitFor->update(batch->workers, batch->lockNames, batch->locks);
+    }
     uncollapseCharts();
     const double seconds = m_elapsed.elapsed() / 1000.0;
     m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1));
@@ -469,17 +479,23 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
 
 void MainWindow::uncollapseCharts()
 {
-    // Splitter sizes saved while a chart was hidden keep it at zero width when it shows again.
+    // Splitter sizes saved while a side panel was hidden keep it at zero width when it shows again.
     const QList<int> sizes = m_bottomSplitter->sizes();
-    const bool collapsed
-        = (m_chart->isVisible() && sizes.value(1) == 0) || (m_resultChart->isVisible() && sizes.value(2) == 0);
+    bool collapsed = false;
+    int panels = 0;
+    for (int i = 1; i < m_bottomSplitter->count(); ++i) {
+        const bool shown = m_bottomSplitter->widget(i)->isVisible();
+        panels += shown;
+        collapsed = collapsed || (shown && sizes.value(i) == 0);
+    }
     if (!collapsed)
         return;
     const int width = m_bottomSplitter->width();
-    const int charts = int(m_chart->isVisible()) + int(m_resultChart->isVisible());
-    const int chartWidth = width * 2 / 5 / std::max(charts, 1);
-    m_bottomSplitter->setSizes({ width - charts * chartWidth, m_chart->isVisible() ? chartWidth : 0,
-        m_resultChart->isVisible() ? chartWidth : 0 });
+    const int panelWidth = width * 2 / 5 / std::max(panels, 1);
+    QList<int> wanted { width - panels * panelWidth };
+    for (int i = 1; i < m_bottomSplitter->count(); ++i)
+        wanted << (m_bottomSplitter->widget(i)->isVisible() ? panelWidth : 0);
+    m_bottomSplitter->setSizes(wanted);
 }
 
 void MainWindow::showProcesses(const std::vector<ProcessInfo>& processes)

@@ -21,6 +21,7 @@ namespace tl::ui {
 
 class CounterChart;
 class ResultChart;
+class WaitForGraph;
 class ParameterForm;
 class ProcessView;
 class TimelineView;
@@ -113,6 +114,7 @@ private:
     QList<QAction*> m_needsFinishedRun; // exports and copy
     QAction* m_exportChart = nullptr; // enabled while the results show a chart
     QAction* m_lanesByCpu = nullptr;
+    WaitForGraph* m_waitFor = nullptr;
     std::shared_ptr<const TimelineData> m_cpuView; // the last run by CPU, built when first shown
     QJsonObject m_chartSpec; // the chart the last run's results describe
     QActionGroup* m_themeGroup = nullptr;

@@ -120,6 +120,7 @@ void Collector::collect()
     batch->startNs = m_trace.startNs;
     batch->nowNs = now;
     batch->liveResults = m_ctx.liveResults();
+    batch->locks = m_ctx.lockRegistry().snapshot(m_ctx.workerCount());
     if (m_sink)
         m_sink(std::move(batch));
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "../processes/processinfo.h"
+#include "../sync/lockregistry.h"
 #include "../trace/clock.h"
 #include "../trace/trace.h"
 
@@ -30,6 +31,7 @@ struct TraceBatch {
     std::int64_t startNs = 0;
     std::int64_t nowNs = 0;
     QJsonObject liveResults;
+    LockRegistry::Snapshot locks; // who holds and who waits for which lock at this moment
 };
 using TraceBatchPtr = std::shared_ptr<const TraceBatch>;
 using BatchSink = std::function<void(TraceBatchPtr)>;

@@ -113,7 +113,9 @@ void Deadlock::run(RunContext& ctx)
             }
             found = { { QStringLiteral("cycle"), edges },
                 { QStringLiteral("detected_after_ms"), double(clock::monotonicNs() - formedNs) / 1e6 } };
-            ctx.setLiveResult(QStringLiteral("deadlock"), found);
+            for (auto it = found.begin(); it != found.end(); ++it)
+                ctx.setLiveResult(it.key(), *it);
+            ctx.setLiveResult(QStringLiteral("deadlock"), true);
             // Leave it to be seen, then break it (or at once on Stop).
             const auto until = std::chrono::steady_clock::now() + keep;
             while (std::chrono::steady_clock::now() < until && !ctx.stopRequested())
