@@ -3,6 +3,7 @@
 #include "childprocesses.h"
 #include "cores.h"
 #include "deadlock.h"
+#include "failures.h"
 #include "gil.h"
 #include "ipcthroughput.h"
 #include "lockcontention.h"
@@ -43,6 +44,7 @@ const std::vector<Factory>& factories()
         make<Cores>(),
         make<ThreadsVsProcesses>(),
         make<Deadlock>(),
+        make<Failures>(),
     };
     return all;
 }

@@ -29,6 +29,9 @@ private slots:
     void safeStrategiesNeverDeadlock_data();
     void safeStrategiesNeverDeadlock();
     void stopEndsADeadlockWithinOneSecond();
+    void failingTasksAddUpAndAreLogged();
+    void everyHungTaskTimesOutAndTheRunEnds();
+    void theSeedPicksTheSameFailures();
 };
 
 namespace {
@@ -178,6 +181,8 @@ void TestScenarios::stopReturnsWithinOneSecond_data()
     QTest::newRow("counter in slow motion") << "race-counter" << QStringList { "slow_motion=100000" };
     QTest::newRow("counter on a pool") << "race-counter"
                                        << QStringList { "backend=qthreadpool", "increments=10000000", "workers=16" };
+    QTest::newRow("tasks hanging with a 60 s timeout")
+        << "failures" << QStringList { "hang_rate=100", "timeout_ms=60000" };
     QTest::newRow("long critical sections")
         << "lock-contention" << QStringList { "hold_us=100000", "iterations=1000000", "lock=spinlock" };
 }
@@ -282,6 +287,60 @@ void TestScenarios::stopEndsADeadlockWithinOneSecond()
     QCOMPARE(outcome.status, RunOutcome::Status::Stopped);
     QVERIFY(outcome.results[u"deadlock"].toBool());
     QVERIFY(!controller.isRunning());
+}
+
+namespace {
+QSet<int> tasksWith(const QJsonObject& results, const QString& outcome)
+{
+    QSet<int> tasks;
+    for (const auto& line : results[u"log"].toArray())
+        if (line[u"outcome"].toString() == outcome)
+            tasks.insert(line[u"task"].toInt());
+    return tasks;
+}
+}
+
+void TestScenarios::failingTasksAddUpAndAreLogged()
+{
+    const auto o = run(QStringLiteral("failures"),
+        { QStringLiteral("tasks=40"), QStringLiteral("failure_rate=30"), QStringLiteral("hang_rate=20"),
+            QStringLiteral("task_ms=2"), QStringLiteral("timeout_ms=100") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    const int succeeded = o.results[u"succeeded"].toInt();
+    const int failed = o.results[u"failed"].toInt();
+    const int timedOut = o.results[u"timed_out"].toInt();
+    QCOMPARE(succeeded + failed + timedOut, 40);
+    QVERIFY(failed > 0 && timedOut > 0 && succeeded > 0);
+    const QJsonArray log = o.results[u"log"].toArray();
+    QCOMPARE(log.size(), 40);
+    for (const auto& line : log) {
+        const QString text = line[u"log"].toString();
+        if (line[u"outcome"].toString() == u"completed")
+            QVERIFY(text.startsWith(u"Task completed: "));
+        else if (line[u"outcome"].toString() == u"failed")
+            QVERIFY(text.startsWith(u"Task failed: invalid input in task "));
+    }
+}
+
+void TestScenarios::everyHungTaskTimesOutAndTheRunEnds()
+{
+    const auto o = run(QStringLiteral("failures"),
+        { QStringLiteral("tasks=8"), QStringLiteral("workers=2"), QStringLiteral("hang_rate=100"),
+            QStringLiteral("failure_rate=0"), QStringLiteral("timeout_ms=30") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"timed_out"].toInt(), 8);
+    QCOMPARE(o.results[u"not_run"].toInt(), 0);
+}
+
+void TestScenarios::theSeedPicksTheSameFailures()
+{
+    const QStringList params { QStringLiteral("tasks=30"), QStringLiteral("failure_rate=40"),
+        QStringLiteral("hang_rate=0"), QStringLiteral("task_ms=1"), QStringLiteral("timeout_ms=60000"),
+        QStringLiteral("seed=7") };
+    const auto first = run(QStringLiteral("failures"), params);
+    const auto second = run(QStringLiteral("failures"), params);
+    QVERIFY(!tasksWith(first.results, QStringLiteral("failed")).isEmpty());
+    QCOMPARE(tasksWith(first.results, QStringLiteral("failed")), tasksWith(second.results, QStringLiteral("failed")));
 }
 
 QTEST_GUILESS_MAIN(TestScenarios)

@@ -1,0 +1,211 @@
+#include "failures.h"
+
+#include "../run/workers.h"
+
+#include <QJsonArray>
+#include <condition_variable>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace tl {
+
+namespace {
+enum class Fate { Succeed, Fail, Hang };
+constexpr auto kSuperviseEvery = std::chrono::milliseconds(5);
+constexpr auto kWorkSlice = std::chrono::milliseconds(1);
+
+// One task's shared state: the worker running it, and the supervisor that may cancel it.
+struct TaskState {
+    std::atomic<std::int64_t> startedNs { 0 };
+    std::atomic<bool> cancelled { false };
+    std::mutex mutex;
+    std::condition_variable wake;
+
+    void cancel()
+    {
+        {
+            std::lock_guard lock(mutex);
+            cancelled = true;
+        }
+        wake.notify_all();
+    }
+};
+
+struct Outcome {
+    QString kind; // "completed", "failed", "timed out", "not run"
+    QString message;
+    int worker = -1;
+    std::int64_t startedNs = 0;
+    std::int64_t endedNs = 0;
+};
+
+struct Cancelled { };
+
+// Works for `duration` in slices, ending early (by throwing Cancelled) once the task is cancelled.
+void work(const RunContext& ctx, TaskState& task, std::chrono::nanoseconds duration)
+{
+    for (auto left = duration; left > std::chrono::nanoseconds::zero(); left -= kWorkSlice) {
+        if (task.cancelled || ctx.stopRequested())
+            throw Cancelled {};
+        burnCpu(ctx, std::min<std::chrono::nanoseconds>(left, kWorkSlice));
+    }
+}
+}
+
+ScenarioInfo Failures::info() const
+{
+    return {
+        QStringLiteral("failures"),
+        QStringLiteral("Timeouts and failing tasks"),
+        QStringLiteral("A pool runs tasks that succeed, raise an error or hang; timeouts end the hung ones"),
+        QStringLiteral("Best practices: always set timeouts, handle exceptions, log task results"),
+        {
+            ParamSpec::integer(QStringLiteral("tasks"), 20, 1, 1000, QStringLiteral("Tasks submitted to the pool")),
+            ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool")),
+            ParamSpec::integer(QStringLiteral("failure_rate"), 20, 0, 100,
+                QStringLiteral("Share of the tasks that raise an error partway"), QStringLiteral("%")),
+            ParamSpec::integer(QStringLiteral("hang_rate"), 10, 0, 100,
+                QStringLiteral("Share of the tasks that hang (wait for an answer that never comes)"),
+                QStringLiteral("%")),
+            ParamSpec::integer(QStringLiteral("task_ms"), 50, 0, 10'000, QStringLiteral("How long a task computes"),
+                QStringLiteral("ms")),
+            ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
+                QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
+                               "out"),
+                QStringLiteral("ms")),
+            ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
+                QStringLiteral("Which tasks fail or hang: the same seed gives the same ones")),
+        },
+    };
+}
+
+void Failures::run(RunContext& ctx)
+{
+    const int tasks = int(ctx.value(QStringLiteral("tasks")));
+    const int workerCount = int(ctx.value(QStringLiteral("workers")));
+    const auto taskTime = std::chrono::milliseconds(ctx.value(QStringLiteral("task_ms")));
+    const std::int64_t timeoutNs = ctx.value(QStringLiteral("timeout_ms")) * 1'000'000;
+
+    // Fates are drawn up front from the seed, so a run can be repeated task for task.
+    std::mt19937 random(std::uint32_t(ctx.value(QStringLiteral("seed"))));
+    std::uniform_int_distribution<int> percent(0, 99);
+    std::vector<Fate> fates;
+    for (int i = 0; i < tasks; ++i) {
+        const int roll = percent(random);
+        fates.push_back(roll < ctx.value(QStringLiteral("failure_rate")) ? Fate::Fail
+                : roll < ctx.value(QStringLiteral("failure_rate")) + ctx.value(QStringLiteral("hang_rate"))
+                ? Fate::Hang
+                : Fate::Succeed);
+    }
+
+    std::vector<TaskState> state(static_cast<std::size_t>(tasks));
+    std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
+    std::atomic<int> next { 0 };
+    std::atomic<int> doneCount { 0 };
+    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
+    const std::int64_t runStart = clock::monotonicNs();
+
+    // The supervisor: every task's deadline, like future.result(timeout) on each submitted future.
+    std::atomic<bool> finished { false };
+    std::jthread supervisor([&] {
+        while (!finished) {
+            std::this_thread::sleep_for(kSuperviseEvery);
+            const std::int64_t now = clock::monotonicNs();
+            for (auto& t : state)
+                if (const auto started = t.startedNs.load(); started > 0 && !t.cancelled && now - started > timeoutNs)
+                    t.cancel();
+        }
+    });
+
+    const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
+    runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
+        for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
+            TaskState& task = state[std::size_t(i)];
+            Outcome& out = outcomes[std::size_t(i)];
+            out.worker = int(worker - workers.front());
+            out.startedNs = clock::monotonicNs();
+            task.startedNs = out.startedNs;
+            rec.record(EventKind::Mark, i);
+            rec.record(EventKind::Running);
+            try {
+                switch (fates[std::size_t(i)]) {
+                case Fate::Succeed:
+                    work(ctx, task, taskTime);
+                    out = { QStringLiteral("completed"), QStringLiteral("result %1").arg(i * i), out.worker,
+                        out.startedNs };
+                    break;
+                case Fate::Fail:
+                    work(ctx, task, taskTime / 2);
+                    throw std::runtime_error("invalid input in task " + std::to_string(i));
+                case Fate::Hang: {
+                    // Waits for an answer that never comes; only the timeout (or Stop) ends the wait.
+                    rec.record(EventKind::IoWait);
+                    std::unique_lock lock(task.mutex);
+                    while (!task.cancelled && !ctx.stopRequested())
+                        task.wake.wait_for(lock, kSuperviseEvery);
+                    rec.record(EventKind::Running);
+                    throw Cancelled {};
+                }
+                }
+            } catch (const std::exception& e) {
+                out.kind = QStringLiteral("failed");
+                out.message = QString::fromStdString(e.what());
+            } catch (const Cancelled&) {
+                out.kind
+                    = ctx.stopRequested() && !task.cancelled ? QStringLiteral("stopped") : QStringLiteral("timed out");
+                out.message = QStringLiteral("no result after %1 ms").arg(timeoutNs / 1'000'000);
+            }
+            out.endedNs = clock::monotonicNs();
+            task.startedNs = 0;
+            doneCount.fetch_add(1);
+        }
+    });
+    finished = true;
+
+    // The seed's logging pattern, one line per task in the order they ended.
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+        if (outcomes[i].endedNs > 0)
+            order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return outcomes[a].endedNs < outcomes[b].endedNs; });
+    QJsonArray log;
+    int succeeded = 0, failed = 0, timedOut = 0;
+    for (const std::size_t i : order) {
+        const Outcome& o = outcomes[i];
+        succeeded += o.kind == u"completed";
+        failed += o.kind == u"failed";
+        timedOut += o.kind == u"timed out";
+        const QString line = o.kind == u"completed" ? QStringLiteral("Task completed: %1").arg(o.message)
+            : o.kind == u"failed"                   ? QStringLiteral("Task failed: %1").arg(o.message)
+                                                    : QStringLiteral("Task %1: %2").arg(o.kind, o.message);
+        log.append(QJsonObject { { QStringLiteral("time_ms"), double(o.endedNs - runStart) / 1e6 },
+            { QStringLiteral("task"), int(i) }, { QStringLiteral("worker"), o.worker + 1 },
+            { QStringLiteral("outcome"), o.kind }, { QStringLiteral("log"), line },
+            { QStringLiteral("ran_ms"), double(o.endedNs - o.startedNs) / 1e6 } });
+    }
+    ctx.setResult(QStringLiteral("tasks"), tasks);
+    ctx.setResult(QStringLiteral("succeeded"), succeeded);
+    ctx.setResult(QStringLiteral("failed"), failed);
+    ctx.setResult(QStringLiteral("timed_out"), timedOut);
+    ctx.setResult(QStringLiteral("not_run"), tasks - int(order.size()));
+    ctx.setResult(QStringLiteral("log"), log);
+}
+
+QString Failures::describeOutcome(const QJsonObject& summary) const
+{
+    const QJsonObject r = summary[u"results"].toObject();
+    QString text = QStringLiteral("Of %1 tasks, <b>%2 completed, %3 failed and %4 timed out</b>")
+                       .arg(r[u"tasks"].toInt())
+                       .arg(r[u"succeeded"].toInt())
+                       .arg(r[u"failed"].toInt())
+                       .arg(r[u"timed_out"].toInt());
+    if (const int notRun = r[u"not_run"].toInt(); notRun > 0)
+        text += QStringLiteral(" (%1 never ran: the run was stopped)").arg(notRun);
+    text += QStringLiteral(". Each failure was caught and logged instead of killing its worker, and each hung task "
+                           "was cancelled at its deadline, so the pool went on with the rest and the run ended. "
+                           "Without a timeout, every hung task would hold a worker forever.");
+    return text;
+}
+
+} // namespace tl
