@@ -9,6 +9,7 @@
 #include "lockcontention.h"
 #include "manager.h"
 #include "pools.h"
+#include "producerconsumer.h"
 #include "queuepipe.h"
 #include "racecounter.h"
 #include "sharedmemory.h"
@@ -45,6 +46,7 @@ const std::vector<Factory>& factories()
         make<ThreadsVsProcesses>(),
         make<Deadlock>(),
         make<Failures>(),
+        make<ProducerConsumer>(),
     };
     return all;
 }

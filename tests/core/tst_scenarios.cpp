@@ -32,6 +32,8 @@ private slots:
     void failingTasksAddUpAndAreLogged();
     void everyHungTaskTimesOutAndTheRunEnds();
     void theSeedPicksTheSameFailures();
+    void boundedQueueDeliversEveryItemOnce_data();
+    void boundedQueueDeliversEveryItemOnce();
 };
 
 namespace {
@@ -183,6 +185,8 @@ void TestScenarios::stopReturnsWithinOneSecond_data()
                                        << QStringList { "backend=qthreadpool", "increments=10000000", "workers=16" };
     QTest::newRow("tasks hanging with a 60 s timeout")
         << "failures" << QStringList { "hang_rate=100", "timeout_ms=60000" };
+    QTest::newRow("busy-polling consumers of a slow producer")
+        << "producer-consumer" << QStringList { "waiting=busy-poll", "produce_us=1000000", "items=1000" };
     QTest::newRow("long critical sections")
         << "lock-contention" << QStringList { "hold_us=100000", "iterations=1000000", "lock=spinlock" };
 }
@@ -341,6 +345,27 @@ void TestScenarios::theSeedPicksTheSameFailures()
     const auto second = run(QStringLiteral("failures"), params);
     QVERIFY(!tasksWith(first.results, QStringLiteral("failed")).isEmpty());
     QCOMPARE(tasksWith(first.results, QStringLiteral("failed")), tasksWith(second.results, QStringLiteral("failed")));
+}
+
+void TestScenarios::boundedQueueDeliversEveryItemOnce_data()
+{
+    QTest::addColumn<QString>("waiting");
+    QTest::newRow("condition variable") << "condition-variable";
+    QTest::newRow("busy polling") << "busy-poll";
+}
+
+void TestScenarios::boundedQueueDeliversEveryItemOnce()
+{
+    QFETCH(QString, waiting);
+    const auto o = run(QStringLiteral("producer-consumer"),
+        { "waiting=" + waiting, QStringLiteral("producers=3"), QStringLiteral("consumers=2"),
+            QStringLiteral("items=300"), QStringLiteral("capacity=4"), QStringLiteral("produce_us=0"),
+            QStringLiteral("consume_us=0") });
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    QCOMPARE(o.results[u"produced"].toInteger(), 900);
+    QCOMPARE(o.results[u"consumed"].toInteger(), 900);
+    QVERIFY(o.results[u"every_item_once"].toBool()); // all 900 distinct items, their sum exact
+    QVERIFY(o.results[u"max_depth"].toInteger() <= 4); // put() never overfills the queue
 }
 
 QTEST_GUILESS_MAIN(TestScenarios)
