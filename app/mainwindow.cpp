@@ -292,6 +292,8 @@ void MainWindow::buildLayout()
 
     m_results = new QTextBrowser;
     m_results->setAccessibleName(tr("Results"));
+    m_results->setOpenLinks(false);
+    connect(m_results, &QTextBrowser::anchorClicked, this, &MainWindow::showMoment);
     m_results->setPlaceholderText(tr("Results appear here while and after a scenario runs."));
     m_chart = new CounterChart;
     m_chart->setMinimumWidth(320);
@@ -566,6 +568,11 @@ void MainWindow::onSelectionChanged(std::int64_t t0, std::int64_t t1)
                                      parts.isEmpty() ? tr("no worker activity") : parts.join(u"  ")));
 }
 
+QString MainWindow::resultsHtml() const
+{
+    return m_results->toHtml();
+}
+
 QString MainWindow::resultsText() const
 {
     return m_results->toPlainText();
@@ -603,25 +610,32 @@ void MainWindow::showResults(
     // Records (rows of figures) read best as a table of their own; a record's own lists of records (a
     // batch's tasks) follow it as further tables.
     std::function<QString(const QString&, const QList<std::pair<QString, QJsonObject>>&)> recordTable;
+    // A record with from_ns and to_ns (a moment of the run, e.g. a lost update) gets a link that shows it.
     recordTable = [&](const QString& title, const QList<std::pair<QString, QJsonObject>>& rows) {
         QStringList keys;
         for (const auto& [label, row] : rows)
             for (auto k = row.begin(); k != row.end(); ++k)
-                if (!keys.contains(k.key()) && !(k->isArray() && k->toArray().first().isObject()))
+                if (!keys.contains(k.key()) && !(k->isArray() && k->toArray().first().isObject())
+                    && k.key() != u"from_ns" && k.key() != u"to_ns")
                     keys << k.key();
+        const bool moments = rows.first().second.contains(u"from_ns");
         const bool labelled = !rows.first().first.isEmpty();
         QString t = QStringLiteral("<tr><td valign=top><b>%1</b></td><td><table border=1 cellspacing=0 "
                                    "cellpadding=2><tr>%2")
                         .arg(title, labelled ? QStringLiteral("<th></th>") : QString());
         for (const auto& k : keys)
             t += QStringLiteral("<th>%1</th>").arg(k);
-        t += QStringLiteral("</tr>");
+        t += moments ? QStringLiteral("<th></th></tr>") : QStringLiteral("</tr>");
         QString nested;
         for (const auto& [label, row] : rows) {
             t += labelled ? QStringLiteral("<tr><td><b>%1</b></td>").arg(label) : QStringLiteral("<tr>");
             for (const auto& k : keys)
                 t += QStringLiteral("<td align=right>%1</td>")
                          .arg(cellFor(k, row.value(k)).value_or(cell(row.value(k))));
+            if (moments)
+                t += QStringLiteral("<td><a href=\"show:%1:%2\">show</a></td>")
+                         .arg(row[u"from_ns"].toInteger())
+                         .arg(row[u"to_ns"].toInteger());
             t += QStringLiteral("</tr>");
             for (auto k = row.begin(); k != row.end(); ++k) {
                 if (!k->isArray() || !k->toArray().first().isObject())
@@ -710,6 +724,19 @@ QFuture<QString> MainWindow::exportImageTo(const QString& path, ExportScope scop
         exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
         return error;
     });
+}
+
+void MainWindow::showMoment(const QUrl& link)
+{
+    // "show:FROM:TO", CLOCK_MONOTONIC ns: select that stretch and zoom to it with some context either side.
+    const QStringList parts = link.toString().split(u':');
+    if (parts.size() != 3 || parts[0] != u"show")
+        return;
+    const std::int64_t t0 = parts[1].toLongLong();
+    const std::int64_t t1 = std::max<std::int64_t>(parts[2].toLongLong(), t0 + 1);
+    const std::int64_t margin = std::max<std::int64_t>(t1 - t0, 2'000);
+    m_timeline->setVisibleRange(t0 - margin, t1 + margin);
+    m_timeline->setSelection(t0, t1);
 }
 
 std::shared_ptr<const TimelineData> MainWindow::shownData()

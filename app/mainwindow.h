@@ -8,6 +8,7 @@
 #include <QElapsedTimer>
 #include <QFuture>
 #include <QMainWindow>
+#include <QUrl>
 
 class QAction;
 class QActionGroup;
@@ -44,6 +45,9 @@ public:
     ProcessView* processView() const { return m_processes; }
     ResultChart* resultChart() const { return m_resultChart; }
     QString resultsText() const;
+    QString resultsHtml() const;
+    // Zooms the timeline to a moment a results link names ("show:FROM:TO", e.g. a lost update) and selects it.
+    void showMoment(const QUrl& link);
     QString selectionText() const;
     bool selectScenario(const QString& name);
 

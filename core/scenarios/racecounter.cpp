@@ -6,6 +6,58 @@
 
 namespace tl {
 
+namespace {
+// One inspected increment: the value it read, and the value its write replaced. Had nobody written in
+// between, those are equal; when they differ, overwritten − read updates of other workers were lost.
+struct CounterAccess {
+    std::uint32_t worker; // index among the scenario's workers
+    std::int64_t read;
+    std::int64_t overwritten;
+    std::int64_t readNs;
+    std::int64_t writeNs;
+};
+constexpr int kListedLostUpdates = 200;
+
+// Lists every write that wiped out other workers' updates. The writes' overwritten values chain through
+// the counter's modification order, so the lost counts add up exactly to expected − actual.
+void reportLostUpdates(
+    RunContext& ctx, const std::vector<std::vector<CounterAccess>>& accesses, const std::vector<QString>& names)
+{
+    std::vector<CounterAccess> all;
+    for (const auto& log : accesses)
+        all.insert(all.end(), log.begin(), log.end());
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.writeNs < b.writeNs; });
+    std::int64_t lost = 0;
+    QJsonArray list;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const CounterAccess& w = all[i];
+        const std::int64_t wiped = w.overwritten - w.read;
+        lost += wiped;
+        if (wiped <= 0 || list.size() >= kListedLostUpdates)
+            continue;
+        // Whose write was overwritten: the latest earlier write of that value, for the picture.
+        QString victim;
+        std::int64_t from = w.readNs;
+        for (std::size_t j = i; j-- > 0;) {
+            if (all[j].read + 1 == w.overwritten && all[j].writeNs <= w.writeNs) {
+                victim = names[all[j].worker];
+                from = std::min(from, all[j].readNs);
+                break;
+            }
+        }
+        list.append(
+            QJsonObject { { QStringLiteral("writer"), names[w.worker] }, { QStringLiteral("read"), qint64(w.read) },
+                { QStringLiteral("wrote"), qint64(w.read + 1) }, { QStringLiteral("overwrote"), qint64(w.overwritten) },
+                { QStringLiteral("written_by"), victim.isEmpty() ? QStringLiteral("?") : victim },
+                { QStringLiteral("lost"), qint64(wiped) }, { QStringLiteral("from_ns"), qint64(from) },
+                { QStringLiteral("to_ns"), qint64(w.writeNs) } });
+    }
+    ctx.setResult(QStringLiteral("inspected_increments"), qint64(all.size()));
+    ctx.setResult(QStringLiteral("inspected_lost_updates"), qint64(lost));
+    ctx.setResult(QStringLiteral("lost_update_list"), list);
+}
+}
+
 ScenarioInfo RaceCounter::info() const
 {
     return {
@@ -25,6 +77,9 @@ ScenarioInfo RaceCounter::info() const
             ParamSpec::choice(QStringLiteral("backend"),
                 { QStringLiteral("std-thread"), QStringLiteral("qthreadpool") }, StdThread,
                 QStringLiteral("One std::thread per worker, or a QThreadPool sized to the workers")),
+            ParamSpec::integer(QStringLiteral("inspect"), 0, 0, 100'000,
+                QStringLiteral("Lost-update inspector: record every read and write of the first this many increments "
+                               "of each worker (and stop there), then list each lost update (0 = off)")),
             ParamSpec::integer(QStringLiteral("slow_motion"), 0, 0, 100'000,
                 QStringLiteral("Sleep this long between reading and writing the counter, widening the race "
                                "window (0 = off)"),
@@ -37,7 +92,9 @@ ScenarioInfo RaceCounter::info() const
 void RaceCounter::run(RunContext& ctx)
 {
     const int workerCount = int(ctx.value(QStringLiteral("workers")));
-    const std::int64_t increments = ctx.value(QStringLiteral("increments"));
+    const std::int64_t inspect = ctx.value(QStringLiteral("inspect"));
+    const std::int64_t increments = inspect > 0 ? std::min(inspect, ctx.value(QStringLiteral("increments")))
+                                                : ctx.value(QStringLiteral("increments"));
     const auto& lockMode = ctx.param(QStringLiteral("lock"));
     const auto& slowMotionUs = ctx.param(QStringLiteral("slow_motion"));
     const auto backend = ctx.value(QStringLiteral("backend")) == StdThread ? Backend::StdThread : Backend::ThreadPool;
@@ -70,24 +127,42 @@ void RaceCounter::run(RunContext& ctx)
 
     const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
     std::vector<LockStats> stats(workers.size());
+    std::vector<std::vector<CounterAccess>> accesses(workers.size());
     runWorkers(ctx, backend, workers, [&](std::uint32_t worker, Recorder& rec) {
         const std::size_t index = worker - workers.front();
         LockStats& mine = stats[index];
         std::atomic<std::int64_t>& done = progress[index].done;
+        std::vector<CounterAccess>& log = accesses[index];
+        log.reserve(std::size_t(inspect));
         for (std::int64_t i = 0; i < increments && !ctx.stopRequested(); ++i) {
             done.store(i + 1, std::memory_order_relaxed);
             const auto mode = lockMode.load(std::memory_order_relaxed);
             if (mode == Atomic) {
-                counter.fetch_add(1, std::memory_order_relaxed);
+                const std::int64_t seen = counter.fetch_add(1, std::memory_order_relaxed);
+                if (inspect > 0)
+                    log.push_back({ std::uint32_t(index), seen, seen, 0, 0 });
             } else {
                 InstrumentedGuard guard(lock, rec, mine, mode == Mutex ? LockKind::Mutex : LockKind::None);
+                const std::int64_t readNs = inspect > 0 ? clock::monotonicNs() : 0;
                 const std::int64_t seen = counter.load(std::memory_order_relaxed);
                 if (const auto us = slowMotionUs.load(std::memory_order_relaxed); us > 0)
                     ctx.sleepFor(std::chrono::microseconds(us), rec);
-                counter.store(seen + 1, std::memory_order_relaxed);
+                if (inspect > 0) {
+                    // The same unprotected write, made with exchange so it also tells what it overwrote.
+                    const std::int64_t overwritten = counter.exchange(seen + 1, std::memory_order_relaxed);
+                    log.push_back({ std::uint32_t(index), seen, overwritten, readNs, clock::monotonicNs() });
+                } else {
+                    counter.store(seen + 1, std::memory_order_relaxed);
+                }
             }
         }
     });
+    if (inspect > 0) {
+        std::vector<QString> names;
+        for (const auto w : workers)
+            names.push_back(ctx.workers()[w].name);
+        reportLostUpdates(ctx, accesses, names);
+    }
 
     const std::int64_t expectedTotal = expected();
     const std::int64_t actual = counter.load();
@@ -143,6 +218,11 @@ QString RaceCounter::describeOutcome(const QJsonObject& summary) const
             "overlapped. Raise the increments or the workers, or turn on slow motion.")
                    .arg(groupedNumber(expected));
     }
+    if (results.contains(u"inspected_lost_updates") && lost > 0)
+        text += QStringLiteral(" The inspector recorded every read and write and found all %1 lost updates: each "
+                               "row of lost_update_list is one write that overwrote others' (click <i>show</i> to "
+                               "see that interleaving on the timeline).")
+                    .arg(groupedNumber(results[u"inspected_lost_updates"].toInteger()));
     return text;
 }
 

@@ -34,6 +34,7 @@ private slots:
     void togglingTheLockDuringARunChangesTheLockMode();
     void closingMidRunStopsCleanly();
     void afterARunTheAccountAndChartTellItsNumbers();
+    void lostUpdateLinksShowTheirInterleaving();
     void exportMatchesTheVisibleLanes();
     void selectionShowsTheShareOfEachState();
     void darkThemeDarkensTheTimeline();
@@ -161,6 +162,27 @@ void TestMainWindow::afterARunTheAccountAndChartTellItsNumbers()
             { QStringLiteral("increments"), 100000 } });
     QVERIFY2(window.resultsText().contains(u"No update was lost"), qPrintable(window.resultsText()));
     QVERIFY(window.resultsText().contains(u"of their time waiting"));
+}
+
+void TestMainWindow::lostUpdateLinksShowTheirInterleaving()
+{
+    MainWindow window;
+    QRegularExpressionMatch link;
+    const QRegularExpression show(QStringLiteral("show:(\\d+):(\\d+)"));
+    for (int attempt = 0; attempt < 5 && !link.hasMatch(); ++attempt) {
+        runWith(window, QStringLiteral("race-counter"),
+            { { QStringLiteral("lock"), QStringLiteral("none") }, { QStringLiteral("workers"), 4 },
+                { QStringLiteral("inspect"), 20000 } });
+        link = show.match(window.resultsHtml());
+    }
+    QVERIFY2(link.hasMatch(), "no lost update was listed");
+    const std::int64_t from = link.captured(1).toLongLong();
+    const std::int64_t to = link.captured(2).toLongLong();
+    window.showMoment(QUrl(link.captured(0)));
+    TimelineView* view = window.timeline();
+    QVERIFY(view->visibleStart() <= from && view->visibleEnd() >= to);
+    QVERIFY(view->visibleEnd() - view->visibleStart() < 1'000'000); // zoomed to microseconds, not the run
+    QVERIFY(!window.selectionText().isEmpty()); // the interleaving is selected
 }
 
 void TestMainWindow::exportMatchesTheVisibleLanes()

@@ -32,6 +32,7 @@ private slots:
     void failingTasksAddUpAndAreLogged();
     void everyHungTaskTimesOutAndTheRunEnds();
     void theSeedPicksTheSameFailures();
+    void inspectorAccountsForEveryLostUpdate();
     void boundedQueueDeliversEveryItemOnce_data();
     void boundedQueueDeliversEveryItemOnce();
 };
@@ -345,6 +346,35 @@ void TestScenarios::theSeedPicksTheSameFailures()
     const auto second = run(QStringLiteral("failures"), params);
     QVERIFY(!tasksWith(first.results, QStringLiteral("failed")).isEmpty());
     QCOMPARE(tasksWith(first.results, QStringLiteral("failed")), tasksWith(second.results, QStringLiteral("failed")));
+}
+
+void TestScenarios::inspectorAccountsForEveryLostUpdate()
+{
+    qint64 lost = 0;
+    for (int attempt = 0; attempt < 10 && lost == 0; ++attempt) {
+        const auto o = run(QStringLiteral("race-counter"),
+            { QStringLiteral("lock=none"), QStringLiteral("workers=4"), QStringLiteral("inspect=20000") });
+        QCOMPARE(o.status, RunOutcome::Status::Completed);
+        QCOMPARE(o.results[u"expected"].toInteger(), 80000); // increments capped at the inspected 20 000
+        lost = o.results[u"lost_updates"].toInteger();
+        // Every lost update found in the reads and writes: exactly expected − actual.
+        QCOMPARE(o.results[u"inspected_lost_updates"].toInteger(), lost);
+        const QJsonArray list = o.results[u"lost_update_list"].toArray();
+        qint64 listed = 0;
+        for (const auto& u : list) {
+            QCOMPARE(u[u"wrote"].toInteger(), u[u"read"].toInteger() + 1);
+            QCOMPARE(u[u"lost"].toInteger(), u[u"overwrote"].toInteger() - u[u"read"].toInteger());
+            QVERIFY(u[u"from_ns"].toInteger() <= u[u"to_ns"].toInteger());
+            listed += u[u"lost"].toInteger();
+        }
+        QVERIFY(listed <= lost && (lost == 0 || !list.isEmpty()));
+    }
+    QVERIFY2(lost > 0, "the unprotected counter never lost an update");
+
+    const auto locked = run(QStringLiteral("race-counter"),
+        { QStringLiteral("lock=mutex"), QStringLiteral("workers=4"), QStringLiteral("inspect=5000") });
+    QCOMPARE(locked.results[u"inspected_lost_updates"].toInteger(), 0);
+    QVERIFY(locked.results[u"lost_update_list"].toArray().isEmpty());
 }
 
 void TestScenarios::boundedQueueDeliversEveryItemOnce_data()
