@@ -46,7 +46,11 @@ bool InstrumentedLock::lockWithin(
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (auto now = std::chrono::steady_clock::now(); now < deadline && !giveUp();
          now = std::chrono::steady_clock::now()) {
-        if (m_mutex.try_lock_until(std::min(deadline, now + kPoll))) {
+        // Each slice waits until a system_clock time: libstdc++ turns that into pthread_mutex_timedlock, which
+        // ThreadSanitizer follows, where a steady_clock time becomes pthread_mutex_clocklock, which it does not
+        // (it then takes the later unlock for an unlock of a free mutex). The deadline itself stays steady.
+        const auto slice = std::min<std::chrono::steady_clock::duration>(deadline - now, kPoll);
+        if (m_mutex.try_lock_until(std::chrono::system_clock::now() + slice)) {
             taken(rec, stats, LockKind::Mutex, waitStart);
             return true;
         }
