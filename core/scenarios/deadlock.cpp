@@ -102,17 +102,20 @@ void Deadlock::run(RunContext& ctx)
             const auto names = ctx.lockNames();
             const auto infos = ctx.workers();
             std::int64_t formedNs = 0;
+            const std::int64_t detectedNs = clock::monotonicNs();
             QJsonArray edges;
             for (std::size_t i = 0; i < candidate.size(); ++i) {
                 const auto& [e, since] = candidate[i];
                 formedNs = std::max(formedNs, since);
                 // Each waits for a lock the next one holds, so it holds the lock the one before waits for.
                 const auto& before = candidate[(i + candidate.size() - 1) % candidate.size()].first;
+                // from_ns/to_ns: its wait until the deadlock was found, for the window's "show" link.
                 edges.append(QJsonObject { { QStringLiteral("worker"), infos[e.worker].name },
-                    { QStringLiteral("holds"), names[before.lock] }, { QStringLiteral("waits_for"), names[e.lock] } });
+                    { QStringLiteral("holds"), names[before.lock] }, { QStringLiteral("waits_for"), names[e.lock] },
+                    { QStringLiteral("from_ns"), qint64(since) }, { QStringLiteral("to_ns"), qint64(detectedNs) } });
             }
             found = { { QStringLiteral("cycle"), edges },
-                { QStringLiteral("detected_after_ms"), double(clock::monotonicNs() - formedNs) / 1e6 } };
+                { QStringLiteral("detected_after_ms"), double(detectedNs - formedNs) / 1e6 } };
             for (auto it = found.begin(); it != found.end(); ++it)
                 ctx.setLiveResult(it.key(), *it);
             ctx.setLiveResult(QStringLiteral("deadlock"), true);

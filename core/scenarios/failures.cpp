@@ -182,7 +182,8 @@ void Failures::run(RunContext& ctx)
         log.append(QJsonObject { { QStringLiteral("time_ms"), double(o.endedNs - runStart) / 1e6 },
             { QStringLiteral("task"), int(i) }, { QStringLiteral("worker"), o.worker + 1 },
             { QStringLiteral("outcome"), o.kind }, { QStringLiteral("log"), line },
-            { QStringLiteral("ran_ms"), double(o.endedNs - o.startedNs) / 1e6 } });
+            { QStringLiteral("ran_ms"), double(o.endedNs - o.startedNs) / 1e6 },
+            { QStringLiteral("from_ns"), qint64(o.startedNs) }, { QStringLiteral("to_ns"), qint64(o.endedNs) } });
     }
     ctx.setResult(QStringLiteral("tasks"), tasks);
     ctx.setResult(QStringLiteral("succeeded"), succeeded);

@@ -242,6 +242,7 @@ void TestScenarios::naiveLockingDeadlocksAndTheCycleIsFound()
     for (qsizetype i = 0; i < cycle.size(); ++i) {
         who.insert(cycle[i][u"worker"].toString());
         QCOMPARE(cycle[i][u"holds"].toString(), cycle[(i + cycle.size() - 1) % cycle.size()][u"waits_for"].toString());
+        QVERIFY(cycle[i][u"from_ns"].toInteger() < cycle[i][u"to_ns"].toInteger()); // its wait, for "show"
     }
     QCOMPARE(who.size(), workers);
     QVERIFY(results[u"rounds_done"].toInteger() < results[u"rounds_expected"].toInteger());
@@ -320,6 +321,7 @@ void TestScenarios::failingTasksAddUpAndAreLogged()
     QCOMPARE(log.size(), 40);
     for (const auto& line : log) {
         const QString text = line[u"log"].toString();
+        QVERIFY(line[u"from_ns"].toInteger() <= line[u"to_ns"].toInteger()); // the task's run, for "show"
         if (line[u"outcome"].toString() == u"completed")
             QVERIFY(text.startsWith(u"Task completed: "));
         else if (line[u"outcome"].toString() == u"failed")
