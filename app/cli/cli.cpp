@@ -83,8 +83,12 @@ int unknownScenario(const QString& name)
 
 int listScenarios()
 {
-    for (const auto& info : scenarioCatalog())
-        out() << info.name.leftJustified(18) << info.summary << "\n";
+    const auto catalog = scenarioCatalog();
+    qsizetype width = 0;
+    for (const auto& info : catalog)
+        width = std::max(width, info.name.size());
+    for (const auto& info : catalog)
+        out() << info.name.leftJustified(width + 2) << info.summary << "\n";
     return kOk;
 }
 
@@ -96,8 +100,11 @@ int describe(const QString& name)
     const ScenarioInfo info = scenario->info();
     out() << info.name << " — " << info.title << "\n"
           << info.summary << "\nFrom: " << info.topic << "\n\nParameters:\n";
+    qsizetype width = 0;
+    for (const auto& p : info.params)
+        width = std::max(width, p.name.size());
     for (const auto& p : info.params) {
-        out() << "  " << p.name.leftJustified(14) << p.typeName().leftJustified(9) << "default "
+        out() << "  " << p.name.leftJustified(width + 2) << p.typeName().leftJustified(9) << "default "
               << (p.format(p.defaultValue) + (p.unit.isEmpty() ? QString() : u' ' + p.unit)).leftJustified(12)
               << "valid " << p.validValues() << (p.live ? "  (changeable while running)" : "") << "\n"
               << "      " << p.help << "\n";
