@@ -443,14 +443,15 @@ void MainWindow::setRunning(bool running)
         a->setEnabled(!running && m_lastTrace);
 }
 
-void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, double workerNs)
+void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, const RecordingOverhead& overhead)
 {
     QString text = tr("%L1 events").arg(events);
     if (dropped > 0)
-        text += tr(", <span style='color:#d32f2f'><b>%L1 dropped</b></span>").arg(dropped);
+        text += tr(", <span style='color:#d32f2f'><b>%L1 lost</b></span> (hatched gaps)").arg(dropped);
     m_statusEvents->setText(text);
-    // Estimated share of the workers' time spent in record(): events x measured cost per event.
-    const double overheadShare = workerNs > 0 ? double(events) * Recorder::costPerEventNs() / workerNs : 0;
+    // Share of the workers' time spent in record(): worker events x the measured cost of one, over the
+    // workers' time (the same figure as recording_overhead in threadlab run --json).
+    const double overheadShare = overhead.share();
     m_statusOverhead->setText(overheadShare < 0.001 ? tr("recording < 0.1% of worker time")
                                                     : tr("recording ≈ %1 of worker time").arg(percent(overheadShare)));
 }
@@ -469,8 +470,7 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
     uncollapseCharts();
     const double seconds = m_elapsed.elapsed() / 1000.0;
     m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1));
-    updateStatus(batch->totalEvents, batch->droppedEvents,
-        double(batch->workers.size()) * double(batch->nowNs - batch->startNs));
+    updateStatus(batch->totalEvents, batch->droppedEvents, recordingOverhead(batch->laneEvents, batch->workerNs));
 
     QJsonObject live = batch->liveResults;
     for (const auto& series : m_live.counters())
@@ -510,7 +510,10 @@ void MainWindow::onFinished(const RunOutcome& outcome)
 {
     m_lastTrace = outcome.trace;
     showProcesses(outcome.processes);
-    m_live.replace(*outcome.trace);
+    if (outcome.spans)
+        m_live.replace(*outcome.trace, std::move(*outcome.spans));
+    else
+        m_live.replace(*outcome.trace);
     m_cpuView.reset();
     m_timeline->setData(shownData());
     m_chart->setVisible(!m_live.counters().empty());
@@ -518,10 +521,8 @@ void MainWindow::onFinished(const RunOutcome& outcome)
     setRunning(false);
 
     const QJsonObject summary = summaryJson(outcome);
-    double workerNs = 0;
-    for (const auto& w : summary[u"workers"].toArray())
-        workerNs += w[u"elapsed_ns"].toDouble();
-    updateStatus(outcome.trace->eventCount(), outcome.trace->droppedEvents, workerNs);
+    updateStatus(outcome.trace->eventCount(), outcome.trace->droppedEvents,
+        recordingOverhead(outcome.trace->laneEventCount(), outcome.trace->workerTimeNs()));
 
     QString account;
     if (outcome.status == RunOutcome::Status::Failed)
@@ -530,10 +531,8 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         account = scenario->describeOutcome(summary);
     if (outcome.status == RunOutcome::Status::Stopped)
         account.prepend(tr("<i>Stopped before the end: the figures cover the part that ran.</i> "));
-    if (outcome.trace->droppedEvents > 0)
-        account += tr(" <span style='color:#d32f2f'>%1 events were dropped because a worker's buffer was full: the "
-                      "timeline has gaps there, the figures above do not.</span>")
-                       .arg(groupedNumber(qint64(outcome.trace->droppedEvents)));
+    if (const QString gaps = gapAccount(*outcome.trace); !gaps.isEmpty())
+        account += QStringLiteral(" <span style='color:#d32f2f'>%1</span>").arg(gaps.toHtmlEscaped());
     m_chartSpec = summary[u"results"][u"chart"].toObject();
     m_resultChart->setVisible(m_resultChart->show(m_chartSpec));
     m_exportChart->setEnabled(m_resultChart->isVisible());

@@ -80,8 +80,7 @@ private:
     void setRunning(bool running);
     void showResults(
         const QJsonObject& results, const QJsonArray& workers, const QString& heading, const QString& account = {});
-    // `workerNs`: the workers' time so far, against which the recording overhead is estimated.
-    void updateStatus(std::uint64_t events, std::uint64_t dropped, double workerNs);
+    void updateStatus(std::uint64_t events, std::uint64_t dropped, const RecordingOverhead& overhead);
     void saveParams();
     QString currentScenario() const;
     QString exportFolder() const;

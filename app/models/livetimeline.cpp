@@ -7,7 +7,6 @@ void LiveTimeline::reset(const QString& title, const QString& subtitle)
     m_data = std::make_shared<TimelineData>();
     m_data->title = title;
     m_data->subtitle = subtitle;
-    m_builders.clear();
     m_openShown.clear();
     m_counters.clear();
 }
@@ -34,10 +33,6 @@ void LiveTimeline::append(const TraceBatch& batch)
     if (batch.workers.size() > known) {
         m_data->lanes.resize(batch.workers.size());
         m_openShown.resize(batch.workers.size(), false);
-        for (std::size_t i = 0; i < m_builders.size(); ++i)
-            m_builders[i]->retarget(m_data->lanes[i].spans);
-        while (m_builders.size() < m_data->lanes.size())
-            m_builders.push_back(std::make_unique<SpanBuilder>(m_data->lanes[m_builders.size()].spans));
     }
     for (std::size_t i = known; i < batch.workers.size(); ++i)
         m_data->lanes[i].name = batch.workers[i].name;
@@ -50,39 +45,42 @@ void LiveTimeline::append(const TraceBatch& batch)
     m_counters.resize(batch.counterNames.size());
     for (std::size_t c = 0; c < batch.counterNames.size(); ++c)
         m_counters[c].name = batch.counterNames[c];
+    for (const CounterSample& c : batch.samples)
+        if (c.counter < m_counters.size())
+            m_counters[c.counter].points.emplace_back(c.time, c.value);
 
-    for (const Event& e : batch.events) {
-        if (e.kind == EventKind::CounterSample) {
-            if (e.worker < m_counters.size())
-                m_counters[e.worker].points.emplace_back(e.time, e.value);
-        } else if (e.worker < m_builders.size()) {
-            // The run starts at its earliest worker event (a batch holds lanes one after another).
-            if (m_data->startNs == 0 || e.time < m_data->startNs)
-                m_data->startNs = e.time;
-            m_builders[e.worker]->add(e);
-        }
-    }
-    for (std::size_t i = 0; i < m_builders.size(); ++i) {
-        Span open {};
-        if (m_builders[i]->openSpan(batch.nowNs, &open)) {
-            m_data->lanes[i].spans.push_back(open);
+    for (std::size_t i = 0; i < batch.lanes.size() && i < m_data->lanes.size(); ++i) {
+        const LaneDelta& delta = batch.lanes[i];
+        TimelineLane& lane = m_data->lanes[i];
+        // The run starts at its earliest span.
+        const Span* first = !delta.spans.empty() ? &delta.spans.front() : delta.hasOpen ? &delta.open : nullptr;
+        if (first && (m_data->startNs == 0 || first->start < m_data->startNs))
+            m_data->startNs = first->start;
+        lane.spans.append(delta.spans);
+        lane.gaps.insert(lane.gaps.end(), delta.gaps.begin(), delta.gaps.end());
+        if (delta.hasOpen) {
+            lane.spans.push_back(delta.open);
             m_openShown[i] = true;
         }
-        m_data->lanes[i].updateIndex();
+        lane.updateIndex();
     }
 }
 
 void LiveTimeline::replace(const Trace& trace)
 {
-    m_data = std::make_shared<TimelineData>(TimelineData::fromTrace(trace));
-    m_builders.clear();
+    replace(trace, buildSpans(trace));
+}
+
+void LiveTimeline::replace(const Trace& trace, std::vector<LaneSpans>&& spans)
+{
+    m_data = std::make_shared<TimelineData>(TimelineData::fromSpans(trace, std::move(spans)));
     m_openShown.clear();
     m_counters.assign(trace.counterNames.size(), {});
     for (std::size_t c = 0; c < trace.counterNames.size(); ++c)
         m_counters[c].name = trace.counterNames[c];
-    for (const Event& e : trace.counterSamples)
-        if (e.worker < m_counters.size())
-            m_counters[e.worker].points.emplace_back(e.time, e.value);
+    for (const CounterSample& c : trace.counterSamples)
+        if (c.counter < m_counters.size())
+            m_counters[c.counter].points.emplace_back(c.time, c.value);
 }
 
 } // namespace tl::ui

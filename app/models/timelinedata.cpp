@@ -12,17 +12,39 @@ QString processLabel(const WorkerInfo& info)
 
 TimelineData TimelineData::fromTrace(const Trace& trace)
 {
+    return fromSpans(trace, buildSpans(trace));
+}
+
+TimelineData TimelineData::fromSpans(const Trace& trace, std::vector<LaneSpans>&& spans)
+{
     TimelineData data;
     data.title = trace.scenario;
     data.subtitle = trace.paramsText();
     data.lockNames = trace.lockNames;
     std::tie(data.startNs, data.endNs) = trace.activeRange();
-    auto spans = buildSpans(trace);
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
-        data.lanes.emplace_back(info.name, processLabel(info), std::move(spans[i]));
+        data.lanes.emplace_back(info.name, processLabel(info), std::move(spans[i].spans), std::move(spans[i].gaps));
+        data.lanes.back().pid = info.pid;
     }
     return data;
+}
+
+std::array<bool, kLaneStateCount> TimelineData::statesPresent() const
+{
+    std::array<bool, kLaneStateCount> present {};
+    for (const auto& lane : lanes) {
+        const StateTimes t = lane.stateTimes(0, lane.spans.size());
+        for (std::size_t s = 0; s < t.size(); ++s)
+            present[s] = present[s] || t[s] > 0;
+    }
+    return present;
+}
+
+const Gap* TimelineLane::gapAt(std::int64_t t) const
+{
+    const auto it = std::upper_bound(gaps.begin(), gaps.end(), t, [](std::int64_t v, const Gap& g) { return v < g.end; });
+    return it != gaps.end() && it->start <= t ? &*it : nullptr;
 }
 
 TimelineData TimelineData::byCpu() const
@@ -46,7 +68,7 @@ TimelineData TimelineData::byCpu() const
     view.endNs = endNs;
     for (int cpu = 0; cpu < cpus; ++cpu) {
         for (const auto& lane : lanes) {
-            std::vector<Span> there;
+            ChunkedVector<Span> there;
             for (const Span& s : lane.spans)
                 if (onCpu(s) && s.cpu == cpu)
                     there.push_back(s);

@@ -15,10 +15,11 @@ using StateTimes = std::array<std::int64_t, kLaneStateCount>;
 // finished Trace, or grown batch by batch while a run is live.
 struct TimelineLane {
     TimelineLane() = default;
-    TimelineLane(QString laneName, QString laneGroup, std::vector<Span> laneSpans)
+    TimelineLane(QString laneName, QString laneGroup, ChunkedVector<Span> laneSpans, std::vector<Gap> laneGaps = {})
         : name(std::move(laneName))
         , group(std::move(laneGroup))
         , spans(std::move(laneSpans))
+        , gaps(std::move(laneGaps))
     {
         updateIndex();
     }
@@ -26,12 +27,16 @@ struct TimelineLane {
     QString name;
     QString group;
     std::int64_t pid = -1; // of the process the group names
-    std::vector<Span> spans;
+    ChunkedVector<Span> spans; // in pool chunks: appending never copies what is there
+    std::vector<Gap> gaps; // where events were lost (drawn as NoData spans)
     // Level-of-detail index, so a pixel column of thousands of spans costs a few cache lines, not all of them:
     // blocks[k] = time spent in each state by spans[0, k * kBlock); blockStarts[k] = spans[k * kBlock].start.
     static constexpr std::size_t kBlock = 8;
-    std::vector<StateTimes> blocks;
-    std::vector<std::int64_t> blockStarts;
+    ChunkedVector<StateTimes> blocks;
+    ChunkedVector<std::int64_t> blockStarts;
+
+    // The gap a NoData span at time t belongs to, or nullptr.
+    const Gap* gapAt(std::int64_t t) const;
 
     // Extends the index over spans appended since (and forgets blocks past the end after spans were removed).
     void updateIndex();
@@ -59,6 +64,10 @@ struct TimelineData {
     std::int64_t endNs = 0;
 
     static TimelineData fromTrace(const Trace& trace);
+    // From spans already built (off the GUI thread): takes them over.
+    static TimelineData fromSpans(const Trace& trace, std::vector<LaneSpans>&& spans);
+    // States that occur anywhere in the data, for a legend that lists only those.
+    std::array<bool, kLaneStateCount> statesPresent() const;
     std::size_t spanCount() const;
     // The same run seen from the CPUs: one group per CPU, in it a lane for each worker that ran there with
     // the spans it spent on that CPU (running or holding a lock; a span counts for the CPU it began on).

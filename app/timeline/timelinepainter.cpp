@@ -4,6 +4,7 @@
 #include <QImage>
 #include <QPaintEngine>
 #include <QPainter>
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -57,8 +58,17 @@ QColor stateColor(LaneState state)
         return QColor(0xc3, 0xa6, 0xd9);
     case LaneState::Unprotected:
         return QColor(0xf2, 0x8e, 0x2b);
+    case LaneState::NoData:
+        return QColor(0x3c, 0x3f, 0x44); // under the hatch (hatchBrush) that marks gaps
     }
     return Qt::black;
+}
+
+QBrush hatchBrush(const QColor& ink)
+{
+    QColor c = ink;
+    c.setAlpha(170);
+    return QBrush(c, Qt::BDiagPattern);
 }
 
 TimelinePainter::Theme TimelinePainter::Theme::light()
@@ -135,14 +145,23 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.drawText(l.header.adjusted(12, 32, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
     }
 
-    // Legend: every state, always.
+    // Legend: every state, always; "no data" only where events were lost.
     p.setFont(font(12));
     const QFontMetricsF fm(p.font());
     double lx = l.legend.left() + 12;
+    const bool anyGap = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
     for (int s = 0; s < kLaneStateCount; ++s) {
         const auto state = LaneState(s);
+        if (state == LaneState::NoData && !anyGap)
+            continue;
         const QRectF swatch(lx, l.legend.center().y() - 6, 12, 12);
-        p.fillRect(swatch, stateColor(state));
+        if (state == LaneState::NoData) {
+            p.fillRect(swatch, hatchBrush(options.theme.ink));
+            p.setPen(options.theme.faint);
+            p.drawRect(swatch);
+        } else {
+            p.fillRect(swatch, stateColor(state));
+        }
         p.setPen(options.theme.ink);
         const QString name = laneStateName(state);
         p.drawText(QPointF(swatch.right() + 5, l.legend.center().y() + fm.ascent() / 2 - 1), name);
@@ -197,6 +216,7 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         rgb[std::size_t(s)] = stateColor(LaneState(s)).rgba();
     std::vector<LodRect> rects;
     std::array<QList<QRect>, kLaneStateCount> byState;
+    QList<QRectF> hatched; // gaps, hatched over whatever the row shows there
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
         const double pad = l.laneHeight >= 10 ? 2 : 0;
@@ -213,6 +233,14 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
             }
             continue;
         }
+        // Gaps are hatched whatever their width: even a sub-pixel one says "data missing here".
+        const double scale = l.plot.width() / double(t1 - t0);
+        for (const Gap& g : data.lanes[i].gaps)
+            if (g.end >= t0 && g.start <= t1) {
+                const double a = l.plot.left() + double(std::max(g.start, t0) - t0) * scale;
+                const double b = l.plot.left() + double(std::min(g.end, t1) - t0) * scale;
+                hatched.append(QRectF(a, top, std::max(b - a, 2.0), h));
+            }
         rects.clear();
         lodRects(data.lanes[i], t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
         if (raster) {
@@ -236,6 +264,12 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
             continue;
         p.setBrush(stateColor(LaneState(s)));
         p.drawRects(byState[std::size_t(s)].constData(), int(byState[std::size_t(s)].size()));
+    }
+    if (!hatched.isEmpty()) {
+        p.setBrush(options.theme.background);
+        p.drawRects(hatched.constData(), int(hatched.size()));
+        p.setBrush(hatchBrush(options.theme.ink));
+        p.drawRects(hatched.constData(), int(hatched.size()));
     }
 
     // Axis labels under the plot.

@@ -12,6 +12,8 @@ class QPainter;
 namespace tl::ui {
 
 QColor stateColor(LaneState state);
+// How gaps (events lost) are drawn: a hatch in the ink colour, over the background.
+QBrush hatchBrush(const QColor& ink);
 
 // The one routine that draws a timeline: on screen, and into PNG, SVG and PDF. Title and parameters,
 // legend, one lane per worker under its process, and a time axis.

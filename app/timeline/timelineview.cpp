@@ -272,6 +272,11 @@ QString TimelineView::describeAt(const QPoint& pos) const
                     .arg(formatDuration(double(s.start - m_data->startNs)), formatDuration(double(s.end - s.start)));
         if (s.cpu >= 0)
             text += QStringLiteral("<br>on CPU %1").arg(s.cpu);
+        if (s.state == LaneState::NoData)
+            if (const Gap* gap = m_data->lanes[i].gapAt(s.start))
+                text += QStringLiteral("<br>%L1 events lost here: the recorder's ring was full, so what this worker "
+                                       "did in this interval is unknown")
+                            .arg(qulonglong(gap->lost));
         return text;
     }
     return {};

@@ -2,6 +2,8 @@
 
 #include "runcontext.h"
 
+#include <climits>
+
 namespace tl {
 
 Collector::Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content)
@@ -20,10 +22,12 @@ Collector::~Collector()
 void Collector::start()
 {
     m_trace.startNs = clock::monotonicNs();
-    m_thread
-        = std::thread([this] { repeatUntilStopped("tl-collector", kTick, m_stopCollecting, [this] { collect(); }); });
-    m_sampler = std::thread(
-        [this] { repeatUntilStopped("tl-sampler", kSampleEvery, m_stopSampling, [this] { sampleCounters(); }); });
+    m_trace.tickSource = QString::fromLatin1(clock::tickSourceName(clock::tickSource()));
+    m_thread = std::thread(
+        [this] { repeatUntilStopped("tl-collector", kTick, m_stopCollecting, [this](bool last) { collect(last); }); });
+    m_sampler = std::thread([this] {
+        repeatUntilStopped("tl-sampler", kSampleEvery, m_stopSampling, [this](bool) { sampleCounters(); });
+    });
 }
 
 void Collector::finish()
@@ -46,17 +50,18 @@ void Collector::stopAndJoin(std::thread& thread, bool& stop)
 }
 
 void Collector::repeatUntilStopped(
-    const char* threadName, std::chrono::milliseconds period, const bool& stop, const std::function<void()>& action)
+    const char* threadName, std::chrono::milliseconds period, const bool& stop,
+    const std::function<void(bool last)>& action)
 {
     pthread_setname_np(pthread_self(), threadName);
     std::unique_lock lock(m_mutex);
     while (!m_wake.wait_for(lock, period, [&] { return stop; })) {
         lock.unlock();
-        action();
+        action(false);
         lock.lock();
     }
     lock.unlock();
-    action(); // once more after the stop: the workers have finished, so this one leaves nothing behind
+    action(true); // once more after the stop: the workers have finished, so this one leaves nothing behind
 }
 
 void Collector::sampleCounters()
@@ -65,46 +70,75 @@ void Collector::sampleCounters()
     const auto values = m_ctx.sampleCounters();
     std::lock_guard lock(m_samplesMutex);
     for (std::size_t c = 0; c < values.size(); ++c)
-        m_pendingSamples.push_back({ now, values[c], std::uint32_t(c), 0, -1, EventKind::CounterSample });
+        m_pendingSamples.push_back({ now, values[c], std::uint32_t(c) });
 }
 
-void Collector::collect()
+void Collector::collect(bool last)
 {
     auto batch = std::make_shared<TraceBatch>();
     m_clock.calibrate();
 
     const auto recorders = m_ctx.recorders();
+    const bool spans = m_sink && m_content == BatchContent::SpansAndProgress;
     m_trace.lanes.resize(recorders.size());
+    if (spans) {
+        batch->lanes.resize(recorders.size());
+        while (m_builders.size() < recorders.size())
+            m_builders.push_back(std::make_unique<SpanBuilder>(batch->lanes.front().spans, batch->lanes.front().gaps));
+    }
     std::uint64_t dropped = 0;
     std::uint64_t stored = 0;
     for (Recorder* rec : recorders) {
         auto& lane = m_trace.lanes[rec->worker()];
-        const std::size_t first = lane.size();
-        // One pass: copy out of the ring and convert ticks to ns (the collector competes with the workers
-        // for CPU, so every pass over millions of events shows up as lateness and, at worst, drops).
+        SpanBuilder* builder = nullptr;
+        if (spans) {
+            LaneDelta& delta = batch->lanes[rec->worker()];
+            builder = m_builders[rec->worker()].get();
+            builder->retarget(delta.spans, delta.gaps);
+        }
+        const std::size_t before = lane.size();
+        // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with
+        // the workers for CPU, so every extra pass over millions of events shows up as lateness and drops).
+        auto store = [&](Event e) {
+            lane.push_back(e);
+            if (builder)
+                builder->add(e);
+        };
         rec->drain([&](std::span<const Event> events) {
-            for (Event e : events) {
-                e.time = m_clock.toNs(std::uint64_t(e.time));
-                lane.push_back(e);
+            while (!events.empty()) {
+                const std::span<Event> room = lane.tail(events.size());
+                for (std::size_t i = 0; i < room.size(); ++i) {
+                    Event e = events[i];
+                    e.time = m_clock.toNs(std::uint64_t(e.time));
+                    room[i] = e;
+                    if (builder)
+                        builder->add(e);
+                }
+                lane.commit(room.size());
+                events = events.subspan(room.size());
             }
         });
-        if (m_content == BatchContent::EventsAndProgress)
-            batch->events.insert(batch->events.end(), lane.begin() + std::ptrdiff_t(first), lane.end());
-        stored += lane.size() - first;
+        if (last) {
+            if (const std::uint64_t lost = rec->unmarkedLost(); lost > 0) // the worker never recorded again
+                store({ clock::monotonicNs(), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)), 0, kUnknownCpu,
+                    EventKind::Lost });
+        }
+        stored += lane.size() - before;
         dropped += rec->dropped();
     }
 
     const std::int64_t now = clock::monotonicNs();
-    std::vector<Event> samples;
+    if (spans)
+        for (std::size_t w = 0; w < recorders.size(); ++w)
+            batch->lanes[w].hasOpen = m_builders[w]->openSpan(now, &batch->lanes[w].open);
     {
         std::lock_guard lock(m_samplesMutex);
-        samples.swap(m_pendingSamples);
+        batch->samples.swap(m_pendingSamples);
     }
-    m_trace.counterSamples.insert(m_trace.counterSamples.end(), samples.begin(), samples.end());
-    if (m_content == BatchContent::EventsAndProgress)
-        batch->events.insert(batch->events.end(), samples.begin(), samples.end());
+    m_trace.counterSamples.insert(m_trace.counterSamples.end(), batch->samples.begin(), batch->samples.end());
 
-    m_totalEvents += stored + samples.size();
+    m_laneEvents += stored;
+    m_totalEvents += stored + batch->samples.size();
     m_trace.workers = m_ctx.workers();
     m_trace.counterNames = m_ctx.counterNames();
     m_trace.lockNames = m_ctx.lockNames();
@@ -117,6 +151,8 @@ void Collector::collect()
     batch->lockNames = m_trace.lockNames;
     batch->droppedEvents = dropped;
     batch->totalEvents = m_totalEvents;
+    batch->laneEvents = m_laneEvents;
+    batch->workerNs = m_trace.workerTimeNs();
     batch->startNs = m_trace.startNs;
     batch->nowNs = now;
     batch->liveResults = m_ctx.liveResults();

@@ -3,6 +3,7 @@
 #include "../processes/processinfo.h"
 #include "../sync/lockregistry.h"
 #include "../trace/clock.h"
+#include "../trace/spans.h"
 #include "../trace/trace.h"
 
 #include <QJsonObject>
@@ -16,18 +17,28 @@ namespace tl {
 
 class RunContext;
 
-// What the collector publishes once per tick: the events stored since the last batch (times in ns), and
-// the run's state at that moment.
+// One lane's part of a batch: spans built on the collector's thread, ready to draw.
+struct LaneDelta {
+    std::vector<Span> spans; // closed since the previous batch, in time order
+    std::vector<Gap> gaps; // found since the previous batch (each also a NoData span in `spans`)
+    Span open {}; // the span in progress at the batch's time, when hasOpen
+    bool hasOpen = false;
+};
+
+// What the collector publishes once per tick: what the lanes did since the last batch, as spans, and the
+// run's state at that moment. The GUI thread only appends ready spans; it never walks raw events.
 struct TraceBatch {
-    // Lane events and counter samples (kind CounterSample, worker = counter id); left empty for sinks that
-    // asked for progress only, which spares the collector a copy of every event.
-    std::vector<Event> events;
+    // Per worker; left empty for sinks that asked for progress only (the CLI), which spares building spans.
+    std::vector<LaneDelta> lanes;
+    std::vector<CounterSample> samples; // taken since the previous batch
     std::vector<WorkerInfo> workers; // all workers so far
     std::vector<ProcessInfo> processes; // the run's processes, when it has child processes
     std::vector<QString> counterNames;
     std::vector<QString> lockNames;
     std::uint64_t droppedEvents = 0; // total so far
-    std::uint64_t totalEvents = 0; // stored so far
+    std::uint64_t laneEvents = 0; // worker events stored so far
+    std::int64_t workerNs = 0; // the workers' time so far (Trace::workerTimeNs)
+    std::uint64_t totalEvents = 0; // stored so far, counter samples included
     std::int64_t startNs = 0;
     std::int64_t nowNs = 0;
     QJsonObject liveResults;
@@ -35,9 +46,11 @@ struct TraceBatch {
 };
 using TraceBatchPtr = std::shared_ptr<const TraceBatch>;
 using BatchSink = std::function<void(TraceBatchPtr)>;
-enum class BatchContent { EventsAndProgress, ProgressOnly };
+enum class BatchContent { SpansAndProgress, ProgressOnly };
 
 // Drains every recorder into the Trace on its own thread, every kTick, and publishes one batch per tick.
+// Each event is copied once, from its ring into the lane's pool chunk, converted to ns on the way, and fed
+// to the lane's SpanBuilder in the same pass.
 // Counters are sampled on a second, light thread every kSampleEvery: a drain of millions of events can take
 // tens of milliseconds (fresh trace memory has to be faulted in), and the samples must not wait for it.
 class Collector {
@@ -52,12 +65,13 @@ public:
     void finish();
 
 private:
-    // Runs `action` every `period` on the calling thread until `stop`, then once more.
+    // Runs `action(false)` every `period` on the calling thread until `stop`, then `action(true)` once.
     void repeatUntilStopped(const char* threadName, std::chrono::milliseconds period, const bool& stop,
-        const std::function<void()>& action);
+        const std::function<void(bool last)>& action);
     void stopAndJoin(std::thread& thread, bool& stop);
     void sampleCounters();
-    void collect();
+    // `last`: the workers are done, so a loss not yet followed by a Lost marker closes its lane with a gap.
+    void collect(bool last);
 
     RunContext& m_ctx;
     Trace& m_trace;
@@ -65,10 +79,12 @@ private:
     BatchContent m_content;
     ClockSync m_clock;
     std::uint64_t m_totalEvents = 0;
+    std::uint64_t m_laneEvents = 0;
+    std::vector<std::unique_ptr<SpanBuilder>> m_builders; // per lane, when batches carry spans
     std::thread m_thread;
     std::thread m_sampler;
     std::mutex m_samplesMutex;
-    std::vector<Event> m_pendingSamples; // taken by the sampler, moved into the trace by collect()
+    std::vector<CounterSample> m_pendingSamples; // taken by the sampler, moved into the trace by collect()
     std::mutex m_mutex; // guards the two stop flags
     std::condition_variable m_wake;
     bool m_stopSampling = false;

@@ -1,6 +1,7 @@
 #include "run.h"
 
 #include <QJsonArray>
+#include <QStringList>
 #include <exception>
 
 namespace tl {
@@ -48,11 +49,43 @@ RunOutcome Run::execute()
     outcome.durationNs = clock::monotonicNs() - started;
     collector.finish();
 
+    if (m_sink && m_content == BatchContent::SpansAndProgress)
+        outcome.spans = std::make_shared<std::vector<LaneSpans>>(buildSpans(*trace));
     outcome.trace = std::move(trace);
     outcome.results = m_ctx.results();
     outcome.workerFigures = m_ctx.workerFigures();
     outcome.processes = m_ctx.processes();
     return outcome;
+}
+
+RecordingOverhead recordingOverhead(std::uint64_t laneEvents, std::int64_t workerNs)
+{
+    return { laneEvents, Recorder::costPerEventNs(), workerNs };
+}
+
+QString gapAccount(const Trace& trace)
+{
+    if (trace.droppedEvents == 0)
+        return {};
+    QStringList parts;
+    for (std::size_t w = 0; w < trace.lanes.size() && w < trace.workers.size(); ++w) {
+        std::int64_t lost = 0;
+        int gaps = 0;
+        for (const Event& e : trace.lanes[w])
+            if (e.kind == EventKind::Lost) {
+                lost += e.value;
+                ++gaps;
+            }
+        if (gaps > 0)
+            parts << QStringLiteral("%1 lost %2 events in %3 gap%4")
+                         .arg(trace.workers[w].name)
+                         .arg(lost)
+                         .arg(gaps)
+                         .arg(gaps == 1 ? "" : "s");
+    }
+    return QStringLiteral("Data is missing where the recorder's buffers were full: %1. The timeline hatches these "
+                          "gaps (no span is drawn across them); the counted figures above are exact all the same.")
+        .arg(parts.join(QStringLiteral("; ")));
 }
 
 QJsonObject summaryJson(const RunOutcome& outcome)
@@ -90,6 +123,20 @@ QJsonObject summaryJson(const RunOutcome& outcome)
     json.insert(QStringLiteral("duration_ms"), double(outcome.durationNs) / 1e6);
     json.insert(QStringLiteral("events"), qint64(trace.eventCount()));
     json.insert(QStringLiteral("dropped_events"), qint64(trace.droppedEvents));
+    QJsonArray gaps;
+    for (std::size_t w = 0; w < trace.lanes.size(); ++w)
+        for (const Event& e : trace.lanes[w])
+            if (e.kind == EventKind::Lost)
+                gaps.append(QJsonObject { { QStringLiteral("worker"), trace.workers[w].name },
+                    { QStringLiteral("at_ns"), qint64(e.time - trace.startNs) }, { QStringLiteral("lost"), e.value } });
+    json.insert(QStringLiteral("gaps"), gaps);
+    const RecordingOverhead overhead = recordingOverhead(trace.laneEventCount(), trace.workerTimeNs());
+    json.insert(QStringLiteral("recording_overhead"),
+        QJsonObject { { QStringLiteral("share"), overhead.share() },
+            { QStringLiteral("cost_per_event_ns"), overhead.costPerEventNs },
+            { QStringLiteral("events"), qint64(overhead.events) },
+            { QStringLiteral("worker_time_ns"), qint64(overhead.workerNs) },
+            { QStringLiteral("tick_source"), trace.tickSource } });
     json.insert(QStringLiteral("workers"), workers);
     if (!outcome.processes.empty()) {
         QJsonArray processes;

@@ -16,6 +16,9 @@ struct RunOutcome {
     ScenarioInfo scenario;
     ParamSet params; // as the run started (live changes are in the trace, not here)
     std::shared_ptr<const Trace> trace;
+    // The trace's spans, built on the run's thread when the batch sink asked for spans (the window), so the
+    // GUI thread does not walk millions of events at the end of a run. The view takes them (moves them out).
+    std::shared_ptr<std::vector<LaneSpans>> spans;
     QJsonObject results;
     std::vector<QJsonObject> workerFigures; // index = worker
     std::vector<ProcessInfo> processes; // when the scenario started child processes: ThreadLab first
@@ -32,7 +35,7 @@ public:
     Run(std::unique_ptr<Scenario> scenario, const ParamSet& params);
     ~Run();
 
-    void setBatchSink(BatchSink sink, BatchContent content = BatchContent::EventsAndProgress)
+    void setBatchSink(BatchSink sink, BatchContent content = BatchContent::SpansAndProgress)
     {
         m_sink = std::move(sink);
         m_content = content;
@@ -51,11 +54,20 @@ private:
     std::unique_ptr<Scenario> m_scenario;
     RunContext m_ctx;
     BatchSink m_sink;
-    BatchContent m_content = BatchContent::EventsAndProgress;
+    BatchContent m_content = BatchContent::SpansAndProgress;
 };
 
-// The summary `threadlab run --json` prints: scenario, params, duration_ms, events, dropped_events,
-// workers (name plus the scenario's per-worker figures), results.
+// The summary `threadlab run --json` prints: scenario, params, duration_ms, events, dropped_events, gaps,
+// recording_overhead, workers (name plus the scenario's per-worker figures), results.
 QJsonObject summaryJson(const RunOutcome& outcome);
-
+// What recording cost the workers: lane events x the measured cost of one record(), over the workers' time.
+struct RecordingOverhead {
+    std::uint64_t events = 0;
+    double costPerEventNs = 0;
+    std::int64_t workerNs = 0;
+    double share() const { return workerNs > 0 ? double(events) * costPerEventNs / double(workerNs) : 0; }
+};
+RecordingOverhead recordingOverhead(std::uint64_t laneEvents, std::int64_t workerNs);
+// Where data is missing, in plain words ("worker-3 lost 1 200 events in 2 gaps ..."); empty when none was lost.
+QString gapAccount(const Trace& trace);
 } // namespace tl

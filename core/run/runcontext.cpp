@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <algorithm>
+#include <cstdlib>
 #include <pthread.h>
 #include <stdexcept>
 #include <sys/resource.h>
@@ -12,16 +13,24 @@ namespace tl {
 namespace {
 // Recorders are pre-allocated and pre-faulted per worker; this bounds their total to 96 MiB whatever the
 // worker count (touching memory costs ~0.5 ms/MiB on a small VM, paid before the workers start).
-// One worker recording flat out writes ~30M events/s, so 2^20 events cover a 20 ms collector tick.
+// One worker recording flat out writes ~30M events/s, so 2^21 events (32 MiB) cover three 20 ms collector
+// ticks; a loss beyond that is marked in the lane as a gap.
 constexpr std::size_t kEventBudget = (std::size_t(96) << 20) / sizeof(Event);
 constexpr std::size_t kMinRecorderEvents = std::size_t(1) << 14;
-constexpr std::size_t kMaxRecorderEvents = std::size_t(1) << 20;
+constexpr std::size_t kMaxRecorderEvents = std::size_t(1) << 21;
+
+// THREADLAB_RING_EVENTS=N sizes every ring to N events: a seam for tests that need rings to overflow.
+std::size_t forcedRingEvents()
+{
+    const char* forced = std::getenv("THREADLAB_RING_EVENTS");
+    return forced ? std::size_t(std::strtoull(forced, nullptr, 10)) : 0;
+}
 constexpr int kWorkerNice = 5;
 }
 
 RunContext::RunContext(const ParamSet& params)
     : m_params(params)
-    , m_recorderCapacity(kMaxRecorderEvents)
+    , m_recorderCapacity(forcedRingEvents() > 0 ? forcedRingEvents() : kMaxRecorderEvents)
 {
     for (int i = 0; i < params.specs().size(); ++i)
         m_values.push_back(std::make_unique<std::atomic<std::int64_t>>(params.value(i)));
@@ -60,6 +69,8 @@ void RunContext::reserveWorkers(std::size_t expected)
     const std::size_t perWorker = kEventBudget / std::max<std::size_t>(expected, 1);
     std::lock_guard lock(m_mutex);
     m_recorderCapacity = std::clamp(std::bit_floor(perWorker), kMinRecorderEvents, kMaxRecorderEvents);
+    if (const std::size_t forced = forcedRingEvents(); forced > 0)
+        m_recorderCapacity = forced;
 }
 
 std::uint32_t RunContext::addWorker(const QString& name, const QString& group)

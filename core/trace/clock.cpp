@@ -1,24 +1,54 @@
 #include "clock.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
 namespace tl {
 
-bool clock::tscIsReliable()
+bool clock::hasInvariantTsc()
 {
 #if defined(__x86_64__) || defined(__i386__)
-    std::ifstream in("/sys/devices/system/clocksource/clocksource0/current_clocksource");
-    std::string source;
-    in >> source;
-    return source == "tsc";
-#else
-    return false;
+    std::ifstream source("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+    std::string name;
+    source >> name;
+    if (name == "tsc")
+        return true;
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    for (std::string line; std::getline(cpuinfo, line);) {
+        if (line.rfind("flags", 0) != 0)
+            continue;
+        std::istringstream words(line.substr(line.find(':') + 1));
+        std::set<std::string> flags;
+        for (std::string w; words >> w;)
+            flags.insert(w);
+        return flags.count("constant_tsc") && flags.count("nonstop_tsc");
+    }
 #endif
+    return false;
 }
 
-const bool clock::detail::useTsc = clock::tscIsReliable();
+clock::TickSource clock::tickSource()
+{
+    static const TickSource source = [] {
+        const char* forced = std::getenv("THREADLAB_CLOCK");
+        if (forced && std::strcmp(forced, "monotonic") == 0)
+            return TickSource::Monotonic;
+        return hasInvariantTsc() ? TickSource::Tsc : TickSource::Monotonic;
+    }();
+    return source;
+}
+
+const char* clock::tickSourceName(TickSource source)
+{
+    return source == TickSource::Tsc ? "tsc" : "clock_monotonic";
+}
+
+const bool clock::detail::useTsc = clock::tickSource() == clock::TickSource::Tsc;
 
 double clock::nsPerTick()
 {
@@ -35,20 +65,27 @@ double clock::nsPerTick()
     return rate;
 }
 
-ClockSync::Point ClockSync::now() noexcept
+ClockSync::Point ClockSync::now() const noexcept
 {
     // Bracket the ns read with two tick reads and take their midpoint, which halves the read skew.
-    const std::uint64_t before = clock::ticks();
+    const std::uint64_t before = clock::read(m_source);
     const std::int64_t ns = clock::monotonicNs();
-    const std::uint64_t after = clock::ticks();
+    const std::uint64_t after = clock::read(m_source);
     return { before + (after - before) / 2, ns };
 }
 
-ClockSync::ClockSync()
+ClockSync::ClockSync(clock::TickSource source)
+    : m_source(source)
 {
     // Start from the process-wide rate so events recorded before the second calibration map sensibly.
-    m_nsPerTick = clock::nsPerTick();
+    m_nsPerTick = source == clock::tickSource() ? clock::nsPerTick() : 1.0;
     m_from = m_to = now();
+    if (source != clock::tickSource() && source == clock::TickSource::Tsc) {
+        // A TSC sync in a process that ticks on CLOCK_MONOTONIC (tests): measure its own first rate.
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        const Point p = now();
+        m_nsPerTick = double(p.ns - m_from.ns) / double(p.ticks - m_from.ticks);
+    }
 }
 
 void ClockSync::calibrate() noexcept

@@ -10,8 +10,8 @@
 namespace tl {
 
 // Two clocks: a cheap tick counter read on the hot path, and CLOCK_MONOTONIC nanoseconds, the clock every
-// process on the machine shares. Reading CLOCK_MONOTONIC costs ~26 ns here; the TSC costs ~10 ns, so
-// recorders store ticks and the collector converts them (see ClockSync) off the hot path.
+// process on the machine shares. Under a paravirtual clock (kvm-clock) CLOCK_MONOTONIC costs ~26 ns; the TSC
+// costs ~10 ns, so recorders store ticks and the collector converts them (see ClockSync) off the hot path.
 namespace clock {
 
 inline std::int64_t monotonicNs() noexcept
@@ -21,8 +21,16 @@ inline std::int64_t monotonicNs() noexcept
     return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// True when the kernel itself keeps time with the TSC (so it is invariant and synchronised across CPUs).
-bool tscIsReliable();
+enum class TickSource : std::uint8_t { Tsc, Monotonic };
+
+// True when the CPU's time-stamp counter runs at a constant rate through idle states and is kept in step
+// across CPUs: the kernel keeps time with it, or the CPU says so (constant_tsc and nonstop_tsc, as virtual
+// CPUs do under kvm-clock). Then every process of the machine reads the same TSC.
+bool hasInvariantTsc();
+// What ticks() reads in this process: the TSC where it is invariant, else CLOCK_MONOTONIC. THREADLAB_CLOCK=
+// monotonic in the environment forces the latter (children inherit it, so all processes of a run agree).
+TickSource tickSource();
+const char* tickSourceName(TickSource source);
 
 // Nanoseconds per tick, measured once (a few ms) on first use; for converting durations in reports.
 double nsPerTick();
@@ -33,6 +41,16 @@ inline std::int64_t ticksToNs(std::int64_t ticks)
 
 namespace detail {
 extern const bool useTsc;
+}
+
+inline std::uint64_t read(TickSource source) noexcept
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (source == TickSource::Tsc)
+        return __rdtsc();
+#endif
+    (void)source;
+    return std::uint64_t(monotonicNs());
 }
 
 inline std::uint64_t ticks() noexcept
@@ -51,7 +69,7 @@ inline std::uint64_t ticks() noexcept
 // through the rate measured over the very interval in which they were recorded.
 class ClockSync {
 public:
-    ClockSync();
+    explicit ClockSync(clock::TickSource source = clock::tickSource());
     // Take a new calibration point; the previous one becomes the interval's start.
     void calibrate() noexcept;
     std::int64_t toNs(std::uint64_t ticks) const noexcept;
@@ -61,7 +79,8 @@ private:
         std::uint64_t ticks;
         std::int64_t ns;
     };
-    static Point now() noexcept;
+    Point now() const noexcept;
+    clock::TickSource m_source;
     Point m_from;
     Point m_to;
     double m_nsPerTick = 1.0;

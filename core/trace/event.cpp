@@ -23,10 +23,10 @@ std::string_view eventKindName(EventKind kind)
         return "io_wait";
     case EventKind::Finished:
         return "finished";
-    case EventKind::CounterSample:
-        return "counter";
     case EventKind::Mark:
         return "mark";
+    case EventKind::Lost:
+        return "events_lost";
     }
     return "unknown";
 }

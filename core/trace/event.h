@@ -15,23 +15,36 @@ enum class EventKind : std::uint8_t {
     Sleeping,
     IoWait,
     Finished,
-    CounterSample, // worker = counter id; value = the counter's value
     Mark, // a point of interest; value is scenario-defined
+    Lost, // value = events the ring had no room for since the worker's previous event (a gap in the lane)
 };
-inline constexpr int kEventKindCount = int(EventKind::Mark) + 1;
+inline constexpr int kEventKindCount = int(EventKind::Lost) + 1;
 
 std::string_view eventKindName(EventKind kind);
 
-// One thing a worker did. Fixed size so recorders are plain arrays; `time` holds clock ticks while in a
-// recorder and CLOCK_MONOTONIC ns once the collector has stored it in a Trace.
+// One thing a worker did: 16 bytes, so four share a cache line and a lane's ring stays cache-resident.
+// The worker is not stored: it is known from the ring (and, once stored, from the lane) the event is in.
+// `time` holds clock ticks while in a recorder and CLOCK_MONOTONIC ns once the collector has stored it.
 struct Event {
     std::int64_t time;
-    std::int64_t value;
-    std::uint32_t worker;
+    std::int32_t value;
     std::uint16_t lock;
-    std::int16_t cpu;
+    std::uint8_t cpu; // kUnknownCpu when not known
     EventKind kind;
 };
-static_assert(sizeof(Event) <= 32, "events must stay within half a cache line");
+static_assert(sizeof(Event) == 16, "four events per cache line");
+inline constexpr std::uint8_t kUnknownCpu = 0xff;
+// The CPU as the rest of the code counts it: -1 when unknown.
+inline std::int16_t eventCpu(const Event& e)
+{
+    return e.cpu == kUnknownCpu ? std::int16_t(-1) : std::int16_t(e.cpu);
+}
+
+// A counter's value at a moment (the collector's sampler takes them; workers pay nothing).
+struct CounterSample {
+    std::int64_t time; // CLOCK_MONOTONIC ns
+    std::int64_t value;
+    std::uint32_t counter; // index into the run's counter names
+};
 
 } // namespace tl

@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -79,18 +80,33 @@ std::string jsonString(const QString& s)
 bool writeChromeTrace(const Trace& trace, QIODevice& out)
 {
     Writer w(out);
-    const auto spans = buildSpans(trace);
-    const std::int64_t pid = trace.workers.empty() ? 1 : trace.workers.front().pid;
-    w << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"scenario\":" << jsonString(trace.scenario)
-      << ",\"params\":" << jsonString(trace.paramsText()) << ",\"dropped_events\":" << std::int64_t(trace.droppedEvents)
-      << "},\n\"traceEvents\":[\n";
-    w << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << pid
-      << ",\"tid\":0,\"args\":{\"name\":" << jsonString(QStringLiteral("ThreadLab: %1").arg(trace.scenario)) << "}}";
+    const auto lanes = buildSpans(trace);
+    const std::int64_t mainPid = trace.workers.empty() ? 1 : trace.workers.front().pid;
+    auto pidOf = [&](std::size_t lane) {
+        return lane < trace.workers.size() && trace.workers[lane].pid > 0 ? trace.workers[lane].pid : mainPid;
+    };
+    w << "{\"otherData\":{\"scenario\":" << jsonString(trace.scenario) << ",\"params\":" << jsonString(trace.paramsText())
+      << ",\"dropped_events\":" << std::int64_t(trace.droppedEvents)
+      << ",\"tick_source\":" << jsonString(trace.tickSource) << "},\n\"traceEvents\":[\n";
+    // One process per pid, named as the timeline groups lanes.
+    std::vector<std::int64_t> pids;
+    for (std::size_t i = 0; i < trace.workers.size(); ++i) {
+        const std::int64_t pid = pidOf(i);
+        if (std::find(pids.begin(), pids.end(), pid) != pids.end())
+            continue;
+        w << (pids.empty() ? "" : ",\n") << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << pid
+          << ",\"tid\":0,\"args\":{\"name\":"
+          << jsonString(QStringLiteral("%1 (pid %2)").arg(trace.workers[i].group).arg(pid)) << "}}";
+        pids.push_back(pid);
+    }
+    if (pids.empty())
+        w << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << mainPid << ",\"tid\":0,\"args\":{\"name\":"
+          << jsonString(QStringLiteral("ThreadLab: %1").arg(trace.scenario)) << "}}";
     for (std::size_t i = 0; i < trace.workers.size(); ++i) {
         const auto tid = std::int64_t(i + 1); // stable and unique even when a pool reuses OS threads
-        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << pid << ",\"tid\":" << tid
+        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << pidOf(i) << ",\"tid\":" << tid
           << ",\"args\":{\"name\":" << jsonString(trace.workers[i].name) << "}}";
-        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << pid << ",\"tid\":" << tid
+        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << pidOf(i) << ",\"tid\":" << tid
           << ",\"args\":{\"sort_index\":" << tid << "}}";
     }
     std::vector<std::string> stateNames;
@@ -100,24 +116,45 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
     for (const auto& name : trace.lockNames)
         lockNames.push_back(jsonString(name));
 
-    for (std::size_t lane = 0; lane < spans.size(); ++lane) {
-        for (const Span& s : spans[lane]) {
-            w << ",\n{\"name\":" << stateNames[std::size_t(s.state)] << ",\"cat\":\"state\",\"ph\":\"X\",\"ts\":";
-            w.micros(s.start - trace.startNs);
+    for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
+        const std::int64_t pid = pidOf(lane);
+        const auto tid = std::int64_t(lane + 1);
+        const auto& spans = lanes[lane].spans;
+        std::size_t gap = 0;
+        for (std::size_t i = 0; i < spans.size(); ++i) {
+            const Span& s = spans[i];
+            const std::int64_t start = s.start - trace.startNs;
+            // Viewers add ts + dur in doubles: shorten the written duration until that sum does not pass the
+            // end (the next span's start), or DevTools treats the two as overlapping and drops one.
+            const double end = double(s.end - trace.startNs) / 1000.0;
+            std::int64_t dur = s.end - s.start;
+            while (dur > 0 && double(start) / 1000.0 + double(dur) / 1000.0 > end)
+                --dur;
+            const bool noData = s.state == LaneState::NoData;
+            w << ",\n{\"name\":" << (noData ? std::string("\"events lost\"") : stateNames[std::size_t(s.state)])
+              << ",\"cat\":" << (noData ? "\"gap\"" : "\"state\"") << ",\"ph\":\"X\",\"ts\":";
+            w.micros(start);
             w << ",\"dur\":";
-            w.micros(s.end - s.start);
-            w << ",\"pid\":" << pid << ",\"tid\":" << std::int64_t(lane + 1)
-              << ",\"args\":{\"cpu\":" << std::int64_t(s.cpu);
-            if (s.lock != 0 && s.lock < lockNames.size())
-                w << ",\"lock\":" << lockNames[s.lock];
+            w.micros(dur);
+            w << ",\"pid\":" << pid << ",\"tid\":" << tid << ",\"args\":{";
+            if (noData) {
+                while (gap < lanes[lane].gaps.size() && lanes[lane].gaps[gap].end < s.end)
+                    ++gap;
+                w << "\"lost_events\":"
+                  << std::int64_t(gap < lanes[lane].gaps.size() ? lanes[lane].gaps[gap].lost : 0);
+            } else {
+                w << "\"cpu\":" << std::int64_t(s.cpu);
+                if (s.lock != 0 && s.lock < lockNames.size())
+                    w << ",\"lock\":" << lockNames[s.lock];
+            }
             w << "}}";
         }
     }
-    for (const Event& e : trace.counterSamples) {
-        const QString name = trace.counterNames.size() > e.worker ? trace.counterNames[e.worker] : QString();
+    for (const CounterSample& c : trace.counterSamples) {
+        const QString name = trace.counterNames.size() > c.counter ? trace.counterNames[c.counter] : QString();
         w << ",\n{\"name\":" << jsonString(name) << ",\"ph\":\"C\",\"ts\":";
-        w.micros(e.time - trace.startNs);
-        w << ",\"pid\":" << pid << ",\"args\":{\"value\":" << e.value << "}}";
+        w.micros(c.time - trace.startNs);
+        w << ",\"pid\":" << mainPid << ",\"args\":{\"value\":" << c.value << "}}";
     }
     w << "\n]}\n";
     return w.flush();
@@ -136,20 +173,24 @@ bool writeTraceFile(const Trace& trace, TraceFormat format, const QString& path,
 bool writeCsv(const Trace& trace, QIODevice& out)
 {
     Writer w(out);
-    w << "time_ns,worker,worker_name,kind,lock,cpu,value\n";
+    // `row`: event (a worker's event), gap (events lost just before it; value = how many), or counter (value =
+    // the counter's value; worker = the counter's name). Times in ns since the run started.
+    w << "time_ns,row,worker,worker_name,kind,lock,cpu,value\n";
     std::vector<std::string> names;
     for (const auto& info : trace.workers)
         names.push_back(jsonString(info.name)); // JSON quoting is valid CSV quoting for names without '"'
-    auto row = [&](const Event& e, std::string_view name) {
-        w << (e.time - trace.startNs) << "," << std::int64_t(e.worker) << "," << name << "," << eventKindName(e.kind)
-          << "," << std::int64_t(e.lock) << "," << std::int64_t(e.cpu) << "," << e.value << "\n";
-    };
-    for (std::size_t lane = 0; lane < trace.lanes.size(); ++lane)
-        for (const Event& e : trace.lanes[lane])
-            row(e, lane < names.size() ? std::string_view(names[lane]) : std::string_view());
-    for (const Event& e : trace.counterSamples) {
-        const std::string name = trace.counterNames.size() > e.worker ? jsonString(trace.counterNames[e.worker]) : "";
-        row(e, name);
+    for (std::size_t lane = 0; lane < trace.lanes.size(); ++lane) {
+        const std::string_view name = lane < names.size() ? std::string_view(names[lane]) : std::string_view();
+        for (const Event& e : trace.lanes[lane]) {
+            w << (e.time - trace.startNs) << "," << (e.kind == EventKind::Lost ? "gap" : "event") << ","
+              << std::int64_t(lane) << "," << name << "," << eventKindName(e.kind) << "," << std::int64_t(e.lock)
+              << "," << std::int64_t(eventCpu(e)) << "," << std::int64_t(e.value) << "\n";
+        }
+    }
+    for (const CounterSample& c : trace.counterSamples) {
+        const std::string name = trace.counterNames.size() > c.counter ? jsonString(trace.counterNames[c.counter]) : "";
+        w << (c.time - trace.startNs) << ",counter," << std::int64_t(c.counter) << "," << name << ",counter,0,-1,"
+          << c.value << "\n";
     }
     return w.flush();
 }

@@ -15,7 +15,9 @@ namespace tl {
 // A single-producer / single-consumer ring of events for one worker (one writer at a time; the writer may be
 // handed from one thread to another, as when a pool task starts). The worker's record() takes no lock,
 // allocates nothing and makes no syscall (the TSC and rseq-backed sched_getcpu are read in user space).
-// The collector drains it from its own thread. When the ring is full the event is dropped and counted.
+// The collector drains it from its own thread. When the ring is full the event is dropped and counted, and
+// the worker's next event that fits is preceded by a Lost marker carrying the count, so the lane shows a gap
+// exactly where the data is missing instead of a span that bridges it.
 //
 // The ring's events follow this header in one block and are found from `this`, never through a pointer, so
 // a recorder placed in a shared-memory segment works the same in every process that maps it: a child
@@ -40,41 +42,49 @@ public:
     std::uint32_t worker() const noexcept { return m_worker; }
     std::size_t capacity() const noexcept { return m_mask + 1; }
 
-    void record(EventKind kind, std::int64_t value = 0, std::uint16_t lock = 0) noexcept
+    void record(EventKind kind, std::int32_t value = 0, std::uint16_t lock = 0) noexcept
     {
         put(clock::ticks(), kind, value, lock, false);
     }
     // An event noticed after the fact, at `ticks` (clock::ticks()); moved up to the worker's previous event
     // if that is later, so that a lane's events stay in time order.
-    void recordAt(std::uint64_t ticks, EventKind kind, std::int64_t value = 0, std::uint16_t lock = 0) noexcept
+    void recordAt(std::uint64_t ticks, EventKind kind, std::int32_t value = 0, std::uint16_t lock = 0) noexcept
     {
         put(ticks, kind, value, lock, true);
     }
 
 private:
-    void put(std::uint64_t ticks, EventKind kind, std::int64_t value, std::uint16_t lock, bool late) noexcept
+    void put(std::uint64_t ticks, EventKind kind, std::int32_t value, std::uint16_t lock, bool late) noexcept
     {
         // Acquire, not relaxed: the writer may change between events (a pool task records Started after the
         // submitting thread recorded Enqueued), and this orders the new writer after the previous one's events.
         // On x86 it is the same plain load.
-        const std::uint64_t head = m_head.load(std::memory_order_acquire);
-        if (head - m_cachedTail > m_mask) {
+        std::uint64_t head = m_head.load(std::memory_order_acquire);
+        // Two free slots are needed: one for the event, one for a Lost marker that tells the collector where a
+        // gap is. So a ring holds at most capacity - 1 events of a worker that never drops.
+        if (head - m_cachedTail >= m_mask) [[unlikely]] {
             m_cachedTail = m_tail.load(std::memory_order_acquire);
-            if (head - m_cachedTail > m_mask) {
-                m_dropped.store(m_dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            if (head - m_cachedTail >= m_mask) {
+                m_unmarked.store(m_unmarked.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
                 return;
             }
         }
+        Event* const ring = events();
         if (late && head > 0) // the writer's own previous event: still in the ring, even if drained
-            ticks = std::max(ticks, std::uint64_t(events()[(head - 1) & m_mask].time));
-        Event& e = events()[head & m_mask];
-        e.time = std::int64_t(ticks);
-        e.value = value;
-        e.worker = m_worker;
-        e.lock = lock;
-        e.cpu = std::int16_t(sched_getcpu());
-        e.kind = kind;
+            ticks = std::max(ticks, std::uint64_t(ring[(head - 1) & m_mask].time));
+        if (const std::uint64_t lost = m_unmarked.load(std::memory_order_relaxed); lost != 0) [[unlikely]] {
+            markLost(ring[head & m_mask], ticks, lost); // fits: two slots were free
+            ++head;
+        }
+        ring[head & m_mask] = { std::int64_t(ticks), value, lock, cpuNow(), kind };
         m_head.store(head + 1, std::memory_order_release);
+    }
+    void markLost(Event& slot, std::uint64_t ticks, std::uint64_t lost) noexcept;
+    static std::uint8_t cpuNow() noexcept
+    {
+        // glibc answers from the rseq area the kernel keeps up to date: no syscall.
+        const int cpu = sched_getcpu();
+        return cpu >= 0 && cpu < kUnknownCpu ? std::uint8_t(cpu) : kUnknownCpu;
     }
 
 public:
@@ -95,7 +105,14 @@ public:
         return n;
     }
 
-    std::uint64_t dropped() const noexcept { return m_dropped.load(std::memory_order_relaxed); }
+    // Events the ring had no room for, in all.
+    std::uint64_t dropped() const noexcept
+    {
+        return m_markedLost.load(std::memory_order_relaxed) + m_unmarked.load(std::memory_order_relaxed);
+    }
+    // Lost events not yet followed by a Lost marker (the worker has not recorded since): the collector closes
+    // the lane with a gap of this many once the worker is done.
+    std::uint64_t unmarkedLost() const noexcept { return m_unmarked.load(std::memory_order_relaxed); }
 
     static std::size_t roundUpToPowerOfTwo(std::size_t n);
     // What one record() costs on this machine, measured once (~1 ms) on first call: the basis of the
@@ -109,7 +126,9 @@ private:
     // Writer-owned line.
     alignas(64) std::atomic<std::uint64_t> m_head { 0 };
     std::uint64_t m_cachedTail = 0;
-    std::atomic<std::uint64_t> m_dropped { 0 };
+    // Written by the writer only; atomics because the collector reads them for its totals.
+    std::atomic<std::uint64_t> m_unmarked { 0 };
+    std::atomic<std::uint64_t> m_markedLost { 0 };
     // Reader-owned line.
     alignas(64) std::atomic<std::uint64_t> m_tail { 0 };
     // Read-only after construction.

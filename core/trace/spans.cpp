@@ -23,6 +23,8 @@ QString laneStateName(LaneState state)
         return QStringLiteral("queued / no CPU");
     case LaneState::Unprotected:
         return QStringLiteral("unprotected section");
+    case LaneState::NoData:
+        return QStringLiteral("no data (events lost)");
     }
     return {};
 }
@@ -54,31 +56,33 @@ bool SpanBuilder::openSpan(std::int64_t now, Span* span) const
 
 void SpanBuilder::add(const Event& e)
 {
+    const std::int64_t previous = m_last;
+    m_last = e.time;
     // Running again means holding whatever lock is still held (nested holds), else plain running.
     auto resume = [&] {
         if (m_held.empty())
-            enter(e.time, LaneState::Running, 0, e.cpu);
+            enter(e.time, LaneState::Running, 0, eventCpu(e));
         else
-            enter(e.time, LaneState::LockHeld, m_held.back(), e.cpu);
+            enter(e.time, LaneState::LockHeld, m_held.back(), eventCpu(e));
     };
     switch (e.kind) {
     case EventKind::Enqueued:
-        enter(e.time, LaneState::Queued, 0, e.cpu);
+        enter(e.time, LaneState::Queued, 0, eventCpu(e));
         break;
     case EventKind::Started:
     case EventKind::Running:
         resume();
         break;
     case EventKind::LockWait:
-        enter(e.time, LaneState::LockWait, e.lock, e.cpu);
+        enter(e.time, LaneState::LockWait, e.lock, eventCpu(e));
         break;
     case EventKind::LockAcquired:
         if (e.value == 0) { // the "none" lock: a critical section nothing protects
-            enter(e.time, LaneState::Unprotected, e.lock, e.cpu);
+            enter(e.time, LaneState::Unprotected, e.lock, eventCpu(e));
             break;
         }
         m_held.push_back(e.lock);
-        enter(e.time, LaneState::LockHeld, e.lock, e.cpu);
+        enter(e.time, LaneState::LockHeld, e.lock, eventCpu(e));
         break;
     case EventKind::LockReleased:
         if (auto it = std::find(m_held.rbegin(), m_held.rend(), e.lock); it != m_held.rend())
@@ -86,33 +90,54 @@ void SpanBuilder::add(const Event& e)
         resume();
         break;
     case EventKind::Sleeping:
-        enter(e.time, LaneState::Sleeping, 0, e.cpu);
+        enter(e.time, LaneState::Sleeping, 0, eventCpu(e));
         break;
     case EventKind::IoWait:
-        enter(e.time, LaneState::IoWait, 0, e.cpu);
+        enter(e.time, LaneState::IoWait, 0, eventCpu(e));
         break;
     case EventKind::Finished:
         close(e.time);
         m_held.clear();
         break;
-    case EventKind::CounterSample:
     case EventKind::Mark:
         break;
+    case EventKind::Lost: {
+        // What happened after the previous event is unknown: its span ends there, a gap runs to now, and
+        // the locks held are no longer known either.
+        const std::int64_t from = previous == INT64_MIN ? e.time : std::min(previous, e.time);
+        close(from);
+        if (e.time > from)
+            m_out->push_back({ from, e.time, 0, -1, LaneState::NoData });
+        m_gaps->push_back({ from, e.time, std::uint64_t(e.value) });
+        m_held.clear();
+        break;
+    }
     }
 }
 
-std::vector<Span> spansForLane(const std::vector<Event>& events, std::int64_t endNs)
+LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs)
 {
-    std::vector<Span> spans;
-    spans.reserve(events.size());
-    SpanBuilder builder(spans);
-    for (const Event& e : events)
-        builder.add(e);
+    // Built in a small buffer flushed into chunks, so the result is stored once, in pool memory.
+    constexpr std::size_t kFlushAt = 4096;
+    LaneSpans lane;
+    std::vector<Span> buffer;
+    buffer.reserve(kFlushAt + 2);
+    SpanBuilder builder(buffer, lane.gaps);
+    events.forEachPiece([&](std::span<const Event> piece) {
+        for (const Event& e : piece) {
+            builder.add(e);
+            if (buffer.size() >= kFlushAt) {
+                lane.spans.append(buffer);
+                buffer.clear();
+            }
+        }
+    });
     builder.finish(endNs);
-    return spans;
+    lane.spans.append(buffer);
+    return lane;
 }
 
-void markContendedHolds(std::vector<std::vector<Span>>& lanes)
+void markContendedHolds(std::vector<LaneSpans>& lanes)
 {
     // Per lock: every wait interval sorted by start, with a running maximum of the ends, so "did a wait
     // overlap [h0, h1)" is "is maxEnd over the waits starting before h1 greater than h0". Each lane's waits
@@ -127,7 +152,7 @@ void markContendedHolds(std::vector<std::vector<Span>>& lanes)
         std::vector<std::size_t> runStart(byLock.size());
         for (std::size_t l = 0; l < byLock.size(); ++l)
             runStart[l] = byLock[l].intervals.size();
-        for (const Span& s : lane) {
+        for (const Span& s : lane.spans) {
             if (s.state != LaneState::LockWait)
                 continue;
             if (s.lock >= byLock.size()) {
@@ -149,7 +174,8 @@ void markContendedHolds(std::vector<std::vector<Span>>& lanes)
     }
     for (auto& lane : lanes) {
         std::vector<std::size_t> cursor(byLock.size(), 0); // waits starting before the current hold's end
-        for (Span& s : lane) {
+        for (std::size_t i = 0; i < lane.spans.size(); ++i) {
+            Span& s = lane.spans[i];
             if (s.state != LaneState::LockHeld || s.lock >= byLock.size())
                 continue;
             const auto& w = byLock[s.lock];
@@ -162,9 +188,9 @@ void markContendedHolds(std::vector<std::vector<Span>>& lanes)
     }
 }
 
-std::vector<std::vector<Span>> buildSpans(const Trace& trace)
+std::vector<LaneSpans> buildSpans(const Trace& trace)
 {
-    std::vector<std::vector<Span>> lanes;
+    std::vector<LaneSpans> lanes;
     lanes.reserve(trace.lanes.size());
     for (const auto& events : trace.lanes)
         lanes.push_back(spansForLane(events, trace.endNs));

@@ -19,8 +19,9 @@ enum class LaneState : std::uint8_t {
     IoWait,
     Queued, // ready but not running: handed to a pool and not started yet, or waiting for a CPU
     Unprotected, // inside a critical section with no lock ("none"): overlapping ones are races
+    NoData, // events were lost here (the ring was full): what the worker did is unknown
 };
-inline constexpr int kLaneStateCount = int(LaneState::Unprotected) + 1;
+inline constexpr int kLaneStateCount = int(LaneState::NoData) + 1;
 
 QString laneStateName(LaneState state);
 
@@ -32,16 +33,35 @@ struct Span {
     LaneState state;
 };
 
-// Turns one lane's events, fed in time order, into back-to-back state spans appended to `out`. Tolerates
-// gaps left by dropped events. Used whole (spansForLane) or batch by batch while a run is live.
+// Where a lane has no data: from its last event before a loss to its first event after it.
+struct Gap {
+    std::int64_t start;
+    std::int64_t end;
+    std::uint64_t lost; // events the ring had no room for
+};
+
+// One lane's spans, and its gaps (each also drawn as a NoData span).
+struct LaneSpans {
+    ChunkedVector<Span> spans;
+    std::vector<Gap> gaps;
+};
+
+// Turns one lane's events, fed in time order, into back-to-back state spans appended to `out`. A Lost event
+// ends the span in progress at the last event before the loss and opens a NoData span up to the Lost event,
+// noted in `gaps`: no span bridges lost events. Used whole (spansForLane) or batch by batch while live.
 class SpanBuilder {
 public:
-    explicit SpanBuilder(std::vector<Span>& out)
+    SpanBuilder(std::vector<Span>& out, std::vector<Gap>& gaps)
         : m_out(&out)
+        , m_gaps(&gaps)
     {
     }
-    // Redirects output, e.g. after the vector holding the spans was moved.
-    void retarget(std::vector<Span>& out) { m_out = &out; }
+    // Redirects output, e.g. to the next batch's vectors.
+    void retarget(std::vector<Span>& out, std::vector<Gap>& gaps)
+    {
+        m_out = &out;
+        m_gaps = &gaps;
+    }
     void add(const Event& e);
     // The span still in progress, as it stands at `now`; nothing if the worker has finished.
     bool openSpan(std::int64_t now, Span* span) const;
@@ -52,6 +72,8 @@ private:
     void close(std::int64_t t);
 
     std::vector<Span>* m_out;
+    std::vector<Gap>* m_gaps;
+    std::int64_t m_last = INT64_MIN; // time of the previous event
     bool m_active = false;
     LaneState m_state = LaneState::Running;
     std::uint16_t m_lock = 0;
@@ -60,12 +82,12 @@ private:
     std::vector<std::uint16_t> m_held; // locks held, innermost last
 };
 
-std::vector<Span> spansForLane(const std::vector<Event>& events, std::int64_t endNs);
+LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs);
 
 // All lanes, with lock holds split into contended / alone by looking at the other lanes' waits.
-std::vector<std::vector<Span>> buildSpans(const Trace& trace);
+std::vector<LaneSpans> buildSpans(const Trace& trace);
 
 // Marks every hold during which another worker waited for the same lock as LockHeldContended.
-void markContendedHolds(std::vector<std::vector<Span>>& lanes);
+void markContendedHolds(std::vector<LaneSpans>& lanes);
 
 } // namespace tl

@@ -6,10 +6,24 @@ namespace tl {
 
 std::size_t Trace::eventCount() const
 {
-    std::size_t n = counterSamples.size();
+    return laneEventCount() + counterSamples.size();
+}
+
+std::size_t Trace::laneEventCount() const
+{
+    std::size_t n = 0;
     for (const auto& lane : lanes)
         n += lane.size();
     return n;
+}
+
+std::int64_t Trace::workerTimeNs() const
+{
+    std::int64_t ns = 0;
+    for (const auto& lane : lanes)
+        if (!lane.empty())
+            ns += lane.back().time - lane.front().time;
+    return ns;
 }
 
 std::pair<std::int64_t, std::int64_t> Trace::activeRange() const

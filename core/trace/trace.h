@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chunks.h"
 #include "event.h"
 
 #include <QString>
@@ -22,15 +23,20 @@ struct Trace {
     QString scenario;
     std::vector<std::pair<QString, QString>> params; // name → value as the user would type it
     std::vector<WorkerInfo> workers;
-    std::vector<std::vector<Event>> lanes; // lanes[w] = events of worker w
+    std::vector<ChunkedVector<Event>> lanes; // lanes[w] = events of worker w
     std::vector<QString> lockNames; // index = lock id
     std::vector<QString> counterNames; // index = counter id
-    std::vector<Event> counterSamples; // kind CounterSample, worker = counter id
+    std::vector<CounterSample> counterSamples;
     std::int64_t startNs = 0;
     std::int64_t endNs = 0;
-    std::uint64_t droppedEvents = 0;
+    std::uint64_t droppedEvents = 0; // each loss is also a Lost event in its lane, where the gap is
+    // Which clock the recorders ticked on ("tsc" or "clock_monotonic"), for the account of the run.
+    QString tickSource;
 
-    std::size_t eventCount() const;
+    std::size_t eventCount() const; // lane events and counter samples
+    std::size_t laneEventCount() const;
+    // The workers' time: per lane, from its first event to its last, summed. What recording is weighed against.
+    std::int64_t workerTimeNs() const;
     // The first and last worker event (startNs/endNs when there is none): the range worth showing.
     std::pair<std::int64_t, std::int64_t> activeRange() const;
     QString paramsText() const; // "workers=5, lock=none, ..."

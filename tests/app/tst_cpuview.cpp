@@ -22,7 +22,7 @@ Span span(std::int64_t start, std::int64_t end, LaneState state, std::int16_t cp
     return { start, end, 0, cpu, state };
 }
 
-std::int64_t overlap(const std::vector<Span>& a, const std::vector<Span>& b, std::int64_t t0, std::int64_t t1)
+std::int64_t overlap(const ChunkedVector<Span>& a, const ChunkedVector<Span>& b, std::int64_t t0, std::int64_t t1)
 {
     std::int64_t total = 0;
     for (const Span& x : a)
@@ -31,7 +31,7 @@ std::int64_t overlap(const std::vector<Span>& a, const std::vector<Span>& b, std
     return total;
 }
 
-std::int64_t length(const std::vector<Span>& spans, std::int64_t t0, std::int64_t t1)
+std::int64_t length(const ChunkedVector<Span>& spans, std::int64_t t0, std::int64_t t1)
 {
     std::int64_t total = 0;
     for (const Span& s : spans)
@@ -78,7 +78,7 @@ void TestCpuView::threadsHeldToOneCoreTakeTurnsOnIt()
 
     const TimelineData byCpu = data.byCpu();
     QSet<QString> cpusInOneCoreBatch;
-    std::vector<std::vector<Span>> threadsThere;
+    std::vector<ChunkedVector<Span>> threadsThere;
     for (const auto& lane : byCpu.lanes) {
         if (!lane.name.startsWith(u"Thread-") || length(lane.spans, t0, t1) == 0)
             continue;

@@ -1,6 +1,9 @@
-// Recording cost and the observer effect. Run: build/tests/bench/bench_recorder
+// Recording cost against the hardware's floor, and the observer effect through the real pipeline.
+// Run: build/tests/bench/bench_recorder
 #include "benchmain.h"
 
+#include <run/collector.h>
+#include <run/runcontext.h>
 #include <run/workers.h>
 #include <sync/instrumentedlock.h>
 #include <trace/recorder.h>
@@ -15,106 +18,230 @@ using namespace tl;
 namespace {
 
 constexpr int kRepetitions = 7;
+constexpr std::size_t kRing = 1 << 16;
 
-// One recorder per thread, as in a run; drained every 64k events by moving the tail (no copy), so the
-// measured cost is record() itself.
+// Every subject below is drained the same way: by a thread of its own, every millisecond, as the collector
+// drains a run (so the cost of handing cache lines to another core is in every figure alike).
+class Drainer {
+public:
+    explicit Drainer(std::function<void()> drain)
+        : m_drain(std::move(drain))
+        , m_thread([this] {
+            while (!m_stop.load(std::memory_order_relaxed)) {
+                m_drain();
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        })
+    {
+    }
+    ~Drainer()
+    {
+        m_stop.store(true);
+        m_thread.join();
+    }
+
+private:
+    std::function<void()> m_drain;
+    std::atomic<bool> m_stop { false };
+    std::thread m_thread;
+};
+
+// The floor: read the tick counter and store it, nothing else.
+void BM_ReadTsc(benchmark::State& state)
+{
+    std::vector<std::uint64_t> stamps(kRing);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        stamps[i++ & (kRing - 1)] = clock::ticks();
+        benchmark::ClobberMemory();
+    }
+    benchmark::DoNotOptimize(stamps.data());
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReadTsc)->Threads(1)->Threads(2)->Repetitions(kRepetitions)->ReportAggregatesOnly(true);
+
+// What workers do: one record() into the worker's own ring.
 void BM_RecordEvent(benchmark::State& state)
 {
-    const auto owned = Recorder::create(std::uint32_t(state.thread_index()), 1 << 17);
+    const auto owned = Recorder::create(std::uint32_t(state.thread_index()), kRing);
     Recorder& rec = *owned;
-    std::int64_t i = 0;
-    for (auto _ : state) {
-        rec.record(EventKind::LockAcquired, i, 1);
-        if ((++i & 0xffff) == 0)
-            rec.drain([](std::span<const Event>) {});
-    }
-    benchmark::DoNotOptimize(rec.dropped());
+    Drainer drainer([&] { rec.drain([](std::span<const Event>) {}); });
+    std::int32_t i = 0;
+    for (auto _ : state)
+        rec.record(EventKind::LockAcquired, ++i, 1);
+    state.counters["dropped"] = double(rec.dropped());
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_RecordEvent)->Threads(1)->Threads(2)->Repetitions(kRepetitions)->ReportAggregatesOnly(true);
 
-// What a straightforward tracer does: read steady_clock, push into one vector behind a mutex.
-struct MutexTrace {
-    std::mutex mutex;
-    std::vector<Event> events;
-};
-MutexTrace g_mutexTrace;
+// Sensitivity: the same recorder timestamping with CLOCK_MONOTONIC (what it does where the TSC is not
+// invariant). Must show a worse ratio to the floor than BM_RecordEvent, or the floor measures nothing.
+void BM_RecordEventMonotonicClock(benchmark::State& state)
+{
+    const auto owned = Recorder::create(0, kRing);
+    Recorder& rec = *owned;
+    Drainer drainer([&] { rec.drain([](std::span<const Event>) {}); });
+    std::int32_t i = 0;
+    for (auto _ : state)
+        rec.recordAt(std::uint64_t(clock::monotonicNs()), EventKind::LockAcquired, ++i, 1);
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordEventMonotonicClock)->Repetitions(kRepetitions)->ReportAggregatesOnly(true);
 
+// What a straightforward tracer does: read steady_clock, push into the thread's vector behind a mutex that
+// the drainer takes to swap the vector out. Same threads, same drains, same fields as BM_RecordEvent.
 void BM_RecordEventMutexBaseline(benchmark::State& state)
 {
-    if (state.thread_index() == 0)
-        g_mutexTrace.events.reserve(1 << 17);
-    std::int64_t i = 0;
+    std::mutex mutex;
+    std::vector<Event> events;
+    events.reserve(kRing);
+    std::vector<Event> spare;
+    spare.reserve(kRing);
+    Drainer drainer([&] {
+        std::lock_guard lock(mutex);
+        events.swap(spare);
+        events.clear();
+    });
+    std::int32_t i = 0;
     for (auto _ : state) {
         const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-        {
-            std::lock_guard lock(g_mutexTrace.mutex);
-            g_mutexTrace.events.push_back({ now, i, std::uint32_t(state.thread_index()), 1,
-                std::int16_t(sched_getcpu()), EventKind::LockAcquired });
-            if (g_mutexTrace.events.size() >= (1 << 17))
-                g_mutexTrace.events.clear();
-        }
-        ++i;
+        std::lock_guard lock(mutex);
+        if (events.size() < kRing)
+            events.push_back({ now, ++i, 1, std::uint8_t(sched_getcpu()), EventKind::LockAcquired });
     }
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_RecordEventMutexBaseline)->Threads(1)->Threads(2)->Repetitions(kRepetitions)->ReportAggregatesOnly(true);
 
-// lock-contention's loop (4 workers, 20 µs work, 10 µs hold, std::mutex), with and without recording.
-// Both variants run inside each iteration, alternating, so drift on the machine hits them alike; the
-// counter `ratio` is throughput with recording / throughput without.
-void BM_ObserverEffect(benchmark::State& state)
+// The observer effect on a fixed amount of work, through the real pipeline: a RunContext with its collector
+// draining every tick and building spans for a sink, as the window does. Modes: recording through the
+// instrumented lock; a plain std::mutex with no recording; recording slowed by ~100 ns per event (the
+// sensitivity check: its ratio must come out well below the real one). `ratio` = time plain / time here.
+enum class Observe { Plain, Recording, SlowedRecording };
+
+struct Workload {
+    const char* name;
+    std::chrono::nanoseconds work; // outside the lock
+    std::chrono::nanoseconds hold; // inside it
+    std::int64_t iterations;
+};
+// lock-contention at its defaults (20 µs work, 10 µs hold) and race-counter lock=mutex (an increment under
+// the lock, nothing outside: three events per ~25 ns of work, the worst case).
+constexpr Workload kLockContention { "lock-contention", std::chrono::microseconds(20), std::chrono::microseconds(10), 2000 };
+constexpr Workload kRaceCounterMutex { "race-counter", std::chrono::nanoseconds(0), std::chrono::nanoseconds(0), 400'000 };
+
+void slowDown(Recorder&)
 {
-    const int workers = 4;
-    const std::int64_t iterations = state.range(0);
-    const std::chrono::microseconds work(20), hold(10);
-    double recordedNs = 0, plainNs = 0;
-    ParamSet noParams;
-    for (auto _ : state) {
-        for (const bool recording : { true, false }) {
-            RunContext ctx(noParams);
-            ctx.reserveWorkers(workers);
-            InstrumentedLock& lock = ctx.addLock(QStringLiteral("shared"), LockKind::Mutex);
-            std::mutex plain;
-            std::vector<std::uint32_t> ids;
-            for (int w = 0; w < workers; ++w)
-                ids.push_back(ctx.addWorker(QStringLiteral("w%1").arg(w)));
-            std::vector<LockStats> stats(workers);
-            const auto t0 = std::chrono::steady_clock::now();
-            runWorkers(ctx, Backend::StdThread, ids, [&](std::uint32_t worker, Recorder& rec) {
-                for (std::int64_t i = 0; i < iterations; ++i) {
-                    burnCpu(ctx, work);
-                    if (recording) {
-                        InstrumentedGuard guard(lock, rec, stats[worker], LockKind::Mutex);
-                        burnCpu(ctx, hold);
-                    } else {
-                        std::lock_guard guard(plain);
-                        burnCpu(ctx, hold);
-                    }
-                }
-            });
-            const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-            (recording ? recordedNs : plainNs) += ns;
-        }
-    }
-    state.counters["ratio"] = plainNs / recordedNs; // throughput on / throughput off
-    state.counters["acq_per_s_recording"] = double(workers * iterations * state.iterations()) * 1e9 / recordedNs;
-    state.counters["acq_per_s_plain"] = double(workers * iterations * state.iterations()) * 1e9 / plainNs;
+    const std::uint64_t until = clock::ticks() + std::uint64_t(100.0 / clock::nsPerTick());
+    while (clock::ticks() < until) { }
 }
-BENCHMARK(BM_ObserverEffect)
-    ->Arg(2000)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3)
-    ->Repetitions(3)
-    ->ReportAggregatesOnly(true);
+
+double runWorkload(const Workload& w, Observe mode)
+{
+    constexpr int kWorkers = 2;
+    ParamSet noParams;
+    RunContext ctx(noParams);
+    ctx.reserveWorkers(kWorkers);
+    Trace trace;
+    Collector collector(ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);
+    InstrumentedLock& lock = ctx.addLock(QStringLiteral("shared"), LockKind::Mutex);
+    std::mutex plain;
+    std::atomic<std::int64_t> counter { 0 };
+    std::vector<std::uint32_t> ids;
+    for (int i = 0; i < kWorkers; ++i)
+        ids.push_back(ctx.addWorker(QStringLiteral("w%1").arg(i)));
+    std::vector<LockStats> stats(kWorkers);
+    collector.start();
+    const auto t0 = std::chrono::steady_clock::now();
+    runWorkers(ctx, Backend::StdThread, ids, [&](std::uint32_t worker, Recorder& rec) {
+        auto section = [&] {
+            counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            if (w.hold.count() > 0)
+                burnCpu(ctx, w.hold);
+        };
+        for (std::int64_t i = 0; i < w.iterations; ++i) {
+            if (w.work.count() > 0)
+                burnCpu(ctx, w.work);
+            if (mode == Observe::Plain) {
+                std::lock_guard guard(plain);
+                section();
+                continue;
+            }
+            if (mode == Observe::SlowedRecording)
+                slowDown(rec);
+            InstrumentedGuard guard(lock, rec, stats[worker], LockKind::Mutex);
+            if (mode == Observe::SlowedRecording)
+                slowDown(rec), slowDown(rec);
+            section();
+        }
+    });
+    const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    collector.finish();
+    return ns;
+}
+
+void BM_ObserverEffect(benchmark::State& state, const Workload& w, Observe mode)
+{
+    double observedNs = 0, plainNs = 0;
+    for (auto _ : state) {
+        // Alternating in each iteration, so drift on the machine hits both alike.
+        observedNs += runWorkload(w, mode);
+        plainNs += runWorkload(w, Observe::Plain);
+    }
+    state.counters["ratio"] = plainNs / observedNs; // throughput observed / throughput plain
+}
+BENCHMARK_CAPTURE(BM_ObserverEffect, lock_contention, kLockContention, Observe::Recording)
+    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+BENCHMARK_CAPTURE(BM_ObserverEffect, lock_contention_slowed_record, kLockContention, Observe::SlowedRecording)
+    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+BENCHMARK_CAPTURE(BM_ObserverEffect, race_counter_mutex, kRaceCounterMutex, Observe::Recording)
+    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+BENCHMARK_CAPTURE(BM_ObserverEffect, race_counter_mutex_slowed_record, kRaceCounterMutex, Observe::SlowedRecording)
+    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+
+// Sustained pipeline throughput: 2 workers record flat out into their rings while the collector drains and
+// builds spans. `kept_share` must be 1 (zero drops); `events_per_s` is the rate the pipeline sustained.
+void BM_Pipeline(benchmark::State& state)
+{
+    constexpr int kWorkers = 2;
+    const std::int64_t perWorker = state.range(0);
+    double kept = 0, offered = 0, seconds = 0;
+    for (auto _ : state) {
+        ParamSet noParams;
+        RunContext ctx(noParams);
+        ctx.reserveWorkers(kWorkers);
+        Trace trace;
+        Collector collector(ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);
+        std::vector<std::uint32_t> ids;
+        for (int i = 0; i < kWorkers; ++i)
+            ids.push_back(ctx.addWorker(QStringLiteral("w%1").arg(i)));
+        collector.start();
+        const auto t0 = std::chrono::steady_clock::now();
+        runWorkers(ctx, Backend::StdThread, ids, [&](std::uint32_t, Recorder& rec) {
+            for (std::int64_t i = 0; i < perWorker; ++i)
+                rec.record(i % 2 ? EventKind::LockReleased : EventKind::LockAcquired, 0, 1);
+        });
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        collector.finish();
+        offered += double(kWorkers * perWorker);
+        kept += double(kWorkers * perWorker) - double(trace.droppedEvents);
+    }
+    state.counters["events_per_s"] = offered / seconds;
+    state.counters["kept_share"] = kept / offered;
+}
+BENCHMARK(BM_Pipeline)->Arg(8'000'000)->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 
 } // namespace
 
 int main(int argc, char** argv)
 {
     return tl::bench::runBenchmarks(argc, argv,
-        { { "BM_RecordEvent/threads:1", "BM_RecordEventMutexBaseline/threads:1",
-              "mutex-vector baseline is this much slower, 1 thread" },
+        { { "BM_ReadTsc/threads:1", "BM_RecordEvent/threads:1",
+              "record() / the floor (read the TSC and store it), 1 thread: goal <= 1.5" },
+            { "BM_ReadTsc/threads:1", "BM_RecordEventMonotonicClock",
+                "sensitivity: record() on CLOCK_MONOTONIC / the floor (must be worse than the line above)" },
+            { "BM_RecordEvent/threads:1", "BM_RecordEventMutexBaseline/threads:1",
+                "steady_clock + mutex + vector tracer / record(), 1 thread: goal >= 3" },
             { "BM_RecordEvent/threads:2", "BM_RecordEventMutexBaseline/threads:2",
-                "same, 2 threads recording at once" } });
+                "same, 2 threads, each with its own ring / own vector" } });
 }

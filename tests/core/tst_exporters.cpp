@@ -1,5 +1,6 @@
 #include "../support/runscenario.h"
 
+#include <run/run.h>
 #include <trace/exporters.h>
 
 #include <QBuffer>
@@ -7,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <map>
 
 using namespace tl;
 
@@ -16,6 +18,8 @@ private slots:
     void initTestCase();
     void chromeTraceHasWhatPerfettoNeeds();
     void csvHasOneRowPerEvent();
+    void sliceEndsNeverPassTheNextStartInDoubles();
+    void overflowingRingsLeaveGapsInEveryExport();
 
 private:
     std::shared_ptr<const Trace> m_trace;
@@ -73,9 +77,102 @@ void TestExporters::csvHasOneRowPerEvent()
     buffer.open(QIODevice::WriteOnly);
     QVERIFY(writeCsv(*m_trace, buffer));
     const QList<QByteArray> lines = buffer.data().trimmed().split('\n');
-    QCOMPARE(lines.first(), QByteArray("time_ns,worker,worker_name,kind,lock,cpu,value"));
+    QCOMPARE(lines.first(), QByteArray("time_ns,row,worker,worker_name,kind,lock,cpu,value"));
     QCOMPARE(std::size_t(lines.size() - 1), m_trace->eventCount());
-    QVERIFY(lines[1].contains("\"worker-1\",started"));
+    QVERIFY(lines[1].contains("event,0,\"worker-1\",started"));
+}
+
+namespace {
+QJsonArray chromeEvents(const Trace& trace)
+{
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    if (!writeChromeTrace(trace, buffer))
+        return {};
+    return QJsonDocument::fromJson(buffer.data()).object()[u"traceEvents"].toArray();
+}
+}
+
+// Viewers add ts + dur in doubles (DevTools drops a slice whose end passes the next start on its thread): check
+// the sums exactly as they compute them, not in integer ns.
+void TestExporters::sliceEndsNeverPassTheNextStartInDoubles()
+{
+    std::map<std::pair<qint64, qint64>, std::vector<std::pair<double, double>>> byThread;
+    for (const auto& v : chromeEvents(*m_trace)) {
+        const QJsonObject e = v.toObject();
+        if (e[u"ph"].toString() == u"X")
+            byThread[{ e[u"pid"].toInteger(), e[u"tid"].toInteger() }].emplace_back(
+                e[u"ts"].toDouble(), e[u"dur"].toDouble());
+    }
+    QVERIFY(!byThread.empty());
+    std::size_t checked = 0;
+    for (auto& [thread, slices] : byThread) {
+        std::sort(slices.begin(), slices.end());
+        for (std::size_t i = 0; i + 1 < slices.size(); ++i, ++checked)
+            QVERIFY2(slices[i].first + slices[i].second <= slices[i + 1].first,
+                qPrintable(QStringLiteral("%1 + %2 > %3").arg(slices[i].first, 0, 'f', 6).arg(slices[i].second, 0, 'f', 6)
+                               .arg(slices[i + 1].first, 0, 'f', 6)));
+    }
+    QVERIFY(checked > 1000);
+}
+
+// Rings far too small for the run: events are lost, and every export says where, without a span across.
+void TestExporters::overflowingRingsLeaveGapsInEveryExport()
+{
+    qputenv("THREADLAB_RING_EVENTS", "1024");
+    const auto o = test::runScenario(QStringLiteral("race-counter"),
+        { QStringLiteral("workers=2"), QStringLiteral("increments=300000"), QStringLiteral("lock=none") });
+    qunsetenv("THREADLAB_RING_EVENTS");
+    const Trace& trace = *o.trace;
+    QVERIFY2(trace.droppedEvents > 0, "1024-event rings kept up with 1.2 M events");
+
+    // The lanes: one Lost event per gap, their counts adding up to the total dropped.
+    std::uint64_t marked = 0;
+    for (const auto& lane : trace.lanes)
+        for (const Event& e : lane)
+            if (e.kind == EventKind::Lost)
+                marked += std::uint64_t(e.value);
+    QCOMPARE(marked, trace.droppedEvents);
+
+    // The trace: gaps as "events lost" slices carrying the count; no state slice of that lane overlaps one.
+    std::map<qint64, std::vector<std::pair<double, double>>> gaps, states;
+    std::uint64_t inTrace = 0;
+    for (const auto& v : chromeEvents(trace)) {
+        const QJsonObject e = v.toObject();
+        if (e[u"ph"].toString() != u"X")
+            continue;
+        const double ts = e[u"ts"].toDouble();
+        const std::pair<double, double> range { ts, ts + e[u"dur"].toDouble() };
+        if (e[u"name"].toString() == u"events lost") {
+            inTrace += std::uint64_t(e[u"args"].toObject()[u"lost_events"].toInteger());
+            gaps[e[u"tid"].toInteger()].push_back(range);
+        } else {
+            states[e[u"tid"].toInteger()].push_back(range);
+        }
+    }
+    QVERIFY(!gaps.empty());
+    for (const auto& [tid, lane] : gaps)
+        for (const auto& g : lane)
+            for (const auto& s : states[tid])
+                QVERIFY2(s.second <= g.first || s.first >= g.second, "a state slice bridges lost events");
+    QVERIFY(inTrace > 0 && inTrace <= trace.droppedEvents); // zero-width gaps (lost at a lane's start) have no slice
+
+    // The CSV: a gap row per loss, its value the count.
+    QBuffer csv;
+    csv.open(QIODevice::WriteOnly);
+    QVERIFY(writeCsv(trace, csv));
+    std::uint64_t inCsv = 0;
+    for (const QByteArray& line : csv.data().split('\n'))
+        if (line.contains(",gap,"))
+            inCsv += line.mid(line.lastIndexOf(',') + 1).toULongLong();
+    QCOMPARE(inCsv, trace.droppedEvents);
+
+    // The account and the summary.
+    QVERIFY(gapAccount(trace).contains(QStringLiteral("worker-")));
+    const QJsonObject summary = summaryJson(o);
+    QVERIFY(!summary[u"gaps"].toArray().isEmpty());
+    // What the run counted is exact all the same: lost updates come from the counter, not from the trace.
+    QCOMPARE(o.results[u"expected"].toInteger(), 600000);
 }
 
 QTEST_GUILESS_MAIN(TestExporters)

@@ -24,7 +24,7 @@ std::vector<std::vector<Span>> lanesNamed(const Trace& trace, const QString& pre
     std::vector<std::vector<Span>> out;
     for (std::size_t w = 0; w < trace.workers.size(); ++w)
         if (trace.workers[w].name.startsWith(prefix))
-            out.push_back(all[w]);
+            out.emplace_back(all[w].spans.begin(), all[w].spans.end());
     return out;
 }
 

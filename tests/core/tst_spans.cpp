@@ -11,12 +11,13 @@ private slots:
     void holdsOthersWaitForAreContended();
     void unprotectedSectionsAreNotHolds();
     void droppedEventsLeaveNoBrokenSpans();
+    void lostEventsAreAGapNoSpanBridges();
 };
 
 namespace {
-Event ev(std::int64_t t, EventKind kind, std::uint16_t lock = 0, std::int64_t value = 1)
+Event ev(std::int64_t t, EventKind kind, std::uint16_t lock = 0, std::int32_t value = 1)
 {
-    return { t, value, 0, lock, 0, kind };
+    return { t, value, lock, 0, kind };
 }
 }
 
@@ -25,7 +26,7 @@ void TestSpans::statesFollowEvents()
     const std::vector<Event> events { ev(0, EventKind::Enqueued), ev(10, EventKind::Started),
         ev(20, EventKind::LockWait, 1), ev(30, EventKind::LockAcquired, 1), ev(45, EventKind::LockReleased, 1),
         ev(50, EventKind::Sleeping), ev(80, EventKind::Running), ev(90, EventKind::Finished) };
-    const auto spans = spansForLane(events, 1000);
+    const auto spans = spansForLane(events, 1000).spans;
     QCOMPARE(spans.size(), std::size_t(7));
     const LaneState expected[] = { LaneState::Queued, LaneState::Running, LaneState::LockWait, LaneState::LockHeld,
         LaneState::Running, LaneState::Sleeping, LaneState::Running };
@@ -48,8 +49,8 @@ void TestSpans::holdsOthersWaitForAreContended()
     trace.lanes.push_back({ ev(0, EventKind::Started), ev(20, EventKind::LockWait, 1),
         ev(50, EventKind::LockAcquired, 1), ev(60, EventKind::LockReleased, 1), ev(70, EventKind::Finished) });
     const auto lanes = buildSpans(trace);
-    auto holdOf = [](const std::vector<Span>& spans) {
-        for (const auto& s : spans)
+    auto holdOf = [](const LaneSpans& lane) {
+        for (const auto& s : lane.spans)
             if (s.state == LaneState::LockHeld || s.state == LaneState::LockHeldContended)
                 return s.state;
         return LaneState::Running;
@@ -62,7 +63,7 @@ void TestSpans::unprotectedSectionsAreNotHolds()
 {
     const std::vector<Event> events { ev(0, EventKind::Started), ev(10, EventKind::LockAcquired, 1, 0),
         ev(20, EventKind::LockReleased, 1), ev(30, EventKind::Finished) };
-    const auto spans = spansForLane(events, 100);
+    const auto spans = spansForLane(events, 100).spans;
     QCOMPARE(spans.size(), std::size_t(3));
     QCOMPARE(spans[1].state, LaneState::Unprotected);
     QCOMPARE(spans[2].state, LaneState::Running);
@@ -73,10 +74,38 @@ void TestSpans::droppedEventsLeaveNoBrokenSpans()
     // A release without its acquire (the acquire was dropped) must not underflow or invert time.
     const std::vector<Event> events { ev(0, EventKind::Started), ev(10, EventKind::LockReleased, 1),
         ev(20, EventKind::LockAcquired, 2), ev(30, EventKind::Finished) };
-    const auto spans = spansForLane(events, 100);
+    const auto spans = spansForLane(events, 100).spans;
     for (const auto& s : spans)
         QVERIFY(s.end > s.start);
     QCOMPARE(spans.back().state, LaneState::LockHeld);
+}
+
+// Events lost between 10 and 50 (a full ring): the unprotected section that began at 10 cannot be drawn up to
+// 50, since nobody knows what happened in between. The lane shows a NoData span exactly over the loss.
+void TestSpans::lostEventsAreAGapNoSpanBridges()
+{
+    const std::vector<Event> events { ev(0, EventKind::Started), ev(10, EventKind::LockAcquired, 1, 0),
+        ev(12, EventKind::LockReleased, 1), ev(14, EventKind::LockAcquired, 1, 0), ev(50, EventKind::Lost, 0, 1000),
+        ev(50, EventKind::LockReleased, 1), ev(60, EventKind::Finished) };
+    const auto lane = spansForLane(events, 100);
+    QCOMPARE(lane.gaps.size(), std::size_t(1));
+    QCOMPARE(lane.gaps[0].start, std::int64_t(14));
+    QCOMPARE(lane.gaps[0].end, std::int64_t(50));
+    QCOMPARE(lane.gaps[0].lost, std::uint64_t(1000));
+    for (const Span& s : lane.spans) {
+        if (s.state == LaneState::NoData) {
+            QCOMPARE(s.start, std::int64_t(14));
+            QCOMPARE(s.end, std::int64_t(50));
+        } else {
+            QVERIFY2(s.end <= 14 || s.start >= 50,
+                qPrintable(QStringLiteral("a %1 span [%2, %3) bridges the gap")
+                               .arg(laneStateName(s.state))
+                               .arg(s.start)
+                               .arg(s.end)));
+        }
+    }
+    QCOMPARE(lane.spans.back().state, LaneState::Running); // after the gap, from the release on
+    QCOMPARE(lane.spans.back().start, std::int64_t(50));
 }
 
 QTEST_GUILESS_MAIN(TestSpans)
