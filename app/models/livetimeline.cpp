@@ -58,6 +58,7 @@ void LiveTimeline::append(const TraceBatch& batch)
             m_data->startNs = first->start;
         lane.spans.append(delta.spans);
         lane.gaps.insert(lane.gaps.end(), delta.gaps.begin(), delta.gaps.end());
+        lane.marks.insert(lane.marks.end(), delta.marks.begin(), delta.marks.end());
         if (delta.hasOpen) {
             lane.spans.push_back(delta.open);
             m_openShown[i] = true;

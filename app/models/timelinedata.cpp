@@ -24,7 +24,8 @@ TimelineData TimelineData::fromSpans(const Trace& trace, std::vector<LaneSpans>&
     std::tie(data.startNs, data.endNs) = trace.activeRange();
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
-        data.lanes.emplace_back(info.name, processLabel(info), std::move(spans[i].spans), std::move(spans[i].gaps));
+        data.lanes.emplace_back(info.name, processLabel(info), std::move(spans[i].spans), std::move(spans[i].gaps),
+            std::move(spans[i].marks));
         data.lanes.back().pid = info.pid;
     }
     return data;

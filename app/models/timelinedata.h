@@ -15,11 +15,13 @@ using StateTimes = std::array<std::int64_t, kLaneStateCount>;
 // finished Trace, or grown batch by batch while a run is live.
 struct TimelineLane {
     TimelineLane() = default;
-    TimelineLane(QString laneName, QString laneGroup, ChunkedVector<Span> laneSpans, std::vector<Gap> laneGaps = {})
+    TimelineLane(QString laneName, QString laneGroup, ChunkedVector<Span> laneSpans, std::vector<Gap> laneGaps = {},
+        std::vector<LaneMark> laneMarks = {})
         : name(std::move(laneName))
         , group(std::move(laneGroup))
         , spans(std::move(laneSpans))
         , gaps(std::move(laneGaps))
+        , marks(std::move(laneMarks))
     {
         updateIndex();
     }
@@ -29,6 +31,7 @@ struct TimelineLane {
     std::int64_t pid = -1; // of the process the group names
     ChunkedVector<Span> spans; // in pool chunks: appending never copies what is there
     std::vector<Gap> gaps; // where events were lost (drawn as NoData spans)
+    std::vector<LaneMark> marks; // scenario marks and the process's end, in time order
     // Level-of-detail index, so a pixel column of thousands of spans costs a few cache lines, not all of them:
     // blocks[k] = time spent in each state by spans[0, k * kBlock); blockStarts[k] = spans[k * kBlock].start.
     static constexpr std::size_t kBlock = 8;

@@ -272,6 +272,34 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.drawRects(hatched.constData(), int(hatched.size()));
     }
 
+    // Marks: a scenario's marks as ticks at the top of the lane (one per pixel column at most), and the end
+    // of a lane's process as a red bar with what ended it.
+    const QColor death(0xc6, 0x28, 0x28);
+    p.setFont(font(std::clamp(l.laneHeight * 0.5, 8.0, 11.0), true));
+    for (std::size_t i = 0; i < l.lanes.size(); ++i) {
+        const QRectF band = l.lanes[i];
+        const auto& marks = data.lanes[i].marks;
+        auto it = std::lower_bound(marks.begin(), marks.end(), t0, [](const LaneMark& m, std::int64_t t) { return m.time < t; });
+        double lastX = -1;
+        for (; it != marks.end() && it->time <= t1; ++it) {
+            const double x = l.plot.left() + double(it->time - t0) / nsPerPx;
+            if (it->kind == EventKind::Exited) {
+                p.fillRect(QRectF(x - 1, band.top(), 3, band.height()), death);
+                if (l.laneHeight >= 12) {
+                    p.setPen(death);
+                    const QString text = QStringLiteral("✕ ") + QString::fromStdString(exitText(it->value));
+                    const double w = QFontMetricsF(p.font()).horizontalAdvance(text) + 4;
+                    const bool fitsRight = x + 4 + w <= l.plot.right();
+                    p.drawText(QRectF(fitsRight ? x + 4 : x - 4 - w, band.top(), w, band.height()),
+                        Qt::AlignVCenter | (fitsRight ? Qt::AlignLeft : Qt::AlignRight), text);
+                }
+            } else if (x - lastX >= 1) {
+                p.fillRect(QRectF(x, band.top(), 1, std::max(2.0, band.height() / 3)), options.theme.ink);
+                lastX = x;
+            }
+        }
+    }
+
     // Axis labels under the plot.
     p.setClipRect(target);
     p.setPen(options.theme.faint);

@@ -259,6 +259,11 @@ QString TimelineView::describeAt(const QPoint& pos) const
         // Within 3 px, so narrow spans can be hovered too.
         const std::int64_t t = m_geometry.timeForX(pos.x());
         const auto slack = std::int64_t(3.0 * double(m_geometry.span()) / m_geometry.width);
+        for (const LaneMark& m : m_data->lanes[i].marks)
+            if (m.kind == EventKind::Exited && std::llabs(m.time - t) <= slack)
+                return QStringLiteral("<b>%1</b>: %2<br>at %3")
+                    .arg(m_data->lanes[i].group.toHtmlEscaped(), QString::fromStdString(exitText(m.value)),
+                        formatDuration(double(m.time - m_data->startNs)));
         auto it = std::lower_bound(
             spans.begin(), spans.end(), t - slack, [](const Span& s, std::int64_t v) { return s.end < v; });
         if (it == spans.end() || it->start > t + slack)

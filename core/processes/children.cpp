@@ -120,6 +120,9 @@ int Children::start(const ChildSpec& spec)
         &p, &QProcess::readyReadStandardOutput, &p, [raw] { raw->output += raw->process->readAllStandardOutput(); });
     QObject::connect(&p, &QProcess::finished, &p, [this, raw] { update(*raw); });
     QObject::connect(&p, &QProcess::errorOccurred, &p, [this, raw](QProcess::ProcessError) { update(*raw); });
+    // The lane starts at the spawn: exec and start-up are the child's time too. The parent writes into the
+    // child's ring only before the fork and after the child is gone, so the ring keeps one writer at a time.
+    m_ctx.recorder(worker).record(EventKind::Started);
     p.start();
     if (!p.waitForStarted(10'000)) {
         child->info.state = ProcessInfo::State::FailedToStart;
@@ -154,6 +157,11 @@ void Children::update(Child& child)
             info.exitCode = p.exitCode();
             info.state = ProcessInfo::State::Exited;
         }
+        // The lane ends where the process did, with what ended it.
+        const std::int32_t how = info.state == ProcessInfo::State::Exited ? std::int32_t(info.exitCode)
+            : info.state == ProcessInfo::State::FailedToStart             ? kNeverStarted
+                                                                          : -std::int32_t(info.signal);
+        m_ctx.recorder(info.worker).record(EventKind::Exited, how);
         const std::int64_t reported = child.block->cpuNs.load(std::memory_order_relaxed);
         if (reported > 0)
             info.cpuNs = reported;

@@ -84,7 +84,8 @@ void Collector::collect(bool last)
     if (spans) {
         batch->lanes.resize(recorders.size());
         while (m_builders.size() < recorders.size())
-            m_builders.push_back(std::make_unique<SpanBuilder>(batch->lanes.front().spans, batch->lanes.front().gaps));
+            m_builders.push_back(std::make_unique<SpanBuilder>(
+                batch->lanes.front().spans, batch->lanes.front().gaps, batch->lanes.front().marks));
     }
     std::uint64_t dropped = 0;
     std::uint64_t stored = 0;
@@ -94,7 +95,7 @@ void Collector::collect(bool last)
         if (spans) {
             LaneDelta& delta = batch->lanes[rec->worker()];
             builder = m_builders[rec->worker()].get();
-            builder->retarget(delta.spans, delta.gaps);
+            builder->retarget(delta.spans, delta.gaps, delta.marks);
         }
         const std::size_t before = lane.size();
         // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with

@@ -21,6 +21,7 @@ class RunContext;
 struct LaneDelta {
     std::vector<Span> spans; // closed since the previous batch, in time order
     std::vector<Gap> gaps; // found since the previous batch (each also a NoData span in `spans`)
+    std::vector<LaneMark> marks;
     Span open {}; // the span in progress at the batch's time, when hasOpen
     bool hasOpen = false;
 };

@@ -1,5 +1,7 @@
 #include "event.h"
 
+#include <cstring>
+
 namespace tl {
 
 std::string_view eventKindName(EventKind kind)
@@ -27,8 +29,20 @@ std::string_view eventKindName(EventKind kind)
         return "mark";
     case EventKind::Lost:
         return "events_lost";
+    case EventKind::Exited:
+        return "exited";
     }
     return "unknown";
+}
+
+std::string exitText(std::int32_t value)
+{
+    if (value == kNeverStarted)
+        return "failed to start";
+    if (value >= 0)
+        return "exited with code " + std::to_string(value);
+    const char* name = sigabbrev_np(-value);
+    return "killed by " + (name ? "SIG" + std::string(name) : "signal " + std::to_string(-value));
 }
 
 } // namespace tl

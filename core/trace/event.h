@@ -1,6 +1,8 @@
 #pragma once
 
+#include <climits>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace tl {
@@ -17,10 +19,15 @@ enum class EventKind : std::uint8_t {
     Finished,
     Mark, // a point of interest; value is scenario-defined
     Lost, // value = events the ring had no room for since the worker's previous event (a gap in the lane)
+    Exited, // the process of this lane ended: value = exit code, or -signal when a signal ended it
 };
-inline constexpr int kEventKindCount = int(EventKind::Lost) + 1;
+inline constexpr int kEventKindCount = int(EventKind::Exited) + 1;
 
 std::string_view eventKindName(EventKind kind);
+// The value of an Exited event for a process that could not be started.
+inline constexpr std::int32_t kNeverStarted = INT32_MIN;
+// "exited with code 1", "killed by SIGKILL": what an Exited event's value says.
+std::string exitText(std::int32_t value);
 
 // One thing a worker did: 16 bytes, so four share a cache line and a lane's ring stays cache-resident.
 // The worker is not stored: it is known from the ring (and, once stored, from the lane) the event is in.

@@ -150,6 +150,17 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
             w << "}}";
         }
     }
+    // Marks and process ends as instant events on their thread.
+    for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
+        for (const LaneMark& m : lanes[lane].marks) {
+            const bool exited = m.kind == EventKind::Exited;
+            w << ",\n{\"name\":" << (exited ? jsonString(QString::fromStdString(exitText(m.value))) : std::string("\"mark\""))
+              << ",\"cat\":" << (exited ? "\"process\"" : "\"mark\"") << ",\"ph\":\"i\",\"s\":\"t\",\"ts\":";
+            w.micros(m.time - trace.startNs);
+            w << ",\"pid\":" << pidOf(lane) << ",\"tid\":" << std::int64_t(lane + 1) << ",\"args\":{\""
+              << (exited ? "exit" : "value") << "\":" << std::int64_t(m.value) << "}}";
+        }
+    }
     for (const CounterSample& c : trace.counterSamples) {
         const QString name = trace.counterNames.size() > c.counter ? trace.counterNames[c.counter] : QString();
         w << ",\n{\"name\":" << jsonString(name) << ",\"ph\":\"C\",\"ts\":";

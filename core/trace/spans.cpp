@@ -100,6 +100,12 @@ void SpanBuilder::add(const Event& e)
         m_held.clear();
         break;
     case EventKind::Mark:
+        m_marks->push_back({ e.time, e.value, e.kind });
+        break;
+    case EventKind::Exited: // the process is gone: nothing of it runs, sleeps or holds after this
+        close(e.time);
+        m_held.clear();
+        m_marks->push_back({ e.time, e.value, e.kind });
         break;
     case EventKind::Lost: {
         // What happened after the previous event is unknown: its span ends there, a gap runs to now, and
@@ -122,7 +128,7 @@ LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs)
     LaneSpans lane;
     std::vector<Span> buffer;
     buffer.reserve(kFlushAt + 2);
-    SpanBuilder builder(buffer, lane.gaps);
+    SpanBuilder builder(buffer, lane.gaps, lane.marks);
     events.forEachPiece([&](std::span<const Event> piece) {
         for (const Event& e : piece) {
             builder.add(e);

@@ -40,10 +40,19 @@ struct Gap {
     std::uint64_t lost; // events the ring had no room for
 };
 
-// One lane's spans, and its gaps (each also drawn as a NoData span).
+// A moment worth a marker on the lane: a scenario's Mark (a task begins, a payload size) or the end of the
+// lane's process (Exited).
+struct LaneMark {
+    std::int64_t time;
+    std::int32_t value;
+    EventKind kind;
+};
+
+// One lane's spans, its gaps (each also drawn as a NoData span) and its marks.
 struct LaneSpans {
     ChunkedVector<Span> spans;
     std::vector<Gap> gaps;
+    std::vector<LaneMark> marks;
 };
 
 // Turns one lane's events, fed in time order, into back-to-back state spans appended to `out`. A Lost event
@@ -51,16 +60,18 @@ struct LaneSpans {
 // noted in `gaps`: no span bridges lost events. Used whole (spansForLane) or batch by batch while live.
 class SpanBuilder {
 public:
-    SpanBuilder(std::vector<Span>& out, std::vector<Gap>& gaps)
+    SpanBuilder(std::vector<Span>& out, std::vector<Gap>& gaps, std::vector<LaneMark>& marks)
         : m_out(&out)
         , m_gaps(&gaps)
+        , m_marks(&marks)
     {
     }
     // Redirects output, e.g. to the next batch's vectors.
-    void retarget(std::vector<Span>& out, std::vector<Gap>& gaps)
+    void retarget(std::vector<Span>& out, std::vector<Gap>& gaps, std::vector<LaneMark>& marks)
     {
         m_out = &out;
         m_gaps = &gaps;
+        m_marks = &marks;
     }
     void add(const Event& e);
     // The span still in progress, as it stands at `now`; nothing if the worker has finished.
@@ -73,6 +84,7 @@ private:
 
     std::vector<Span>* m_out;
     std::vector<Gap>* m_gaps;
+    std::vector<LaneMark>* m_marks;
     std::int64_t m_last = INT64_MIN; // time of the previous event
     bool m_active = false;
     LaneState m_state = LaneState::Running;
