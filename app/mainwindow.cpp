@@ -2,6 +2,7 @@
 
 #include "parameterform.h"
 #include "processes/processview.h"
+#include <sync/handover.h>
 
 #include <charts/counterchart.h>
 #include <charts/resultchart.h>
@@ -48,6 +49,22 @@
 namespace tl::ui {
 
 namespace {
+// QtConcurrent::run, with its hand-over to the pool thread visible to ThreadSanitizer (see HandOver): the
+// task starts after the submitting call has returned, as the pool's own (invisible) QMutex guarantees.
+template <class Work>
+QFuture<QString> runInBackground(Work work)
+{
+    auto handOver = std::make_shared<HandOver>();
+    QFuture<QString> future;
+    handOver->give([&] {
+        future = QtConcurrent::run([handOver, work = std::move(work)] {
+            handOver->take();
+            return work();
+        });
+    });
+    return future;
+}
+
 QString settingsKey(const QString& scenario, const QString& param)
 {
     return QStringLiteral("params/%1/%2").arg(scenario, param);
@@ -718,7 +735,7 @@ QFuture<QString> MainWindow::exportImageTo(const QString& path, ExportScope scop
     const std::int64_t t0 = scope == ExportScope::WholeRun ? data->startNs : m_timeline->visibleStart();
     const std::int64_t t1 = scope == ExportScope::WholeRun ? data->endNs : m_timeline->visibleEnd();
     const auto format = imageFormatFromSuffix(path).value_or(ImageFormat::Png);
-    return QtConcurrent::run([data, t0, t1, format, path] {
+    return runInBackground([data, t0, t1, format, path] {
         QString error;
         exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
         return error;
@@ -816,7 +833,7 @@ void MainWindow::exportTrace()
         return;
     rememberExportFolder(path);
     const bool csv = QFileInfo(path).suffix().compare(u"csv", Qt::CaseInsensitive) == 0;
-    finishInBackground(QtConcurrent::run([trace = m_lastTrace, path, csv] {
+    finishInBackground(runInBackground([trace = m_lastTrace, path, csv] {
         QString error;
         writeTraceFile(*trace, csv ? TraceFormat::Csv : TraceFormat::ChromeJson, path, &error);
         return error;

@@ -1,39 +1,163 @@
 #include "httpget.h"
 
-#include <QEventLoop>
-#include <QNetworkAccessManager>
-#include <QNetworkProxy>
-#include <QNetworkReply>
-#include <QTimer>
-#include <memory>
+#include "../trace/clock.h"
+
+#include <QByteArray>
+#include <cerrno>
+#include <cstring>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace tl {
 
+namespace {
+constexpr int kStopCheckMs = 20; // how soon a stop request is noticed while waiting on the socket
+
+struct Fd {
+    int fd = -1;
+    ~Fd()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+QString systemError(int error)
+{
+    return QString::fromLocal8Bit(std::strerror(error));
+}
+}
+
 HttpResult httpGet(const QUrl& url, std::chrono::milliseconds timeout, const std::function<bool()>& stopped)
 {
-    QNetworkAccessManager manager;
-    manager.setProxy(QNetworkProxy::NoProxy); // the server is on loopback; an http_proxy must not apply
-    QNetworkRequest request(url);
-    request.setTransferTimeout(int(timeout.count()));
-    const std::unique_ptr<QNetworkReply> reply(manager.get(request));
-    QEventLoop loop;
-    QObject::connect(reply.get(), &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer stopWatch;
-    QObject::connect(&stopWatch, &QTimer::timeout, reply.get(), [&] {
-        if (stopped())
-            reply->abort();
-    });
-    stopWatch.start(20);
-    if (!reply->isFinished())
-        loop.exec();
     HttpResult result;
-    if (reply->error() != QNetworkReply::NoError) {
-        result.error = reply->error() == QNetworkReply::OperationCanceledError && stopped()
-            ? QStringLiteral("stopped")
-            : QStringLiteral("GET %1 failed: %2").arg(url.toString(), reply->errorString());
+    const auto fail = [&](const QString& why) {
+        result.bytes = -1;
+        result.error = why == u"stopped" ? why : QStringLiteral("GET %1 failed: %2").arg(url.toString(), why);
         return result;
+    };
+    if (url.scheme() != u"http" || url.host().isEmpty())
+        return fail(QStringLiteral("only http:// URLs are supported"));
+
+    // Numeric hosts (the run's server is 127.0.0.1) resolve without a lookup; getaddrinfo blocks this thread.
+    addrinfo hints {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const QByteArray host = url.host().toUtf8();
+    const QByteArray port = QByteArray::number(url.port(80));
+    if (const int rc = ::getaddrinfo(host.constData(), port.constData(), &hints, &found); rc != 0)
+        return fail(QString::fromLocal8Bit(::gai_strerror(rc)));
+    Fd socket;
+    socket.fd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, found->ai_protocol);
+    const int connected = socket.fd < 0 ? -1 : ::connect(socket.fd, found->ai_addr, found->ai_addrlen);
+    const int connectError = errno;
+    ::freeaddrinfo(found);
+    if (socket.fd < 0 || (connected != 0 && connectError != EINPROGRESS))
+        return fail(systemError(connectError));
+
+    // Waits until the socket is ready for `events`: false with the reason when it is not within `timeout`
+    // (no progress for that long, like QNetworkRequest's transfer timeout) or the run was stopped.
+    QString why;
+    const auto waitFor = [&](short events) {
+        const std::int64_t deadline = clock::monotonicNs() + std::chrono::nanoseconds(timeout).count();
+        for (;;) {
+            if (stopped()) {
+                why = QStringLiteral("stopped");
+                return false;
+            }
+            const std::int64_t left = deadline - clock::monotonicNs();
+            if (left <= 0) {
+                why = QStringLiteral("no answer within %1 ms").arg(timeout.count());
+                return false;
+            }
+            pollfd p { socket.fd, events, 0 };
+            const int n = ::poll(&p, 1, int(std::min<std::int64_t>(kStopCheckMs, left / 1'000'000 + 1)));
+            if (n > 0)
+                return true;
+            if (n < 0 && errno != EINTR) {
+                why = systemError(errno);
+                return false;
+            }
+        }
+    };
+
+    if (connected != 0) {
+        if (!waitFor(POLLOUT))
+            return fail(why);
+        int error = 0;
+        socklen_t size = sizeof error;
+        ::getsockopt(socket.fd, SOL_SOCKET, SO_ERROR, &error, &size);
+        if (error != 0)
+            return fail(systemError(error));
     }
-    result.bytes = reply->readAll().size();
+
+    QByteArray path = url.path(QUrl::FullyEncoded).toUtf8();
+    if (path.isEmpty())
+        path = "/";
+    if (url.hasQuery())
+        path += '?' + url.query(QUrl::FullyEncoded).toUtf8();
+    const QByteArray request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ':' + port
+        + "\r\nConnection: close\r\nAccept: */*\r\n\r\n";
+    for (qsizetype sent = 0; sent < request.size();) {
+        if (!waitFor(POLLOUT))
+            return fail(why);
+        // MSG_NOSIGNAL: a server that went away is an error here, not a SIGPIPE for the whole process.
+        const ssize_t n = ::send(socket.fd, request.constData() + sent, std::size_t(request.size() - sent), MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return fail(systemError(errno));
+        sent += std::max<ssize_t>(n, 0);
+    }
+
+    // The answer: status line and headers, then the body until Content-Length bytes or the server closes.
+    QByteArray head;
+    qint64 body = 0;
+    qint64 length = -1;
+    bool inBody = false;
+    char buffer[16 * 1024];
+    for (;;) {
+        if (!waitFor(POLLIN))
+            return fail(why);
+        const ssize_t n = ::recv(socket.fd, buffer, sizeof buffer, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            return fail(systemError(errno));
+        }
+        if (n == 0)
+            break; // closed by the server
+        if (inBody) {
+            body += n;
+        } else {
+            head.append(buffer, n);
+            const qsizetype end = head.indexOf("\r\n\r\n");
+            if (end < 0)
+                continue;
+            inBody = true;
+            body = head.size() - (end + 4);
+            head.truncate(end);
+            const QList<QByteArray> lines = head.split('\n');
+            const QList<QByteArray> status = lines.first().trimmed().split(' ');
+            if (status.size() < 2 || !status[0].startsWith("HTTP/"))
+                return fail(QStringLiteral("not an HTTP answer"));
+            if (status[1] != "200")
+                return fail(QStringLiteral("the server answered %1").arg(QString::fromLatin1(lines.first().trimmed())));
+            for (const QByteArray& line : lines) {
+                const qsizetype colon = line.indexOf(':');
+                if (colon > 0 && line.left(colon).trimmed().compare("content-length", Qt::CaseInsensitive) == 0)
+                    length = line.mid(colon + 1).trimmed().toLongLong();
+            }
+        }
+        if (length >= 0 && body >= length)
+            break;
+    }
+    if (!inBody)
+        return fail(QStringLiteral("the server closed the connection without an answer"));
+    if (length >= 0 && body < length)
+        return fail(QStringLiteral("the server closed the connection after %1 of %2 bytes").arg(body).arg(length));
+    result.bytes = body;
     return result;
 }
 

@@ -12,8 +12,9 @@ struct HttpResult {
     QString error; // why it failed, for people
 };
 
-// A blocking GET through QNetworkAccessManager on the calling thread (it runs a local event loop), with no
-// proxy. Gives up after `timeout`, or soon after `stopped()` turns true.
+// A blocking HTTP/1.1 GET on the calling thread, over a plain socket with no proxy: the task's own thread waits
+// for the network, as a blocking urllib call does (QNetworkAccessManager would do the I/O on a thread of its
+// own). Gives up when nothing moves for `timeout`, or soon after `stopped()` turns true (error "stopped").
 HttpResult httpGet(const QUrl& url, std::chrono::milliseconds timeout, const std::function<bool()>& stopped);
 
 } // namespace tl

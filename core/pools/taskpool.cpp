@@ -10,7 +10,6 @@
 #include "preemption.h"
 #include "simulatedgil.h"
 
-#include <QCoreApplication>
 #include <QJsonArray>
 #include <cerrno>
 #include <cstring>
@@ -424,13 +423,6 @@ int runPoolWorker(ChildContext& child)
     work.url = QUrl(child.arg(2));
     work.timeout = std::chrono::milliseconds(child.arg(3).toLongLong());
     const int worker = child.arg(4).toInt();
-    // Qt Network's event loop needs an application object; a child process has none of its own.
-    static int argc = 1;
-    static char name[] = "threadlab";
-    static char* argv[] = { name, nullptr };
-    std::optional<QCoreApplication> app;
-    if (work.kind == WorkKind::Io && !QCoreApplication::instance())
-        app.emplace(argc, argv);
 
     Recorder& rec = child.recorder();
     ResultRecord ready {};

@@ -35,15 +35,32 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
     joinThread();
     m_run = std::make_unique<Run>(std::move(instance), params);
     // The context object makes queued calls vanish if the controller is destroyed first.
+    // Batches and the outcome cross to this thread in queued calls, which Qt orders with a QMutex that
+    // ThreadSanitizer cannot see: m_handOver makes the payload's hand-over visible (see HandOver).
     m_run->setBatchSink([this](TraceBatchPtr batch) {
-        QMetaObject::invokeMethod(
-            this, [this, batch] { emit batchReady(batch); }, Qt::QueuedConnection);
+        m_handOver.give([&] {
+            QMetaObject::invokeMethod(
+                this,
+                [this, batch] {
+                    m_handOver.take();
+                    emit batchReady(batch);
+                },
+                Qt::QueuedConnection);
+        });
     });
     Run* run = m_run.get();
     m_thread.reset(QThread::create([this, run] {
         RunOutcome outcome = run->execute();
-        QMetaObject::invokeMethod(
-            this, [this, outcome = std::move(outcome)] { onRunEnded(outcome); }, Qt::QueuedConnection);
+        // The run thread's last step: joinThread() takes the hand-over too, after QThread::wait().
+        m_handOver.give([&] {
+            QMetaObject::invokeMethod(
+                this,
+                [this, outcome = std::move(outcome)] {
+                    m_handOver.take();
+                    onRunEnded(outcome);
+                },
+                Qt::QueuedConnection);
+        });
     }));
     m_thread->setObjectName(QStringLiteral("tl-run"));
     m_thread->start();
@@ -89,6 +106,7 @@ void RunController::joinThread()
 {
     if (m_thread) {
         m_thread->wait();
+        m_handOver.take(); // orders what the run thread did before the Run is freed here (see start())
         m_thread.reset();
     }
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../sync/handover.h"
 #include "run.h"
 
 #include <QObject>
@@ -42,6 +43,7 @@ private:
     // A QThread, not a std::thread: scenarios with child processes run QProcess on it, which needs the
     // thread's event dispatcher.
     std::unique_ptr<QThread> m_thread;
+    HandOver m_handOver; // from the run's threads to this one
 };
 
 } // namespace tl

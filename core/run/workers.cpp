@@ -1,11 +1,35 @@
 #include "workers.h"
 
+#include "../sync/handover.h"
+
+#include <QRunnable>
 #include <QThreadPool>
+#include <memory>
 #include <thread>
 
 namespace tl {
 
 namespace {
+// A pool task that takes its hand-over before it reads anything: a std::function run through
+// QThreadPool::start(std::function) is read by the pool thread before its first statement could.
+class PoolTask : public QRunnable {
+public:
+    explicit PoolTask(std::function<void()> work)
+        : m_work(std::move(work))
+    {
+        setAutoDelete(false);
+    }
+    void run() override
+    {
+        started.take(); // `started` is this object's own: finding it reads no memory
+        m_work();
+    }
+    HandOver started;
+
+private:
+    std::function<void()> m_work;
+};
+
 void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const WorkerBody& body)
 {
     ctx.bindCurrentThread(worker);
@@ -37,15 +61,26 @@ void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_
     }
 
     // An explicitly sized pool: the global one has idealThreadCount() threads and would silently queue.
+    // The pool orders each start() before its task runs and every task before waitForDone() returns, but
+    // through its own QMutex, which ThreadSanitizer cannot see; the tasks' hand-overs make both orders
+    // visible (see HandOver). The tasks outlive the pool, whose threads touch them until it is gone.
+    std::vector<std::unique_ptr<PoolTask>> tasks;
+    HandOver finished;
     QThreadPool pool;
     pool.setMaxThreadCount(int(workers.size()));
     for (std::size_t i = 0; i < workers.size(); ++i) {
         // The recorder's single writer is handed over with the task; Recorder::record() orders the new
         // writer after this Enqueued event (its acquire load of the head), whatever the pool does inside.
         recs[i]->record(EventKind::Enqueued);
-        pool.start([&, i] { runBound(ctx, workers[i], *recs[i], body); });
+        tasks.push_back(std::make_unique<PoolTask>([&, i] {
+            runBound(ctx, workers[i], *recs[i], body);
+            finished.give();
+        }));
+        PoolTask* task = tasks.back().get();
+        task->started.give([&] { pool.start(task); });
     }
     pool.waitForDone();
+    finished.take();
 }
 
 std::vector<std::uint32_t> addWorkers(RunContext& ctx, int count, const QString& prefix)
