@@ -17,6 +17,14 @@ std::size_t Trace::laneEventCount() const
     return n;
 }
 
+std::size_t Trace::storedBytes() const
+{
+    std::size_t bytes = 0;
+    for (const auto& lane : lanes)
+        bytes += lane.bytes();
+    return bytes;
+}
+
 std::int64_t Trace::workerTimeNs() const
 {
     std::int64_t ns = 0;

@@ -37,6 +37,8 @@ struct Trace {
     std::size_t laneEventCount() const;
     // The workers' time: per lane, from its first event to its last, summed. What recording is weighed against.
     std::int64_t workerTimeNs() const;
+    // Memory the lanes' events take (whole pool chunks): close to 16 bytes an event.
+    std::size_t storedBytes() const;
     // The first and last worker event (startNs/endNs when there is none): the range worth showing.
     std::pair<std::int64_t, std::int64_t> activeRange() const;
     QString paramsText() const; // "workers=5, lock=none, ..."
