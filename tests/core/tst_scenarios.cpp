@@ -32,6 +32,7 @@ private slots:
     void stopEndsADeadlock();
     void failingTasksAddUpAndAreLogged();
     void everyHungTaskTimesOutAndTheRunEnds();
+    void defaultsHangATaskAndCutOffNoHealthyOne();
     void theSeedPicksTheSameFailures();
     void inspectorAccountsForEveryLostUpdate();
     void boundedQueueDeliversEveryItemOnce_data();
@@ -370,6 +371,33 @@ void TestScenarios::everyHungTaskTimesOutAndTheRunEnds()
     QCOMPARE(o.status, RunOutcome::Status::Completed);
     QCOMPARE(o.results[u"timed_out"].toInt(), 8);
     QCOMPARE(o.results[u"not_run"].toInt(), 0);
+}
+
+// At its defaults (4 workers, 50 ms tasks, a 200 ms deadline) on a machine with fewer cores than workers
+// and other programs busy: the seed's draw hangs a task, which times out; no healthy task is cut off.
+void TestScenarios::defaultsHangATaskAndCutOffNoHealthyOne()
+{
+    const auto o = run(QStringLiteral("failures"), {});
+    QCOMPARE(o.status, RunOutcome::Status::Completed);
+    const QJsonArray log = o.results[u"log"].toArray();
+    QCOMPARE(log.size(), o.results[u"tasks"].toInt());
+    int hung = 0;
+    for (const auto& line : log) {
+        const QString drawn = line[u"drawn"].toString();
+        const QString outcome = line[u"outcome"].toString();
+        const QString task = QString::number(line[u"task"].toInt());
+        if (drawn == u"hang") {
+            ++hung;
+            QVERIFY2(outcome == u"timed out", qPrintable("hung task " + task + " ended " + outcome));
+        } else {
+            QVERIFY2(outcome == (drawn == u"fail" ? u"failed" : u"completed"),
+                qPrintable(QStringLiteral("task %1, drawn to %2, ended %3 after %4 ms")
+                               .arg(task, drawn, outcome)
+                               .arg(line[u"ran_ms"].toDouble())));
+        }
+    }
+    QVERIFY2(hung >= 1, "the defaults hang no task");
+    QCOMPARE(o.results[u"timed_out"].toInt(), hung);
 }
 
 void TestScenarios::theSeedPicksTheSameFailures()
