@@ -18,20 +18,37 @@ const char* const kFateNames[] = { "succeed", "fail", "hang" };
 constexpr auto kSuperviseEvery = std::chrono::milliseconds(5);
 constexpr auto kWorkSlice = std::chrono::milliseconds(1);
 
-// How long a thread has been ready to run but waiting for a CPU (the kernel's schedstat); 0 when unknown.
-std::int64_t queuedNs(pid_t tid)
+// What the kernel says about one of our threads: CPU time used, time spent ready but waiting for a CPU
+// (counted only once the wait is over), and whether it is running or ready to run right now.
+struct ThreadTimes {
+    std::int64_t cpuNs = 0;
+    std::int64_t queuedNs = 0;
+    bool runnable = false;
+};
+
+ThreadTimes threadTimes(pid_t tid)
 {
-    QFile file(QStringLiteral("/proc/self/task/%1/schedstat").arg(tid));
-    if (!file.open(QIODevice::ReadOnly))
-        return 0;
-    const QList<QByteArray> fields = file.readAll().split(' ');
-    return fields.size() > 1 ? fields[1].toLongLong() : 0;
+    ThreadTimes t;
+    QFile schedstat(QStringLiteral("/proc/self/task/%1/schedstat").arg(tid));
+    if (schedstat.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> fields = schedstat.readAll().split(' ');
+        t.cpuNs = fields.value(0).toLongLong();
+        t.queuedNs = fields.value(1).toLongLong();
+    }
+    QFile stat(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
+    if (stat.open(QIODevice::ReadOnly)) {
+        const QByteArray line = stat.readAll();
+        const qsizetype end = line.lastIndexOf(')'); // the state follows the thread's name
+        t.runnable = end > 0 && line.size() > end + 2 && line[end + 2] == 'R';
+    }
+    return t;
 }
 
 // One task's shared state: the worker running it, and the supervisor that may cancel it.
 struct TaskState {
     std::atomic<std::int64_t> startedNs { 0 };
     std::atomic<pid_t> tid { 0 };
+    std::atomic<std::int64_t> cpuAtStartNs { 0 };
     std::atomic<std::int64_t> queuedAtStartNs { 0 };
     std::atomic<bool> cancelled { false };
     std::mutex mutex;
@@ -87,8 +104,8 @@ ScenarioInfo Failures::info() const
                 QStringLiteral("ms")),
             ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
                 QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
-                               "out. Time the task spent waiting for a CPU does not count, so a busy machine does "
-                               "not cut off healthy tasks; a hung task waits on its own and runs out of time"),
+                               "out. A computing task is timed on its own CPU time, so a busy machine does not cut off "
+                               "healthy tasks; a waiting (hung) task on its time minus any time queued for a CPU"),
                 QStringLiteral("ms")),
             ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
                 QStringLiteral("Which tasks fail or hang: the same seed gives the same ones")),
@@ -122,9 +139,10 @@ void Failures::run(RunContext& ctx)
     const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
     const std::int64_t runStart = clock::monotonicNs();
 
-    // The supervisor: every task's deadline, like future.result(timeout) on each submitted future. Its clock
-    // leaves out the time the task's thread was ready but had no CPU: with more workers than cores (or other
-    // programs busy) a healthy task can take several times its own length in wall time.
+    // The supervisor: every task's deadline, like future.result(timeout) on each submitted future. A task
+    // that computes is timed out on its own CPU time: with more workers than cores (or other programs busy)
+    // a healthy task can take many times its length in wall time, waiting for a CPU. A task that waits
+    // (not running, not ready to run) is timed out on its time minus the time it spent queued for a CPU.
     std::atomic<bool> finished { false };
     std::jthread supervisor([&] {
         while (!finished) {
@@ -133,8 +151,10 @@ void Failures::run(RunContext& ctx)
                 const auto started = t.startedNs.load();
                 if (started == 0 || t.cancelled)
                     continue;
-                const std::int64_t queued = queuedNs(t.tid) - t.queuedAtStartNs;
-                if (clock::monotonicNs() - started - std::max<std::int64_t>(queued, 0) > timeoutNs)
+                const ThreadTimes now = threadTimes(t.tid);
+                const std::int64_t cpu = now.cpuNs - t.cpuAtStartNs;
+                const std::int64_t unqueued = clock::monotonicNs() - started - (now.queuedNs - t.queuedAtStartNs);
+                if (cpu > timeoutNs || (!now.runnable && unqueued > timeoutNs))
                     t.cancel();
             }
         }
@@ -147,7 +167,9 @@ void Failures::run(RunContext& ctx)
             Outcome& out = outcomes[std::size_t(i)];
             out.worker = int(worker - workers.front());
             task.tid = ::gettid();
-            task.queuedAtStartNs = queuedNs(task.tid);
+            const ThreadTimes atStart = threadTimes(task.tid);
+            task.cpuAtStartNs = atStart.cpuNs;
+            task.queuedAtStartNs = atStart.queuedNs;
             out.startedNs = clock::monotonicNs();
             task.startedNs = out.startedNs;
             rec.record(EventKind::Mark, i);
