@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QTest>
+#include <limits>
 #include <unistd.h>
 
 using namespace tl;
@@ -62,6 +63,7 @@ private slots:
     void sharedMemoryWithoutTheLockLosesUpdates_data();
     void sharedMemoryWithoutTheLockLosesUpdates();
     void sharedMemoryWithTheSemaphoreNeverDoes();
+    void sharedMemoryChildrenStartTogether();
     void managerGivesTheSeedsDictionary_data();
     void managerGivesTheSeedsDictionary();
     void blockingConsumerGetsEveryItem_data();
@@ -227,6 +229,39 @@ void TestProcesses::sharedMemoryWithTheSemaphoreNeverDoes()
     QCOMPARE(say.doubled, 4);
     QCOMPARE(results[u"array"].toArray(), (QJsonArray { 1 << 4, 2 << 4, 3 << 4, 4 << 4 }));
     QCOMPARE(results[u"lost_updates"].toInteger(), 0);
+}
+
+// The start barrier, from the trace: every child reached the starting line (Sleeping, recorded before it
+// counts itself in) before any child was released (Running).
+void TestProcesses::sharedMemoryChildrenStartTogether()
+{
+    const RunOutcome outcome = test::runScenario(QStringLiteral("shared-memory"),
+        { QStringLiteral("children=4"), QStringLiteral("repeats=1000"), QStringLiteral("lock=none"),
+            QStringLiteral("compute_ns=0") });
+    QCOMPARE(outcome.status, RunOutcome::Status::Completed);
+    const Trace& trace = *outcome.trace;
+    std::int64_t lastArrival = 0;
+    std::int64_t firstRelease = std::numeric_limits<std::int64_t>::max();
+    int children = 0;
+    for (std::size_t w = 0; w < trace.workers.size(); ++w) {
+        if (!trace.workers[w].group.startsWith(u"Child-"))
+            continue;
+        ++children;
+        const auto& lane = trace.lanes[w];
+        const auto sleeping = std::find_if(lane.begin(), lane.end(), [](const Event& e) {
+            return e.kind == EventKind::Sleeping;
+        });
+        QVERIFY2(sleeping != lane.end(), qPrintable(trace.workers[w].group + " never reached the barrier"));
+        const auto running = std::find_if(sleeping, lane.end(), [](const Event& e) {
+            return e.kind == EventKind::Running;
+        });
+        QVERIFY2(running != lane.end(), qPrintable(trace.workers[w].group + " was never released"));
+        lastArrival = std::max(lastArrival, sleeping->time);
+        firstRelease = std::min(firstRelease, running->time);
+    }
+    QCOMPARE(children, 4);
+    QVERIFY2(lastArrival < firstRelease,
+        qPrintable(QStringLiteral("a child was released %1 ns before the last one arrived").arg(lastArrival - firstRelease)));
 }
 
 void TestProcesses::managerGivesTheSeedsDictionary_data()

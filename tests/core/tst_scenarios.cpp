@@ -114,7 +114,7 @@ void TestScenarios::lockedCounterNeverShowsALostUpdateLive()
 {
     QFETCH(QString, lock);
     const auto o = run(QStringLiteral("race-counter"),
-        { QStringLiteral("lock=") + lock, QStringLiteral("workers=4"), QStringLiteral("increments=2000000") });
+        { QStringLiteral("lock=") + lock, QStringLiteral("workers=4"), QStringLiteral("increments=1000000") });
     QCOMPARE(o.status, RunOutcome::Status::Completed);
     QCOMPARE(o.results[u"actual"].toInteger(), 8000000);
     const auto samples = counterSamples(*o.trace, QStringLiteral("lost_updates"));
