@@ -319,6 +319,10 @@ QString QueuePipe::describeOutcome(const QJsonObject& summary) const
                     .arg(params[u"mechanism"].toString());
     else if (params[u"order"].toString() == u"seed")
         text += QStringLiteral("In the seed's order the producers were done before the first consumer started. ");
+    if (produced < params[u"producers"].toInteger() * params[u"items"].toInteger())
+        text += QStringLiteral("The producers made only %1 of their %2 items: once every consumer had gone, the "
+                               "queue refused their puts (a pipe with no reader fails them). ")
+                    .arg(groupedNumber(produced), groupedNumber(params[u"producers"].toInteger() * params[u"items"].toInteger()));
     if (missed > 0 && params[u"consumer"].toString() == u"check-empty")
         text += QStringLiteral("<b>%1 items were missed</b>: the consumer asked \"is it empty?\", got yes at a moment "
                                "the producers had not put the next item yet, and stopped. empty() says what was "
