@@ -3,6 +3,7 @@
 #include "../run/workers.h"
 
 #include <QJsonArray>
+#include <thread>
 #include <unordered_map>
 
 namespace tl {
@@ -186,7 +187,13 @@ void RaceCounter::run(RunContext& ctx)
     const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
     std::vector<LockStats> stats(workers.size());
     std::vector<std::vector<CounterAccess>> accesses(workers.size());
+    // A start barrier: starting a thread takes longer than 100000 increments, so without it each worker
+    // would be done before the next one began and the race would never race.
+    std::atomic<std::size_t> atStart { 0 };
     runWorkers(ctx, backend, workers, [&](std::uint32_t worker, Recorder& rec) {
+        atStart.fetch_add(1);
+        while (atStart.load() < workers.size() && !ctx.stopRequested())
+            std::this_thread::yield();
         const std::size_t index = worker - workers.front();
         LockStats& mine = stats[index];
         Progress& me = progress[index];
