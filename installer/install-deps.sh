@@ -13,6 +13,8 @@ packages=(
     libbenchmark-dev
     # exact big-integer factorials for the pools scenarios
     libgmp-dev
+    # pdftotext: the export test reads the PDF timeline back to check its lanes and legend
+    poppler-utils
     # packaging and the distribution's checkers, run by `make test`
     dpkg-dev lintian desktop-file-utils appstream
 )

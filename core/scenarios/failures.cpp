@@ -2,22 +2,54 @@
 
 #include "../run/workers.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <condition_variable>
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unistd.h>
 
 namespace tl {
 
 namespace {
 enum class Fate { Succeed, Fail, Hang };
+const char* const kFateNames[] = { "succeed", "fail", "hang" };
 constexpr auto kSuperviseEvery = std::chrono::milliseconds(5);
 constexpr auto kWorkSlice = std::chrono::milliseconds(1);
+
+// What the kernel says about one of our threads: CPU time used, time spent ready but waiting for a CPU
+// (counted only once the wait is over), and whether it is running or ready to run right now.
+struct ThreadTimes {
+    std::int64_t cpuNs = 0;
+    std::int64_t queuedNs = 0;
+    bool runnable = false;
+};
+
+ThreadTimes threadTimes(pid_t tid)
+{
+    ThreadTimes t;
+    QFile schedstat(QStringLiteral("/proc/self/task/%1/schedstat").arg(tid));
+    if (schedstat.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> fields = schedstat.readAll().split(' ');
+        t.cpuNs = fields.value(0).toLongLong();
+        t.queuedNs = fields.value(1).toLongLong();
+    }
+    QFile stat(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
+    if (stat.open(QIODevice::ReadOnly)) {
+        const QByteArray line = stat.readAll();
+        const qsizetype end = line.lastIndexOf(')'); // the state follows the thread's name
+        t.runnable = end > 0 && line.size() > end + 2 && line[end + 2] == 'R';
+    }
+    return t;
+}
 
 // One task's shared state: the worker running it, and the supervisor that may cancel it.
 struct TaskState {
     std::atomic<std::int64_t> startedNs { 0 };
+    std::atomic<pid_t> tid { 0 };
+    std::atomic<std::int64_t> cpuAtStartNs { 0 };
+    std::atomic<std::int64_t> queuedAtStartNs { 0 };
     std::atomic<bool> cancelled { false };
     std::mutex mutex;
     std::condition_variable wake;
@@ -65,14 +97,15 @@ ScenarioInfo Failures::info() const
             ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool")),
             ParamSpec::integer(QStringLiteral("failure_rate"), 20, 0, 100,
                 QStringLiteral("Share of the tasks that raise an error partway"), QStringLiteral("%")),
-            ParamSpec::integer(QStringLiteral("hang_rate"), 10, 0, 100,
+            ParamSpec::integer(QStringLiteral("hang_rate"), 15, 0, 100,
                 QStringLiteral("Share of the tasks that hang (wait for an answer that never comes)"),
                 QStringLiteral("%")),
             ParamSpec::integer(QStringLiteral("task_ms"), 50, 0, 10'000, QStringLiteral("How long a task computes"),
                 QStringLiteral("ms")),
             ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
                 QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
-                               "out"),
+                               "out. A computing task is timed on its own CPU time, so a busy machine does not cut off "
+                               "healthy tasks; a waiting (hung) task on its time minus any time queued for a CPU"),
                 QStringLiteral("ms")),
             ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
                 QStringLiteral("Which tasks fail or hang: the same seed gives the same ones")),
@@ -106,15 +139,24 @@ void Failures::run(RunContext& ctx)
     const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
     const std::int64_t runStart = clock::monotonicNs();
 
-    // The supervisor: every task's deadline, like future.result(timeout) on each submitted future.
+    // The supervisor: every task's deadline, like future.result(timeout) on each submitted future. A task
+    // that computes is timed out on its own CPU time: with more workers than cores (or other programs busy)
+    // a healthy task can take many times its length in wall time, waiting for a CPU. A task that waits
+    // (not running, not ready to run) is timed out on its time minus the time it spent queued for a CPU.
     std::atomic<bool> finished { false };
     std::jthread supervisor([&] {
         while (!finished) {
             std::this_thread::sleep_for(kSuperviseEvery);
-            const std::int64_t now = clock::monotonicNs();
-            for (auto& t : state)
-                if (const auto started = t.startedNs.load(); started > 0 && !t.cancelled && now - started > timeoutNs)
+            for (auto& t : state) {
+                const auto started = t.startedNs.load();
+                if (started == 0 || t.cancelled)
+                    continue;
+                const ThreadTimes now = threadTimes(t.tid);
+                const std::int64_t cpu = now.cpuNs - t.cpuAtStartNs;
+                const std::int64_t unqueued = clock::monotonicNs() - started - (now.queuedNs - t.queuedAtStartNs);
+                if (cpu > timeoutNs || (!now.runnable && unqueued > timeoutNs))
                     t.cancel();
+            }
         }
     });
 
@@ -124,6 +166,10 @@ void Failures::run(RunContext& ctx)
             TaskState& task = state[std::size_t(i)];
             Outcome& out = outcomes[std::size_t(i)];
             out.worker = int(worker - workers.front());
+            task.tid = ::gettid();
+            const ThreadTimes atStart = threadTimes(task.tid);
+            task.cpuAtStartNs = atStart.cpuNs;
+            task.queuedAtStartNs = atStart.queuedNs;
             out.startedNs = clock::monotonicNs();
             task.startedNs = out.startedNs;
             rec.record(EventKind::Mark, i);
@@ -182,6 +228,7 @@ void Failures::run(RunContext& ctx)
         log.append(QJsonObject { { QStringLiteral("time_ms"), double(o.endedNs - runStart) / 1e6 },
             { QStringLiteral("task"), int(i) }, { QStringLiteral("worker"), o.worker + 1 },
             { QStringLiteral("outcome"), o.kind }, { QStringLiteral("log"), line },
+            { QStringLiteral("drawn"), kFateNames[int(fates[i])] },
             { QStringLiteral("ran_ms"), double(o.endedNs - o.startedNs) / 1e6 },
             { QStringLiteral("from_ns"), qint64(o.startedNs) }, { QStringLiteral("to_ns"), qint64(o.endedNs) } });
     }
@@ -189,6 +236,7 @@ void Failures::run(RunContext& ctx)
     ctx.setResult(QStringLiteral("succeeded"), succeeded);
     ctx.setResult(QStringLiteral("failed"), failed);
     ctx.setResult(QStringLiteral("timed_out"), timedOut);
+    ctx.setResult(QStringLiteral("drawn_to_hang"), int(std::count(fates.begin(), fates.end(), Fate::Hang)));
     ctx.setResult(QStringLiteral("not_run"), tasks - int(order.size()));
     ctx.setResult(QStringLiteral("log"), log);
 }
@@ -203,9 +251,26 @@ QString Failures::describeOutcome(const QJsonObject& summary) const
                        .arg(r[u"timed_out"].toInt());
     if (const int notRun = r[u"not_run"].toInt(); notRun > 0)
         text += QStringLiteral(" (%1 never ran: the run was stopped)").arg(notRun);
-    text += QStringLiteral(". Each failure was caught and logged instead of killing its worker, and each hung task "
-                           "was cancelled at its deadline, so the pool went on with the rest and the run ended. "
-                           "Without a timeout, every hung task would hold a worker forever.");
+    text += QStringLiteral(". Each failure was caught and logged instead of killing its worker");
+    const int hung = r[u"drawn_to_hang"].toInt();
+    int healthyCutOff = 0;
+    int hungCancelled = 0;
+    for (const auto& line : r[u"log"].toArray()) {
+        const bool timedOut = line[u"outcome"].toString() == u"timed out";
+        healthyCutOff += timedOut && line[u"drawn"].toString() != u"hang";
+        hungCancelled += timedOut && line[u"drawn"].toString() == u"hang";
+    }
+    if (hung > 0)
+        text += QStringLiteral(", and %1 of the %2 hung task(s) were cancelled at their deadline, so the pool went on "
+                               "with the rest. Without a timeout, every hung task would hold a worker for ever.")
+                    .arg(hungCancelled)
+                    .arg(hung);
+    else
+        text += QStringLiteral(". No task hung in this draw (raise hang_rate or change the seed to see a timeout).");
+    if (healthyCutOff > 0)
+        text += QStringLiteral(" <b>%1 task(s) that were not hung timed out</b>: their deadline was shorter than "
+                               "their own work.")
+                    .arg(healthyCutOff);
     return text;
 }
 

@@ -7,6 +7,7 @@
 #include "../processes/objectserver.h"
 #include "../run/workers.h"
 
+#include <QJsonArray>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -18,6 +19,7 @@ namespace tl {
 namespace {
 enum Mechanism { Pipe, Queue };
 enum ConsumerKind { Blocking, CheckEmpty };
+enum Order { Together, ProducersFirst };
 // Every item is one fixed-size record: a pipe write of at most PIPE_BUF bytes is atomic, so records from
 // several producers never interleave, and a read of one record gets exactly one.
 constexpr std::size_t kRecordBytes = 64;
@@ -76,6 +78,10 @@ ScenarioInfo QueuePipe::info() const
                 QStringLiteral("blocking: get() waits for the next item until the producers are done; check-empty: "
                                "the seed's 'while not queue.empty(): get()', which stops at the first moment the "
                                "queue happens to be empty")),
+            ParamSpec::choice(QStringLiteral("order"), { QStringLiteral("together"), QStringLiteral("seed") },
+                Together,
+                QStringLiteral("together: producers and consumers all start at once; seed: the seed's program, "
+                               "which starts the producers, joins them, and only then starts the consumers")),
             Children::killOneParam(),
         },
     };
@@ -91,6 +97,7 @@ void QueuePipe::run(RunContext& ctx)
     const QString consumeUs = QString::number(ctx.value(QStringLiteral("consume_us")));
     const QString checkEmpty = QString::number(ctx.value(QStringLiteral("consumer")) == CheckEmpty);
     const QString mechanismName = mechanism == Pipe ? QStringLiteral("pipe") : QStringLiteral("queue");
+    const bool seedOrder = ctx.value(QStringLiteral("order")) == ProducersFirst;
     const ScopedSocketPath socket(QStringLiteral("queue"));
 
     int pipeFds[2] = { -1, -1 };
@@ -133,6 +140,24 @@ void QueuePipe::run(RunContext& ctx)
                 QStringLiteral("puts %1 items, one per %2 µs").arg(items, produceUs), {},
                 pipeEnd(mechanism, pipeFds[1]) });
         const int firstConsumer = children.count();
+        rec.record(EventKind::Sleeping);
+        auto producersDone = [&] { return children.ended(firstProducer, firstConsumer); };
+        bool stuck = false;
+        if (seedOrder) {
+            // p1.join() before p2.start(). A full queue (or pipe) with items still to put can only wait for a
+            // consumer that is not started yet: the seed's order then never ends, so start the consumers anyway.
+            auto full = [&] {
+                const std::int64_t room = mechanism == Queue ? ctx.value(QStringLiteral("capacity"))
+                                                             : ::fcntl(pipeFds[0], F_GETPIPE_SZ) / int(kRecordBytes);
+                std::int64_t put = 0;
+                for (int i = firstProducer; i < firstConsumer; ++i)
+                    put += children.gauge(i);
+                return depth() >= room && put < std::int64_t(producers) * items.toLongLong();
+            };
+            children.waitUntil([&] { return producersDone() || full(); });
+            stuck = !producersDone() && !ctx.stopRequested();
+        }
+        ctx.setResult(QStringLiteral("producers_stuck"), stuck);
         for (int c = 0; c < consumers && !ctx.stopRequested(); ++c)
             children.start({ QStringLiteral("Consumer-%1").arg(c + 1), QStringLiteral("consumer"),
                 { mechanismName, socket.path(), consumeUs, checkEmpty }, {},
@@ -142,8 +167,6 @@ void QueuePipe::run(RunContext& ctx)
         // Only the producers hold the write end now: when the last one exits, readers see end of file.
         closeFd(pipeFds[1]);
 
-        rec.record(EventKind::Sleeping);
-        auto producersDone = [&] { return children.ended(firstProducer, firstConsumer); };
         auto consumersDone = [&] { return children.ended(firstConsumer, children.count()); };
         std::unique_ptr<ObjectProxy> queue;
         if (mechanism == Queue)
@@ -174,13 +197,21 @@ void QueuePipe::run(RunContext& ctx)
     qint64 consumed = 0;
     double producerWaitMs = 0;
     double consumerWaitMs = 0;
+    QJsonArray reports;
     for (int i = 0; i < children.count(); ++i) {
         const QJsonObject report = children.report(i);
         produced += report[u"produced"].toInteger();
         consumed += report[u"consumed"].toInteger();
         producerWaitMs += report[u"put_wait_ms"].toDouble();
         consumerWaitMs += report[u"get_wait_ms"].toDouble();
+        const QString name = children.info(i).name;
+        const QString role = name.startsWith(u"Producer") ? QStringLiteral("producer")
+            : name.startsWith(u"Consumer")                ? QStringLiteral("consumer")
+                                                          : QStringLiteral("queue");
+        reports.append(QJsonObject { { QStringLiteral("name"), name }, { QStringLiteral("role"), role },
+            { QStringLiteral("report"), report } });
     }
+    ctx.setResult(QStringLiteral("children"), reports);
     const qint64 leftOver = mechanism == Queue ? serverEnd[u"queued"].toInteger() : std::max<qint64>(depth(), 0);
     closeFd(pipeFds[0]);
     ctx.setResult(QStringLiteral("produced"), produced);
@@ -227,6 +258,7 @@ int QueuePipe::runChild(const QString& role, ChildContext& child)
             if (!sent) // no reader left (EPIPE) or the queue was closed: nobody would ever get it
                 break;
             ++produced;
+            child.setGauge(produced); // the parent's view of how far it got, while it runs
         }
         child.report(QStringLiteral("produced"), produced);
         child.report(QStringLiteral("put_wait_ms"), double(waitedNs) / 1e6);
@@ -279,6 +311,18 @@ QString QueuePipe::describeOutcome(const QJsonObject& summary) const
               .arg(params[u"consumers"].toInteger())
               .arg(groupedNumber(consumed))
               .arg(results[u"max_depth"].toInteger());
+    if (results[u"producers_stuck"].toBool())
+        text += QStringLiteral("In the seed's order the consumers start only once the producers are done, but the "
+                               "%1 filled up with items still to put: a producer can only wait for room that no "
+                               "consumer is there to make, so the program would never end. ThreadLab started the "
+                               "consumers anyway. ")
+                    .arg(params[u"mechanism"].toString());
+    else if (params[u"order"].toString() == u"seed")
+        text += QStringLiteral("In the seed's order the producers were done before the first consumer started. ");
+    if (produced < params[u"producers"].toInteger() * params[u"items"].toInteger())
+        text += QStringLiteral("The producers made only %1 of their %2 items: once every consumer had gone, the "
+                               "queue refused their puts (a pipe with no reader fails them). ")
+                    .arg(groupedNumber(produced), groupedNumber(params[u"producers"].toInteger() * params[u"items"].toInteger()));
     if (missed > 0 && params[u"consumer"].toString() == u"check-empty")
         text += QStringLiteral("<b>%1 items were missed</b>: the consumer asked \"is it empty?\", got yes at a moment "
                                "the producers had not put the next item yet, and stopped. empty() says what was "
@@ -288,6 +332,9 @@ QString QueuePipe::describeOutcome(const QJsonObject& summary) const
     else if (missed > 0)
         text += QStringLiteral("%1 items were not consumed (a process was killed or the run stopped). ")
                     .arg(groupedNumber(missed));
+    else if (params[u"consumer"].toString() == u"check-empty")
+        text += QStringLiteral("Every item was consumed, this time: the queue was never empty before the producers "
+                               "were done, but empty() did not promise it. ");
     else
         text
             += QStringLiteral("Every item was consumed: the consumers waited in get() until the producers were done. ");

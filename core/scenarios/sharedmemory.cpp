@@ -13,23 +13,26 @@
 namespace tl {
 
 namespace {
-enum Lock { None, Semaphore };
+enum Lock { None, Semaphore, ValueLock };
+constexpr int kMaxChildren = 16;
 
-// The segment's layout: Value('i', 0) and Array('i', [1, 2, 3, 4]).
+// What one child has done so far, published after each update: exact even for a child that is killed.
+struct alignas(64) ChildProgress {
+    std::atomic<std::int64_t> updates { 0 };
+    std::atomic<bool> doubled { false };
+};
+
+// The segment's layout: Value('i', 0) and Array('i', [1, 2, 3, 4]), and the start barrier.
 struct SharedData {
-    std::atomic<bool> go; // set once every child has started, so that they all update at the same time
+    // Children count themselves in, then wait for `go`: "started" is not "at the starting line" (exec and
+    // Qt start-up take longer than a million increments), so all are released at once or they never race.
+    std::atomic<int> arrived;
+    std::atomic<bool> go;
     std::atomic<std::int64_t> value;
     std::array<std::atomic<std::int64_t>, 4> array;
+    std::array<ChildProgress, kMaxChildren> progress;
 };
 constexpr std::array<std::int64_t, 4> kInitialArray { 1, 2, 3, 4 };
-
-// The unsafe update, as in race-counter: a separate read and write, well-defined C++ and a real lost-update
-// race when two processes interleave.
-void addTo(std::atomic<std::int64_t>& cell, std::int64_t delta, std::int64_t factor = 1)
-{
-    const std::int64_t v = cell.load(std::memory_order_relaxed);
-    cell.store(v * factor + delta, std::memory_order_relaxed);
-}
 }
 
 ScenarioInfo SharedMemory::info() const
@@ -42,16 +45,22 @@ ScenarioInfo SharedMemory::info() const
         QStringLiteral("Child processes: Value('i', 0) and Array('i', [1, 2, 3, 4]) shared with a child"),
         {
             ParamSpec::integer(
-                QStringLiteral("children"), 1, 1, 16, QStringLiteral("Child processes sharing the memory")),
+                QStringLiteral("children"), 1, 1, kMaxChildren, QStringLiteral("Child processes sharing the memory")),
             ParamSpec::integer(QStringLiteral("add"), 100, -1'000'000, 1'000'000,
                 QStringLiteral("What each child adds to the shared integer per update (the seed adds 100)")),
-            ParamSpec::integer(QStringLiteral("repeats"), 1, 1, 1'000'000,
+            ParamSpec::integer(QStringLiteral("repeats"), 1, 1, 100'000'000,
                 QStringLiteral(
                     "How many times each child adds; raise it with several children to see updates get lost")),
-            ParamSpec::choice(QStringLiteral("lock"), { QStringLiteral("none"), QStringLiteral("semaphore") },
-                Semaphore,
-                QStringLiteral("semaphore: every update inside a QSystemSemaphore (like Value's own lock); "
-                               "none: read and write with no protection")),
+            ParamSpec::integer(QStringLiteral("compute_ns"), 200, 0, 1'000'000,
+                QStringLiteral("How long each update computes between reading and writing (Python takes a few hundred "
+                               "ns for `v.value += 1`); the time in which another process can slip in"),
+                QStringLiteral("ns")),
+            ParamSpec::choice(QStringLiteral("lock"),
+                { QStringLiteral("none"), QStringLiteral("semaphore"), QStringLiteral("value-lock") }, Semaphore,
+                QStringLiteral("semaphore: every update inside a QSystemSemaphore (`with v.get_lock(): v.value += 1`); "
+                               "none: read and write with no protection; value-lock: the seed's `v.value += 1` on a "
+                               "synchronized Value, which locks the read and the write separately and still loses "
+                               "updates")),
             Children::killOneParam(),
         },
     };
@@ -62,7 +71,9 @@ void SharedMemory::run(RunContext& ctx)
     const int count = int(ctx.value(QStringLiteral("children")));
     const std::int64_t add = ctx.value(QStringLiteral("add"));
     const std::int64_t repeats = ctx.value(QStringLiteral("repeats"));
-    const bool locked = ctx.value(QStringLiteral("lock")) == Semaphore;
+    const std::int64_t computeNs = ctx.value(QStringLiteral("compute_ns"));
+    const auto lock = Lock(ctx.value(QStringLiteral("lock")));
+    constexpr const char* kLockNames[] = { "none", "semaphore", "value-lock" };
 
     const auto segment = SharedSegment::create(QStringLiteral("data"), sizeof(SharedData));
     auto* data = new (segment->data()) SharedData {};
@@ -76,25 +87,40 @@ void SharedMemory::run(RunContext& ctx)
     Children children(ctx, info().name);
     runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
-            const QStringList args { QString::number(add), QString::number(repeats), QString::number(locked),
-                QString::number(lockId) };
+            const QStringList args { QString::number(add), QString::number(repeats), QString::number(lock),
+                QString::number(lockId), QString::number(i), QString::number(computeNs) };
             children.start({ QStringLiteral("Child-%1").arg(i), QStringLiteral("child"), args, {},
-                QStringLiteral("add=%1, repeats=%2, lock=%3").arg(add).arg(repeats).arg(locked ? "semaphore" : "none"),
+                QStringLiteral("add=%1, repeats=%2, lock=%3").arg(add).arg(repeats).arg(QLatin1String(kLockNames[lock])),
                 { segment->key(), semaphore->key() }, {} });
         }
-        data->go.store(true);
         rec.record(EventKind::Sleeping);
+        // The start barrier: release everyone once all are in (or one died on the way, which nobody awaits).
+        const int started = children.count();
+        children.waitUntil([&] {
+            bool anyEnded = false;
+            for (int i = 0; i < started; ++i)
+                anyEnded = anyEnded || children.info(i).ended();
+            return data->arrived.load() >= started || anyEnded;
+        });
+        data->go.store(true);
         children.waitForAll(ctx.value(QStringLiteral("kill_one")) != 0);
         rec.record(EventKind::Running);
     });
 
+    // Expected from what each child says it did (a killed child's count stops where it was killed).
+    std::int64_t updates = 0;
     std::int64_t expectedFactor = 1;
     int finished = 0;
-    for (int i = 0; i < children.count(); ++i)
-        if (children.info(i).state == ProcessInfo::State::Exited) {
+    QJsonArray reports;
+    for (int i = 0; i < children.count(); ++i) {
+        updates += data->progress[std::size_t(i)].updates.load();
+        if (data->progress[std::size_t(i)].doubled.load())
             expectedFactor *= 2;
-            ++finished;
-        }
+        finished += children.info(i).state == ProcessInfo::State::Exited;
+        QJsonObject report = children.report(i);
+        report.insert(QStringLiteral("name"), children.info(i).name);
+        reports.append(report);
+    }
     QJsonArray array;
     QJsonArray expectedArray;
     for (std::size_t i = 0; i < kInitialArray.size(); ++i) {
@@ -102,12 +128,14 @@ void SharedMemory::run(RunContext& ctx)
         expectedArray.append(qint64(kInitialArray[i] * expectedFactor));
     }
     const std::int64_t value = data->value.load();
-    const std::int64_t expected = std::int64_t(finished) * repeats * add;
+    const std::int64_t expected = updates * add;
     ctx.setResult(QStringLiteral("value"), qint64(value));
     ctx.setResult(QStringLiteral("array"), array);
     ctx.setResult(QStringLiteral("expected_value"), qint64(expected));
     ctx.setResult(QStringLiteral("expected_array"), expectedArray);
+    ctx.setResult(QStringLiteral("updates"), qint64(updates));
     ctx.setResult(QStringLiteral("children_finished"), finished);
+    ctx.setResult(QStringLiteral("children"), reports);
     ctx.setResult(QStringLiteral("lost_updates"), qint64(add != 0 ? (expected - value) / add : 0));
 }
 
@@ -117,36 +145,67 @@ int SharedMemory::runChild(const QString& role, ChildContext& child)
         return Scenario::runChild(role, child);
     const std::int64_t add = child.arg(0).toLongLong();
     const std::int64_t repeats = child.arg(1).toLongLong();
-    const bool locked = child.arg(2) == u"1";
+    const auto lock = Lock(child.arg(2).toInt());
     const auto lockId = std::uint16_t(child.arg(3).toUInt());
+    const auto index = std::size_t(child.arg(4).toUInt());
+    const std::int64_t computeNs = child.arg(5).toLongLong();
     const auto segment = SharedSegment::attach(child.sharedKey(0));
     auto* data = std::launder(static_cast<SharedData*>(segment->data()));
     const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
     Recorder& rec = child.recorder();
+    ChildProgress& mine = data->progress.at(index);
 
-    // Like `with lock:` around each update; without the lock the update runs bare.
-    auto guarded = [&](auto&& update) {
-        if (!locked) {
-            update();
-            return;
-        }
+    // Like `with lock:` around one step; with no lock the step runs bare.
+    auto guarded = [&](auto&& step) {
+        if (lock == None)
+            return step();
         rec.record(EventKind::LockWait, 0, lockId);
         semaphore->acquire();
         rec.record(EventKind::LockAcquired, 1, lockId);
-        update();
+        const auto result = step();
         semaphore->release();
         rec.record(EventKind::LockReleased, 0, lockId);
+        return result;
+    };
+    // cell = cell * factor + delta. The read and the write are separate steps (well-defined C++, a real
+    // lost-update race between processes); value-lock takes the lock for each step on its own, as
+    // `v.value += 1` does (a locked get, then a locked set), so another process can slip in between.
+    auto update = [&](std::atomic<std::int64_t>& cell, std::int64_t delta, std::int64_t factor) {
+        auto read = [&] { return cell.load(std::memory_order_relaxed); };
+        auto write = [&](std::int64_t v) {
+            cell.store(v * factor + delta, std::memory_order_relaxed);
+            return 0;
+        };
+        auto compute = [&] {
+            for (const std::int64_t until = clock::monotonicNs() + computeNs; clock::monotonicNs() < until;) { }
+        };
+        if (lock == ValueLock) {
+            const std::int64_t v = guarded(read);
+            compute();
+            guarded([&] { return write(v); });
+        } else {
+            guarded([&] {
+                const std::int64_t v = read();
+                compute();
+                return write(v);
+            });
+        }
     };
     rec.record(EventKind::Sleeping);
+    data->arrived.fetch_add(1);
     while (!data->go.load())
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        std::this_thread::yield();
     rec.record(EventKind::Running);
-    for (std::int64_t r = 0; r < repeats; ++r)
-        guarded([&] { addTo(data->value, add); });
-    guarded([&] {
-        for (auto& cell : data->array)
-            addTo(cell, 0, 2);
-    });
+    for (std::int64_t r = 0; r < repeats; ++r) {
+        update(data->value, add, 1);
+        mine.updates.store(r + 1, std::memory_order_relaxed);
+    }
+    for (auto& cell : data->array)
+        update(cell, 0, 2);
+    mine.doubled.store(true);
+    child.report(QStringLiteral("updates"), qint64(repeats));
+    child.report(QStringLiteral("added"), qint64(repeats * add));
+    child.report(QStringLiteral("doubled_array"), true);
     child.report(QStringLiteral("value_seen"), qint64(data->value.load()));
     return 0;
 }
@@ -163,21 +222,33 @@ QString SharedMemory::describeOutcome(const QJsonObject& summary) const
     };
     const qint64 value = results[u"value"].toInteger();
     const qint64 expected = results[u"expected_value"].toInteger();
+    const QJsonArray reports = results[u"children"].toArray();
     QString text = QStringLiteral("%1 child process(es) shared one integer and one array in a QSharedMemory "
-                                  "segment. The shared number ended at <b>%2</b> and the array at <b>%3</b>. ")
-                       .arg(results[u"children_finished"].toInt())
+                                  "segment, all released at once from a start barrier. The shared number ended at "
+                                  "<b>%2</b> and the array at <b>%3</b>. ")
+                       .arg(reports.size())
                        .arg(groupedNumber(value))
                        .arg(list(results[u"array"].toArray()));
-    if (value == expected && results[u"array"].toArray() == results[u"expected_array"].toArray())
-        text += QStringLiteral("That is exactly what the updates add up to: no update was lost");
+    const bool arrayExact = results[u"array"].toArray() == results[u"expected_array"].toArray();
+    if (value == expected && arrayExact)
+        text += QStringLiteral("That is exactly what the children's %1 updates add up to: no update was lost")
+                    .arg(groupedNumber(results[u"updates"].toInteger()));
     else
-        text += QStringLiteral("The updates add up to %1 and %2: <b>%3 updates were lost</b>, because two "
-                               "processes read the same value and both wrote back their own result")
-                    .arg(groupedNumber(expected), list(results[u"expected_array"].toArray()))
-                    .arg(groupedNumber(results[u"lost_updates"].toInteger()));
-    text += params[u"lock"].toString() == u"semaphore"
+        text += QStringLiteral("The children's %1 updates add up to %2 and %3: <b>%4 updates of the number were "
+                               "lost</b>%5, because two processes read the same value and both wrote back their own "
+                               "result")
+                    .arg(groupedNumber(results[u"updates"].toInteger()), groupedNumber(expected),
+                        list(results[u"expected_array"].toArray()))
+                    .arg(groupedNumber(results[u"lost_updates"].toInteger()))
+                    .arg(arrayExact ? QString() : QStringLiteral(" and some doublings of the array"));
+    const QString lock = params[u"lock"].toString();
+    text += lock == u"semaphore"
         ? QStringLiteral(
             " (every update was inside the QSystemSemaphore, so only one process at a time could make it).")
+        : lock == u"value-lock"
+        ? QStringLiteral(" (value-lock is the seed's <code>v.value += 1</code> on a synchronized Value: the read and "
+                         "the write each took the lock, but not together, so another process could write in "
+                         "between and be overwritten).")
         : QStringLiteral(" (the lock was off: separate processes race on shared memory exactly as threads do).");
     return text;
 }
