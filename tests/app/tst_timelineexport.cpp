@@ -133,8 +133,9 @@ void TestTimelineExport::pdfShowsTheLanesAndTheLegend()
     for (const auto& lane : m_data.lanes)
         QVERIFY2(text.contains(lane.name), qPrintable(lane.name + " is not in the PDF: " + text.left(500)));
     for (int s = 0; s < kLaneStateCount; ++s)
-        QVERIFY2(text.contains(laneStateName(LaneState(s))),
-            qPrintable(laneStateName(LaneState(s)) + " is not in the PDF's legend"));
+        if (LaneState(s) != LaneState::NoData) // listed only when events were lost
+            QVERIFY2(text.contains(laneStateName(LaneState(s))),
+                qPrintable(laneStateName(LaneState(s)) + " is not in the PDF's legend"));
 }
 
 void TestTimelineExport::failedWriteLeavesNoFile()

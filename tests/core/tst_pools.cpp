@@ -29,7 +29,7 @@ std::vector<std::vector<Span>> lanesNamed(const Trace& trace, const QString& pre
     return out;
 }
 
-std::vector<Span> inState(const std::vector<Span>& lane, std::initializer_list<LaneState> states)
+template <typename Spans> std::vector<Span> inState(const Spans& lane, std::initializer_list<LaneState> states)
 {
     std::vector<Span> out;
     for (const Span& s : lane)
@@ -237,7 +237,7 @@ void TestPools::allCoresRunUsesEveryCpuAtOnce()
         const auto lanes = buildSpans(*o.trace);
         std::vector<std::pair<std::size_t, Span>> running;
         for (std::size_t w = 0; w < lanes.size(); ++w)
-            for (const Span& span : inState(lanes[w], { LaneState::Running }))
+            for (const Span& span : inState(lanes[w].spans, { LaneState::Running }))
                 if (span.cpu >= 0)
                     running.push_back({ w, span });
         seen.clear();

@@ -45,8 +45,7 @@ RunOutcome run(const QString& scenario, const QStringList& assignments)
     return test::runScenario(scenario, assignments);
 }
 
-// Every sample the collector took of one counter, in time order. The one place that knows how a trace stores
-// counter samples (the engine is being reworked: adapt this, not the tests).
+// Every sample the collector took of one counter, in time order.
 std::vector<std::int64_t> counterSamples(const Trace& trace, const QString& name)
 {
     std::vector<std::int64_t> values;
@@ -54,8 +53,8 @@ std::vector<std::int64_t> counterSamples(const Trace& trace, const QString& name
     if (it == trace.counterNames.end())
         return values;
     const auto id = std::uint32_t(it - trace.counterNames.begin());
-    for (const Event& sample : trace.counterSamples)
-        if (sample.worker == id)
+    for (const CounterSample& sample : trace.counterSamples)
+        if (sample.counter == id)
             values.push_back(sample.value);
     return values;
 }
