@@ -24,7 +24,7 @@ QString laneStateName(LaneState state)
     case LaneState::Unprotected:
         return QStringLiteral("unprotected section");
     case LaneState::NoData:
-        return QStringLiteral("no data (events lost)");
+        return QStringLiteral("no data");
     }
     return {};
 }
