@@ -14,7 +14,7 @@ void InstrumentedLock::lock(Recorder& rec, LockStats& stats, LockKind kind) noex
     const std::uint64_t waitStart = clock::ticks();
     // The "none" lock has nothing to wait for: recording a wait would only show the recorder's own cost.
     if (kind != LockKind::None) {
-        rec.record(EventKind::LockWait, 0, m_id);
+        rec.recordStamped(waitStart, EventKind::LockWait, 0, m_id);
         m_registry.waiting(rec.worker(), m_id);
     }
     switch (kind) {
@@ -65,7 +65,7 @@ void InstrumentedLock::taken(Recorder& rec, LockStats& stats, LockKind kind, std
 {
     const std::uint64_t acquiredAt = clock::ticks();
     m_registry.acquired(rec.worker(), m_id);
-    rec.record(EventKind::LockAcquired, kind == LockKind::None ? 0 : 1, m_id);
+    rec.recordStamped(acquiredAt, EventKind::LockAcquired, kind == LockKind::None ? 0 : 1, m_id);
     // Nothing can be waited for without a lock; the gap between the two reads is then only preemption.
     const auto waited = kind == LockKind::None ? std::int64_t(0) : std::int64_t(acquiredAt - waitStart);
     stats.waitTicks += waited;
@@ -77,10 +77,11 @@ void InstrumentedLock::taken(Recorder& rec, LockStats& stats, LockKind kind, std
 
 void InstrumentedLock::unlock(Recorder& rec, LockStats& stats, LockKind kind) noexcept
 {
+    const std::uint64_t releasedAt = clock::ticks();
     if (--stats.depth == 0)
-        stats.holdTicks += std::int64_t(clock::ticks() - stats.heldSince);
+        stats.holdTicks += std::int64_t(releasedAt - stats.heldSince);
     m_registry.released(rec.worker(), m_id);
-    rec.record(EventKind::LockReleased, 0, m_id);
+    rec.recordStamped(releasedAt, EventKind::LockReleased, 0, m_id);
     switch (kind) {
     case LockKind::None:
         break;

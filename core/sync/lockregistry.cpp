@@ -29,10 +29,10 @@ void LockRegistry::acquired(std::uint32_t worker, std::uint16_t lock) noexcept
 
 void LockRegistry::released(std::uint32_t worker, std::uint16_t lock) noexcept
 {
-    if (lock < kMaxLocks) {
-        std::int32_t expected = std::int32_t(worker);
-        m_holder[lock].compare_exchange_strong(expected, kNobody, std::memory_order_relaxed);
-    }
+    // Only the holder clears its entry (under the "none" lock others may have written theirs since); a load
+    // and a store, not a locked compare-exchange, which would lengthen every critical section.
+    if (lock < kMaxLocks && m_holder[lock].load(std::memory_order_relaxed) == std::int32_t(worker))
+        m_holder[lock].store(kNobody, std::memory_order_relaxed);
 }
 
 void LockRegistry::stoppedWaiting(std::uint32_t worker) noexcept

@@ -39,8 +39,13 @@ public:
     static constexpr std::int32_t kNobody = -1;
 
 private:
-    std::array<std::atomic<std::int32_t>, kMaxLocks> m_holder;
-    std::array<std::atomic<std::int32_t>, kMaxWorkers> m_waitingFor;
+    // A cache line each: workers update their own slot on every lock operation, and a shared line would
+    // make them contend with each other on top of the lock they are shown contending for.
+    struct alignas(64) Slot : std::atomic<std::int32_t> {
+        using std::atomic<std::int32_t>::operator=;
+    };
+    std::array<Slot, kMaxLocks> m_holder;
+    std::array<Slot, kMaxWorkers> m_waitingFor;
 };
 
 } // namespace tl

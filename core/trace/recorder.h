@@ -46,6 +46,11 @@ public:
     {
         put(clock::ticks(), kind, value, lock, false);
     }
+    // The same, at `ticks` the caller has just read (clock::ticks()) for its own figures: one read, not two.
+    void recordStamped(std::uint64_t ticks, EventKind kind, std::int32_t value = 0, std::uint16_t lock = 0) noexcept
+    {
+        put(ticks, kind, value, lock, false);
+    }
     // An event noticed after the fact, at `ticks` (clock::ticks()); moved up to the worker's previous event
     // if that is later, so that a lane's events stay in time order.
     void recordAt(std::uint64_t ticks, EventKind kind, std::int32_t value = 0, std::uint16_t lock = 0) noexcept

@@ -238,11 +238,11 @@ int main(int argc, char** argv)
 {
     return tl::bench::runBenchmarks(argc, argv,
         { { "BM_ReadTsc/threads:1", "BM_RecordEvent/threads:1",
-              "record() / the floor (read the TSC and store it), 1 thread: goal <= 1.5" },
+              "record() / the floor (read the TSC and store it), 1 thread: goal <= 1.5", true },
             { "BM_ReadTsc/threads:1", "BM_RecordEventMonotonicClock",
-                "sensitivity: record() on CLOCK_MONOTONIC / the floor (must be worse than the line above)" },
+                "sensitivity: record() on CLOCK_MONOTONIC / the floor (must be worse than the line above)", true },
             { "BM_RecordEvent/threads:1", "BM_RecordEventMutexBaseline/threads:1",
-                "steady_clock + mutex + vector tracer / record(), 1 thread: goal >= 3" },
+                "steady_clock + mutex + vector tracer / record(), 1 thread: goal >= 3", true },
             { "BM_RecordEvent/threads:2", "BM_RecordEventMutexBaseline/threads:2",
-                "same, 2 threads, each with its own ring / own vector" } });
+                "same, 2 threads, each with its own ring / own vector", true } });
 }

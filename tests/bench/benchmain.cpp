@@ -15,12 +15,17 @@ public:
     {
         for (const auto& r : runs)
             if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
-                medians[r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)
-                    + (r.run_name.threads.empty() ? "" : "/" + r.run_name.threads)]
-                    = r.GetAdjustedRealTime();
+            {
+                const std::string name = r.run_name.function_name
+                    + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)
+                    + (r.run_name.threads.empty() ? "" : "/" + r.run_name.threads);
+                medians[name] = r.GetAdjustedRealTime();
+                cpuMedians[name] = r.GetAdjustedCPUTime();
+            }
         ConsoleReporter::ReportRuns(runs);
     }
     std::map<std::string, double> medians;
+    std::map<std::string, double> cpuMedians;
 };
 }
 
@@ -33,12 +38,13 @@ int runBenchmarks(int argc, char** argv, const std::vector<Ratio>& ratios)
     benchmark::RunSpecifiedBenchmarks(&reporter);
     std::printf("\n");
     for (const auto& r : ratios) {
-        const auto s = reporter.medians.find(r.subject);
-        const auto b = reporter.medians.find(r.baseline);
-        if (s == reporter.medians.end() || b == reporter.medians.end() || s->second <= 0)
+        const auto& medians = r.cpuTime ? reporter.cpuMedians : reporter.medians;
+        const auto s = medians.find(r.subject);
+        const auto b = medians.find(r.baseline);
+        if (s == medians.end() || b == medians.end() || s->second <= 0)
             continue;
-        std::printf("ratio %-40s = %6.2fx  (%s / %s: %s)\n", r.subject.c_str(), b->second / s->second,
-            r.baseline.c_str(), r.subject.c_str(), r.meaning.c_str());
+        std::printf("ratio %-40s = %6.2fx  (%s / %s, %s: %s)\n", r.subject.c_str(), b->second / s->second,
+            r.baseline.c_str(), r.subject.c_str(), r.cpuTime ? "CPU time" : "wall time", r.meaning.c_str());
     }
     benchmark::Shutdown();
     return 0;

@@ -11,6 +11,9 @@ struct Ratio {
     std::string subject;
     std::string baseline;
     std::string meaning;
+    // Per-thread CPU time instead of wall time: for hot loops that must not be judged by how loaded the
+    // machine was (wall time counts the moments another process had the core).
+    bool cpuTime = false;
 };
 
 // Runs the registered benchmarks (offscreen QGuiApplication alive, median of repetitions reported), then
