@@ -25,7 +25,7 @@ std::size_t forcedRingEvents()
     const char* forced = std::getenv("THREADLAB_RING_EVENTS");
     return forced ? std::size_t(std::strtoull(forced, nullptr, 10)) : 0;
 }
-constexpr int kWorkerNice = 5;
+constexpr int kWorkerNice = 10;
 }
 
 RunContext::RunContext(const ParamSet& params)

@@ -2,6 +2,9 @@
 
 #include "prefaultedmemory.h"
 
+#include <pthread.h>
+#include <thread>
+
 namespace tl {
 
 ChunkPool& ChunkPool::instance()
@@ -16,6 +19,13 @@ void* ChunkPool::take()
     {
         std::lock_guard lock(m_mutex);
         ++m_inUse;
+        if (!m_warming) {
+            m_warming = true;
+            // Lives as long as the process (the pool is never destroyed); it sleeps unless the reserve is low.
+            std::thread([this] { warm(); }).detach();
+        }
+        if (m_free.size() < kReserveChunks)
+            m_low.notify_one();
         if (!m_free.empty()) {
             void* chunk = m_free.back();
             m_free.pop_back();
@@ -42,6 +52,28 @@ void ChunkPool::give(void* chunk) noexcept
         }
     }
     freePrefaulted(chunk, kChunkBytes);
+}
+
+void ChunkPool::warm()
+{
+    pthread_setname_np(pthread_self(), "tl-chunk-warmer");
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_low.wait(lock, [this] { return m_free.size() < kReserveChunks; });
+        lock.unlock();
+        void* chunk = nullptr;
+        try {
+            chunk = allocatePrefaulted(kChunkBytes);
+        } catch (...) {
+            // Out of memory: take() will say so when it tries itself.
+        }
+        lock.lock();
+        if (!chunk) {
+            m_low.wait_for(lock, std::chrono::seconds(1));
+            continue;
+        }
+        m_free.push_back(chunk);
+    }
 }
 
 std::size_t ChunkPool::chunksInUse() const
