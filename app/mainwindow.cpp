@@ -2,7 +2,6 @@
 
 #include "parameterform.h"
 #include "processes/processview.h"
-#include <sync/handover.h>
 
 #include <charts/counterchart.h>
 #include <charts/resultchart.h>
@@ -21,7 +20,6 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
@@ -41,7 +39,6 @@
 #include <QTextBrowser>
 #include <QToolBar>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 #include <functional>
 #include <numeric>
 #include <optional>
@@ -49,22 +46,6 @@
 namespace tl::ui {
 
 namespace {
-// QtConcurrent::run, with its hand-over to the pool thread visible to ThreadSanitizer (see HandOver): the
-// task starts after the submitting call has returned, as the pool's own (invisible) QMutex guarantees.
-template <class Work>
-QFuture<QString> runInBackground(Work work)
-{
-    auto handOver = std::make_shared<HandOver>();
-    QFuture<QString> future;
-    handOver->give([&] {
-        future = QtConcurrent::run([handOver, work = std::move(work)] {
-            handOver->take();
-            return work();
-        });
-    });
-    return future;
-}
-
 QString settingsKey(const QString& scenario, const QString& param)
 {
     return QStringLiteral("params/%1/%2").arg(scenario, param);
@@ -162,7 +143,11 @@ MainWindow::MainWindow(QWidget* parent)
     setRunning(false);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // Waits for exports still writing; the queued calls bringing their results back die with this object.
+    m_background.clear();
+}
 
 void MainWindow::buildActions()
 {
@@ -728,18 +713,20 @@ void MainWindow::rememberExportFolder(const QString& path)
     QSettings().setValue(QStringLiteral("exportFolder"), QFileInfo(path).absolutePath());
 }
 
-QFuture<QString> MainWindow::exportImageTo(const QString& path, ExportScope scope)
+void MainWindow::exportImageTo(const QString& path, ExportScope scope, std::function<void(const QString&)> done)
 {
     // The snapshot keeps this run's timeline alive even if a new run starts while the export is going.
     const auto data = shownData();
     const std::int64_t t0 = scope == ExportScope::WholeRun ? data->startNs : m_timeline->visibleStart();
     const std::int64_t t1 = scope == ExportScope::WholeRun ? data->endNs : m_timeline->visibleEnd();
     const auto format = imageFormatFromSuffix(path).value_or(ImageFormat::Png);
-    return runInBackground([data, t0, t1, format, path] {
-        QString error;
-        exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
-        return error;
-    });
+    runInBackground(
+        [data, t0, t1, format, path] {
+            QString error;
+            exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
+            return error;
+        },
+        std::move(done));
 }
 
 void MainWindow::showMoment(const QUrl& link)
@@ -793,25 +780,37 @@ void MainWindow::exportImage(ExportScope scope)
     if (path.isEmpty())
         return;
     rememberExportFolder(path);
-    finishInBackground(exportImageTo(path, scope), path);
+    exportImageTo(path, scope, reportWhenWritten(path));
 }
 
-void MainWindow::finishInBackground(const QFuture<QString>& work, const QString& path)
+void MainWindow::runInBackground(std::function<QString()> work, std::function<void(const QString&)> done)
+{
+    // Not QtConcurrent: a QFuture's result is freed by whichever thread drops the last reference, often the
+    // pool's after this one read it, ordered only by Qt's (uninstrumented) atomics, so ThreadSanitizer
+    // reported the QString's free. Here the result travels in the queued call, and this thread frees it.
+    // Thread creation and join order the rest, and invokeQueued the queued call.
+    const auto self = m_background.emplace(m_background.end());
+    *self = std::jthread([this, self, work = std::move(work), done = std::move(done)]() mutable {
+        invokeQueued(this, [this, self, error = work(), done = std::move(done)] {
+            m_background.erase(self); // joins the thread, which is past its last use of this object
+            done(error);
+        });
+    });
+}
+
+std::function<void(const QString&)> MainWindow::reportWhenWritten(const QString& path)
 {
     // Shown only if the work takes longer than 300 ms; the window stays responsive either way.
     auto* progress = new QProgressDialog(tr("Writing %1…").arg(QFileInfo(path).fileName()), QString(), 0, 0, this);
     progress->setWindowModality(Qt::WindowModal);
     progress->setMinimumDuration(300);
-    auto* watcher = new QFutureWatcher<QString>(this);
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, progress, path] {
+    return [this, progress, path](const QString& error) {
         progress->deleteLater();
-        watcher->deleteLater();
-        if (const QString error = watcher->result(); !error.isEmpty())
+        if (!error.isEmpty())
             QMessageBox::warning(this, tr("Export failed"), error);
         else
             statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
-    });
-    watcher->setFuture(work);
+    };
 }
 
 void MainWindow::copyImage()
@@ -833,12 +832,13 @@ void MainWindow::exportTrace()
         return;
     rememberExportFolder(path);
     const bool csv = QFileInfo(path).suffix().compare(u"csv", Qt::CaseInsensitive) == 0;
-    finishInBackground(runInBackground([trace = m_lastTrace, path, csv] {
-        QString error;
-        writeTraceFile(*trace, csv ? TraceFormat::Csv : TraceFormat::ChromeJson, path, &error);
-        return error;
-    }),
-        path);
+    runInBackground(
+        [trace = m_lastTrace, path, csv] {
+            QString error;
+            writeTraceFile(*trace, csv ? TraceFormat::Csv : TraceFormat::ChromeJson, path, &error);
+            return error;
+        },
+        reportWhenWritten(path));
 }
 
 void MainWindow::applyTheme(Theme theme)

@@ -3,12 +3,16 @@
 #include <models/livetimeline.h>
 #include <run/runcontroller.h>
 #include <scenarios/scenario.h>
+#include <sync/handover.h>
 #include <timeline/timelineexport.h>
 
 #include <QElapsedTimer>
-#include <QFuture>
 #include <QMainWindow>
 #include <QUrl>
+
+#include <functional>
+#include <list>
+#include <thread>
 
 class QAction;
 class QActionGroup;
@@ -51,8 +55,9 @@ public:
     QString selectionText() const;
     bool selectScenario(const QString& name);
 
-    // Writes the timeline image off the GUI thread; the future holds an error message, empty on success.
-    QFuture<QString> exportImageTo(const QString& path, ExportScope scope);
+    // Writes the timeline image off the GUI thread, then calls `done` on this one with an error message,
+    // empty on success. `done` is not called if the window is destroyed first (which waits for the writing).
+    void exportImageTo(const QString& path, ExportScope scope, std::function<void(const QString& error)> done);
     void applyTheme(Theme theme);
 
 public slots:
@@ -84,8 +89,11 @@ private:
     void saveParams();
     QString currentScenario() const;
     QString exportFolder() const;
-    // Runs `work` (which returns an error message, empty on success) with a progress dialog and a report.
-    void finishInBackground(const QFuture<QString>& work, const QString& path);
+    // Runs `work` (which returns an error message, empty on success) on a thread of its own and hands the
+    // message to `done` on this thread, through a queued call.
+    void runInBackground(std::function<QString()> work, std::function<void(const QString& error)> done);
+    // For the menu's exports: a progress dialog while `path` is written, then a report.
+    std::function<void(const QString& error)> reportWhenWritten(const QString& path);
     void rememberExportFolder(const QString& path);
 
     RunController m_controller;
@@ -121,6 +129,8 @@ private:
     std::shared_ptr<const TimelineData> m_cpuView; // the last run by CPU, built when first shown
     QJsonObject m_chartSpec; // the chart the last run's results describe
     QActionGroup* m_themeGroup = nullptr;
+    // The background work's threads, each joined once its result is back, the rest by the destructor.
+    std::list<std::jthread> m_background;
 };
 
 } // namespace tl::ui

@@ -34,33 +34,16 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
     }
     joinThread();
     m_run = std::make_unique<Run>(std::move(instance), params);
-    // The context object makes queued calls vanish if the controller is destroyed first.
     // Batches and the outcome cross to this thread in queued calls, which Qt orders with a QMutex that
-    // ThreadSanitizer cannot see: m_handOver makes the payload's hand-over visible (see HandOver).
-    m_run->setBatchSink([this](TraceBatchPtr batch) {
-        m_handOver.give([&] {
-            QMetaObject::invokeMethod(
-                this,
-                [this, batch] {
-                    m_handOver.take();
-                    emit batchReady(batch);
-                },
-                Qt::QueuedConnection);
-        });
-    });
+    // ThreadSanitizer cannot see; invokeQueued makes their hand-over visible, and drops them if the
+    // controller is destroyed first.
+    m_run->setBatchSink([this](TraceBatchPtr batch) { invokeQueued(this, [this, batch] { emit batchReady(batch); }); });
     Run* run = m_run.get();
     m_thread.reset(QThread::create([this, run] {
         RunOutcome outcome = run->execute();
-        // The run thread's last step: joinThread() takes the hand-over too, after QThread::wait().
-        m_handOver.give([&] {
-            QMetaObject::invokeMethod(
-                this,
-                [this, outcome = std::move(outcome)] {
-                    m_handOver.take();
-                    onRunEnded(outcome);
-                },
-                Qt::QueuedConnection);
-        });
+        // The run thread's last step, under m_handOver, which joinThread() takes after QThread::wait().
+        m_handOver.give(
+            [&] { invokeQueued(this, [this, outcome = std::move(outcome)] { onRunEnded(outcome); }); });
     }));
     m_thread->setObjectName(QStringLiteral("tl-run"));
     m_thread->start();

@@ -43,7 +43,7 @@ private:
     // A QThread, not a std::thread: scenarios with child processes run QProcess on it, which needs the
     // thread's event dispatcher.
     std::unique_ptr<QThread> m_thread;
-    HandOver m_handOver; // from the run's threads to this one
+    HandOver m_handOver; // from the run thread's last step to joinThread()
 };
 
 } // namespace tl

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QMetaObject>
+#include <QObject>
 #include <mutex>
 
 namespace tl {
@@ -37,5 +39,27 @@ public:
 private:
     std::mutex m_mutex;
 };
+
+// Calls `f` on `receiver`'s thread through a queued call (dropped if `receiver` is destroyed first), with
+// everything the caller did before, `f`'s captures included, visible there to ThreadSanitizer. The closure
+// Qt carries is written on this thread and read on that one, so the hand-over taken first must be found
+// without reading the closure (reading a captured `this` to reach a member HandOver was reported): one
+// hand-over per kind of call, constant-initialised at a fixed address. A call dropped with its receiver is
+// freed without it: the receiver's destruction must come after the caller's thread in some other visible
+// way (a join), as RunController's and MainWindow's do.
+template <class F>
+void invokeQueued(QObject* receiver, F f)
+{
+    static constinit HandOver handOver;
+    handOver.give([&] {
+        QMetaObject::invokeMethod(
+            receiver,
+            [f = std::move(f)]() mutable {
+                handOver.take();
+                f();
+            },
+            Qt::QueuedConnection);
+    });
+}
 
 } // namespace tl

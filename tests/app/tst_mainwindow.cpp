@@ -19,6 +19,7 @@
 #include <QTest>
 #include <charts/counterchart.h>
 #include <csignal>
+#include <optional>
 #include <models/processtablemodel.h>
 #include <processes/processview.h>
 #include <timeline/timelinepainter.h>
@@ -206,8 +207,12 @@ void TestMainWindow::exportMatchesTheVisibleLanes()
     QTemporaryDir dir;
     const QString visible = dir.filePath(QStringLiteral("visible.png"));
     const QString whole = dir.filePath(QStringLiteral("whole.svg"));
-    QCOMPARE(window.exportImageTo(visible, MainWindow::ExportScope::VisibleRange).result(), QString());
-    QCOMPARE(window.exportImageTo(whole, MainWindow::ExportScope::WholeRun).result(), QString());
+    std::optional<QString> visibleError, wholeError;
+    window.exportImageTo(visible, MainWindow::ExportScope::VisibleRange, [&](const QString& e) { visibleError = e; });
+    window.exportImageTo(whole, MainWindow::ExportScope::WholeRun, [&](const QString& e) { wholeError = e; });
+    QTRY_VERIFY_WITH_TIMEOUT(visibleError && wholeError, 60000); // the results come back through the event loop
+    QCOMPARE(*visibleError, QString());
+    QCOMPARE(*wholeError, QString());
 
     QImage image(visible);
     QVERIFY(!image.isNull());
