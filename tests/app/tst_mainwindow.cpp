@@ -182,26 +182,34 @@ void TestMainWindow::lostUpdateLinksShowTheirInterleaving()
     window.showMoment(QUrl(link.captured(0)));
     TimelineView* view = window.timeline();
     QVERIFY(view->visibleStart() <= from && view->visibleEnd() >= to);
-    QVERIFY(view->visibleEnd() - view->visibleStart() < 1'000'000); // zoomed to microseconds, not the run
+    // Zoomed to the interleaving with a margin either side, not to the run (however long the interleaving
+    // took on this machine).
+    const std::int64_t margin = std::max<std::int64_t>(to - from, 2'000);
+    QCOMPARE(view->visibleEnd() - view->visibleStart(), std::max<std::int64_t>(to - from, 1) + 2 * margin);
     QVERIFY(!window.selectionText().isEmpty()); // the interleaving is selected
 }
 
 void TestMainWindow::exportMatchesTheVisibleLanes()
 {
     MainWindow window;
-    runWith(window, QStringLiteral("lock-contention"),
-        { { QStringLiteral("workers"), 5 }, { QStringLiteral("iterations"), 200 } });
     // A range in which every worker has spans: from the latest first span to the earliest last one (workers
-    // start and end at slightly different times, and a fixed range could miss a late starter).
+    // start and end at slightly different times, and a fixed range could miss a late starter). On a loaded
+    // machine the workers may run one after another: try again a bounded number of times.
     TimelineView* view = window.timeline();
-    std::int64_t start = view->visibleStart();
-    std::int64_t end = view->visibleEnd();
-    for (const auto& lane : view->data()->lanes) {
-        QVERIFY(!lane.spans.empty());
-        start = std::max(start, lane.spans.front().start);
-        end = std::min(end, lane.spans.back().end);
+    std::int64_t start = 0;
+    std::int64_t end = 0;
+    for (int attempt = 0; attempt < 10 && start >= end; ++attempt) {
+        runWith(window, QStringLiteral("lock-contention"),
+            { { QStringLiteral("workers"), 5 }, { QStringLiteral("iterations"), 200 } });
+        start = view->visibleStart();
+        end = view->visibleEnd();
+        for (const auto& lane : view->data()->lanes) {
+            QVERIFY(!lane.spans.empty());
+            start = std::max(start, lane.spans.front().start);
+            end = std::min(end, lane.spans.back().end);
+        }
     }
-    QVERIFY2(start < end, "the workers never ran at the same time");
+    QVERIFY2(start < end, "in 10 runs the workers never ran at the same time");
     view->setVisibleRange(start, end);
 
     QTemporaryDir dir;

@@ -79,7 +79,7 @@ void TestTimelineExport::pngHasOneLanePerWorkerAndTheLegend()
     const auto layout = TimelinePainter::layout(m_data, QRectF(QPointF(), QSizeF(size)), {});
     QCOMPARE(layout.lanes.size(), std::size_t(5));
     for (const QRectF& lane : layout.lanes)
-        QVERIFY2(colouredPixels(image, lane) > lane.width(), "a worker's lane is empty");
+        QVERIFY2(colouredPixels(image, lane) >= lane.height() / 2, "a worker's lane is empty"); // a column at least: a worker may run briefly
     // Below the last lane and above the axis, no lane is drawn.
     const QRectF below(layout.plot.left(), layout.lanes.back().bottom() + 1, layout.plot.width(),
         layout.axis.top() - layout.lanes.back().bottom() - 2);
