@@ -222,17 +222,6 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         const double pad = l.laneHeight >= 10 ? 2 : 0;
         const int top = int(std::lround(band.top() + pad));
         const int h = std::max(1, int(std::lround(band.height() - 2 * pad)));
-        if (!options.lod) {
-            const double scale = l.plot.width() / double(t1 - t0);
-            for (const Span& s : data.lanes[i].spans) {
-                if (s.end < t0 || s.start > t1)
-                    continue;
-                p.fillRect(QRectF(l.plot.left() + double(s.start - t0) * scale, top,
-                               std::max(double(s.end - s.start) * scale, 0.5), h),
-                    stateColor(s.state));
-            }
-            continue;
-        }
         // Gaps are hatched whatever their width: even a sub-pixel one says "data missing here".
         const double scale = l.plot.width() / double(t1 - t0);
         for (const Gap& g : data.lanes[i].gaps)
@@ -242,7 +231,14 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                 hatched.append(QRectF(a, top, std::max(b - a, 2.0), h));
             }
         rects.clear();
-        lodRects(data.lanes[i], t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
+        if (options.lod) {
+            lodRects(data.lanes[i], t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
+        } else { // every span a rect of its own, drawn the same way: what level of detail saves, alone
+            for (const Span& sp : data.lanes[i].spans)
+                if (sp.end >= t0 && sp.start <= t1)
+                    rects.push_back({ float(l.plot.left() + double(std::max(sp.start, t0) - t0) * scale),
+                        float(l.plot.left() + double(std::min(sp.end, t1) - t0) * scale), sp.state, false });
+        }
         if (raster) {
             row.fill(Qt::transparent);
             auto* pixels = reinterpret_cast<QRgb*>(row.scanLine(0));
