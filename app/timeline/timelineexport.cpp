@@ -51,6 +51,7 @@ bool exportTimeline(
         QSvgGenerator svg;
         svg.setOutputDevice(&out);
         svg.setSize(size);
+        svg.setResolution(96); // as PNG and PDF: a viewer then shows it at the PNG's size, not 1.33 times larger
         svg.setViewBox(target);
         svg.setTitle(title);
         svg.setDescription(data.subtitle);

@@ -21,7 +21,9 @@ constexpr double kMinLaneHeight = 3;
 
 QFont font(double px, bool bold = false)
 {
-    QFont f;
+    // The CSS generic family: SVG viewers read the name literally, and "Sans Serif" (Qt's default name)
+    // is no CSS family, so browsers fell back to a serif font. Fontconfig maps it to the same face on screen.
+    QFont f(QStringLiteral("sans-serif"));
     f.setPixelSize(int(px));
     f.setBold(bold);
     return f;

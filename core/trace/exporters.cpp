@@ -187,9 +187,19 @@ bool writeCsv(const Trace& trace, QIODevice& out)
     // `row`: event (a worker's event), gap (events lost just before it; value = how many), or counter (value =
     // the counter's value; worker = the counter's name). Times in ns since the run started.
     w << "time_ns,row,worker,worker_name,kind,lock,cpu,value\n";
+    // RFC 4180: a field in double quotes, a quote inside doubled.
+    auto quoted = [](const QString& s) {
+        std::string out = "\"";
+        for (const char c : s.toStdString()) {
+            if (c == '"')
+                out += '"';
+            out += c;
+        }
+        return out + '"';
+    };
     std::vector<std::string> names;
     for (const auto& info : trace.workers)
-        names.push_back(jsonString(info.name)); // JSON quoting is valid CSV quoting for names without '"'
+        names.push_back(quoted(info.name));
     for (std::size_t lane = 0; lane < trace.lanes.size(); ++lane) {
         const std::string_view name = lane < names.size() ? std::string_view(names[lane]) : std::string_view();
         for (const Event& e : trace.lanes[lane]) {
@@ -199,7 +209,7 @@ bool writeCsv(const Trace& trace, QIODevice& out)
         }
     }
     for (const CounterSample& c : trace.counterSamples) {
-        const std::string name = trace.counterNames.size() > c.counter ? jsonString(trace.counterNames[c.counter]) : "";
+        const std::string name = trace.counterNames.size() > c.counter ? quoted(trace.counterNames[c.counter]) : "";
         w << (c.time - trace.startNs) << ",counter," << std::int64_t(c.counter) << "," << name << ",counter,0,-1,"
           << c.value << "\n";
     }
