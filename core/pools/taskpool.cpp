@@ -234,6 +234,7 @@ SequentialExecutor::SequentialExecutor(RunContext& ctx, const QString& lane)
     : m_ctx(ctx)
     , m_lane(ctx.addWorker(lane))
 {
+    ctx.setSchedulerSource(QStringLiteral("schedstat")); // every executor's tasks run under a PreemptionProbe
 }
 
 BatchOutcome SequentialExecutor::run(const Workload& work, PoolProgress& progress)
@@ -247,6 +248,7 @@ BatchOutcome SequentialExecutor::run(const Workload& work, PoolProgress& progres
 ThreadPoolExecutor::ThreadPoolExecutor(RunContext& ctx, int maxWorkers)
     : m_ctx(ctx)
 {
+    ctx.setSchedulerSource(QStringLiteral("schedstat"));
     for (int i = 1; i <= maxWorkers; ++i)
         m_lanes.push_back(ctx.addWorker(QStringLiteral("Thread-%1").arg(i)));
 }
@@ -267,6 +269,7 @@ ProcessPoolExecutor::ProcessPoolExecutor(
     , m_children(children)
     , m_startupNs(std::size_t(maxWorkers), -1)
 {
+    ctx.setSchedulerSource(QStringLiteral("schedstat"));
     int results[2];
     if (::pipe2(results, O_CLOEXEC) != 0)
         throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));

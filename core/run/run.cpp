@@ -48,6 +48,7 @@ RunOutcome Run::execute()
     }
     outcome.durationNs = clock::monotonicNs() - started;
     collector.finish();
+    trace->schedulerSource = m_ctx.schedulerSource();
 
     if (m_sink && m_content == BatchContent::SpansAndProgress)
         outcome.spans = std::make_shared<std::vector<LaneSpans>>(buildSpans(*trace));
@@ -130,6 +131,7 @@ QJsonObject summaryJson(const RunOutcome& outcome)
                 gaps.append(QJsonObject { { QStringLiteral("worker"), trace.workers[w].name },
                     { QStringLiteral("at_ns"), qint64(e.time - trace.startNs) }, { QStringLiteral("lost"), e.value } });
     json.insert(QStringLiteral("gaps"), gaps);
+    json.insert(QStringLiteral("scheduler_source"), trace.schedulerSource);
     const RecordingOverhead overhead = recordingOverhead(trace.laneEventCount(), trace.workerTimeNs());
     json.insert(QStringLiteral("recording_overhead"),
         QJsonObject { { QStringLiteral("share"), overhead.share() },

@@ -265,6 +265,18 @@ bool RunContext::sleepFor(std::chrono::nanoseconds duration, Recorder& rec)
     return !stopRequested();
 }
 
+void RunContext::setSchedulerSource(const QString& source)
+{
+    std::lock_guard lock(m_mutex);
+    m_schedulerSource = source;
+}
+
+QString RunContext::schedulerSource() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_schedulerSource;
+}
+
 void RunContext::setResult(const QString& key, const QJsonValue& value)
 {
     std::lock_guard lock(m_mutex);

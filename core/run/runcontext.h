@@ -103,6 +103,12 @@ public:
     // Records Sleeping then Running around an interruptible sleep; false when the run was stopped.
     bool sleepFor(std::chrono::nanoseconds duration, Recorder& rec);
 
+    // Where the run learns when a worker had no CPU: "none" (only what workers record: time descheduled
+    // inside a span is drawn as that span's state), or "schedstat" (the kernel's per-thread run-queue time,
+    // read at the pool scenarios' task checkpoints).
+    void setSchedulerSource(const QString& source);
+    QString schedulerSource() const;
+
     // Results, reported by the scenario (not on hot paths).
     void setResult(const QString& key, const QJsonValue& value);
     void setWorkerFigure(std::uint32_t worker, const QString& key, const QJsonValue& value);
@@ -130,6 +136,7 @@ private:
     std::vector<std::unique_ptr<InstrumentedLock>> m_locks;
     std::vector<QString> m_lockNames { QString() };
     std::vector<std::pair<QString, std::function<std::int64_t()>>> m_counters;
+    QString m_schedulerSource = QStringLiteral("none");
     QJsonObject m_results;
     QJsonObject m_liveResults;
     std::map<std::uint32_t, QJsonObject> m_workerFigures;

@@ -32,6 +32,7 @@ struct Trace {
     std::uint64_t droppedEvents = 0; // each loss is also a Lost event in its lane, where the gap is
     // Which clock the recorders ticked on ("tsc" or "clock_monotonic"), for the account of the run.
     QString tickSource;
+    QString schedulerSource; // RunContext::schedulerSource(): how off-CPU time was learnt, if at all
 
     std::size_t eventCount() const; // lane events and counter samples
     std::size_t laneEventCount() const;
