@@ -62,15 +62,16 @@ std::vector<std::int64_t> counterSamples(const Trace& trace, const QString& name
 
 void TestScenarios::unlockedCounterLosesUpdates()
 {
-    // A race shows up only when workers overlap; on a loaded machine a try may not. Several tries are bounded.
+    // A race shows up only when workers overlap; on a loaded machine a short worker can finish inside one time
+    // slice, so each runs for tens of ms, and several tries are bounded.
     qint64 lost = 0;
     for (int attempt = 0; attempt < 10 && lost == 0; ++attempt) {
         const auto o = run(QStringLiteral("race-counter"),
-            { QStringLiteral("lock=none"), QStringLiteral("workers=4"), QStringLiteral("increments=200000") });
+            { QStringLiteral("lock=none"), QStringLiteral("workers=4"), QStringLiteral("increments=1000000") });
         QCOMPARE(o.status, RunOutcome::Status::Completed);
-        QCOMPARE(o.results[u"expected"].toInteger(), 800000);
+        QCOMPARE(o.results[u"expected"].toInteger(), 4000000);
         lost = o.results[u"lost_updates"].toInteger();
-        QCOMPARE(lost, 800000 - o.results[u"actual"].toInteger()); // 4 x 200000 made, the counter says the rest
+        QCOMPARE(lost, 4000000 - o.results[u"actual"].toInteger()); // 4 x 1000000 made, the counter says the rest
         QVERIFY(lost >= 0);
     }
     QVERIFY2(lost > 0, "the unprotected counter never lost an update");
