@@ -6,35 +6,39 @@
 # as root, and optionally `... && make test` as a sudo user in a second fresh root.
 # Too slow for CI (about 30-45 min on 2 cores); run it before a release or after touching the installer.
 #
-# Usage: sudo installer/fresh-check.sh [--as-sudo-user] [--no-cache] [--app-seconds N] [DIR]
+# Usage: sudo installer/fresh-check.sh [--as-sudo-user [--skip-root]] [--no-cache] [--app-seconds N] [DIR]
 #   DIR             work directory (default /var/tmp/threadlab-fresh): base tarball, roots, logs
 #   --as-sudo-user  also run `installer/install-deps.sh && make test` as a user with passwordless sudo,
 #                   in a second fresh root (packages really missing, so install-deps must use sudo)
+#   --skip-root     with --as-sudo-user: only the sudo-user variant
 #   --no-cache      debootstrap again instead of reusing DIR/base-bookworm-minbase.tar
-#   --app-seconds N how long the app runs under Xvfb before timeout stops it (default 20)
+#   --app-seconds N how long `make run` may take under Xvfb before timeout stops it (default 30: its
+#                   no-op `cmake --build` alone took 10 s on a loaded 2-core machine)
 # Exits 0 when every step passed; the summary lists each step's result and duration, logs are in DIR/logs.
 set -euo pipefail
 
-as_sudo_user=0 use_cache=1 app_seconds=20 dir=/var/tmp/threadlab-fresh
+as_sudo_user=0 skip_root=0 use_cache=1 app_seconds=30 dir=/var/tmp/threadlab-fresh
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --as-sudo-user) as_sudo_user=1 ;;
+        --skip-root) skip_root=1 ;;
         --no-cache) use_cache=0 ;;
         --app-seconds) app_seconds=$2; shift ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fresh-check: unknown option $1" >&2; exit 2 ;;
         *) dir=$1 ;;
     esac
     shift
 done
 
+[[ $skip_root -eq 0 || $as_sudo_user -eq 1 ]] || { echo "fresh-check: --skip-root needs --as-sudo-user" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "fresh-check: needs root (debootstrap, mount, chroot)" >&2; exit 2; }
 for tool in debootstrap chroot unshare mount git; do
     command -v "$tool" >/dev/null || { echo "fresh-check: $tool missing on the host (apt install debootstrap)" >&2; exit 2; }
 done
 
 repo=$(git -C "$(dirname "$(readlink -f "$0")")" rev-parse --show-toplevel)
-commit=$(git -C "$repo" rev-parse --short HEAD)
+commits=""  # the commit each clone got, read from it (the repository may move on meanwhile)
 mkdir -p "$dir/logs" "$dir/apt-archives"
 dir=$(readlink -f "$dir")
 logs=$dir/logs
@@ -95,7 +99,7 @@ unmount_all() {
 
 summary() {
     local rc=$1 i failed=0
-    printf '\n=== fresh-check summary (commit %s of %s, roots in %s)\n' "$commit" "$repo" "$dir"
+    printf '\n=== fresh-check summary (%s of %s, roots in %s)\n' "${commits:-no clone}" "$repo" "$dir"
     for i in "${!steps[@]}"; do
         printf '  %-4s %-22s %8s  %s\n' "${results[i]}" "${steps[i]}" "$(dur "${durations[i]}")" "${notes[i]}"
         [[ ${results[i]} == PASS ]] || failed=1
@@ -104,6 +108,10 @@ summary() {
     printf '  total %s — %s\n' "$(dur $SECONDS)" "$([[ $failed -eq 0 ]] && echo PASS || echo FAIL)"
     return $failed
 }
+
+# One run per work directory: a second one would unmount and kill what the first is using.
+exec 9> "$dir/lock"
+flock -n 9 || { echo "fresh-check: another run is using $dir" >&2; exit 2; }
 
 cleanup() {
     local rc=$?
@@ -117,13 +125,22 @@ trap 'exit 130' INT TERM
 for r in "$dir/root" "$dir/root-sudo"; do kill_in_root "$r"; done
 unmount_all  # left by a run that was killed
 
+# Never deletes through a mount (a bound /dev or the repository would go with it).
+remove_root() {
+    if grep -q " $1/" /proc/self/mountinfo; then
+        echo "fresh-check: something is still mounted under $1; unmount it first" >&2
+        return 1
+    fi
+    rm -rf "$1"
+}
+
 # ---- 1. the base root: debootstrap once, then reuse its tarball (the root itself is always new) ----
 make_base() {
     local tmp=$dir/base.tmp
-    rm -rf "$tmp"
+    remove_root "$tmp"
     debootstrap --variant=minbase --include=git,ca-certificates bookworm "$tmp" "$mirror"
     tar -C "$tmp" -cpf "$base_tar.part" . && mv "$base_tar.part" "$base_tar"
-    rm -rf "$tmp"
+    remove_root "$tmp"
 }
 
 # A new root from the base tarball, configured as a freshly installed machine would be: the usual apt
@@ -131,7 +148,7 @@ make_base() {
 # package scripts from starting daemons inside the chroot (they would outlive the check and hold mounts).
 new_root() {
     local root=$1
-    rm -rf "$root"
+    remove_root "$root"
     mkdir -p "$root"
     tar -C "$root" -xpf "$base_tar"
     cat > "$root/etc/apt/sources.list" <<EOF
@@ -179,58 +196,65 @@ else
     step base-root make_base || exit 1
 fi
 
-root=$dir/root
-setup_root() { new_root "$root" && mount_root "$root"; }
-step setup-root setup_root || exit 1
+if [[ $skip_root -eq 0 ]]; then
+    root=$dir/root
+    setup_root() { new_root "$root" && mount_root "$root"; }
+    step setup-root setup_root || exit 1
 
-step clone in_root "$root" "git clone --no-hardlinks /mnt/src /root/threadlab && git -C /root/threadlab log -1 --oneline" || exit 1
+    step clone in_root "$root" "git clone --no-hardlinks /mnt/src /root/threadlab && git -C /root/threadlab log -1 --oneline" || exit 1
+    commits+="${commits:+, }root's clone at $(tail -n 1 "$logs/clone.log" | cut -d' ' -f1)"
 
-# 2. The README's second command, verbatim, in the clone.
-if step root-make-test in_root "$root" "cd /root/threadlab && installer/install-deps.sh && make test"; then :; fi
-tests=$(grep -E 'tests passed' "$logs/root-make-test.log" | tail -n 1 || true)
-[[ -z $tests ]] || add_note "$tests"
+    # 2. The README's second command, verbatim, in the clone.
+    if step root-make-test in_root "$root" "cd /root/threadlab && installer/install-deps.sh && make test"; then :; fi
+    tests=$(grep -E 'tests passed' "$logs/root-make-test.log" | tail -n 1 || true)
+    [[ -z $tests ]] || add_note "$tests"
 
-# 3. The README's first command. Xvfb and xauth (xvfb-run), x11-utils (xwininfo, to see the window) are
-# this check's own needs, not the product's: installed only now, after the suite ran without them, and
-# purged again afterwards. The app passes if its window appeared, it was still running when timeout
-# stopped it (124), and it printed no error.
-# An X display number free on the host too: the abstract X socket lives in the network namespace we share.
-display=90
-while grep -q "@/tmp/.X11-unix/X$display\$" /proc/net/unix; do display=$((display + 1)); done
-app_run() {
-    in_root "$root" "apt-get install -y -qq --no-install-recommends xvfb xauth x11-utils >/dev/null" || return 1
-    in_root "$root" "cd /root/threadlab && installer/install-deps.sh && xvfb-run -a -n $display -s '-screen 0 1280x800x24 -nolisten tcp' bash -c '
-        timeout $app_seconds make run & t=\$!
-        for i in \$(seq 1 $((app_seconds * 2 - 4))); do
-            sleep 0.5
-            if xwininfo -root -tree 2>/dev/null | grep -qi threadlab; then
-                echo \"fresh-check: window mapped after about \$((i / 2)) s:\"; xwininfo -root -tree | grep -i threadlab | head -n 3; break
-            fi
-        done
-        rc=0; wait \$t || rc=\$?; echo \"fresh-check: make run ended with status \$rc\"; exit \$rc'"
-}
-app_rc=0
-app_run > "$logs/app-run.raw" 2>&1 || app_rc=$?
-app_check() {
-    cat "$logs/app-run.raw"
-    # The app's own output: everything after make echoes the command, minus make's note that it was stopped.
-    local out
-    out=$(sed -n '\#^\./build/app/threadlab#,$p' "$logs/app-run.raw" | sed 1d \
-          | grep -v -E '^fresh-check:|^make: \*\*\* .*(Terminated|Interrupt)|^Terminated$' || true)
-    local errors
-    errors=$(grep -i -E 'error|fatal|abort|segmentation|core dumped|could not|cannot|failed' <<< "$out" || true)
-    echo "--- app check: status $app_rc (want 124), window $(grep -q 'window mapped' "$logs/app-run.raw" && echo seen || echo NOT seen)"
-    [[ -z $errors ]] || { echo "--- app printed errors:"; echo "$errors"; }
-    [[ $app_rc -eq 124 && -z $errors ]] && grep -q 'window mapped' "$logs/app-run.raw"
-}
-if step root-make-run app_check; then :; fi
-in_root "$root" "apt-get purge -y -qq --autoremove xvfb xauth x11-utils >/dev/null" || echo "fresh-check: could not purge the Xvfb packages (harmless)"
+    # 3. The README's first command. Xvfb and xauth (xvfb-run), x11-utils (xwininfo, to see the window) are
+    # this check's own needs, not the product's: installed only now, after the suite ran without them, and
+    # purged again afterwards. The app passes if its window appeared, it was still running when timeout
+    # stopped it (124), and it printed no error.
+    # An X display number free on the host too: the abstract X socket lives in the network namespace we share.
+    display=90
+    while grep -q "@/tmp/.X11-unix/X$display\$" /proc/net/unix; do display=$((display + 1)); done
+    app_run() {
+        in_root "$root" "apt-get install -y -qq --no-install-recommends xvfb xauth x11-utils >/dev/null" || return 1
+        in_root "$root" "cd /root/threadlab && installer/install-deps.sh && xvfb-run -a -n $display -s '-screen 0 1280x800x24 -nolisten tcp' bash -c '
+            timeout $app_seconds make run & t=\$!
+            for i in \$(seq 1 $((app_seconds * 2 - 4))); do
+                sleep 0.5
+                if xwininfo -root -tree 2>/dev/null | grep -qi threadlab; then
+                    echo \"fresh-check: window mapped after about \$((i / 2)) s:\"; xwininfo -root -tree | grep -i threadlab | head -n 3; break
+                fi
+            done
+            rc=0; wait \$t || rc=\$?; echo \"fresh-check: make run ended with status \$rc\"; exit \$rc'"
+    }
+    app_check() {
+        local app_rc=$1 out errors
+        cat "$logs/app-run.raw"
+        # The app's own output: what follows make's echo of the command, minus make's note that it was stopped.
+        out=$(sed -n '\#^\./build/app/threadlab#,$p' "$logs/app-run.raw" | sed 1d \
+              | grep -v -E '^fresh-check:|^make: \*\*\* .*(Terminated|Interrupt)|^Terminated$' || true)
+        errors=$(grep -i -E 'error|fatal|abort|segmentation|core dumped|could not|cannot|failed' <<< "$out" || true)
+        echo "--- app check: status $app_rc (want 124), window $(grep -q 'window mapped' "$logs/app-run.raw" && echo seen || echo NOT seen)"
+        [[ -z $errors ]] || { echo "--- app printed errors:"; echo "$errors"; }
+        [[ $app_rc -eq 124 && -z $errors ]] && grep -q 'window mapped' "$logs/app-run.raw"
+    }
+    app_step() {
+        local rc=0
+        app_run > "$logs/app-run.raw" 2>&1 || rc=$?
+        app_check "$rc"
+    }
+    if step root-make-run app_step; then :; fi
+    window=$(grep -o 'window mapped after about [0-9]* s' "$logs/app-run.raw" || true)
+    [[ -z $window ]] || add_note "$window"
+    in_root "$root" "apt-get purge -y -qq --autoremove xvfb xauth x11-utils >/dev/null" || echo "fresh-check: could not purge the Xvfb packages (harmless)"
+fi
 
 # 4. Optional: a user with passwordless sudo, in a second fresh root where the packages are really missing,
 # so install-deps has to go through sudo. sudo itself is part of such a user's machine, so it is installed
 # with the user, not counted as the product's.
 if [[ $as_sudo_user -eq 1 ]]; then
-    kill_in_root "$root"
+    kill_in_root "$dir/root"
     unmount_all  # the first root is done with; its directory stays for inspection
     root=$dir/root-sudo
     setup_sudo_root() {
@@ -240,9 +264,14 @@ if [[ $as_sudo_user -eq 1 ]]; then
             chmod 0440 /etc/sudoers.d/dev"
     }
     step sudo-setup-root setup_sudo_root || exit 1
-    # A login shell of that user (su -), as after logging in; the source is root's, so git is told it is safe.
+    # A login shell of that user (su -), as after logging in.
     as_dev() { in_root "$root" "su - dev -c $(printf '%q' "$1")"; }
-    step sudo-clone as_dev "git -c safe.directory='*' clone --no-hardlinks /mnt/src ~/threadlab && git -C ~/threadlab log -1 --oneline" || exit 1
+    # The source belongs to root, so git refuses it as dubious; a global config given for this one command
+    # (git 2.39 ignores safe.directory from -c here) says it is safe, and the user's own config is untouched.
+    printf '[safe]\n\tdirectory = /mnt/src/.git\n\tdirectory = /mnt/src\n' > "$root/tmp/fresh-check.gitconfig"
+    chmod 644 "$root/tmp/fresh-check.gitconfig"
+    step sudo-clone as_dev "GIT_CONFIG_GLOBAL=/tmp/fresh-check.gitconfig git clone --no-hardlinks /mnt/src ~/threadlab && git -C ~/threadlab log -1 --oneline" || exit 1
+    commits+="${commits:+, }dev's clone at $(tail -n 1 "$logs/sudo-clone.log" | cut -d' ' -f1)"
     if step sudo-make-test as_dev "cd ~/threadlab && installer/install-deps.sh && make test"; then :; fi
     tests=$(grep -E 'tests passed' "$logs/sudo-make-test.log" | tail -n 1 || true)
     [[ -z $tests ]] || add_note "$tests"
