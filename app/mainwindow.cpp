@@ -527,10 +527,10 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         recordingOverhead(outcome.trace->laneEventCount(), outcome.trace->workerTimeNs()));
     // Say which source told when a worker had no CPU: without one, a descheduled moment inside a span is
     // drawn as that span's state.
-    m_statusOverhead->setText(m_statusOverhead->text() + tr(" · off-CPU time: %1")
-                                  .arg(outcome.trace->schedulerSource == u"schedstat"
-                                          ? tr("schedstat at task checkpoints")
-                                          : tr("not detected")));
+    m_statusOverhead->setText(m_statusOverhead->text()
+        + tr(" · off-CPU time: %1")
+              .arg(outcome.trace->schedulerSource == u"schedstat" ? tr("schedstat at task checkpoints")
+                                                                  : tr("not detected")));
     m_statusOverhead->setToolTip(tr("Where ThreadLab learnt when a worker was ready but had no CPU. "
                                     "\"not detected\": only what the workers recorded, so time the kernel "
                                     "took a worker off its CPU inside a span is drawn as that span's state."));

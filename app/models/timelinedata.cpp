@@ -44,7 +44,8 @@ std::array<bool, kLaneStateCount> TimelineData::statesPresent() const
 
 const Gap* TimelineLane::gapAt(std::int64_t t) const
 {
-    const auto it = std::upper_bound(gaps.begin(), gaps.end(), t, [](std::int64_t v, const Gap& g) { return v < g.end; });
+    const auto it
+        = std::upper_bound(gaps.begin(), gaps.end(), t, [](std::int64_t v, const Gap& g) { return v < g.end; });
     return it != gaps.end() && it->start <= t ? &*it : nullptr;
 }
 

@@ -151,7 +151,8 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     p.setFont(font(12));
     const QFontMetricsF fm(p.font());
     double lx = l.legend.left() + 12;
-    const bool anyGap = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
+    const bool anyGap
+        = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
     for (int s = 0; s < kLaneStateCount; ++s) {
         const auto state = LaneState(s);
         if (state == LaneState::NoData && !anyGap)
@@ -277,7 +278,8 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
         const auto& marks = data.lanes[i].marks;
-        auto it = std::lower_bound(marks.begin(), marks.end(), t0, [](const LaneMark& m, std::int64_t t) { return m.time < t; });
+        auto it = std::lower_bound(
+            marks.begin(), marks.end(), t0, [](const LaneMark& m, std::int64_t t) { return m.time < t; });
         double lastX = -1;
         for (; it != marks.end() && it->time <= t1; ++it) {
             const double x = l.plot.left() + double(it->time - t0) / nsPerPx;

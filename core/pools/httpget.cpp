@@ -99,13 +99,14 @@ HttpResult httpGet(const QUrl& url, std::chrono::milliseconds timeout, const std
         path = "/";
     if (url.hasQuery())
         path += '?' + url.query(QUrl::FullyEncoded).toUtf8();
-    const QByteArray request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ':' + port
-        + "\r\nConnection: close\r\nAccept: */*\r\n\r\n";
+    const QByteArray request
+        = "GET " + path + " HTTP/1.1\r\nHost: " + host + ':' + port + "\r\nConnection: close\r\nAccept: */*\r\n\r\n";
     for (qsizetype sent = 0; sent < request.size();) {
         if (!waitFor(POLLOUT))
             return fail(why);
         // MSG_NOSIGNAL: a server that went away is an error here, not a SIGPIPE for the whole process.
-        const ssize_t n = ::send(socket.fd, request.constData() + sent, std::size_t(request.size() - sent), MSG_NOSIGNAL);
+        const ssize_t n
+            = ::send(socket.fd, request.constData() + sent, std::size_t(request.size() - sent), MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             return fail(systemError(errno));
         sent += std::max<ssize_t>(n, 0);

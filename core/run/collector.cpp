@@ -25,9 +25,8 @@ void Collector::start()
     m_trace.tickSource = QString::fromLatin1(clock::tickSourceName(clock::tickSource()));
     m_thread = std::thread(
         [this] { repeatUntilStopped("tl-collector", kTick, m_stopCollecting, [this](bool last) { collect(last); }); });
-    m_sampler = std::thread([this] {
-        repeatUntilStopped("tl-sampler", kSampleEvery, m_stopSampling, [this](bool) { sampleCounters(); });
-    });
+    m_sampler = std::thread(
+        [this] { repeatUntilStopped("tl-sampler", kSampleEvery, m_stopSampling, [this](bool) { sampleCounters(); }); });
 }
 
 void Collector::finish()
@@ -49,8 +48,7 @@ void Collector::stopAndJoin(std::thread& thread, bool& stop)
     thread.join();
 }
 
-void Collector::repeatUntilStopped(
-    const char* threadName, std::chrono::milliseconds period, const bool& stop,
+void Collector::repeatUntilStopped(const char* threadName, std::chrono::milliseconds period, const bool& stop,
     const std::function<void(bool last)>& action)
 {
     pthread_setname_np(pthread_self(), threadName);

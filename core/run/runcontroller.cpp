@@ -42,8 +42,7 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
     m_thread.reset(QThread::create([this, run] {
         RunOutcome outcome = run->execute();
         // The run thread's last step, under m_handOver, which joinThread() takes after QThread::wait().
-        m_handOver.give(
-            [&] { invokeQueued(this, [this, outcome = std::move(outcome)] { onRunEnded(outcome); }); });
+        m_handOver.give([&] { invokeQueued(this, [this, outcome = std::move(outcome)] { onRunEnded(outcome); }); });
     }));
     m_thread->setObjectName(QStringLiteral("tl-run"));
     m_thread->start();

@@ -78,8 +78,7 @@ ScenarioInfo QueuePipe::info() const
                 QStringLiteral("blocking: get() waits for the next item until the producers are done; check-empty: "
                                "the seed's 'while not queue.empty(): get()', which stops at the first moment the "
                                "queue happens to be empty")),
-            ParamSpec::choice(QStringLiteral("order"), { QStringLiteral("together"), QStringLiteral("seed") },
-                Together,
+            ParamSpec::choice(QStringLiteral("order"), { QStringLiteral("together"), QStringLiteral("seed") }, Together,
                 QStringLiteral("together: producers and consumers all start at once; seed: the seed's program, "
                                "which starts the producers, joins them, and only then starts the consumers")),
             Children::killOneParam(),
@@ -208,8 +207,8 @@ void QueuePipe::run(RunContext& ctx)
         const QString role = name.startsWith(u"Producer") ? QStringLiteral("producer")
             : name.startsWith(u"Consumer")                ? QStringLiteral("consumer")
                                                           : QStringLiteral("queue");
-        reports.append(QJsonObject { { QStringLiteral("name"), name }, { QStringLiteral("role"), role },
-            { QStringLiteral("report"), report } });
+        reports.append(QJsonObject {
+            { QStringLiteral("name"), name }, { QStringLiteral("role"), role }, { QStringLiteral("report"), report } });
     }
     ctx.setResult(QStringLiteral("children"), reports);
     const qint64 leftOver = mechanism == Queue ? serverEnd[u"queued"].toInteger() : std::max<qint64>(depth(), 0);
@@ -322,7 +321,8 @@ QString QueuePipe::describeOutcome(const QJsonObject& summary) const
     if (produced < params[u"producers"].toInteger() * params[u"items"].toInteger())
         text += QStringLiteral("The producers made only %1 of their %2 items: once every consumer had gone, the "
                                "queue refused their puts (a pipe with no reader fails them). ")
-                    .arg(groupedNumber(produced), groupedNumber(params[u"producers"].toInteger() * params[u"items"].toInteger()));
+                    .arg(groupedNumber(produced),
+                        groupedNumber(params[u"producers"].toInteger() * params[u"items"].toInteger()));
     if (missed > 0 && params[u"consumer"].toString() == u"check-empty")
         text += QStringLiteral("<b>%1 items were missed</b>: the consumer asked \"is it empty?\", got yes at a moment "
                                "the producers had not put the next item yet, and stopped. empty() says what was "

@@ -19,9 +19,18 @@ namespace {
 // built on whom), even where several writes wrote the same number.
 constexpr int kIdShift = 32;
 constexpr std::int64_t kValueMask = (std::int64_t(1) << kIdShift) - 1;
-constexpr std::int64_t valueOf(std::int64_t word) { return word & kValueMask; }
-constexpr std::int64_t idOf(std::int64_t word) { return word >> kIdShift; }
-constexpr std::int64_t wordOf(std::int64_t id, std::int64_t value) { return (id << kIdShift) | value; }
+constexpr std::int64_t valueOf(std::int64_t word)
+{
+    return word & kValueMask;
+}
+constexpr std::int64_t idOf(std::int64_t word)
+{
+    return word >> kIdShift;
+}
+constexpr std::int64_t wordOf(std::int64_t id, std::int64_t value)
+{
+    return (id << kIdShift) | value;
+}
 
 // One inspected increment. Id 0 is the counter's initial value.
 struct CounterAccess {
@@ -216,7 +225,8 @@ void RaceCounter::run(RunContext& ctx)
                     // The same one indivisible step as fetch_add, written so the new value carries its id.
                     readNs = clock::monotonicNs();
                     seen = counter.load(std::memory_order_relaxed);
-                    while (!counter.compare_exchange_weak(seen, wordOf(id, valueOf(seen) + 1), std::memory_order_relaxed))
+                    while (
+                        !counter.compare_exchange_weak(seen, wordOf(id, valueOf(seen) + 1), std::memory_order_relaxed))
                         ;
                 } else {
                     seen = counter.fetch_add(1, std::memory_order_relaxed);

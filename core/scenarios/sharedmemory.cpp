@@ -90,7 +90,10 @@ void SharedMemory::run(RunContext& ctx)
             const QStringList args { QString::number(add), QString::number(repeats), QString::number(lock),
                 QString::number(lockId), QString::number(i), QString::number(computeNs) };
             children.start({ QStringLiteral("Child-%1").arg(i), QStringLiteral("child"), args, {},
-                QStringLiteral("add=%1, repeats=%2, lock=%3").arg(add).arg(repeats).arg(QLatin1String(kLockNames[lock])),
+                QStringLiteral("add=%1, repeats=%2, lock=%3")
+                    .arg(add)
+                    .arg(repeats)
+                    .arg(QLatin1String(kLockNames[lock])),
                 { segment->key(), semaphore->key() }, {} });
         }
         rec.record(EventKind::Sleeping);
@@ -242,9 +245,8 @@ QString SharedMemory::describeOutcome(const QJsonObject& summary) const
                     .arg(groupedNumber(results[u"lost_updates"].toInteger()))
                     .arg(arrayExact ? QString() : QStringLiteral(" and some doublings of the array"));
     const QString lock = params[u"lock"].toString();
-    text += lock == u"semaphore"
-        ? QStringLiteral(
-            " (every update was inside the QSystemSemaphore, so only one process at a time could make it).")
+    text += lock == u"semaphore" ? QStringLiteral(
+                " (every update was inside the QSystemSemaphore, so only one process at a time could make it).")
         : lock == u"value-lock"
         ? QStringLiteral(" (value-lock is the seed's <code>v.value += 1</code> on a synchronized Value: the read and "
                          "the write each took the lock, but not together, so another process could write in "

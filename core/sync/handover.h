@@ -19,22 +19,15 @@ namespace tl {
 class HandOver {
 public:
     // Giver: runs `handOver` (the Qt call that passes work to another thread) with the hand-over held.
-    template <class F>
-    void give(F&& handOver)
+    template <class F> void give(F&& handOver)
     {
         std::lock_guard lock(m_mutex);
         handOver();
     }
     // Giver with nothing left to call: what it did so far is visible to the next take().
-    void give()
-    {
-        std::lock_guard lock(m_mutex);
-    }
+    void give() { std::lock_guard lock(m_mutex); }
     // Receiver: before it touches what was handed over.
-    void take()
-    {
-        std::lock_guard lock(m_mutex);
-    }
+    void take() { std::lock_guard lock(m_mutex); }
 
 private:
     std::mutex m_mutex;
@@ -47,8 +40,7 @@ private:
 // hand-over per kind of call, constant-initialised at a fixed address. A call dropped with its receiver is
 // freed without it: the receiver's destruction must come after the caller's thread in some other visible
 // way (a join), as RunController's and MainWindow's do.
-template <class F>
-void invokeQueued(QObject* receiver, F f)
+template <class F> void invokeQueued(QObject* receiver, F f)
 {
     static constinit HandOver handOver;
     handOver.give([&] {

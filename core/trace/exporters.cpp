@@ -85,8 +85,8 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
     auto pidOf = [&](std::size_t lane) {
         return lane < trace.workers.size() && trace.workers[lane].pid > 0 ? trace.workers[lane].pid : mainPid;
     };
-    w << "{\"otherData\":{\"scenario\":" << jsonString(trace.scenario) << ",\"params\":" << jsonString(trace.paramsText())
-      << ",\"dropped_events\":" << std::int64_t(trace.droppedEvents)
+    w << "{\"otherData\":{\"scenario\":" << jsonString(trace.scenario)
+      << ",\"params\":" << jsonString(trace.paramsText()) << ",\"dropped_events\":" << std::int64_t(trace.droppedEvents)
       << ",\"tick_source\":" << jsonString(trace.tickSource) << "},\n\"traceEvents\":[\n";
     // One process per pid, named as the timeline groups lanes.
     std::vector<std::int64_t> pids;
@@ -100,8 +100,9 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
         pids.push_back(pid);
     }
     if (pids.empty())
-        w << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << mainPid << ",\"tid\":0,\"args\":{\"name\":"
-          << jsonString(QStringLiteral("ThreadLab: %1").arg(trace.scenario)) << "}}";
+        w << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << mainPid
+          << ",\"tid\":0,\"args\":{\"name\":" << jsonString(QStringLiteral("ThreadLab: %1").arg(trace.scenario))
+          << "}}";
     for (std::size_t i = 0; i < trace.workers.size(); ++i) {
         const auto tid = std::int64_t(i + 1); // stable and unique even when a pool reuses OS threads
         w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << pidOf(i) << ",\"tid\":" << tid
@@ -140,8 +141,7 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
             if (noData) {
                 while (gap < lanes[lane].gaps.size() && lanes[lane].gaps[gap].end < s.end)
                     ++gap;
-                w << "\"lost_events\":"
-                  << std::int64_t(gap < lanes[lane].gaps.size() ? lanes[lane].gaps[gap].lost : 0);
+                w << "\"lost_events\":" << std::int64_t(gap < lanes[lane].gaps.size() ? lanes[lane].gaps[gap].lost : 0);
             } else {
                 w << "\"cpu\":" << std::int64_t(s.cpu);
                 if (s.lock != 0 && s.lock < lockNames.size())
@@ -154,7 +154,8 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
     for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
         for (const LaneMark& m : lanes[lane].marks) {
             const bool exited = m.kind == EventKind::Exited;
-            w << ",\n{\"name\":" << (exited ? jsonString(QString::fromStdString(exitText(m.value))) : std::string("\"mark\""))
+            w << ",\n{\"name\":"
+              << (exited ? jsonString(QString::fromStdString(exitText(m.value))) : std::string("\"mark\""))
               << ",\"cat\":" << (exited ? "\"process\"" : "\"mark\"") << ",\"ph\":\"i\",\"s\":\"t\",\"ts\":";
             w.micros(m.time - trace.startNs);
             w << ",\"pid\":" << pidOf(lane) << ",\"tid\":" << std::int64_t(lane + 1) << ",\"args\":{\""
@@ -204,8 +205,8 @@ bool writeCsv(const Trace& trace, QIODevice& out)
         const std::string_view name = lane < names.size() ? std::string_view(names[lane]) : std::string_view();
         for (const Event& e : trace.lanes[lane]) {
             w << (e.time - trace.startNs) << "," << (e.kind == EventKind::Lost ? "gap" : "event") << ","
-              << std::int64_t(lane) << "," << name << "," << eventKindName(e.kind) << "," << std::int64_t(e.lock)
-              << "," << std::int64_t(eventCpu(e)) << "," << std::int64_t(e.value) << "\n";
+              << std::int64_t(lane) << "," << name << "," << eventKindName(e.kind) << "," << std::int64_t(e.lock) << ","
+              << std::int64_t(eventCpu(e)) << "," << std::int64_t(e.value) << "\n";
         }
     }
     for (const CounterSample& c : trace.counterSamples) {

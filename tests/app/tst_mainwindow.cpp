@@ -19,8 +19,8 @@
 #include <QTest>
 #include <charts/counterchart.h>
 #include <csignal>
-#include <optional>
 #include <models/processtablemodel.h>
+#include <optional>
 #include <processes/processview.h>
 #include <timeline/timelinepainter.h>
 

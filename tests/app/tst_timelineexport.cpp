@@ -79,7 +79,8 @@ void TestTimelineExport::pngHasOneLanePerWorkerAndTheLegend()
     const auto layout = TimelinePainter::layout(m_data, QRectF(QPointF(), QSizeF(size)), {});
     QCOMPARE(layout.lanes.size(), std::size_t(5));
     for (const QRectF& lane : layout.lanes)
-        QVERIFY2(colouredPixels(image, lane) >= lane.height() / 2, "a worker's lane is empty"); // a column at least: a worker may run briefly
+        QVERIFY2(colouredPixels(image, lane) >= lane.height() / 2,
+            "a worker's lane is empty"); // a column at least: a worker may run briefly
     // Below the last lane and above the axis, no lane is drawn.
     const QRectF below(layout.plot.left(), layout.lanes.back().bottom() + 1, layout.plot.width(),
         layout.axis.top() - layout.lanes.back().bottom() - 2);
@@ -122,8 +123,8 @@ void TestTimelineExport::pdfShowsTheLanesAndTheLegend()
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("timeline.pdf"));
     QString error;
-    QVERIFY2(exportTimelineFile(m_data, m_data.startNs, m_data.endNs, ImageFormat::Pdf, path, &error),
-        qPrintable(error));
+    QVERIFY2(
+        exportTimelineFile(m_data, m_data.startNs, m_data.endNs, ImageFormat::Pdf, path, &error), qPrintable(error));
     // Rendered back by another program: its text is what a reader of the PDF sees.
     QProcess reader;
     reader.start(pdftotext, { QStringLiteral("-layout"), path, QStringLiteral("-") });

@@ -128,8 +128,10 @@ struct Workload {
 };
 // lock-contention at its defaults (20 µs work, 10 µs hold) and race-counter lock=mutex (an increment under
 // the lock, nothing outside: three events per ~25 ns of work, the worst case).
-constexpr Workload kLockContention { "lock-contention", std::chrono::microseconds(20), std::chrono::microseconds(10), 2000 };
-constexpr Workload kRaceCounterMutex { "race-counter", std::chrono::nanoseconds(0), std::chrono::nanoseconds(0), 400'000 };
+constexpr Workload kLockContention { "lock-contention", std::chrono::microseconds(20), std::chrono::microseconds(10),
+    2000 };
+constexpr Workload kRaceCounterMutex { "race-counter", std::chrono::nanoseconds(0), std::chrono::nanoseconds(0),
+    400'000 };
 
 void slowDown(Recorder&)
 {
@@ -144,7 +146,8 @@ double runWorkload(const Workload& w, Observe mode)
     RunContext ctx(noParams);
     ctx.reserveWorkers(kWorkers);
     Trace trace;
-    Collector collector(ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);
+    Collector collector(
+        ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);
     InstrumentedLock& lock = ctx.addLock(QStringLiteral("shared"), LockKind::Mutex);
     std::mutex plain;
     std::atomic<std::int64_t> counter { 0 };
@@ -192,13 +195,25 @@ void BM_ObserverEffect(benchmark::State& state, const Workload& w, Observe mode)
     state.counters["ratio"] = plainNs / observedNs; // throughput observed / throughput plain
 }
 BENCHMARK_CAPTURE(BM_ObserverEffect, lock_contention, kLockContention, Observe::Recording)
-    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 BENCHMARK_CAPTURE(BM_ObserverEffect, lock_contention_slowed_record, kLockContention, Observe::SlowedRecording)
-    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 BENCHMARK_CAPTURE(BM_ObserverEffect, race_counter_mutex, kRaceCounterMutex, Observe::Recording)
-    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 BENCHMARK_CAPTURE(BM_ObserverEffect, race_counter_mutex_slowed_record, kRaceCounterMutex, Observe::SlowedRecording)
-    ->Unit(benchmark::kMillisecond)->Iterations(3)->Repetitions(3)->ReportAggregatesOnly(true);
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 
 // Sustained pipeline throughput: 2 workers record flat out into their rings while the collector drains and
 // builds spans. `kept_share` must be 1 (zero drops); `events_per_s` is the rate the pipeline sustained.
@@ -212,7 +227,8 @@ void BM_Pipeline(benchmark::State& state)
         RunContext ctx(noParams);
         ctx.reserveWorkers(kWorkers);
         Trace trace;
-        Collector collector(ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);
+        Collector collector(
+            ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);
         std::vector<std::uint32_t> ids;
         for (int i = 0; i < kWorkers; ++i)
             ids.push_back(ctx.addWorker(QStringLiteral("w%1").arg(i)));
@@ -230,7 +246,12 @@ void BM_Pipeline(benchmark::State& state)
     state.counters["events_per_s"] = offered / seconds;
     state.counters["kept_share"] = kept / offered;
 }
-BENCHMARK(BM_Pipeline)->Arg(8'000'000)->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Pipeline)
+    ->Arg(8'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
 
 } // namespace
 

@@ -149,5 +149,6 @@ BENCHMARK(BM_LiveAppend)
 int main(int argc, char** argv)
 {
     return tl::bench::runBenchmarks(argc, argv,
-        { { "BM_PaintTimeline/1000000", "BM_PaintTimelineNaive/1000000", "level of detail vs every span drawn the same way (same row blit, no merging)", true } });
+        { { "BM_PaintTimeline/1000000", "BM_PaintTimelineNaive/1000000",
+            "level of detail vs every span drawn the same way (same row blit, no merging)", true } });
 }

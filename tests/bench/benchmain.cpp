@@ -14,8 +14,7 @@ public:
     void ReportRuns(const std::vector<Run>& runs) override
     {
         for (const auto& r : runs)
-            if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
-            {
+            if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") {
                 const std::string name = r.run_name.function_name
                     + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)
                     + (r.run_name.threads.empty() ? "" : "/" + r.run_name.threads);

@@ -110,7 +110,9 @@ void TestExporters::sliceEndsNeverPassTheNextStartInDoubles()
         std::sort(slices.begin(), slices.end());
         for (std::size_t i = 0; i + 1 < slices.size(); ++i, ++checked)
             QVERIFY2(slices[i].first + slices[i].second <= slices[i + 1].first,
-                qPrintable(QStringLiteral("%1 + %2 > %3").arg(slices[i].first, 0, 'f', 6).arg(slices[i].second, 0, 'f', 6)
+                qPrintable(QStringLiteral("%1 + %2 > %3")
+                               .arg(slices[i].first, 0, 'f', 6)
+                               .arg(slices[i].second, 0, 'f', 6)
                                .arg(slices[i + 1].first, 0, 'f', 6)));
     }
     QVERIFY(checked > 1000);

@@ -23,10 +23,10 @@ void TestLifetimes::deadProcessesEndTheirLanes_data()
     QTest::addColumn<QString>("scenario");
     QTest::addColumn<QStringList>("assignments");
     QTest::addColumn<QString>("ending"); // what the dead process's marker must say
-    QTest::newRow("child-processes kill_one") << "child-processes" << QStringList { "kill_one=true", "work_ms=3000" }
-                                              << "killed by SIGKILL";
-    QTest::newRow("threads-vs-processes crash") << "threads-vs-processes" << QStringList { "crash=true" }
-                                                << "killed by SIGABRT";
+    QTest::newRow("child-processes kill_one")
+        << "child-processes" << QStringList { "kill_one=true", "work_ms=3000" } << "killed by SIGKILL";
+    QTest::newRow("threads-vs-processes crash")
+        << "threads-vs-processes" << QStringList { "crash=true" } << "killed by SIGABRT";
 }
 
 void TestLifetimes::deadProcessesEndTheirLanes()
@@ -51,7 +51,8 @@ void TestLifetimes::deadProcessesEndTheirLanes()
     // Its lane: an Exited event that says how it ended, and no span after it.
     const auto lanes = buildSpans(trace);
     const auto& marks = lanes[lane].marks;
-    const auto death = std::find_if(marks.begin(), marks.end(), [](const LaneMark& m) { return m.kind == EventKind::Exited; });
+    const auto death
+        = std::find_if(marks.begin(), marks.end(), [](const LaneMark& m) { return m.kind == EventKind::Exited; });
     QVERIFY2(death != marks.end(), "the dead process's lane has no death marker");
     QCOMPARE(QString::fromStdString(exitText(death->value)), ending);
     QVERIFY2(!lanes[lane].spans.empty(), "the dead process's lane shows nothing of its life");

@@ -31,8 +31,7 @@ int ourSegments()
 // The ledger in which this process lists every IPC key it has made and not yet removed.
 QStringList ourLedgers()
 {
-    return QDir(IpcRegistry::directory())
-        .entryList({ QStringLiteral("%1-*.keys").arg(getpid()) }, QDir::Files);
+    return QDir(IpcRegistry::directory()).entryList({ QStringLiteral("%1-*.keys").arg(getpid()) }, QDir::Files);
 }
 
 QJsonObject summaryOf(const QString& scenario, const QStringList& assignments)
@@ -248,20 +247,19 @@ void TestProcesses::sharedMemoryChildrenStartTogether()
             continue;
         ++children;
         const auto& lane = trace.lanes[w];
-        const auto sleeping = std::find_if(lane.begin(), lane.end(), [](const Event& e) {
-            return e.kind == EventKind::Sleeping;
-        });
+        const auto sleeping
+            = std::find_if(lane.begin(), lane.end(), [](const Event& e) { return e.kind == EventKind::Sleeping; });
         QVERIFY2(sleeping != lane.end(), qPrintable(trace.workers[w].group + " never reached the barrier"));
-        const auto running = std::find_if(sleeping, lane.end(), [](const Event& e) {
-            return e.kind == EventKind::Running;
-        });
+        const auto running
+            = std::find_if(sleeping, lane.end(), [](const Event& e) { return e.kind == EventKind::Running; });
         QVERIFY2(running != lane.end(), qPrintable(trace.workers[w].group + " was never released"));
         lastArrival = std::max(lastArrival, sleeping->time);
         firstRelease = std::min(firstRelease, running->time);
     }
     QCOMPARE(children, 4);
     QVERIFY2(lastArrival < firstRelease,
-        qPrintable(QStringLiteral("a child was released %1 ns before the last one arrived").arg(lastArrival - firstRelease)));
+        qPrintable(
+            QStringLiteral("a child was released %1 ns before the last one arrived").arg(lastArrival - firstRelease)));
 }
 
 void TestProcesses::managerGivesTheSeedsDictionary_data()
@@ -354,10 +352,13 @@ void TestProcesses::seedOrderProducesEverythingFirst_data()
     QTest::addColumn<bool>("stuck");
     // The seed's program: the producer is joined before the consumer starts, so even the check-empty
     // consumer finds every item waiting.
-    QTest::newRow("queue of 10, check-empty") << "queue" << "check-empty" << 10 << false;
-    QTest::newRow("pipe, check-empty") << "pipe" << "check-empty" << 4 << false;
+    QTest::newRow("queue of 10, check-empty") << "queue"
+                                              << "check-empty" << 10 << false;
+    QTest::newRow("pipe, check-empty") << "pipe"
+                                       << "check-empty" << 4 << false;
     // A queue smaller than the items: the producer waits for room no consumer can make yet.
-    QTest::newRow("queue of 4, blocking") << "queue" << "blocking" << 4 << true;
+    QTest::newRow("queue of 4, blocking") << "queue"
+                                          << "blocking" << 4 << true;
 }
 
 void TestProcesses::seedOrderProducesEverythingFirst()
@@ -367,8 +368,8 @@ void TestProcesses::seedOrderProducesEverythingFirst()
     QFETCH(int, capacity);
     QFETCH(bool, stuck);
     const RunOutcome outcome = test::runScenario(QStringLiteral("queue-pipe"),
-        { QStringLiteral("order=seed"), QStringLiteral("mechanism=") + mechanism, QStringLiteral("consumer=") + consumer,
-            QStringLiteral("capacity=%1").arg(capacity) });
+        { QStringLiteral("order=seed"), QStringLiteral("mechanism=") + mechanism,
+            QStringLiteral("consumer=") + consumer, QStringLiteral("capacity=%1").arg(capacity) });
     const QJsonObject results = outcome.results;
     QCOMPARE(results[u"producers_stuck"].toBool(), stuck);
     qint64 consumed = 0;

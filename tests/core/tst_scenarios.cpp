@@ -121,7 +121,8 @@ void TestScenarios::lockedCounterNeverShowsALostUpdateLive()
     QVERIFY2(samples.size() >= 2, "the run was sampled fewer than twice");
     for (std::size_t i = 0; i < samples.size(); ++i)
         QVERIFY2(samples[i] == 0,
-            qPrintable(QStringLiteral("sample %1 of %2 shows %3 lost updates").arg(i).arg(samples.size()).arg(samples[i])));
+            qPrintable(
+                QStringLiteral("sample %1 of %2 shows %3 lost updates").arg(i).arg(samples.size()).arg(samples[i])));
 }
 
 void TestScenarios::poolShowsQueuedApartFromRunning()

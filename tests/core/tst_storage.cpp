@@ -60,7 +60,8 @@ void TestStorage::manyRunsHoldNoMoreThanOne()
     const std::size_t chunksAfterTenth = ChunkPool::instance().chunksInUse() + ChunkPool::instance().chunksFree();
     // The pool reuses what the previous run gave back: no chunk more after eight more runs.
     QVERIFY2(chunksAfterTenth <= chunksAfterSecond,
-        qPrintable(QStringLiteral("%1 chunks after run 2, %2 after run 10").arg(chunksAfterSecond).arg(chunksAfterTenth)));
+        qPrintable(
+            QStringLiteral("%1 chunks after run 2, %2 after run 10").arg(chunksAfterSecond).arg(chunksAfterTenth)));
     // And the process as a whole: growth well under one run's worth (generous: allocator noise, lazy caches).
     QVERIFY2(afterTenth - afterSecond < std::int64_t(runBytes),
         qPrintable(QStringLiteral("RSS grew by %1 MiB from run 2 to run 10; one run stores %2 MiB")
