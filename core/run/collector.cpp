@@ -125,8 +125,18 @@ void Collector::collect(bool last)
                 store({ clock::monotonicNs(), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)), 0, kUnknownCpu,
                     EventKind::Lost });
         }
+        // Only a ring that dropped since the last look can have stored Lost events: note them, once.
+        const std::uint64_t droppedNow = rec->dropped();
+        if (m_droppedSeen.size() <= rec->worker())
+            m_droppedSeen.resize(rec->worker() + 1, 0);
+        if (droppedNow != m_droppedSeen[rec->worker()] || last) {
+            for (std::size_t i = before; i < lane.size(); ++i)
+                if (lane[i].kind == EventKind::Lost)
+                    m_trace.losses.push_back({ rec->worker(), lane[i].time, std::uint64_t(lane[i].value) });
+            m_droppedSeen[rec->worker()] = droppedNow;
+        }
         stored += lane.size() - before;
-        dropped += rec->dropped();
+        dropped += droppedNow;
     }
 
     const std::int64_t now = clock::monotonicNs();

@@ -82,6 +82,7 @@ private:
     std::uint64_t m_totalEvents = 0;
     std::uint64_t m_laneEvents = 0;
     std::vector<std::unique_ptr<SpanBuilder>> m_builders; // per lane, when batches carry spans
+    std::vector<std::uint64_t> m_droppedSeen; // per lane: Recorder::dropped() when its Lost events were noted
     std::thread m_thread;
     std::thread m_sampler;
     std::mutex m_samplesMutex;

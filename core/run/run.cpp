@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <QStringList>
+#include <algorithm>
 #include <exception>
 
 namespace tl {
@@ -68,15 +69,15 @@ QString gapAccount(const Trace& trace)
 {
     if (trace.droppedEvents == 0)
         return {};
+    std::vector<std::pair<std::int64_t, int>> perWorker(trace.workers.size()); // events lost, gaps
+    for (const LaneLoss& loss : trace.losses)
+        if (loss.worker < perWorker.size()) {
+            perWorker[loss.worker].first += std::int64_t(loss.lost);
+            ++perWorker[loss.worker].second;
+        }
     QStringList parts;
-    for (std::size_t w = 0; w < trace.lanes.size() && w < trace.workers.size(); ++w) {
-        std::int64_t lost = 0;
-        int gaps = 0;
-        for (const Event& e : trace.lanes[w])
-            if (e.kind == EventKind::Lost) {
-                lost += e.value;
-                ++gaps;
-            }
+    for (std::size_t w = 0; w < perWorker.size(); ++w) {
+        const auto [lost, gaps] = perWorker[w];
         if (gaps > 0)
             parts << QStringLiteral("%1 lost %2 events in %3 gap%4")
                          .arg(trace.workers[w].name)
@@ -124,12 +125,15 @@ QJsonObject summaryJson(const RunOutcome& outcome)
     json.insert(QStringLiteral("duration_ms"), double(outcome.durationNs) / 1e6);
     json.insert(QStringLiteral("events"), qint64(trace.eventCount()));
     json.insert(QStringLiteral("dropped_events"), qint64(trace.droppedEvents));
+    // Worker by worker, each in time order, as the lanes hold them.
+    std::vector<LaneLoss> losses = trace.losses;
+    std::stable_sort(losses.begin(), losses.end(), [](const auto& a, const auto& b) { return a.worker < b.worker; });
     QJsonArray gaps;
-    for (std::size_t w = 0; w < trace.lanes.size(); ++w)
-        for (const Event& e : trace.lanes[w])
-            if (e.kind == EventKind::Lost)
-                gaps.append(QJsonObject { { QStringLiteral("worker"), trace.workers[w].name },
-                    { QStringLiteral("at_ns"), qint64(e.time - trace.startNs) }, { QStringLiteral("lost"), e.value } });
+    for (const LaneLoss& loss : losses)
+        if (loss.worker < trace.workers.size())
+            gaps.append(QJsonObject { { QStringLiteral("worker"), trace.workers[loss.worker].name },
+                { QStringLiteral("at_ns"), qint64(loss.time - trace.startNs) },
+                { QStringLiteral("lost"), qint64(loss.lost) } });
     json.insert(QStringLiteral("gaps"), gaps);
     json.insert(QStringLiteral("scheduler_source"), trace.schedulerSource);
     const RecordingOverhead overhead = recordingOverhead(trace.laneEventCount(), trace.workerTimeNs());

@@ -10,6 +10,14 @@
 
 namespace tl {
 
+// Where a lane lost events: its Lost event, noted once by the collector so that summaries need not scan
+// every event of the run to find the few places data is missing.
+struct LaneLoss {
+    std::uint32_t worker;
+    std::int64_t time; // of the Lost event: where recording resumed
+    std::uint64_t lost;
+};
+
 struct WorkerInfo {
     QString name;
     QString group; // the process it belongs to, as the timeline groups lanes
@@ -30,6 +38,7 @@ struct Trace {
     std::int64_t startNs = 0;
     std::int64_t endNs = 0;
     std::uint64_t droppedEvents = 0; // each loss is also a Lost event in its lane, where the gap is
+    std::vector<LaneLoss> losses; // those Lost events, in the order the collector stored them
     // Which clock the recorders ticked on ("tsc" or "clock_monotonic"), for the account of the run.
     QString tickSource;
     QString schedulerSource; // RunContext::schedulerSource(): how off-CPU time was learnt, if at all

@@ -135,6 +135,10 @@ void TestExporters::overflowingRingsLeaveGapsInEveryExport()
             if (e.kind == EventKind::Lost)
                 marked += std::uint64_t(e.value);
     QCOMPARE(marked, trace.droppedEvents);
+    std::uint64_t noted = 0; // and the collector noted each of them for the summaries
+    for (const LaneLoss& loss : trace.losses)
+        noted += loss.lost;
+    QCOMPARE(noted, trace.droppedEvents);
 
     // The trace: gaps as "events lost" slices carrying the count; no state slice of that lane overlaps one.
     std::map<qint64, std::vector<std::pair<double, double>>> gaps, states;
