@@ -9,6 +9,7 @@
 #include <scenarios/registry.h>
 #include <timeline/timelinepainter.h>
 #include <timeline/timelineview.h>
+#include <trace/contextswitches.h>
 #include <trace/exporters.h>
 #include <trace/recorder.h>
 
@@ -527,13 +528,20 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         recordingOverhead(outcome.trace->laneEventCount(), outcome.trace->workerTimeNs()));
     // Say which source told when a worker had no CPU: without one, a descheduled moment inside a span is
     // drawn as that span's state.
+    const QString& source = outcome.trace->schedulerSource;
     m_statusOverhead->setText(m_statusOverhead->text()
         + tr(" · off-CPU time: %1")
-              .arg(outcome.trace->schedulerSource == u"schedstat" ? tr("schedstat at task checkpoints")
-                                                                  : tr("not detected")));
-    m_statusOverhead->setToolTip(tr("Where ThreadLab learnt when a worker was ready but had no CPU. "
-                                    "\"not detected\": only what the workers recorded, so time the kernel "
-                                    "took a worker off its CPU inside a span is drawn as that span's state."));
+              .arg(source == QLatin1String(kContextSwitchSource) ? tr("kernel context switches")
+                      : source == u"schedstat"                   ? tr("schedstat at task checkpoints")
+                                                                 : tr("not detected")));
+    m_statusOverhead->setToolTip(
+        tr("Where ThreadLab learnt when a worker was ready but had no CPU, or blocked in the kernel. "
+           "\"kernel context switches\": the kernel's own record of every switch of every worker thread. "
+           "\"not detected\": only what the workers recorded, so time the kernel took a worker off its CPU "
+           "inside a span is drawn as that span's state.")
+        + (outcome.trace->schedulerNote.isEmpty()
+                ? QString()
+                : tr("\nThe kernel's records were refused: %1").arg(outcome.trace->schedulerNote)));
 
     QString account;
     if (outcome.status == RunOutcome::Status::Failed)
@@ -566,13 +574,17 @@ void MainWindow::onSelectionChanged(std::int64_t t0, std::int64_t t1)
         for (std::size_t s = 0; s < total.size(); ++s)
             total[s] += t[s];
     }
-    const double sum = double(std::accumulate(total.begin(), total.end(), std::int64_t(0)));
+    const double sum = double(std::accumulate(total.begin(), total.begin() + kLaneStateCount, std::int64_t(0)));
     QStringList parts;
     for (int s = 0; s < kLaneStateCount; ++s)
         if (total[std::size_t(s)] > 0)
             parts << QStringLiteral("<span style='color:%1'>■</span> %2 %3")
                          .arg(stateColor(LaneState(s)).name(), laneStateName(LaneState(s)),
                              percent(double(total[std::size_t(s)]) / sum));
+    // A section stays unprotected while its worker sleeps or waits for a CPU inside it: that time counts too.
+    if (const std::int64_t inside = total[insideSlot(LaneState::Unprotected)]; inside > 0)
+        parts << tr("(inside unprotected sections %1 in all)")
+                     .arg(percent(double(total[std::size_t(LaneState::Unprotected)] + inside) / sum));
     m_selectionInfo->setText(tr("Selection %1 (from %2): %3")
                                  .arg(formatDuration(double(t1 - t0)), formatDuration(double(t0 - data.startNs)),
                                      parts.isEmpty() ? tr("no worker activity") : parts.join(u"  ")));

@@ -2,8 +2,36 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 
 namespace tl::ui {
+
+std::size_t insideSlot(LaneState inside)
+{
+    switch (inside) {
+    case LaneState::LockHeld:
+        return kInsideSlot;
+    case LaneState::LockHeldContended:
+        return kInsideSlot + 1;
+    case LaneState::Unprotected:
+        return kInsideSlot + 2;
+    default:
+        return kInsideSlot + 3;
+    }
+}
+
+LaneState insideState(std::size_t slot)
+{
+    constexpr LaneState kStates[] = { LaneState::LockHeld, LaneState::LockHeldContended, LaneState::Unprotected };
+    return kStates[slot - kInsideSlot];
+}
+
+void addSpanTime(StateTimes& t, const Span& s, std::int64_t duration)
+{
+    t[std::size_t(s.state)] += duration;
+    if (const std::size_t slot = insideSlot(s.inside); slot < t.size())
+        t[slot] += duration;
+}
 
 QString processLabel(const WorkerInfo& info)
 {
@@ -36,10 +64,18 @@ std::array<bool, kLaneStateCount> TimelineData::statesPresent() const
     std::array<bool, kLaneStateCount> present {};
     for (const auto& lane : lanes) {
         const StateTimes t = lane.stateTimes(0, lane.spans.size());
-        for (std::size_t s = 0; s < t.size(); ++s)
+        for (std::size_t s = 0; s < present.size(); ++s)
             present[s] = present[s] || t[s] > 0;
     }
     return present;
+}
+
+bool TimelineData::anyInside() const
+{
+    return std::any_of(lanes.begin(), lanes.end(), [](const TimelineLane& lane) {
+        const StateTimes t = lane.stateTimes(0, lane.spans.size());
+        return std::any_of(t.begin() + kInsideSlot, t.end(), [](std::int64_t v) { return v > 0; });
+    });
 }
 
 const Gap* TimelineLane::gapAt(std::int64_t t) const
@@ -108,7 +144,7 @@ void TimelineLane::updateIndex()
         StateTimes next = blocks.back();
         const std::size_t first = (blocks.size() - 1) * kBlock;
         for (std::size_t i = first; i < first + kBlock; ++i)
-            next[std::size_t(spans[i].state)] += spans[i].end - spans[i].start;
+            addSpanTime(next, spans[i], spans[i].end - spans[i].start);
         blocks.push_back(next);
     }
 }
@@ -118,7 +154,7 @@ StateTimes TimelineLane::timesBefore(std::size_t index) const
     const std::size_t block = std::min(index / kBlock, blocks.empty() ? 0 : blocks.size() - 1);
     StateTimes t = blocks.empty() ? StateTimes {} : blocks[block];
     for (std::size_t i = block * kBlock; i < index; ++i)
-        t[std::size_t(spans[i].state)] += spans[i].end - spans[i].start;
+        addSpanTime(t, spans[i], spans[i].end - spans[i].start);
     return t;
 }
 
@@ -168,12 +204,12 @@ StateTimes TimelineLane::stateTimesBetween(std::int64_t t0, std::int64_t t1) con
     if (first >= last)
         return t;
     auto clipped = [&](const Span& s) { return std::min(s.end, t1) - std::max(s.start, t0); };
-    t[std::size_t(spans[first].state)] += clipped(spans[first]);
+    addSpanTime(t, spans[first], clipped(spans[first]));
     if (last - 1 > first) {
         const StateTimes inner = stateTimes(first + 1, last - 1);
         for (std::size_t i = 0; i < t.size(); ++i)
             t[i] += inner[i];
-        t[std::size_t(spans[last - 1].state)] += clipped(spans[last - 1]);
+        addSpanTime(t, spans[last - 1], clipped(spans[last - 1]));
     }
     return t;
 }
@@ -183,7 +219,7 @@ StateTimes TimelineLane::stateTimes(std::size_t from, std::size_t to) const
     if (to - from <= 2 * kBlock) {
         StateTimes t {};
         for (std::size_t i = from; i < to; ++i)
-            t[std::size_t(spans[i].state)] += spans[i].end - spans[i].start;
+            addSpanTime(t, spans[i], spans[i].end - spans[i].start);
         return t;
     }
     StateTimes t = timesBefore(to);
@@ -204,13 +240,13 @@ void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double
     auto px = [&](std::int64_t t) { return x0 + double(t - t0) * pxPerNs; };
     const double right = x0 + width;
 
-    auto push = [&](float a, float b, LaneState s, bool merged) {
-        if (!out.empty() && out.back().state == s && a - out.back().x1 <= 0.5f) {
+    auto push = [&](float a, float b, LaneState s, bool merged, LaneState inside) {
+        if (!out.empty() && out.back().state == s && out.back().inside == inside && a - out.back().x1 <= 0.5f) {
             out.back().x1 = std::max(out.back().x1, b);
             out.back().merged |= merged;
             return;
         }
-        out.push_back({ a, b, s, merged });
+        out.push_back({ a, b, s, merged, inside });
     };
     auto isWide = [&](const Span& s) { return std::min(px(s.end), right) - std::max(px(s.start), x0) >= minPx; };
 
@@ -221,7 +257,7 @@ void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double
     while (i < n && spans[i].start < t1) {
         const Span& s = spans[i];
         if (isWide(s)) {
-            push(float(std::max(px(s.start), x0)), float(std::min(px(s.end), right)), s.state, false);
+            push(float(std::max(px(s.start), x0)), float(std::min(px(s.end), right)), s.state, false, s.inside);
             ++i;
             continue;
         }
@@ -241,9 +277,16 @@ void lodRects(const TimelineLane& lane, std::int64_t t0, std::int64_t t1, double
             }
         }
         const StateTimes times = lane.stateTimes(i, j);
-        const auto dominant = std::max_element(times.begin(), times.end()) - times.begin();
+        const auto stateEnd = times.begin() + kLaneStateCount;
+        const auto dominant = std::max_element(times.begin(), stateEnd) - times.begin();
+        // The hold under the column: the one the lane was inside for most of it, if at least half of it.
+        const auto insideMost = std::max_element(stateEnd, times.end()) - times.begin();
+        const std::int64_t columnTime = std::accumulate(times.begin(), stateEnd, std::int64_t(0));
+        const LaneState inside = 2 * times[std::size_t(insideMost)] >= columnTime && times[std::size_t(insideMost)] > 0
+            ? insideState(std::size_t(insideMost))
+            : LaneState::Running;
         const double colEnd = std::min(std::max(px(spans[j - 1].end), colStart + 1.0), right);
-        push(float(colStart), float(colEnd), LaneState(dominant), j - i > 1);
+        push(float(colStart), float(colEnd), LaneState(dominant), j - i > 1, inside);
         i = j;
     }
 }

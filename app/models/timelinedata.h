@@ -9,7 +9,15 @@
 
 namespace tl::ui {
 
-using StateTimes = std::array<std::int64_t, kLaneStateCount>;
+// Time per lane state, then (from kInsideSlot on) time spent inside a hold or an unprotected section while in
+// another state (Span::inside), for LockHeld, LockHeldContended and Unprotected in that order.
+inline constexpr std::size_t kInsideSlot = kLaneStateCount;
+using StateTimes = std::array<std::int64_t, kLaneStateCount + 3>;
+// The slot of StateTimes that counts time inside `inside`; none (kInsideSlot + 3) for Running.
+std::size_t insideSlot(LaneState inside);
+// The state an inside slot counts.
+LaneState insideState(std::size_t slot);
+void addSpanTime(StateTimes& t, const Span& s, std::int64_t duration);
 
 // What the timeline draws: one lane of state spans per worker, grouped by process. Built once from a
 // finished Trace, or grown batch by batch while a run is live.
@@ -71,6 +79,8 @@ struct TimelineData {
     static TimelineData fromSpans(const Trace& trace, std::vector<LaneSpans>&& spans);
     // States that occur anywhere in the data, for a legend that lists only those.
     std::array<bool, kLaneStateCount> statesPresent() const;
+    // Whether any span is inside a hold or an unprotected section while in another state (Span::inside).
+    bool anyInside() const;
     std::size_t spanCount() const;
     // The same run seen from the CPUs: one group per CPU, in it a lane for each worker that ran there with
     // the spans it spent on that CPU (running or holding a lock; a span counts for the CPU it began on).
@@ -84,6 +94,7 @@ struct LodRect {
     float x1;
     LaneState state;
     bool merged; // stands for several spans too narrow to draw one by one
+    LaneState inside = LaneState::Running; // the hold drawn under `state` (Span::inside); Running if none
 };
 
 // Level of detail: spans at least `minPx` wide are drawn as they are; narrower ones that fall in the same

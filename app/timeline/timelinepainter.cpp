@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 
 namespace tl::ui {
 
@@ -62,6 +63,8 @@ QColor stateColor(LaneState state)
         return QColor(0xf2, 0x8e, 0x2b);
     case LaneState::NoData:
         return QColor(0x3c, 0x3f, 0x44); // under the hatch (hatchBrush) that marks gaps
+    case LaneState::Blocked:
+        return QColor(0x6b, 0x5b, 0x95);
     }
     return Qt::black;
 }
@@ -147,29 +150,39 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.drawText(l.header.adjusted(12, 32, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
     }
 
-    // Legend: every state, always; "no data" only where events were lost.
+    // Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile.
     p.setFont(font(12));
     const QFontMetricsF fm(p.font());
     double lx = l.legend.left() + 12;
+    const auto present = data.statesPresent();
     const bool anyGap
         = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
-    for (int s = 0; s < kLaneStateCount; ++s) {
-        const auto state = LaneState(s);
-        if (state == LaneState::NoData && !anyGap)
-            continue;
+    auto legendEntry = [&](const QString& name, const std::function<void(const QRectF&)>& drawSwatch) {
         const QRectF swatch(lx, l.legend.center().y() - 6, 12, 12);
-        if (state == LaneState::NoData) {
-            p.fillRect(swatch, hatchBrush(options.theme.ink));
-            p.setPen(options.theme.faint);
-            p.drawRect(swatch);
-        } else {
-            p.fillRect(swatch, stateColor(state));
-        }
+        drawSwatch(swatch);
         p.setPen(options.theme.ink);
-        const QString name = laneStateName(state);
         p.drawText(QPointF(swatch.right() + 5, l.legend.center().y() + fm.ascent() / 2 - 1), name);
         lx = swatch.right() + 5 + fm.horizontalAdvance(name) + 18;
+    };
+    for (int s = 0; s < kLaneStateCount; ++s) {
+        const auto state = LaneState(s);
+        if (state == LaneState::NoData ? !anyGap : !present[std::size_t(s)])
+            continue;
+        legendEntry(laneStateName(state), [&](const QRectF& swatch) {
+            if (state == LaneState::NoData) {
+                p.fillRect(swatch, hatchBrush(options.theme.ink));
+                p.setPen(options.theme.faint);
+                p.drawRect(swatch);
+            } else {
+                p.fillRect(swatch, stateColor(state));
+            }
+        });
     }
+    if (data.anyInside())
+        legendEntry(QStringLiteral("strip: lock still held / section still open"), [&](const QRectF& swatch) {
+            p.fillRect(swatch, stateColor(LaneState::LockWait));
+            p.fillRect(swatch.adjusted(0, 8, 0, 0), stateColor(LaneState::LockHeld));
+        });
 
     // Lane shading, group titles and lane names.
     p.setClipRect(target);
@@ -219,6 +232,10 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         rgb[std::size_t(s)] = stateColor(LaneState(s)).rgba();
     std::vector<LodRect> rects;
     std::array<QList<QRect>, kLaneStateCount> byState;
+    // The hold a lane is still inside while it waits, sleeps or has no CPU: a strip along the lane's bottom
+    // in the hold's colour, over the state's (a deadlocked worker's red wait shows the green lock it holds).
+    QImage insideRow = row;
+    std::array<QList<QRect>, kLaneStateCount> insideByState;
     QList<QRectF> hatched; // gaps, hatched over whatever the row shows there
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
@@ -242,28 +259,43 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                     rects.push_back({ float(l.plot.left() + double(std::max(sp.start, t0) - t0) * scale),
                         float(l.plot.left() + double(std::min(sp.end, t1) - t0) * scale), sp.state, false });
         }
+        const int stripH = h >= 6 ? std::max(2, h / 3) : 0;
+        const bool anyInside = stripH > 0
+            && std::any_of(rects.begin(), rects.end(), [](const LodRect& r) { return r.inside != LaneState::Running; });
         if (raster) {
             row.fill(Qt::transparent);
             auto* pixels = reinterpret_cast<QRgb*>(row.scanLine(0));
+            if (anyInside)
+                insideRow.fill(Qt::transparent);
+            auto* insidePixels = reinterpret_cast<QRgb*>(insideRow.scanLine(0));
             for (const LodRect& r : rects) {
                 const int a = std::clamp(int(std::lround(r.x0)) - plotLeft, 0, plotWidth - 1);
                 const int b = std::clamp(int(std::lround(r.x1)) - plotLeft, a + 1, plotWidth);
                 std::fill(pixels + a, pixels + b, rgb[std::size_t(r.state)]);
+                if (anyInside && r.inside != LaneState::Running)
+                    std::fill(insidePixels + a, insidePixels + b, rgb[std::size_t(r.inside)]);
             }
             p.drawImage(QRect(plotLeft, top, plotWidth, h), row);
+            if (anyInside)
+                p.drawImage(QRect(plotLeft, top + h - stripH, plotWidth, stripH), insideRow);
         } else {
             for (const LodRect& r : rects) {
                 const int x0 = int(std::lround(r.x0));
-                byState[std::size_t(r.state)].append(QRect(x0, top, std::max(1, int(std::lround(r.x1)) - x0), h));
+                const int w = std::max(1, int(std::lround(r.x1)) - x0);
+                byState[std::size_t(r.state)].append(QRect(x0, top, w, h));
+                if (anyInside && r.inside != LaneState::Running)
+                    insideByState[std::size_t(r.inside)].append(QRect(x0, top + h - stripH, w, stripH));
             }
         }
     }
-    for (int s = 0; s < kLaneStateCount; ++s) {
-        if (byState[std::size_t(s)].isEmpty())
-            continue;
-        p.setBrush(stateColor(LaneState(s)));
-        p.drawRects(byState[std::size_t(s)].constData(), int(byState[std::size_t(s)].size()));
-    }
+    for (const auto* lists : { &byState, &insideByState })
+        for (int s = 0; s < kLaneStateCount; ++s) {
+            const QList<QRect>& list = (*lists)[std::size_t(s)];
+            if (list.isEmpty())
+                continue;
+            p.setBrush(stateColor(LaneState(s)));
+            p.drawRects(list.constData(), int(list.size()));
+        }
     if (!hatched.isEmpty()) {
         p.setBrush(options.theme.background);
         p.drawRects(hatched.constData(), int(hatched.size()));

@@ -271,12 +271,27 @@ QString TimelineView::describeAt(const QPoint& pos) const
         const Span& s = *it;
         QString text
             = QStringLiteral("<b>%1</b>: %2").arg(m_data->lanes[i].name.toHtmlEscaped(), laneStateName(s.state));
-        if (s.lock != 0 && s.lock < m_data->lockNames.size())
-            text += QStringLiteral(" (lock “%1”)").arg(m_data->lockNames[s.lock].toHtmlEscaped());
+        auto lockName = [&](std::uint16_t lock) {
+            return lock < m_data->lockNames.size() ? m_data->lockNames[lock].toHtmlEscaped() : QString::number(lock);
+        };
+        if (s.lock != 0)
+            text += QStringLiteral(" (lock “%1”)").arg(lockName(s.lock));
+        if (s.inside == LaneState::Unprotected)
+            text += QStringLiteral(", inside its unprotected section");
+        else if (s.inside != LaneState::Running)
+            text += QStringLiteral(", still holding “%1”%2")
+                        .arg(lockName(s.insideLock),
+                            s.inside == LaneState::LockHeldContended ? QStringLiteral(" (others wait for it)")
+                                                                     : QString());
         text += QStringLiteral("<br>start %1, duration %2")
                     .arg(formatDuration(double(s.start - m_data->startNs)), formatDuration(double(s.end - s.start)));
         if (s.cpu >= 0)
             text += QStringLiteral("<br>on CPU %1").arg(s.cpu);
+        if (s.state == LaneState::Queued && s.cpu < 0)
+            text += QStringLiteral("<br>ready to run, but every CPU was busy (or it was handed to a pool)");
+        if (s.state == LaneState::Blocked)
+            text += QStringLiteral("<br>the kernel took it off its CPU inside this span (a page fault, a system "
+                                   "call, a futex inside a library)");
         if (s.state == LaneState::NoData)
             if (const Gap* gap = m_data->lanes[i].gapAt(s.start))
                 text += QStringLiteral("<br>%L1 events lost here: the recorder's ring was full, so what this worker "

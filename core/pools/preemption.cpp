@@ -1,6 +1,7 @@
 #include "preemption.h"
 
 #include "../trace/clock.h"
+#include "../trace/contextswitches.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,7 +16,8 @@ constexpr std::int64_t kMinWaitNs = 50'000;
 }
 
 PreemptionProbe::PreemptionProbe()
-    : m_fd(::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC))
+    // Where the kernel's own switch records follow the thread, they say this exactly: the probe stands down.
+    : m_fd(ContextSwitches::followsCallingThread() ? -1 : ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC))
     , m_waitedNs(runQueueNs())
 {
 }

@@ -85,55 +85,100 @@ void Collector::collect(bool last)
             m_builders.push_back(std::make_unique<SpanBuilder>(
                 batch->lanes.front().spans, batch->lanes.front().gaps, batch->lanes.front().marks));
     }
+    // The kernel's switch records, read into each lane's feed in the order contextSwitches() promises.
+    std::size_t left = 0;
+    const auto switches = m_ctx.contextSwitches(&left);
+    if (m_feeds.size() < recorders.size())
+        m_feeds.resize(recorders.size());
+    for (const auto& [worker, source] : switches) {
+        if (m_feeds.size() <= worker)
+            m_feeds.resize(worker + 1);
+        LaneFeed& feed = m_feeds[worker];
+        const std::uint64_t lostBefore = source->lost();
+        source->read(feed.switches);
+        feed.lost += source->lost() - lostBefore;
+    }
+    m_ctx.forgetLeftSwitches(left);
+    // Switch records older than this go into their lanes even if the worker has recorded nothing since
+    // (a long computation, a long sleep), so the live view does not wait for the worker's next event.
+    const std::int64_t settled = clock::monotonicNs() - kSwitchesSettleNs;
     std::uint64_t dropped = 0;
     std::uint64_t stored = 0;
     for (Recorder* rec : recorders) {
-        auto& lane = m_trace.lanes[rec->worker()];
+        const std::uint32_t w = rec->worker();
+        auto& lane = m_trace.lanes[w];
+        LaneFeed& feed = m_feeds[w];
         SpanBuilder* builder = nullptr;
         if (spans) {
-            LaneDelta& delta = batch->lanes[rec->worker()];
-            builder = m_builders[rec->worker()].get();
+            LaneDelta& delta = batch->lanes[w];
+            builder = m_builders[w].get();
             builder->retarget(delta.spans, delta.gaps, delta.marks);
         }
         const std::size_t before = lane.size();
-        // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with
-        // the workers for CPU, so every extra pass over millions of events shows up as lateness and drops).
         auto store = [&](Event e) {
+            e.time = std::max(e.time, feed.last);
+            feed.last = e.time;
             lane.push_back(e);
             if (builder)
                 builder->add(e);
         };
+        // The kernel's switch records are merged in by time: each goes in just before the first of the
+        // worker's own events that is later. Those later than all of them stay for the next drain, unless
+        // they are settled or this is the last drain.
+        auto storeSwitchesBefore = [&](std::int64_t t) {
+            while (feed.next < feed.switches.size() && feed.switches[feed.next].time < t) {
+                store(feed.switches[feed.next++]);
+            }
+        };
+        auto nextSwitch = [&] { return feed.next < feed.switches.size() ? feed.switches[feed.next].time : INT64_MAX; };
+        std::int64_t switchAt = nextSwitch();
+        // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with
+        // the workers for CPU, so every extra pass over millions of events shows up as lateness and drops).
         rec->drain([&](std::span<const Event> events) {
             while (!events.empty()) {
                 const std::span<Event> room = lane.tail(events.size());
-                for (std::size_t i = 0; i < room.size(); ++i) {
+                std::size_t i = 0;
+                std::int64_t t = 0;
+                for (; i < room.size(); ++i) {
                     // The ring's lines were just written on the worker's core: ask for several ahead, so the
                     // cross-core transfers overlap instead of stalling one after another.
                     __builtin_prefetch(events.data() + std::min(i + 32, events.size() - 1));
                     Event e = events[i];
-                    e.time = m_clock.toNs(std::uint64_t(e.time));
+                    t = std::max(m_clock.toNs(std::uint64_t(e.time)), feed.last);
+                    if (t > switchAt)
+                        break;
+                    e.time = feed.last = t;
                     room[i] = e;
                     if (builder)
                         builder->add(e);
                 }
-                lane.commit(room.size());
-                events = events.subspan(room.size());
+                lane.commit(i);
+                events = events.subspan(i);
+                if (!events.empty()) { // a switch record comes before events[0]
+                    storeSwitchesBefore(t);
+                    switchAt = nextSwitch();
+                }
             }
         });
+        storeSwitchesBefore(last ? INT64_MAX : settled);
+        if (feed.next == feed.switches.size() || feed.next > 4096) {
+            feed.switches.erase(feed.switches.begin(), feed.switches.begin() + std::ptrdiff_t(feed.next));
+            feed.next = 0;
+        }
         if (last) {
             if (const std::uint64_t lost = rec->unmarkedLost(); lost > 0) // the worker never recorded again
                 store({ clock::monotonicNs(), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)), 0, kUnknownCpu,
                     EventKind::Lost });
         }
-        // Only a ring that dropped since the last look can have stored Lost events: note them, once.
-        const std::uint64_t droppedNow = rec->dropped();
-        if (m_droppedSeen.size() <= rec->worker())
-            m_droppedSeen.resize(rec->worker() + 1, 0);
-        if (droppedNow != m_droppedSeen[rec->worker()] || last) {
+        // Only a lane that lost events since the last look can have stored Lost events: note them, once.
+        const std::uint64_t droppedNow = rec->dropped() + feed.lost;
+        if (m_droppedSeen.size() <= w)
+            m_droppedSeen.resize(w + 1, 0);
+        if (droppedNow != m_droppedSeen[w] || last) {
             for (std::size_t i = before; i < lane.size(); ++i)
                 if (lane[i].kind == EventKind::Lost)
-                    m_trace.losses.push_back({ rec->worker(), lane[i].time, std::uint64_t(lane[i].value) });
-            m_droppedSeen[rec->worker()] = droppedNow;
+                    m_trace.losses.push_back({ w, lane[i].time, std::uint64_t(lane[i].value) });
+            m_droppedSeen[w] = droppedNow;
         }
         stored += lane.size() - before;
         dropped += droppedNow;

@@ -58,6 +58,8 @@ class Collector {
 public:
     static constexpr std::chrono::milliseconds kTick { 20 };
     static constexpr std::chrono::milliseconds kSampleEvery { 10 };
+    // How old a switch record must be to go into its lane before the worker's next event does (see collect).
+    static constexpr std::int64_t kSwitchesSettleNs = 100'000'000;
 
     Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content);
     ~Collector();
@@ -82,7 +84,15 @@ private:
     std::uint64_t m_totalEvents = 0;
     std::uint64_t m_laneEvents = 0;
     std::vector<std::unique_ptr<SpanBuilder>> m_builders; // per lane, when batches carry spans
-    std::vector<std::uint64_t> m_droppedSeen; // per lane: Recorder::dropped() when its Lost events were noted
+    std::vector<std::uint64_t> m_droppedSeen; // per lane: events lost when its Lost events were noted
+    // Per lane: the kernel's switch records read but not yet merged into the lane, and the lane's last time.
+    struct LaneFeed {
+        std::vector<Event> switches;
+        std::size_t next = 0;
+        std::int64_t last = INT64_MIN;
+        std::uint64_t lost = 0; // switch records the kernel had no room for
+    };
+    std::vector<LaneFeed> m_feeds;
     std::thread m_thread;
     std::thread m_sampler;
     std::mutex m_samplesMutex;

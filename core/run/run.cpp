@@ -50,6 +50,7 @@ RunOutcome Run::execute()
     outcome.durationNs = clock::monotonicNs() - started;
     collector.finish();
     trace->schedulerSource = m_ctx.schedulerSource();
+    trace->schedulerNote = m_ctx.schedulerNote();
 
     if (m_sink && m_content == BatchContent::SpansAndProgress)
         outcome.spans = std::make_shared<std::vector<LaneSpans>>(buildSpans(*trace));
@@ -136,6 +137,8 @@ QJsonObject summaryJson(const RunOutcome& outcome)
                 { QStringLiteral("lost"), qint64(loss.lost) } });
     json.insert(QStringLiteral("gaps"), gaps);
     json.insert(QStringLiteral("scheduler_source"), trace.schedulerSource);
+    if (!trace.schedulerNote.isEmpty())
+        json.insert(QStringLiteral("scheduler_note"), trace.schedulerNote);
     const RecordingOverhead overhead = recordingOverhead(trace.laneEventCount(), trace.workerTimeNs());
     json.insert(QStringLiteral("recording_overhead"),
         QJsonObject { { QStringLiteral("share"), overhead.share() },

@@ -106,6 +106,7 @@ void RunContext::addWorkerLocked(const QString& name, const QString& group, Reco
     if (m_recorders.size() >= kMaxWorkers)
         throw std::runtime_error("too many workers (at most " + std::to_string(kMaxWorkers) + ")");
     m_recorders.push_back(recorder);
+    m_switches.emplace_back();
     m_workers.push_back({ name, group.isEmpty() ? QStringLiteral("ThreadLab") : group, getpid(), 0 });
 }
 
@@ -114,6 +115,38 @@ void RunContext::setWorkerProcess(std::uint32_t worker, std::int64_t pid)
     std::lock_guard lock(m_mutex);
     m_workers.at(worker).pid = pid;
     m_workers.at(worker).tid = pid; // a child process runs its part on its main thread
+    followLocked(worker, pid_t(pid));
+}
+
+void RunContext::followLocked(std::uint32_t worker, pid_t tid)
+{
+    // The thread this lane had before is done with it; its last records are read once more, then let go.
+    if (auto& before = m_switches.at(worker))
+        m_leftSwitches.emplace_back(worker, std::move(before));
+    QString why;
+    m_switches[worker] = ContextSwitches::follow(tid, &why);
+    m_anyFollowed = m_anyFollowed || m_switches[worker];
+    if (!m_switches[worker] && m_switchesRefused.isEmpty())
+        m_switchesRefused = why;
+}
+
+std::vector<std::pair<std::uint32_t, ContextSwitches*>> RunContext::contextSwitches(std::size_t* left) const
+{
+    std::lock_guard lock(m_mutex);
+    *left = m_leftSwitches.size();
+    std::vector<std::pair<std::uint32_t, ContextSwitches*>> all;
+    for (const auto& [worker, s] : m_leftSwitches)
+        all.emplace_back(worker, s.get());
+    for (std::uint32_t w = 0; w < m_switches.size(); ++w)
+        if (m_switches[w])
+            all.emplace_back(w, m_switches[w].get());
+    return all;
+}
+
+void RunContext::forgetLeftSwitches(std::size_t n)
+{
+    std::lock_guard lock(m_mutex);
+    m_leftSwitches.erase(m_leftSwitches.begin(), m_leftSwitches.begin() + std::ptrdiff_t(n));
 }
 
 void RunContext::setProcess(const ProcessInfo& info)
@@ -177,6 +210,7 @@ void RunContext::bindCurrentThread(std::uint32_t worker)
         auto& info = m_workers.at(worker);
         info.tid = gettid();
         name = info.name;
+        followLocked(worker, 0);
     }
     // Linux limits thread names to 15 bytes; tools like top and gdb show them.
     pthread_setname_np(pthread_self(), name.toUtf8().left(15).constData());
@@ -274,7 +308,13 @@ void RunContext::setSchedulerSource(const QString& source)
 QString RunContext::schedulerSource() const
 {
     std::lock_guard lock(m_mutex);
-    return m_schedulerSource;
+    return m_anyFollowed ? QString::fromLatin1(kContextSwitchSource) : m_schedulerSource;
+}
+
+QString RunContext::schedulerNote() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_switchesRefused;
 }
 
 void RunContext::setResult(const QString& key, const QJsonValue& value)

@@ -4,6 +4,7 @@
 #include "../scenarios/parameter.h"
 #include "../sync/instrumentedlock.h"
 #include "../sync/lockregistry.h"
+#include "../trace/contextswitches.h"
 #include "../trace/recorder.h"
 #include "../trace/trace.h"
 
@@ -44,8 +45,15 @@ public:
     std::size_t workerCount() const;
     std::vector<WorkerInfo> workers() const;
     std::vector<Recorder*> recorders() const;
-    // Names the calling OS thread after the worker and notes its thread id.
+    // Names the calling OS thread after the worker, notes its thread id, and asks the kernel for its
+    // context switches (see ContextSwitches).
     void bindCurrentThread(std::uint32_t worker);
+    // The kernel's context switches of the workers' threads and processes, each with its worker: first
+    // those of threads a worker has left (a lane bound again, e.g. by the next pool batch), oldest first,
+    // then one for each worker followed now. Read them in this order and a lane's records stay in time
+    // order; then forgetLeftSwitches(*left) releases the left ones just read for the last time.
+    std::vector<std::pair<std::uint32_t, ContextSwitches*>> contextSwitches(std::size_t* left) const;
+    void forgetLeftSwitches(std::size_t n);
     // A worker whose recorder lives in `memory` (Recorder::bytesFor(capacity) bytes, e.g. a child process's
     // shared segment), which `storage` keeps alive until the run has been collected.
     std::uint32_t addWorkerIn(
@@ -103,11 +111,14 @@ public:
     // Records Sleeping then Running around an interruptible sleep; false when the run was stopped.
     bool sleepFor(std::chrono::nanoseconds duration, Recorder& rec);
 
-    // Where the run learns when a worker had no CPU: "none" (only what workers record: time descheduled
-    // inside a span is drawn as that span's state), or "schedstat" (the kernel's per-thread run-queue time,
-    // read at the pool scenarios' task checkpoints).
+    // Where the run learns when a worker had no CPU: kContextSwitchSource (the kernel's own switch records,
+    // whenever it lets us follow the workers), else what the scenario set: "none" (only what workers record:
+    // time descheduled inside a span is drawn as that span's state), or "schedstat" (the kernel's per-thread
+    // run-queue time, read at the pool scenarios' task checkpoints).
     void setSchedulerSource(const QString& source);
     QString schedulerSource() const;
+    // Why the kernel's switch records are missing, when they are (empty otherwise).
+    QString schedulerNote() const;
 
     // Results, reported by the scenario (not on hot paths).
     void setResult(const QString& key, const QJsonValue& value);
@@ -121,6 +132,7 @@ private:
     void freezeCounter(std::size_t index);
     std::uint16_t addLockNameLocked(const QString& name);
     void addWorkerLocked(const QString& name, const QString& group, Recorder* recorder);
+    void followLocked(std::uint32_t worker, pid_t tid);
 
     ParamSet m_params;
     std::vector<std::unique_ptr<std::atomic<std::int64_t>>> m_values;
@@ -130,6 +142,10 @@ private:
     std::vector<Recorder*> m_recorders; // index = worker
     std::vector<Recorder::Owned> m_ownRecorders;
     std::vector<std::shared_ptr<void>> m_recorderStorage; // segments holding child processes' recorders
+    std::vector<std::unique_ptr<ContextSwitches>> m_switches; // index = worker
+    std::vector<std::pair<std::uint32_t, std::unique_ptr<ContextSwitches>>> m_leftSwitches;
+    bool m_anyFollowed = false;
+    QString m_switchesRefused; // the kernel's reason, the first time it refused
     std::vector<ProcessInfo> m_processes;
     std::vector<std::int64_t> m_killRequests;
     std::vector<WorkerInfo> m_workers;

@@ -31,6 +31,10 @@ std::string_view eventKindName(EventKind kind)
         return "events_lost";
     case EventKind::Exited:
         return "exited";
+    case EventKind::SwitchOut:
+        return "switch_out";
+    case EventKind::SwitchIn:
+        return "switch_in";
     }
     return "unknown";
 }

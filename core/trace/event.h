@@ -20,8 +20,12 @@ enum class EventKind : std::uint8_t {
     Mark, // a point of interest; value is scenario-defined
     Lost, // value = events the ring had no room for since the worker's previous event (a gap in the lane)
     Exited, // the process of this lane ended: value = exit code, or -signal when a signal ended it
+    // From the kernel (see ContextSwitches), not the worker: the thread lost its CPU (value 1: preempted,
+    // still runnable; 0: blocked in the kernel) or got one (`cpu`).
+    SwitchOut,
+    SwitchIn,
 };
-inline constexpr int kEventKindCount = int(EventKind::Exited) + 1;
+inline constexpr int kEventKindCount = int(EventKind::SwitchIn) + 1;
 
 std::string_view eventKindName(EventKind kind);
 // The value of an Exited event for a process that could not be started.

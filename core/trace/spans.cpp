@@ -25,88 +25,156 @@ QString laneStateName(LaneState state)
         return QStringLiteral("unprotected section");
     case LaneState::NoData:
         return QStringLiteral("no data");
+    case LaneState::Blocked:
+        return QStringLiteral("blocked in the kernel");
     }
     return {};
+}
+
+namespace {
+// States in which the worker claims its CPU: the kernel may say otherwise.
+bool claimsCpu(LaneState s)
+{
+    return s == LaneState::Running || s == LaneState::LockHeld || s == LaneState::LockHeldContended
+        || s == LaneState::Unprotected;
+}
 }
 
 void SpanBuilder::enter(std::int64_t t, LaneState next, std::uint16_t lock, std::int16_t cpu)
 {
     close(t);
     m_active = true;
-    m_state = next;
-    m_lock = lock;
-    m_since = t;
-    m_cpu = cpu;
+    m_open = { t, t, lock, cpu, next };
+    // A wait, a sleep or time off the CPU inside a hold or an unprotected section keeps showing it.
+    if (next != LaneState::LockHeld && next != LaneState::Unprotected) {
+        if (m_unprotected != 0) {
+            m_open.inside = LaneState::Unprotected;
+            m_open.insideLock = m_unprotected;
+        } else if (!m_held.empty() && !(next == LaneState::LockWait && m_held.back() == lock)) {
+            m_open.inside = LaneState::LockHeld;
+            m_open.insideLock = m_held.back();
+        }
+    }
 }
 
 void SpanBuilder::close(std::int64_t t)
 {
-    if (m_active && t > m_since)
-        m_out->push_back({ m_since, t, m_lock, m_cpu, m_state });
+    if (m_active && t > m_open.start) {
+        m_open.end = t;
+        m_out->push_back(m_open);
+    }
     m_active = false;
 }
 
 bool SpanBuilder::openSpan(std::int64_t now, Span* span) const
 {
-    if (!m_active || now <= m_since)
+    if (!m_active || now <= m_open.start)
         return false;
-    *span = { m_since, now, m_lock, m_cpu, m_state };
+    *span = m_open;
+    span->end = now;
     return true;
+}
+
+void SpanBuilder::show(std::int64_t t, std::int16_t eventCpu)
+{
+    if (m_cpuState != Cpu::On && claimsCpu(m_worker))
+        enter(t, m_cpuState == Cpu::Preempted ? LaneState::Queued : LaneState::Blocked, 0, -1);
+    else if (m_kernelSeen)
+        enter(t, m_worker, m_workerLock, m_cpuState == Cpu::On ? m_switchCpu : std::int16_t(-1));
+    else
+        enter(t, m_worker, m_workerLock, eventCpu);
+}
+
+void SpanBuilder::resume(std::int64_t t, std::int16_t eventCpu)
+{
+    if (m_unprotected != 0) {
+        m_worker = LaneState::Unprotected;
+        m_workerLock = m_unprotected;
+    } else if (!m_held.empty()) {
+        m_worker = LaneState::LockHeld;
+        m_workerLock = m_held.back();
+    } else {
+        m_worker = LaneState::Running;
+        m_workerLock = 0;
+    }
+    show(t, eventCpu);
+}
+
+void SpanBuilder::forgetHolds()
+{
+    m_held.clear();
+    m_unprotected = 0;
 }
 
 void SpanBuilder::add(const Event& e)
 {
     const std::int64_t previous = m_last;
     m_last = e.time;
-    // Running again means holding whatever lock is still held (nested holds), else plain running.
-    auto resume = [&] {
-        if (m_held.empty())
-            enter(e.time, LaneState::Running, 0, eventCpu(e));
-        else
-            enter(e.time, LaneState::LockHeld, m_held.back(), eventCpu(e));
+    const std::int16_t cpu = eventCpu(e);
+    auto become = [&](LaneState state, std::uint16_t lock) {
+        m_worker = state;
+        m_workerLock = lock;
+        show(e.time, cpu);
     };
     switch (e.kind) {
     case EventKind::Enqueued:
-        enter(e.time, LaneState::Queued, 0, eventCpu(e));
+        become(LaneState::Queued, 0);
         break;
     case EventKind::Started:
     case EventKind::Running:
-        resume();
+        resume(e.time, cpu);
         break;
     case EventKind::LockWait:
-        enter(e.time, LaneState::LockWait, e.lock, eventCpu(e));
+        become(LaneState::LockWait, e.lock);
         break;
     case EventKind::LockAcquired:
         if (e.value == 0) { // the "none" lock: a critical section nothing protects
-            enter(e.time, LaneState::Unprotected, e.lock, eventCpu(e));
+            m_unprotected = e.lock;
+            become(LaneState::Unprotected, e.lock);
             break;
         }
         m_held.push_back(e.lock);
-        enter(e.time, LaneState::LockHeld, e.lock, eventCpu(e));
+        become(LaneState::LockHeld, e.lock);
         break;
     case EventKind::LockReleased:
-        if (auto it = std::find(m_held.rbegin(), m_held.rend(), e.lock); it != m_held.rend())
+        if (m_unprotected == e.lock)
+            m_unprotected = 0;
+        else if (auto it = std::find(m_held.rbegin(), m_held.rend(), e.lock); it != m_held.rend())
             m_held.erase(std::next(it).base());
-        resume();
+        resume(e.time, cpu);
         break;
     case EventKind::Sleeping:
-        enter(e.time, LaneState::Sleeping, 0, eventCpu(e));
+        become(LaneState::Sleeping, 0);
         break;
     case EventKind::IoWait:
-        enter(e.time, LaneState::IoWait, 0, eventCpu(e));
+        become(LaneState::IoWait, 0);
         break;
     case EventKind::Finished:
         close(e.time);
-        m_held.clear();
+        forgetHolds();
         break;
     case EventKind::Mark:
         m_marks->push_back({ e.time, e.value, e.kind });
         break;
     case EventKind::Exited: // the process is gone: nothing of it runs, sleeps or holds after this
         close(e.time);
-        m_held.clear();
+        forgetHolds();
         m_marks->push_back({ e.time, e.value, e.kind });
         break;
+    case EventKind::SwitchOut:
+    case EventKind::SwitchIn: {
+        const Cpu before = m_cpuState;
+        const std::int16_t cpuBefore = m_switchCpu;
+        m_kernelSeen = true;
+        m_cpuState = e.kind == EventKind::SwitchIn ? Cpu::On : e.value ? Cpu::Preempted : Cpu::Blocked;
+        if (e.kind == EventKind::SwitchIn)
+            m_switchCpu = cpu;
+        // A wait or a sleep looks the same on or off the CPU: only states that claim the CPU change.
+        const bool changed = m_cpuState != before || m_switchCpu != cpuBefore;
+        if (m_active && changed && claimsCpu(m_worker))
+            show(e.time, cpu);
+        break;
+    }
     case EventKind::Lost: {
         // What happened after the previous event is unknown: its span ends there, a gap runs to now, and
         // the locks held are no longer known either.
@@ -115,7 +183,8 @@ void SpanBuilder::add(const Event& e)
         if (e.time > from)
             m_out->push_back({ from, e.time, 0, -1, LaneState::NoData });
         m_gaps->push_back({ from, e.time, std::uint64_t(e.value) });
-        m_held.clear();
+        forgetHolds();
+        m_cpuState = Cpu::On; // the next switch says otherwise
         break;
     }
     }
@@ -180,16 +249,23 @@ void markContendedHolds(std::vector<LaneSpans>& lanes)
     }
     for (auto& lane : lanes) {
         std::vector<std::size_t> cursor(byLock.size(), 0); // waits starting before the current hold's end
-        for (std::size_t i = 0; i < lane.spans.size(); ++i) {
-            Span& s = lane.spans[i];
-            if (s.state != LaneState::LockHeld || s.lock >= byLock.size())
-                continue;
-            const auto& w = byLock[s.lock];
-            std::size_t& k = cursor[s.lock];
+        // A hold is contended if someone waited for its lock meanwhile, whether the holder ran, waited for
+        // another lock or had no CPU at the time (then it is the hold the span is inside).
+        auto contended = [&](const Span& s, std::uint16_t lock) {
+            if (lock >= byLock.size())
+                return false;
+            const auto& w = byLock[lock];
+            std::size_t& k = cursor[lock];
             while (k < w.intervals.size() && w.intervals[k].first < s.end)
                 ++k;
-            if (k > 0 && w.maxEnds[k - 1] > s.start)
+            return k > 0 && w.maxEnds[k - 1] > s.start;
+        };
+        for (std::size_t i = 0; i < lane.spans.size(); ++i) {
+            Span& s = lane.spans[i];
+            if (s.state == LaneState::LockHeld && contended(s, s.lock))
                 s.state = LaneState::LockHeldContended;
+            if (s.inside == LaneState::LockHeld && contended(s, s.insideLock))
+                s.inside = LaneState::LockHeldContended;
         }
     }
 }

@@ -20,8 +20,9 @@ enum class LaneState : std::uint8_t {
     Queued, // ready but not running: handed to a pool and not started yet, or waiting for a CPU
     Unprotected, // inside a critical section with no lock ("none"): overlapping ones are races
     NoData, // events were lost here (the ring was full): what the worker did is unknown
+    Blocked, // off its CPU in the kernel (a page fault, a system call) while its own events say it runs
 };
-inline constexpr int kLaneStateCount = int(LaneState::NoData) + 1;
+inline constexpr int kLaneStateCount = int(LaneState::Blocked) + 1;
 
 QString laneStateName(LaneState state);
 
@@ -29,9 +30,15 @@ struct Span {
     std::int64_t start;
     std::int64_t end;
     std::uint16_t lock; // the lock waited for or held, 0 when none
-    std::int16_t cpu; // the CPU when the span began
+    std::int16_t cpu; // the CPU when the span began; -1 when unknown or, by the kernel's word, off any CPU
     LaneState state;
+    // What the worker is still inside meanwhile, when `state` is a wait, a sleep or time off its CPU: a
+    // lock it holds (LockHeld, LockHeldContended) or an unprotected section (Unprotected); Running if none.
+    // A deadlocked worker waits for one lock while it holds another; a preempted one may hold a lock.
+    LaneState inside = LaneState::Running;
+    std::uint16_t insideLock = 0;
 };
+static_assert(sizeof(Span) == 24);
 
 // Where a lane has no data: from its last event before a loss to its first event after it.
 struct Gap {
@@ -79,19 +86,31 @@ public:
     void finish(std::int64_t endNs) { close(endNs); }
 
 private:
+    // Whether the thread has its CPU, as the kernel's context switches say (see ContextSwitches).
+    enum class Cpu : std::uint8_t { On, Preempted, Blocked };
+    // Opens a span for what the lane shows now: the worker's own state, unless the kernel says the
+    // thread is off its CPU while that state claims it runs.
+    void show(std::int64_t t, std::int16_t eventCpu);
+    // Back to what the worker does after a wait: inside its unprotected section, holding its innermost
+    // lock, or plain running.
+    void resume(std::int64_t t, std::int16_t eventCpu);
     void enter(std::int64_t t, LaneState next, std::uint16_t lock, std::int16_t cpu);
     void close(std::int64_t t);
+    void forgetHolds();
 
     std::vector<Span>* m_out;
     std::vector<Gap>* m_gaps;
     std::vector<LaneMark>* m_marks;
     std::int64_t m_last = INT64_MIN; // time of the previous event
     bool m_active = false;
-    LaneState m_state = LaneState::Running;
-    std::uint16_t m_lock = 0;
-    std::int64_t m_since = 0;
-    std::int16_t m_cpu = -1;
+    Span m_open {}; // the span in progress, while m_active
+    LaneState m_worker = LaneState::Running; // what the worker's own events say it does
+    std::uint16_t m_workerLock = 0;
     std::vector<std::uint16_t> m_held; // locks held, innermost last
+    std::uint16_t m_unprotected = 0; // the "none" lock of the unprotected section the worker is in, or 0
+    Cpu m_cpuState = Cpu::On;
+    bool m_kernelSeen = false; // the kernel's switches follow this lane: CPUs come from them
+    std::int16_t m_switchCpu = -1; // the CPU of the last SwitchIn
 };
 
 LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs);

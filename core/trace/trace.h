@@ -42,6 +42,7 @@ struct Trace {
     // Which clock the recorders ticked on ("tsc" or "clock_monotonic"), for the account of the run.
     QString tickSource;
     QString schedulerSource; // RunContext::schedulerSource(): how off-CPU time was learnt, if at all
+    QString schedulerNote; // RunContext::schedulerNote(): why the kernel's switch records are missing
 
     std::size_t eventCount() const; // lane events and counter samples
     std::size_t laneEventCount() const;

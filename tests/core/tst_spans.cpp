@@ -12,12 +12,24 @@ private slots:
     void unprotectedSectionsAreNotHolds();
     void droppedEventsLeaveNoBrokenSpans();
     void lostEventsAreAGapNoSpanBridges();
+    void kernelSwitchesShowTimeOffTheCpu();
+    void waitsLookTheSameOnAndOffTheCpu();
+    void waitsShowTheLocksStillHeld();
+    void unprotectedSectionStaysOpenWhileItsWorkerSleeps();
 };
 
 namespace {
 Event ev(std::int64_t t, EventKind kind, std::uint16_t lock = 0, std::int32_t value = 1)
 {
     return { t, value, lock, 0, kind };
+}
+Event switchOut(std::int64_t t, bool preempted, std::uint8_t cpu)
+{
+    return { t, preempted ? 1 : 0, 0, cpu, EventKind::SwitchOut };
+}
+Event switchIn(std::int64_t t, std::uint8_t cpu)
+{
+    return { t, 0, 0, cpu, EventKind::SwitchIn };
 }
 }
 
@@ -110,3 +122,78 @@ void TestSpans::lostEventsAreAGapNoSpanBridges()
 
 QTEST_GUILESS_MAIN(TestSpans)
 #include "tst_spans.moc"
+
+void TestSpans::kernelSwitchesShowTimeOffTheCpu()
+{
+    // Running throughout by its own events; the kernel says: preempted at 10, back on CPU 1 at 30, blocked
+    // at 40, back at 50.
+    const std::vector<Event> events { ev(0, EventKind::Started), switchOut(10, true, 0), switchIn(30, 1),
+        switchOut(40, false, 1), switchIn(50, 1), ev(60, EventKind::Finished) };
+    const auto spans = spansForLane(events, 100).spans;
+    QCOMPARE(spans.size(), std::size_t(5));
+    const LaneState expected[]
+        = { LaneState::Running, LaneState::Queued, LaneState::Running, LaneState::Blocked, LaneState::Running };
+    const std::int16_t cpus[] = { 0, -1, 1, -1, 1 };
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+        QCOMPARE(spans[i].state, expected[i]);
+        QCOMPARE(spans[i].cpu, cpus[i]); // off its CPU, a span is on none
+    }
+    QCOMPARE(spans[1].start, std::int64_t(10));
+    QCOMPARE(spans[1].end, std::int64_t(30));
+}
+
+void TestSpans::waitsLookTheSameOnAndOffTheCpu()
+{
+    const std::vector<Event> events { ev(0, EventKind::Started), ev(10, EventKind::LockWait, 1),
+        switchOut(11, false, 0), switchIn(20, 0), ev(21, EventKind::LockAcquired, 1), ev(30, EventKind::Finished) };
+    const auto spans = spansForLane(events, 100).spans;
+    QCOMPARE(spans.size(), std::size_t(3));
+    QCOMPARE(spans[1].state, LaneState::LockWait);
+    QCOMPARE(spans[1].start, std::int64_t(10));
+    QCOMPARE(spans[1].end, std::int64_t(21));
+}
+
+void TestSpans::waitsShowTheLocksStillHeld()
+{
+    // Worker 0 takes A (1), then waits for B (2) while worker 1, holding B, waits for A: a deadlock. Worker 0
+    // is also preempted while it holds A.
+    Trace trace;
+    trace.endNs = 100;
+    trace.lanes.push_back({ ev(0, EventKind::Started), ev(10, EventKind::LockAcquired, 1), switchOut(12, true, 0),
+        switchIn(14, 0), ev(20, EventKind::LockWait, 2), ev(90, EventKind::Finished) });
+    trace.lanes.push_back({ ev(0, EventKind::Started), ev(11, EventKind::LockAcquired, 2),
+        ev(21, EventKind::LockWait, 1), ev(90, EventKind::Finished) });
+    const auto lanes = buildSpans(trace);
+    auto spanAt = [](const LaneSpans& lane, std::int64_t t) {
+        for (const Span& s : lane.spans)
+            if (s.start <= t && t < s.end)
+                return s;
+        return Span {};
+    };
+    const Span preempted = spanAt(lanes[0], 13);
+    QCOMPARE(preempted.state, LaneState::Queued);
+    QCOMPARE(preempted.inside, LaneState::LockHeld); // nobody waited for A yet
+    QCOMPARE(preempted.insideLock, std::uint16_t(1));
+    const Span waiting = spanAt(lanes[0], 50);
+    QCOMPARE(waiting.state, LaneState::LockWait);
+    QCOMPARE(waiting.lock, std::uint16_t(2));
+    QCOMPARE(waiting.inside, LaneState::LockHeldContended); // worker 1 waits for A meanwhile
+    QCOMPARE(waiting.insideLock, std::uint16_t(1));
+    QCOMPARE(spanAt(lanes[1], 50).inside, LaneState::LockHeldContended);
+}
+
+void TestSpans::unprotectedSectionStaysOpenWhileItsWorkerSleeps()
+{
+    // slow_motion: a sleep between the read and the write of an unprotected increment.
+    const std::vector<Event> events { ev(0, EventKind::Started), ev(10, EventKind::LockAcquired, 1, 0),
+        ev(12, EventKind::Sleeping), ev(20, EventKind::Running), ev(25, EventKind::LockReleased, 1),
+        ev(30, EventKind::Finished) };
+    const auto spans = spansForLane(events, 100).spans;
+    QCOMPARE(spans.size(), std::size_t(5));
+    QCOMPARE(spans[1].state, LaneState::Unprotected);
+    QCOMPARE(spans[2].state, LaneState::Sleeping);
+    QCOMPARE(spans[2].inside, LaneState::Unprotected);
+    QCOMPARE(spans[3].state, LaneState::Unprotected); // the section is still open after the sleep
+    QCOMPARE(spans[4].state, LaneState::Running);
+    QCOMPARE(spans[4].inside, LaneState::Running);
+}
