@@ -27,6 +27,7 @@ void LiveTimeline::append(const TraceBatch& batch)
     dropOpenSpans();
     m_data->endNs = batch.nowNs;
     m_data->lockNames = batch.lockNames;
+    m_data->phases = batch.phases;
 
     // Workers are only ever added; name the new lanes once.
     const std::size_t known = m_data->lanes.size();

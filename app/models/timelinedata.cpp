@@ -49,6 +49,7 @@ TimelineData TimelineData::fromSpans(const Trace& trace, std::vector<LaneSpans>&
     data.title = trace.scenario;
     data.subtitle = trace.paramsText();
     data.lockNames = trace.lockNames;
+    data.phases = trace.phases;
     std::tie(data.startNs, data.endNs) = trace.activeRange();
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
@@ -102,6 +103,7 @@ TimelineData TimelineData::byCpu() const
     view.title = title;
     view.subtitle = subtitle.isEmpty() ? QStringLiteral("lanes by CPU") : subtitle + QStringLiteral(" · lanes by CPU");
     view.lockNames = lockNames;
+    view.phases = phases;
     view.startNs = startNs;
     view.endNs = endNs;
     for (int cpu = 0; cpu < cpus; ++cpu) {

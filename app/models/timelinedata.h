@@ -71,6 +71,7 @@ struct TimelineData {
     QString subtitle;
     std::vector<TimelineLane> lanes;
     std::vector<QString> lockNames;
+    std::vector<Phase> phases; // the run's stages, drawn as labelled sections across the lanes
     std::int64_t startNs = 0;
     std::int64_t endNs = 0;
 

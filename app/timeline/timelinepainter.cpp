@@ -19,6 +19,7 @@ constexpr double kLabelWidth = 160;
 constexpr double kGroupHeight = 20;
 constexpr double kMaxLaneHeight = 30;
 constexpr double kMinLaneHeight = 3;
+constexpr double kPhaseHeight = 22;
 
 QFont font(double px, bool bold = false)
 {
@@ -95,7 +96,7 @@ int TimelinePainter::fittingHeight(const TimelineData& data, int maxHeight)
         if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group)
             ++groups;
     const double h = kHeaderHeight + kLegendHeight + kAxisHeight + groups * kGroupHeight
-        + double(data.lanes.size()) * kMaxLaneHeight + 8;
+        + (data.phases.empty() ? 0.0 : kPhaseHeight) + double(data.lanes.size()) * kMaxLaneHeight + 8;
     return std::min(maxHeight, int(std::ceil(h)));
 }
 
@@ -109,6 +110,10 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
     }
     l.legend = QRectF(target.left(), y, target.width(), kLegendHeight);
     y += kLegendHeight;
+    if (!data.phases.empty()) {
+        l.phases = QRectF(target.left() + kLabelWidth, y, target.width() - kLabelWidth, kPhaseHeight);
+        y += kPhaseHeight;
+    }
     l.axis
         = QRectF(target.left() + kLabelWidth, target.bottom() - kAxisHeight, target.width() - kLabelWidth, kAxisHeight);
 
@@ -301,6 +306,35 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.drawRects(hatched.constData(), int(hatched.size()));
         p.setBrush(hatchBrush(options.theme.ink));
         p.drawRects(hatched.constData(), int(hatched.size()));
+    }
+
+    // Phases: a labelled cell each in the strip above the lanes, and a line across the lanes where one begins.
+    if (!data.phases.empty()) {
+        p.setClipRect(l.phases.united(l.plot));
+        p.setFont(font(11, true));
+        const QFontMetricsF pfm(p.font());
+        const QColor separator
+            = QColor(options.theme.ink.red(), options.theme.ink.green(), options.theme.ink.blue(), 140);
+        int index = 0;
+        for (const Phase& phase : data.phases) {
+            const std::int64_t end = phase.end == INT64_MAX ? data.endNs : phase.end;
+            const bool shaded = index++ % 2 == 1;
+            if (end < t0 || phase.start > t1)
+                continue;
+            const double a = std::max(l.plot.left() + double(phase.start - t0) / nsPerPx, l.plot.left());
+            const double b = std::min(l.plot.left() + double(end - t0) / nsPerPx, l.plot.right());
+            const QRectF cell(a, l.phases.top() + 1, std::max(b - a, 1.0), l.phases.height() - 2);
+            p.fillRect(cell, shaded ? options.theme.grid : options.theme.laneShade);
+            if (phase.start >= t0) {
+                p.fillRect(QRectF(a, l.phases.top(), 1, l.plot.bottom() - l.phases.top()), separator);
+            }
+            if (cell.width() > 24) {
+                p.setPen(options.theme.ink);
+                p.drawText(cell.adjusted(4, 0, -4, 0), Qt::AlignCenter,
+                    pfm.elidedText(phase.label, Qt::ElideRight, cell.width() - 8));
+            }
+        }
+        p.setClipRect(l.plot);
     }
 
     // Marks: a scenario's marks as ticks at the top of the lane (one per pixel column at most), and the end

@@ -38,6 +38,7 @@ public:
     struct Layout {
         QRectF header;
         QRectF legend;
+        QRectF phases; // the strip naming the run's phases, above the lanes; empty when it has none
         QRectF labels;
         QRectF plot;
         QRectF axis;

@@ -85,9 +85,13 @@ void Collector::collect(bool last)
             m_builders.push_back(std::make_unique<SpanBuilder>(
                 batch->lanes.front().spans, batch->lanes.front().gaps, batch->lanes.front().marks));
     }
-    // The kernel's switch records, read into each lane's feed in the order contextSwitches() promises.
+    // The kernel's switch records, read into each lane's feed in the order contextSwitches() promises. They
+    // are known up to the moment of reading; so a followed lane's ring is drained only up to a little before
+    // that moment (the margin covers a record the kernel is still writing), and no event is stored before
+    // the switch records that precede it are. Once the workers are done, nothing is left to wait for.
     std::size_t left = 0;
     const auto switches = m_ctx.contextSwitches(&left);
+    const std::uint64_t knownUntil = clock::ticks() - std::uint64_t(kSwitchMarginNs / clock::nsPerTick());
     if (m_feeds.size() < recorders.size())
         m_feeds.resize(recorders.size());
     for (const auto& [worker, source] : switches) {
@@ -97,6 +101,7 @@ void Collector::collect(bool last)
         const std::uint64_t lostBefore = source->lost();
         source->read(feed.switches);
         feed.lost += source->lost() - lostBefore;
+        feed.followed = true;
     }
     m_ctx.forgetLeftSwitches(left);
     // Switch records older than this go into their lanes even if the worker has recorded nothing since
@@ -134,7 +139,7 @@ void Collector::collect(bool last)
         std::int64_t switchAt = nextSwitch();
         // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with
         // the workers for CPU, so every extra pass over millions of events shows up as lateness and drops).
-        rec->drain([&](std::span<const Event> events) {
+        rec->drainBefore(feed.followed && !last ? knownUntil : UINT64_MAX, [&](std::span<const Event> events) {
             while (!events.empty()) {
                 const std::span<Event> room = lane.tail(events.size());
                 std::size_t i = 0;
@@ -170,16 +175,15 @@ void Collector::collect(bool last)
                 store({ clock::monotonicNs(), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)), 0, kUnknownCpu,
                     EventKind::Lost });
         }
-        // Only a lane that lost events since the last look can have stored Lost events: note them, once.
+        // Only a lane with losses its Lost events do not yet account for can have stored new ones (a ring
+        // marks a loss with the worker's next event, often a drain later): look for them then, and note them.
         const std::uint64_t droppedNow = rec->dropped() + feed.lost;
-        if (m_droppedSeen.size() <= w)
-            m_droppedSeen.resize(w + 1, 0);
-        if (droppedNow != m_droppedSeen[w] || last) {
+        if (feed.lossesNoted < droppedNow)
             for (std::size_t i = before; i < lane.size(); ++i)
-                if (lane[i].kind == EventKind::Lost)
+                if (lane[i].kind == EventKind::Lost) {
                     m_trace.losses.push_back({ w, lane[i].time, std::uint64_t(lane[i].value) });
-            m_droppedSeen[w] = droppedNow;
-        }
+                    feed.lossesNoted += std::uint64_t(lane[i].value);
+                }
         stored += lane.size() - before;
         dropped += droppedNow;
     }
@@ -199,6 +203,9 @@ void Collector::collect(bool last)
     m_trace.workers = m_ctx.workers();
     m_trace.counterNames = m_ctx.counterNames();
     m_trace.lockNames = m_ctx.lockNames();
+    m_trace.phases = m_ctx.phases();
+    if (last && !m_trace.phases.empty() && m_trace.phases.back().end == INT64_MAX)
+        m_trace.phases.back().end = now; // a phase still open when the run ended ends with it
     m_trace.droppedEvents = dropped;
     m_trace.endNs = now;
 
@@ -206,6 +213,7 @@ void Collector::collect(bool last)
     batch->processes = m_ctx.processes();
     batch->counterNames = m_trace.counterNames;
     batch->lockNames = m_trace.lockNames;
+    batch->phases = m_trace.phases;
     batch->droppedEvents = dropped;
     batch->totalEvents = m_totalEvents;
     batch->laneEvents = m_laneEvents;

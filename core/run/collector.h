@@ -36,6 +36,7 @@ struct TraceBatch {
     std::vector<ProcessInfo> processes; // the run's processes, when it has child processes
     std::vector<QString> counterNames;
     std::vector<QString> lockNames;
+    std::vector<Phase> phases; // all so far; the last one may still last (end INT64_MAX)
     std::uint64_t droppedEvents = 0; // total so far
     std::uint64_t laneEvents = 0; // worker events stored so far
     std::int64_t workerNs = 0; // the workers' time so far (Trace::workerTimeNs)
@@ -60,6 +61,8 @@ public:
     static constexpr std::chrono::milliseconds kSampleEvery { 10 };
     // How old a switch record must be to go into its lane before the worker's next event does (see collect).
     static constexpr std::int64_t kSwitchesSettleNs = 100'000'000;
+    // How far before reading the switch records a followed lane's ring is drained (see collect).
+    static constexpr std::int64_t kSwitchMarginNs = 50'000;
 
     Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content);
     ~Collector();
@@ -84,13 +87,14 @@ private:
     std::uint64_t m_totalEvents = 0;
     std::uint64_t m_laneEvents = 0;
     std::vector<std::unique_ptr<SpanBuilder>> m_builders; // per lane, when batches carry spans
-    std::vector<std::uint64_t> m_droppedSeen; // per lane: events lost when its Lost events were noted
     // Per lane: the kernel's switch records read but not yet merged into the lane, and the lane's last time.
     struct LaneFeed {
         std::vector<Event> switches;
         std::size_t next = 0;
         std::int64_t last = INT64_MIN;
         std::uint64_t lost = 0; // switch records the kernel had no room for
+        std::uint64_t lossesNoted = 0; // events lost, as the Lost events noted in Trace::losses count them
+        bool followed = false; // the kernel's switches follow this lane
     };
     std::vector<LaneFeed> m_feeds;
     std::thread m_thread;

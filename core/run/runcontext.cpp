@@ -204,13 +204,11 @@ std::vector<Recorder*> RunContext::recorders() const
 
 void RunContext::bindCurrentThread(std::uint32_t worker)
 {
+    followCurrentThread(worker);
     QString name;
     {
         std::lock_guard lock(m_mutex);
-        auto& info = m_workers.at(worker);
-        info.tid = gettid();
-        name = info.name;
-        followLocked(worker, 0);
+        name = m_workers.at(worker).name;
     }
     // Linux limits thread names to 15 bytes; tools like top and gdb show them.
     pthread_setname_np(pthread_self(), name.toUtf8().left(15).constData());
@@ -218,6 +216,13 @@ void RunContext::bindCurrentThread(std::uint32_t worker)
     // so that with more busy workers than cores the collector still drains on time and the window stays
     // responsive. Among themselves workers stay equal, so the contention they show is unchanged.
     setpriority(PRIO_PROCESS, id_t(gettid()), kWorkerNice);
+}
+
+void RunContext::followCurrentThread(std::uint32_t worker)
+{
+    std::lock_guard lock(m_mutex);
+    m_workers.at(worker).tid = gettid();
+    followLocked(worker, 0);
 }
 
 InstrumentedLock& RunContext::addLock(const QString& name, LockKind kind)
@@ -309,6 +314,29 @@ QString RunContext::schedulerSource() const
 {
     std::lock_guard lock(m_mutex);
     return m_anyFollowed ? QString::fromLatin1(kContextSwitchSource) : m_schedulerSource;
+}
+
+void RunContext::beginPhase(const QString& label)
+{
+    const std::int64_t now = clock::monotonicNs();
+    std::lock_guard lock(m_mutex);
+    if (!m_phases.empty() && m_phases.back().end == INT64_MAX)
+        m_phases.back().end = now;
+    m_phases.push_back({ now, INT64_MAX, label });
+}
+
+void RunContext::endPhase()
+{
+    const std::int64_t now = clock::monotonicNs();
+    std::lock_guard lock(m_mutex);
+    if (!m_phases.empty() && m_phases.back().end == INT64_MAX)
+        m_phases.back().end = now;
+}
+
+std::vector<Phase> RunContext::phases() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_phases;
 }
 
 QString RunContext::schedulerNote() const

@@ -48,6 +48,8 @@ public:
     // Names the calling OS thread after the worker, notes its thread id, and asks the kernel for its
     // context switches (see ContextSwitches).
     void bindCurrentThread(std::uint32_t worker);
+    // Only the last two: for a lane the run's own thread records (a parent process's MainProcess lane).
+    void followCurrentThread(std::uint32_t worker);
     // The kernel's context switches of the workers' threads and processes, each with its worker: first
     // those of threads a worker has left (a lane bound again, e.g. by the next pool batch), oldest first,
     // then one for each worker followed now. Read them in this order and a lane's records stay in time
@@ -120,6 +122,12 @@ public:
     // Why the kernel's switch records are missing, when they are (empty otherwise).
     QString schedulerNote() const;
 
+    // Phases: from now on the run is in the stage `label` (the previous one ends here); endPhase() ends
+    // the current one without starting another. Not for hot paths.
+    void beginPhase(const QString& label);
+    void endPhase();
+    std::vector<Phase> phases() const;
+
     // Results, reported by the scenario (not on hot paths).
     void setResult(const QString& key, const QJsonValue& value);
     void setWorkerFigure(std::uint32_t worker, const QString& key, const QJsonValue& value);
@@ -153,6 +161,7 @@ private:
     std::vector<QString> m_lockNames { QString() };
     std::vector<std::pair<QString, std::function<std::int64_t()>>> m_counters;
     QString m_schedulerSource = QStringLiteral("none");
+    std::vector<Phase> m_phases;
     QJsonObject m_results;
     QJsonObject m_liveResults;
     std::map<std::uint32_t, QJsonObject> m_workerFigures;

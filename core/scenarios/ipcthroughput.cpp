@@ -7,6 +7,7 @@
 #include "../run/workers.h"
 
 #include <QJsonArray>
+#include <QLocale>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -138,6 +139,8 @@ void IpcThroughput::run(RunContext& ctx)
                 }
                 const qint64 rounds = roundsFor(size, budget);
                 rec.record(EventKind::Mark, size);
+                ctx.beginPhase(QStringLiteral("%1 · %2").arg(
+                    QString(mechanism).replace(u'_', u' '), QLocale::c().formattedDataSize(size, 0)));
                 const std::int64_t t0 = clock::monotonicNs();
                 bool ok = true;
                 char ack = 0;

@@ -70,9 +70,10 @@ ScenarioInfo ThreadsVsProcesses::info() const
                 QStringLiteral("Updates each worker makes to one shared counter: a mutex for threads, a "
                                "semaphore-guarded shared-memory value for processes (the seed's Value)")),
             ParamSpec::boolean(QStringLiteral("crash"), true,
-                QStringLiteral("One process crashes (abort(), SIGABRT, as an uncaught error does) after its job: the "
-                               "others carry on. (A crashing "
-                               "thread would end ThreadLab itself, so the thread side only tells it.)")),
+                QStringLiteral(
+                    "One process crashes after its job (abort(), SIGABRT, as an uncaught C++ exception "
+                    "does; in the seed's Python an uncaught exception exits with code 1): the others carry "
+                    "on. (A crashing thread would end ThreadLab itself, so the thread side only tells it.)")),
         },
     };
 }

@@ -94,11 +94,25 @@ private:
 
 public:
     // Collector side: hands every pending event to `sink` (in one or two contiguous pieces) and frees them.
-    template <typename Sink> std::size_t drain(Sink&& sink)
+    template <typename Sink> std::size_t drain(Sink&& sink) { return drainBefore(UINT64_MAX, sink); }
+    // The same for the pending events recorded before `ticks` (a ring's events are in time order); later ones
+    // stay for the next drain.
+    template <typename Sink> std::size_t drainBefore(std::uint64_t ticks, Sink&& sink)
     {
         const std::uint64_t tail = m_tail.load(std::memory_order_relaxed);
         const std::uint64_t head = m_head.load(std::memory_order_acquire);
-        const std::size_t n = head - tail;
+        std::size_t n = head - tail;
+        if (n > 0 && ticks != UINT64_MAX) {
+            std::size_t lo = 0, hi = n; // the first pending event at or after `ticks`
+            while (lo < hi) {
+                const std::size_t mid = lo + (hi - lo) / 2;
+                if (std::uint64_t(events()[(tail + mid) & m_mask].time) < ticks)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            n = lo;
+        }
         if (n == 0)
             return 0;
         const std::size_t first = tail & m_mask;
@@ -106,7 +120,7 @@ public:
         sink(std::span<const Event>(events() + first, firstLen));
         if (firstLen < n)
             sink(std::span<const Event>(events(), n - firstLen));
-        m_tail.store(head, std::memory_order_release);
+        m_tail.store(tail + n, std::memory_order_release);
         return n;
     }
 

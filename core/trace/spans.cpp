@@ -121,6 +121,12 @@ void SpanBuilder::add(const Event& e)
         become(LaneState::Queued, 0);
         break;
     case EventKind::Started:
+        // Possibly a new thread on this lane (the next batch of a pool): whatever the kernel said of the
+        // previous one no longer holds, and a thread that records is on a CPU, the one it names.
+        m_cpuState = Cpu::On;
+        m_switchCpu = cpu;
+        resume(e.time, cpu);
+        break;
     case EventKind::Running:
         resume(e.time, cpu);
         break;

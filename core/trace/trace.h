@@ -18,6 +18,14 @@ struct LaneLoss {
     std::uint64_t lost;
 };
 
+// A labelled stretch of a run that has stages (ipc-throughput's payload sizes, sweep's worker counts),
+// drawn as a section across every lane.
+struct Phase {
+    std::int64_t start; // CLOCK_MONOTONIC ns
+    std::int64_t end; // INT64_MAX while it lasts
+    QString label;
+};
+
 struct WorkerInfo {
     QString name;
     QString group; // the process it belongs to, as the timeline groups lanes
@@ -33,6 +41,7 @@ struct Trace {
     std::vector<WorkerInfo> workers;
     std::vector<ChunkedVector<Event>> lanes; // lanes[w] = events of worker w
     std::vector<QString> lockNames; // index = lock id
+    std::vector<Phase> phases; // in time order, back to back or apart
     std::vector<QString> counterNames; // index = counter id
     std::vector<CounterSample> counterSamples;
     std::int64_t startNs = 0;
