@@ -93,6 +93,7 @@ ScenarioInfo IpcThroughput::info() const
                 QStringLiteral("MiB")),
             Children::killOneParam(),
         },
+        ScenarioInfo::Chart::Drawn,
     };
 }
 

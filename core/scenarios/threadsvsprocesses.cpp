@@ -74,6 +74,7 @@ ScenarioInfo ThreadsVsProcesses::info() const
                                "others carry on. (A crashing "
                                "thread would end ThreadLab itself, so the thread side only tells it.)")),
         },
+        ScenarioInfo::Chart::Drawn,
     };
 }
 
