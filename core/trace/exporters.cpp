@@ -176,7 +176,9 @@ bool writeTraceFile(const Trace& trace, TraceFormat format, const QString& path,
 {
     return writeOutput(
         path,
-        [&](QIODevice& out) { return format == TraceFormat::Csv ? writeCsv(trace, out) : writeChromeTrace(trace, out); },
+        [&](QIODevice& out) {
+            return format == TraceFormat::Csv ? writeCsv(trace, out) : writeChromeTrace(trace, out);
+        },
         error);
 }
 
