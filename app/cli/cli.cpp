@@ -337,15 +337,15 @@ int runScenario(const QStringList& args, StopSignals& stop)
     std::array outputs { OutputOption { QStringLiteral("--png") }, OutputOption { QStringLiteral("--svg"), true },
         OutputOption { QStringLiteral("--pdf") }, OutputOption { QStringLiteral("--trace"), true },
         OutputOption { QStringLiteral("--csv"), true }, OutputOption { QStringLiteral("--chart") } };
-    const auto path = [&](QStringView option) -> const QString& {
-        return std::find_if(outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == option; })->path;
+    const auto find = [&](QStringView option) {
+        return std::find_if(outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == option; });
     };
+    const auto path = [&](QStringView option) -> const QString& { return find(option)->path; };
     RepeatedOptions repeated;
     for (int i = 1; i < args.size(); ++i) {
         const QString& a = args[i];
         QString error;
-        const auto output = std::find_if(
-            outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == a.section(u'=', 0, 0); });
+        const auto output = find(a.section(u'=', 0, 0));
         if (a == u"--json") {
             json = true;
         } else if (a == u"--set" || a.startsWith(u"--set=")) {
