@@ -151,7 +151,9 @@ bool exportChartFile(const QJsonObject& spec, const QString& path, QString* erro
                 chart.render(&painter);
                 return painter.end(); // writes the closing tags before the file is committed
             }
-            QImage image(size * 2, QImage::Format_ARGB32_Premultiplied);
+            // Opaque (filled white): RGB32 goes to the PNG encoder as it is, with no converted copy (which Qt
+            // 6.4 leaks when the encoder fails).
+            QImage image(size * 2, QImage::Format_RGB32);
             image.setDevicePixelRatio(2);
             image.fill(Qt::white);
             QPainter painter(&image);
