@@ -153,7 +153,9 @@ MainWindow::~MainWindow()
 void MainWindow::buildActions()
 {
     auto action = [this](const QString& icon, const QString& text, const QKeySequence& shortcut, const QString& tip) {
-        auto* a = new QAction(QIcon::fromTheme(icon), text, this);
+        // The desktop's icon when its theme has one, else ours (resources/icons/toolbar): never text only.
+        auto* a = new QAction(
+            QIcon::fromTheme(icon, QIcon(QStringLiteral(":/icons/toolbar/%1.svg").arg(icon))), text, this);
         a->setShortcut(shortcut);
         a->setToolTip(QStringLiteral("%1 (%2)").arg(tip, shortcut.toString(QKeySequence::NativeText)));
         a->setStatusTip(tip);

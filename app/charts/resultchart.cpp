@@ -10,11 +10,11 @@
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QPainter>
-#include <QSaveFile>
 #include <QStyle>
 #include <QSvgGenerator>
 #include <QValueAxis>
 #include <cmath>
+#include <trace/outputfile.h>
 
 namespace tl::ui {
 
@@ -137,36 +137,31 @@ bool exportChartFile(const QJsonObject& spec, const QString& path, QString* erro
         *error = QStringLiteral("this run has no chart to export");
         return false;
     }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    if (QFileInfo(path).suffix().compare(u"svg", Qt::CaseInsensitive) == 0) {
-        QSvgGenerator svg;
-        svg.setOutputDevice(&file);
-        svg.setSize(size);
-        svg.setViewBox(QRect(QPoint(0, 0), size));
-        svg.setTitle(spec[u"title"].toString());
-        QPainter painter(&svg);
-        chart.render(&painter);
-    } else {
-        QImage image(size * 2, QImage::Format_ARGB32_Premultiplied);
-        image.setDevicePixelRatio(2);
-        image.fill(Qt::white);
-        QPainter painter(&image);
-        chart.render(&painter);
-        painter.end();
-        if (!image.save(&file, "PNG")) {
-            *error = QStringLiteral("cannot encode %1").arg(path);
-            return false;
-        }
-    }
-    if (!file.commit()) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    return true;
+    const bool svg = QFileInfo(path).suffix().compare(u"svg", Qt::CaseInsensitive) == 0;
+    return writeOutput(
+        path,
+        [&](QIODevice& out) {
+            if (svg) {
+                QSvgGenerator generator;
+                generator.setOutputDevice(&out);
+                generator.setSize(size);
+                generator.setViewBox(QRect(QPoint(0, 0), size));
+                generator.setTitle(spec[u"title"].toString());
+                QPainter painter(&generator);
+                chart.render(&painter);
+                return painter.end(); // writes the closing tags before the file is committed
+            }
+            // Opaque (filled white): RGB32 goes to the PNG encoder as it is, with no converted copy (which Qt
+            // 6.4 leaks when the encoder fails).
+            QImage image(size * 2, QImage::Format_RGB32);
+            image.setDevicePixelRatio(2);
+            image.fill(Qt::white);
+            QPainter painter(&image);
+            chart.render(&painter);
+            painter.end();
+            return image.save(&out, "PNG");
+        },
+        error);
 }
 
 } // namespace tl::ui

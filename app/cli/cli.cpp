@@ -6,16 +6,22 @@
 #include <scenarios/registry.h>
 #include <timeline/timelineexport.h>
 #include <trace/exporters.h>
+#include <trace/outputfile.h>
 
 #include <QApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <poll.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -38,6 +44,9 @@ QTextStream& err()
     return s;
 }
 
+const char* const kUsageLine
+    = "usage: threadlab [--list | describe NAME | run NAME [options] | --help | --version]   (no command: the app)";
+
 const char* const kUsageText = R"(Usage:
   threadlab                      launch the desktop app
   threadlab --list               list the scenarios
@@ -51,14 +60,17 @@ Run options:
   --pdf FILE        write the timeline as PDF
   --trace FILE      write a Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
   --csv FILE        write every event as CSV
-  --chart FILE      write the run's results chart as PNG or SVG (pools' speed-ups, sweep, ...)
+  --chart FILE      write the run's results chart as PNG or SVG (sweep, ipc-throughput, threads-vs-processes)
   --json            print a JSON summary on stdout
+  FILE `-` is standard output for --svg, --trace and --csv (the summary then goes to stderr).
+  A file is replaced only by a complete new one; a repeated option: the last one wins.
 
 Other options:
   -h, --help        show this help
   -v, --version     show the version
 
-Exit codes: 0 success, 1 the run failed, 2 bad usage.
+Exit codes: 0 success, 1 the run or an output failed, 2 bad usage (before anything runs),
+128+N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP; the run still stops cleanly).
 )";
 
 int usageError(const QString& message)
@@ -76,9 +88,61 @@ QStringList scenarioNames()
     return names;
 }
 
+// Levenshtein distance: how many single-character edits turn `a` into `b`.
+qsizetype editDistance(QStringView a, QStringView b)
+{
+    std::vector<qsizetype> row(std::size_t(b.size()) + 1);
+    for (qsizetype j = 0; j <= b.size(); ++j)
+        row[std::size_t(j)] = j;
+    for (qsizetype i = 1; i <= a.size(); ++i) {
+        qsizetype diagonal = row[0];
+        row[0] = i;
+        for (qsizetype j = 1; j <= b.size(); ++j) {
+            const qsizetype above = row[std::size_t(j)];
+            row[std::size_t(j)]
+                = std::min({ above + 1, row[std::size_t(j - 1)] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1) });
+            diagonal = above;
+        }
+    }
+    return row.back();
+}
+
+// The candidate `word` was most likely meant to be: one it begins, or the nearest within a typo's reach.
+QString closest(const QString& word, const QStringList& candidates)
+{
+    QString best;
+    qsizetype bestDistance = std::max<qsizetype>(2, word.size() / 3) + 1;
+    for (const QString& c : candidates) {
+        const qsizetype d = word.size() >= 2 && c.startsWith(word) ? 0 : editDistance(word, c);
+        if (d < bestDistance) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
+QString didYouMean(const QString& suggestion)
+{
+    return suggestion.isEmpty() ? QString() : QStringLiteral(" (did you mean '%1'?)").arg(suggestion);
+}
+
 int unknownScenario(const QString& name)
 {
-    return usageError(QStringLiteral("unknown scenario '%1'; available: %2").arg(name, scenarioNames().join(u", ")));
+    return usageError(QStringLiteral("unknown scenario '%1'%2; available: %3")
+                          .arg(name, didYouMean(closest(name, scenarioNames())), scenarioNames().join(u", ")));
+}
+
+int unknownCommand(const QString& command)
+{
+    const QStringList commands { QStringLiteral("run"), QStringLiteral("describe"), QStringLiteral("list"),
+        QStringLiteral("--list"), QStringLiteral("--help"), QStringLiteral("--version") };
+    // `threadlab race-counter` most likely meant to run it.
+    const QString suggestion
+        = scenarioNames().contains(command) ? QStringLiteral("run ") + command : closest(command, commands);
+    usageError(QStringLiteral("unknown command '%1'%2").arg(command, didYouMean(suggestion)));
+    err() << kUsageLine << "\n";
+    return kUsage;
 }
 
 int listScenarios()
@@ -112,31 +176,131 @@ int describe(const QString& name)
     return kOk;
 }
 
-// An output path must be writable before the run starts, so a long run never ends in a failed write.
-bool checkWritable(const QString& option, const QString& path, QString* error)
+// One --png/--csv/... option: where its output goes. Rows of a table, so a new output is one more row.
+struct OutputOption {
+    QString name;
+    bool streams = false; // "-" means standard output
+    QString path = {};
+};
+
+// What a non-regular file is, for the message; empty for a regular file (or none yet).
+QString specialFileKind(const QString& path)
 {
+    struct stat st { };
+    if (::stat(QFile::encodeName(path).constData(), &st) != 0 || S_ISREG(st.st_mode))
+        return {};
+    if (S_ISFIFO(st.st_mode))
+        return QStringLiteral("a FIFO");
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        return QStringLiteral("a device");
+    if (S_ISSOCK(st.st_mode))
+        return QStringLiteral("a socket");
+    return S_ISDIR(st.st_mode) ? QStringLiteral("a directory") : QStringLiteral("not a regular file");
+}
+
+// An output must be a regular file we can replace, checked before the run starts, so a long run never ends
+// in a failed write and nothing replaces a FIFO, a device or a kernel file (a symlink is judged by its target).
+bool checkWritable(const OutputOption& option, QString* error)
+{
+    const QString& path = option.path;
+    if (isStandardOutput(path)) {
+        if (option.streams)
+            return true;
+        *error = QStringLiteral("%1 cannot write to standard output (-): give a file name").arg(option.name);
+        return false;
+    }
     const QFileInfo file(path);
-    const QFileInfo dir(file.absolutePath());
-    if (file.isDir())
-        *error = QStringLiteral("%1 %2: is a directory").arg(option, path);
+    const QFileInfo target(file.isSymLink() ? file.symLinkTarget() : file.absoluteFilePath());
+    const QFileInfo dir(target.absolutePath());
+    const QString realDir = dir.canonicalFilePath();
+    const QString kind = specialFileKind(path);
+    if (!kind.isEmpty())
+        *error = QStringLiteral("%1 %2: is %3, not a regular file").arg(option.name, path, kind);
     else if (!dir.exists())
-        *error = QStringLiteral("%1 %2: the directory %3 does not exist").arg(option, path, dir.filePath());
-    else if (!dir.isWritable() || (file.exists() && !file.isWritable()))
-        *error = QStringLiteral("%1 %2: not writable").arg(option, path);
+        *error = QStringLiteral("%1 %2: the directory %3 does not exist").arg(option.name, path, dir.filePath());
+    else if (realDir == u"/proc" || realDir.startsWith(u"/proc/") || realDir == u"/sys" || realDir.startsWith(u"/sys/"))
+        *error = QStringLiteral("%1 %2: is in %3, a kernel file system, not a place for files")
+                     .arg(option.name, path, realDir.section(u'/', 0, 1));
+    else if (!dir.isWritable() || (target.exists() && !target.isWritable()))
+        *error = QStringLiteral("%1 %2: not writable").arg(option.name, path);
     else
         return true;
     return false;
 }
 
-std::atomic<bool> g_interrupted { false };
-extern "C" void onInterrupt(int)
+// The termination signals main() catches from its first instruction arrive here through a pipe (see
+// app/main.cpp): a signal that came before the run or during it stops the run through its normal path.
+class StopSignals {
+public:
+    explicit StopSignals(int fd)
+        : m_fd(fd)
+    {
+    }
+    // The signal that asked to stop (waiting up to `timeoutMs` for one), or 0.
+    int wait(int timeoutMs)
+    {
+        if (m_signal.load() != 0)
+            return m_signal.load();
+        pollfd p { m_fd, POLLIN, 0 };
+        unsigned char signo = 0;
+        if (m_fd >= 0 && ::poll(&p, 1, timeoutMs) > 0 && ::read(m_fd, &signo, 1) == 1)
+            m_signal.store(signo);
+        else if (m_fd < 0 && timeoutMs > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(timeoutMs));
+        return m_signal.load();
+    }
+
+private:
+    int m_fd;
+    std::atomic<int> m_signal { 0 };
+};
+
+QString signalName(int signo)
 {
-    g_interrupted.store(true);
+    switch (signo) {
+    case SIGINT:
+        return QStringLiteral("SIGINT");
+    case SIGTERM:
+        return QStringLiteral("SIGTERM");
+    case SIGHUP:
+        return QStringLiteral("SIGHUP");
+    }
+    return QStringLiteral("signal %1").arg(signo);
 }
 
-void printSummary(const QJsonObject& json)
+int interrupted(const QString& name, int signo, const char* when)
 {
-    auto& o = out();
+    err() << "threadlab: " << name << " was interrupted by " << signalName(signo) << when << "\n";
+    return 128 + signo;
+}
+
+// A repeated option: the last one wins, and stderr says so once.
+class RepeatedOptions {
+public:
+    void given(const QString& option, const QString& value)
+    {
+        if (!m_times.contains(option))
+            m_order << option;
+        ++m_times[option];
+        m_last[option] = value;
+    }
+    void note() const
+    {
+        for (const QString& option : m_order)
+            if (const int n = m_times[option]; n > 1)
+                err() << "threadlab: note: " << option << " given "
+                      << (n == 2 ? QStringLiteral("twice") : QStringLiteral("%1 times").arg(n)) << "; using "
+                      << m_last[option] << "\n";
+    }
+
+private:
+    QStringList m_order;
+    QHash<QString, int> m_times;
+    QHash<QString, QString> m_last;
+};
+
+void printSummary(const QJsonObject& json, QTextStream& o)
+{
     o << json[u"scenario"].toString() << ": " << json[u"status"].toString() << " in "
       << QString::number(json[u"duration_ms"].toDouble(), 'f', 1) << " ms, " << json[u"events"].toInteger()
       << " events recorded, " << json[u"dropped_events"].toInteger() << " dropped\n";
@@ -158,7 +322,7 @@ void printSummary(const QJsonObject& json)
     }
 }
 
-int runScenario(const QStringList& args)
+int runScenario(const QStringList& args, StopSignals& stop)
 {
     if (args.isEmpty())
         return usageError(QStringLiteral("run needs a scenario name; available: %1").arg(scenarioNames().join(u", ")));
@@ -166,33 +330,59 @@ int runScenario(const QStringList& args)
     auto scenario = createScenario(name);
     if (!scenario)
         return unknownScenario(name);
-    ParamSet params(scenario->info().params);
+    const ScenarioInfo info = scenario->info();
+    ParamSet params(info.params);
 
-    QString png, svg, pdf, tracePath, csv, chart;
     bool json = false;
-    const QStringList fileOptions { QStringLiteral("--png"), QStringLiteral("--svg"), QStringLiteral("--pdf"),
-        QStringLiteral("--trace"), QStringLiteral("--csv"), QStringLiteral("--chart") };
-    QString* const fileTargets[] = { &png, &svg, &pdf, &tracePath, &csv, &chart };
+    std::array outputs { OutputOption { QStringLiteral("--png") }, OutputOption { QStringLiteral("--svg"), true },
+        OutputOption { QStringLiteral("--pdf") }, OutputOption { QStringLiteral("--trace"), true },
+        OutputOption { QStringLiteral("--csv"), true }, OutputOption { QStringLiteral("--chart") } };
+    const auto find = [&](QStringView option) {
+        return std::find_if(outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == option; });
+    };
+    const auto path = [&](QStringView option) -> const QString& { return find(option)->path; };
+    RepeatedOptions repeated;
     for (int i = 1; i < args.size(); ++i) {
         const QString& a = args[i];
         QString error;
+        const auto output = find(a.section(u'=', 0, 0));
         if (a == u"--json") {
             json = true;
         } else if (a == u"--set" || a.startsWith(u"--set=")) {
             const QString kv = a == u"--set" ? (i + 1 < args.size() ? args[++i] : QString()) : a.mid(6);
             if (!params.assign(kv, &error))
                 return usageError(QStringLiteral("%1: %2").arg(name, error));
-        } else if (const auto k = fileOptions.indexOf(a.section(u'=', 0, 0)); k >= 0) {
-            QString path = a.contains(u'=') ? a.section(u'=', 1) : (i + 1 < args.size() ? args[++i] : QString());
-            if (path.isEmpty())
-                return usageError(QStringLiteral("%1 needs a file name").arg(fileOptions[k]));
-            if (!checkWritable(fileOptions[k], path, &error))
-                return usageError(error);
-            *fileTargets[k] = path;
+            repeated.given(QStringLiteral("--set ") + kv.section(u'=', 0, 0).trimmed(), kv.trimmed());
+        } else if (output != outputs.end()) {
+            QString file = a.contains(u'=') ? a.section(u'=', 1) : (i + 1 < args.size() ? args[++i] : QString());
+            if (file.isEmpty())
+                return usageError(QStringLiteral("%1 needs a file name").arg(output->name));
+            output->path = file;
+            repeated.given(output->name, file);
         } else {
             return usageError(QStringLiteral("unknown option '%1' for run (see --help)").arg(a));
         }
     }
+    const auto toStdout
+        = std::count_if(outputs.begin(), outputs.end(), [](const auto& o) { return isStandardOutput(o.path); });
+    if (toStdout > 1 || (toStdout == 1 && json))
+        return usageError(QStringLiteral("only one of --json and the outputs given as '-' can use standard output"));
+    for (const auto& output : outputs) {
+        QString error;
+        if (!output.path.isEmpty() && !checkWritable(output, &error))
+            return usageError(error);
+    }
+    if (!path(u"--chart").isEmpty() && info.chart != ScenarioInfo::Chart::Drawn) {
+        QStringList charted;
+        for (const auto& s : scenarioCatalog())
+            if (s.chart == ScenarioInfo::Chart::Drawn)
+                charted << s.name;
+        return usageError(QStringLiteral("--chart: %1 has no results chart; these scenarios have one: %2")
+                              .arg(name, charted.join(u", ")));
+    }
+    repeated.note();
+    if (const int signo = stop.wait(0))
+        return interrupted(name, signo, " before it started");
 
     Run run(std::move(scenario), params);
     const bool showProgress = !json && isatty(STDERR_FILENO);
@@ -203,53 +393,57 @@ int runScenario(const QStringList& args)
                     static_cast<unsigned long long>(b->totalEvents));
         },
         BatchContent::ProgressOnly);
-    // Ctrl+C stops the run cleanly (threads joined, outputs still written).
-    g_interrupted.store(false);
-    std::signal(SIGINT, onInterrupt);
+    // SIGINT, SIGTERM or SIGHUP stops the run cleanly: threads joined, children ended, IPC objects removed by
+    // the run's own stop path; the outputs of what ran are still written.
     std::atomic<bool> done { false };
     std::thread watcher([&] {
-        while (!done.load()) {
-            if (g_interrupted.load())
+        while (!done.load())
+            if (stop.wait(50) != 0) {
                 run.requestStop();
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+                return;
+            }
     });
     const RunOutcome outcome = run.execute();
     done.store(true);
     watcher.join();
-    std::signal(SIGINT, SIG_DFL);
     if (showProgress)
         std::fprintf(stderr, "\r\033[K");
 
     QString error;
     bool written = true;
     const Trace& trace = *outcome.trace;
+    const QString& png = path(u"--png");
+    const QString& svg = path(u"--svg");
+    const QString& pdf = path(u"--pdf");
     if (!png.isEmpty() || !svg.isEmpty() || !pdf.isEmpty()) {
         const auto data = ui::TimelineData::fromTrace(trace);
         const std::pair<const QString&, ui::ImageFormat> images[]
             = { { png, ui::ImageFormat::Png }, { svg, ui::ImageFormat::Svg }, { pdf, ui::ImageFormat::Pdf } };
-        for (const auto& [path, format] : images)
-            if (!path.isEmpty() && written)
+        for (const auto& [file, format] : images)
+            if (!file.isEmpty() && written)
                 written = ui::exportTimelineFile(
-                    data, data.startNs, data.endNs, format, path, &error, ui::defaultExportSize(data));
+                    data, data.startNs, data.endNs, format, file, &error, ui::defaultExportSize(data));
     }
-    if (written && !tracePath.isEmpty())
-        written = writeTraceFile(trace, TraceFormat::ChromeJson, tracePath, &error);
-    if (written && !csv.isEmpty())
-        written = writeTraceFile(trace, TraceFormat::Csv, csv, &error);
-    if (written && !chart.isEmpty())
-        written = ui::exportChartFile(outcome.results[u"chart"].toObject(), chart, &error);
+    if (written && !path(u"--trace").isEmpty())
+        written = writeTraceFile(trace, TraceFormat::ChromeJson, path(u"--trace"), &error);
+    if (written && !path(u"--csv").isEmpty())
+        written = writeTraceFile(trace, TraceFormat::Csv, path(u"--csv"), &error);
+    if (written && !path(u"--chart").isEmpty())
+        written = ui::exportChartFile(outcome.results[u"chart"].toObject(), path(u"--chart"), &error);
 
     const QJsonObject summary = summaryJson(outcome);
     if (json)
         out() << QJsonDocument(summary).toJson(QJsonDocument::Indented);
     else
-        printSummary(summary);
+        printSummary(summary, toStdout > 0 ? err() : out());
     out().flush();
-    if (!written) {
+    err().flush();
+    if (!written)
         err() << "threadlab: " << error << "\n";
+    if (const int signo = stop.wait(0))
+        return interrupted(name, signo, "");
+    if (!written)
         return kRunFailed;
-    }
     if (outcome.status == RunOutcome::Status::Failed) {
         err() << "threadlab: " << name << " failed: " << outcome.error << "\n";
         return kRunFailed;
@@ -267,13 +461,18 @@ bool wantsCli(int argc, char** argv)
 {
     if (argc < 2)
         return false;
+    // Qt's own GUI options (-style fusion, -platform xcb, -reverse, ...) go to the app; any other first
+    // argument is a command, and one we do not know is a usage error, never a window.
+    static constexpr std::string_view qtOptions[]
+        = { "-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-qwindowgeometry", "-qwindowicon",
+              "-qwindowtitle", "-reverse", "-session", "-display", "-geometry", "-style", "-stylesheet", "-widgetcount",
+              "-qmljsdebugger", "-dialogs", "-fontengine", "-nograb", "-dograb", "-title", "-name", "-icon" };
     const std::string_view a = argv[1];
-    // Qt's own GUI options (-style, -platform, ...) go to the app; everything else is ours.
-    return a == "run" || a == "describe" || a == "list" || a == "--list" || a == "-h" || a == "--help" || a == "-v"
-        || a == "--version" || (a.size() > 1 && a[0] == '-' && a[1] == '-');
+    const std::string_view option = a.substr(0, a.find('='));
+    return std::find(std::begin(qtOptions), std::end(qtOptions), option) == std::end(qtOptions);
 }
 
-int main(int argc, char** argv)
+int main(int argc, char** argv, int stopSignalFd)
 {
     // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).
     qputenv("QT_QPA_PLATFORM", "offscreen");
@@ -296,9 +495,11 @@ int main(int argc, char** argv)
         return args.isEmpty() ? usageError(
                    QStringLiteral("describe needs a scenario name; available: %1").arg(scenarioNames().join(u", ")))
                               : describe(args.first());
-    if (command == u"run")
-        return runScenario(args);
-    return usageError(QStringLiteral("unknown command '%1' (see --help)").arg(command));
+    if (command == u"run") {
+        StopSignals stop(stopSignalFd);
+        return runScenario(args, stop);
+    }
+    return unknownCommand(command);
 }
 
 } // namespace tl::cli

@@ -2,10 +2,13 @@
 
 namespace tl::cli {
 
-// True when the arguments ask for the command line (run, describe, --list, --help, --version), not the GUI.
+// True when the arguments are a command (anything but none or Qt's own GUI options such as -style): the GUI
+// starts only with no command, and an unknown one is a usage error.
 bool wantsCli(int argc, char** argv);
 
-// Runs the command line; returns the process exit code: 0 success, 1 the run failed, 2 bad usage.
-int main(int argc, char** argv);
+// Runs the command line; returns the process exit code: 0 success, 1 the run or an output failed, 2 bad
+// usage, 128+N stopped by signal N. `stopSignalFd` is the read end of the pipe main()'s handlers of SIGINT,
+// SIGTERM and SIGHUP write the signal's number to (-1: none).
+int main(int argc, char** argv, int stopSignalFd);
 
 } // namespace tl::cli

@@ -7,8 +7,8 @@
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
-#include <QSaveFile>
 #include <QSvgGenerator>
+#include <trace/outputfile.h>
 
 namespace tl::ui {
 
@@ -84,18 +84,8 @@ bool exportTimeline(
 bool exportTimelineFile(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format,
     const QString& path, QString* error, QSize size)
 {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        if (error)
-            *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    if (!exportTimeline(data, t0, t1, format, file, size) || !file.commit()) {
-        if (error)
-            *error = QStringLiteral("could not write the image %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    return true;
+    return writeOutput(
+        path, [&](QIODevice& out) { return exportTimeline(data, t0, t1, format, out, size); }, error);
 }
 
 } // namespace tl::ui

@@ -94,6 +94,7 @@ ScenarioInfo IpcThroughput::info() const
                 QStringLiteral("MiB")),
             Children::killOneParam(),
         },
+        ScenarioInfo::Chart::Drawn,
     };
 }
 

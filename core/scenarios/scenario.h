@@ -16,6 +16,8 @@ struct ScenarioInfo {
     QString summary; // one line
     QString topic; // the seed topic it comes from
     QList<ParamSpec> params;
+    // Drawn: the run reports results["chart"] (File → Export Chart, `--chart`); the CLI refuses --chart otherwise.
+    enum class Chart { None, Drawn } chart = Chart::None;
 };
 
 // One self-describing experiment. run() is called on the run's own thread; it starts its workers through

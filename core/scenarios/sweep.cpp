@@ -80,6 +80,7 @@ ScenarioInfo Sweep::info() const
         QStringLiteral("Speed-up against the number of workers, for a thread pool and a process pool"),
         QStringLiteral("Worker count: number of CPU cores for CPU work, more (5-10) for I/O"),
         params,
+        ScenarioInfo::Chart::Drawn,
     };
 }
 

@@ -75,6 +75,7 @@ ScenarioInfo ThreadsVsProcesses::info() const
                     "does; in the seed's Python an uncaught exception exits with code 1): the others carry "
                     "on. (A crashing thread would end ThreadLab itself, so the thread side only tells it.)")),
         },
+        ScenarioInfo::Chart::Drawn,
     };
 }
 

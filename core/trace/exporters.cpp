@@ -1,12 +1,12 @@
 #include "exporters.h"
 
+#include "outputfile.h"
 #include "spans.h"
 
 #include <QIODevice>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <algorithm>
 #include <charconv>
 #include <string>
@@ -174,12 +174,12 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
 
 bool writeTraceFile(const Trace& trace, TraceFormat format, const QString& path, QString* error)
 {
-    QSaveFile file(path);
-    const bool ok = file.open(QIODevice::WriteOnly)
-        && (format == TraceFormat::Csv ? writeCsv(trace, file) : writeChromeTrace(trace, file)) && file.commit();
-    if (!ok && error)
-        *error = QStringLiteral("could not write %1: %2").arg(path, file.errorString());
-    return ok;
+    return writeOutput(
+        path,
+        [&](QIODevice& out) {
+            return format == TraceFormat::Csv ? writeCsv(trace, out) : writeChromeTrace(trace, out);
+        },
+        error);
 }
 
 bool writeCsv(const Trace& trace, QIODevice& out)

@@ -1,4 +1,7 @@
+#include <processes/ipcregistry.h>
+
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
@@ -8,6 +11,10 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <csignal>
+#include <functional>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 // End to end: the real executable, headless, as a script would call it.
 class TestCli : public QObject {
@@ -23,6 +30,16 @@ private slots:
     void unwritableOutputFailsBeforeTheRun();
     void manPageDocumentsEveryOptionOfHelp();
     void sharedMemoryOfAKilledRunIsRemovedAtTheNextStart();
+    void fullFileSystemKeepsTheOldFile_data();
+    void fullFileSystemKeepsTheOldFile();
+    void nonRegularTargetsAreRefusedBeforeTheRun_data();
+    void nonRegularTargetsAreRefusedBeforeTheRun();
+    void dashWritesToStandardOutput();
+    void repeatedOptionsLastOneWins();
+    void stopSignalEndsARunCleanly_data();
+    void stopSignalEndsARunCleanly();
+    void signalAtTheFirstInstructionEndsTheRunCleanly();
+    void windowClosesOnSigterm();
 
 private:
     struct Result {
@@ -30,16 +47,26 @@ private:
         QByteArray out;
         QByteArray err;
     };
-    static Result threadlab(const QStringList& args);
+    // `inChild` runs in the child between fork and exec (resource limits, signal mask).
+    static Result threadlab(const QStringList& args, const std::function<void()>& inChild = {});
 };
 
-TestCli::Result TestCli::threadlab(const QStringList& args)
+namespace {
+QProcessEnvironment headlessEnvironment()
 {
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(QStringLiteral("DISPLAY")); // headless must work with no display at all
     env.remove(QStringLiteral("QT_QPA_PLATFORM"));
-    p.setProcessEnvironment(env);
+    return env;
+}
+}
+
+TestCli::Result TestCli::threadlab(const QStringList& args, const std::function<void()>& inChild)
+{
+    QProcess p;
+    p.setProcessEnvironment(headlessEnvironment());
+    if (inChild)
+        p.setChildProcessModifier(inChild);
     p.start(QStringLiteral(THREADLAB_EXE), args);
     if (!p.waitForFinished(240000))
         qFatal("threadlab did not finish");
@@ -67,17 +94,34 @@ void TestCli::exitCodes_data()
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<int>("code");
     QTest::addColumn<QString>("message");
-    QTest::newRow("unknown scenario lists the real ones") << QStringList { "run",
-        "race" } << 2 << "unknown scenario 'race'; available: race-counter, lock-contention, threads";
+    QTest::newRow("unknown scenario lists the real ones") << QStringList { "run", "race" } << 2
+                                                          << "unknown scenario 'race' (did you mean 'race-counter'?); "
+                                                             "available: race-counter, lock-contention, threads";
     QTest::newRow("out of range names the parameter and range") << QStringList { "run", "race-counter", "--set",
         "workers=100" } << 2 << "workers: expected an integer in 1..64";
     QTest::newRow("bad choice names the choices")
         << QStringList { "run", "race-counter", "--set", "lock=maybe" } << 2 << "expected one of none|mutex|atomic";
     QTest::newRow("bad server delay names the parameter and range") << QStringList { "run", "pools", "--set", "work=io",
         "--set", "delay_ms=-5" } << 2 << "delay_ms: expected an integer in 0..10000";
-    QTest::newRow("a scenario without a chart") << QStringList { "run", "threads", "--set", "sleep_ms=10", "--chart",
-        QDir::tempPath() + "/threadlab-no-chart.png" }
-                                                << 1 << "this run has no chart to export";
+    QTest::newRow("unknown scenario close to a real one")
+        << QStringList { "run", "race-countr" } << 2 << "unknown scenario 'race-countr' (did you mean 'race-counter'?)";
+    // Refused before the run: the 60 s run never starts.
+    QTest::newRow("a scenario without a chart") << QStringList {
+        "run", "threads", "--set", "sleep_ms=60000", "--chart", QDir::tempPath() + "/threadlab-no-chart.png"
+    } << 2 << "--chart: threads has no results chart; these scenarios have one:";
+    QTest::newRow("the pools family has no chart")
+        << QStringList { "run", "gil", "--chart", QDir::tempPath() + "/threadlab-no-chart.png" } << 2
+        << "gil has no results chart";
+    QTest::newRow("unknown command, with the usage line")
+        << QStringList { "bogus" } << 2 << "unknown command 'bogus'\nusage: threadlab [--list | describe NAME";
+    QTest::newRow("mistyped command") << QStringList { "rn", "race-counter" } << 2
+                                      << "unknown command 'rn' (did you mean 'run'?)";
+    QTest::newRow("a scenario for a command")
+        << QStringList { "race-counter" } << 2 << "(did you mean 'run race-counter'?)";
+    QTest::newRow("PNG cannot stream") << QStringList { "run", "threads", "--png", "-" } << 2
+                                       << "--png cannot write to standard output (-)";
+    QTest::newRow("one stream at most") << QStringList { "run", "threads", "--csv", "-", "--json" } << 2
+                                        << "only one of --json and the outputs given as '-'";
     QTest::newRow("unknown parameter") << QStringList { "run", "threads", "--set", "workers=2" } << 2
                                        << "unknown parameter 'workers'";
     QTest::newRow("unknown option") << QStringList { "run", "threads", "--fast" } << 2 << "unknown option '--fast'";
@@ -93,6 +137,7 @@ void TestCli::exitCodes()
     const auto r = threadlab(args);
     QCOMPARE(r.code, code);
     QVERIFY2(r.err.contains(message.toUtf8()), r.err.constData());
+    QVERIFY(!QFile::exists(QDir::tempPath() + "/threadlab-no-chart.png"));
 }
 
 void TestCli::jsonSummaryHasTheDocumentedKeys_data()
@@ -227,6 +272,254 @@ void TestCli::sharedMemoryOfAKilledRunIsRemovedAtTheNextStart()
     QCOMPARE(next.code, 0);
     QVERIFY(next.err.contains("left by a ThreadLab that was killed"));
     QCOMPARE(segmentsCreatedBy(pid), 0);
+}
+
+namespace {
+// The limit a full file system sets, as a file size limit (works unprivileged): writing past it fails
+// with EFBIG instead of killing the process (SIGXFSZ ignored, which survives exec).
+constexpr rlim_t kFileSizeLimit = 4096;
+void limitFileSize()
+{
+    const rlimit limit { kFileSizeLimit, kFileSizeLimit };
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    ::signal(SIGXFSZ, SIG_IGN);
+}
+
+QByteArray contents(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+bool isFifo(const QString& path)
+{
+    struct stat st { };
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+// The ledgers in which process `pid` lists the IPC keys it made and has not removed yet.
+QStringList ledgersOf(qint64 pid)
+{
+    return QDir(tl::IpcRegistry::directory()).entryList({ QStringLiteral("%1-*.keys").arg(pid) }, QDir::Files);
+}
+
+// The children of process `pid`, from each of its threads' list.
+QStringList childrenOf(qint64 pid)
+{
+    QStringList children;
+    QDirIterator tasks(QStringLiteral("/proc/%1/task").arg(pid), QDir::Dirs | QDir::NoDotAndDotDot);
+    while (tasks.hasNext())
+        children += QString::fromLatin1(contents(tasks.next() + QStringLiteral("/children")))
+                        .split(u' ', Qt::SkipEmptyParts);
+    return children;
+}
+
+void blockStopSignals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int signo : { SIGINT, SIGTERM, SIGHUP })
+        sigaddset(&set, signo);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+}
+
+void TestCli::fullFileSystemKeepsTheOldFile_data()
+{
+    QTest::addColumn<QStringList>("run");
+    QTest::addColumn<QString>("file");
+    const QStringList race { "run", "race-counter", "--set", "increments=5000", "--set", "lock=none" };
+    QTest::newRow("png") << race + QStringList { "--png" } << "t.png";
+    QTest::newRow("svg") << race + QStringList { "--svg" } << "t.svg";
+    QTest::newRow("pdf") << race + QStringList { "--pdf" } << "t.pdf";
+    QTest::newRow("trace") << race + QStringList { "--trace" } << "t.json";
+    QTest::newRow("csv") << race + QStringList { "--csv" } << "t.csv";
+    QTest::newRow("chart") << QStringList { "run", "sweep", "--set", "max_workers=2", "--set", "tasks=2", "--set",
+        "number=1000", "--chart" }
+                           << "sweep.png";
+}
+
+void TestCli::fullFileSystemKeepsTheOldFile()
+{
+    QFETCH(QStringList, run);
+    QFETCH(QString, file);
+    QTemporaryDir dir;
+    const QString target = dir.filePath(file);
+    const QByteArray earlier = "a good file from an earlier run\n";
+    {
+        QFile f(target);
+        QVERIFY(f.open(QIODevice::WriteOnly) && f.write(earlier) == earlier.size());
+    }
+    const auto r = threadlab(run << target, limitFileSize);
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(("cannot write " + target + ": File too large").toUtf8()), r.err.constData());
+    QCOMPARE(contents(target), earlier);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System), QStringList { file });
+
+    // The same output without the limit is far larger than it: the limit did cut it.
+    const auto unlimited = threadlab(run);
+    QCOMPARE(unlimited.code, 0);
+    QVERIFY(QFileInfo(target).size() > qint64(kFileSizeLimit));
+}
+
+void TestCli::nonRegularTargetsAreRefusedBeforeTheRun_data()
+{
+    QTest::addColumn<QString>("option");
+    QTest::addColumn<QString>("target"); // "FIFO" and "link to FIFO": made in a temporary directory
+    QTest::addColumn<QString>("message");
+    QTest::newRow("FIFO") << "--csv"
+                          << "FIFO"
+                          << "is a FIFO, not a regular file";
+    QTest::newRow("symlink to a FIFO") << "--svg"
+                                       << "link to FIFO"
+                                       << "is a FIFO, not a regular file";
+    QTest::newRow("device") << "--trace"
+                            << "/dev/null"
+                            << "/dev/null: is a device, not a regular file";
+    QTest::newRow("/proc") << "--png"
+                           << "/proc/threadlab-test.png"
+                           << "is in /proc, a kernel file system";
+    QTest::newRow("/sys") << "--pdf"
+                          << "/sys/kernel/threadlab-test.pdf"
+                          << "is in /sys, a kernel file system";
+}
+
+void TestCli::nonRegularTargetsAreRefusedBeforeTheRun()
+{
+    QFETCH(QString, option);
+    QFETCH(QString, target);
+    QFETCH(QString, message);
+    QTemporaryDir dir;
+    const QString fifo = dir.filePath(QStringLiteral("fifo"));
+    QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+    QVERIFY(QFile::link(fifo, dir.filePath(QStringLiteral("link"))));
+    const QString path = target == u"FIFO" ? fifo : target == u"link to FIFO" ? dir.filePath("link") : target;
+    struct stat before { };
+    const bool existed = ::stat(QFile::encodeName(path).constData(), &before) == 0;
+
+    const auto r = threadlab({ "run", "threads", "--set", "sleep_ms=60000", option, path });
+    QCOMPARE(r.code, 2); // at once: the 60 s run never started
+    QVERIFY2(r.err.contains(message.toUtf8()), r.err.constData());
+    QVERIFY(isFifo(fifo));
+    struct stat after { };
+    QCOMPARE(::stat(QFile::encodeName(path).constData(), &after) == 0, existed);
+    if (existed)
+        QCOMPARE(after.st_mode, before.st_mode);
+}
+
+void TestCli::dashWritesToStandardOutput()
+{
+    const QStringList race { "run", "race-counter", "--set", "increments=2000" };
+    const auto csv = threadlab(race + QStringList { "--csv", "-" });
+    QCOMPARE(csv.code, 0);
+    QVERIFY2(csv.out.startsWith("time_ns,row,worker,worker_name,kind,lock,cpu,value\n"), csv.out.left(200).constData());
+    QVERIFY(csv.out.count('\n') > 100);
+    QVERIFY2(csv.err.contains("race-counter: "), csv.err.constData()); // the summary, out of the CSV's way
+
+    const auto trace = threadlab(race + QStringList { "--trace=-" });
+    QCOMPARE(trace.code, 0);
+    QJsonParseError error;
+    const QJsonObject json = QJsonDocument::fromJson(trace.out, &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QVERIFY(!json[u"traceEvents"].toArray().isEmpty());
+}
+
+void TestCli::repeatedOptionsLastOneWins()
+{
+    QTemporaryDir dir;
+    const auto r = threadlab({ "run", "threads", "--set", "sleep_ms=10", "--set", "sleep_ms=20", "--png",
+        dir.filePath("a.png"), "--png", dir.filePath("b.png"), "--json" });
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.err.count("note: --set sleep_ms given twice; using sleep_ms=20\n"), 1);
+    QCOMPARE(r.err.count(("note: --png given twice; using " + dir.filePath("b.png") + "\n").toUtf8()), 1);
+    QCOMPARE(QJsonDocument::fromJson(r.out).object()[u"params"][u"sleep_ms"].toInteger(), 20);
+    QVERIFY(!QFile::exists(dir.filePath("a.png")));
+    QVERIFY(!QImage(dir.filePath("b.png")).isNull());
+}
+
+void TestCli::stopSignalEndsARunCleanly_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("signo");
+    QTest::addColumn<QString>("name");
+    QTest::newRow("SIGTERM, child processes")
+        << QStringList { "run", "child-processes", "--set", "work_ms=600000" } << int(SIGTERM) << "SIGTERM";
+    QTest::newRow("SIGHUP, shared memory and a semaphore") << QStringList { "run", "shared-memory", "--set",
+        "children=2", "--set", "repeats=100000000", "--set", "lock=semaphore" }
+                                                           << int(SIGHUP) << "SIGHUP";
+    QTest::newRow("SIGINT, child processes")
+        << QStringList { "run", "child-processes", "--set", "work_ms=600000" } << int(SIGINT) << "SIGINT";
+}
+
+void TestCli::stopSignalEndsARunCleanly()
+{
+    QFETCH(QStringList, args);
+    QFETCH(int, signo);
+    QFETCH(QString, name);
+    QTemporaryDir dir;
+    const QString trace = dir.filePath(QStringLiteral("t.json"));
+    QProcess run;
+    run.setProcessEnvironment(headlessEnvironment());
+    run.start(QStringLiteral(THREADLAB_EXE), args << "--trace" << trace);
+    QVERIFY(run.waitForStarted());
+    const qint64 pid = run.processId();
+    // Mid-run: its children run and its segments exist, each listed in its ledger.
+    QTRY_VERIFY_WITH_TIMEOUT(childrenOf(pid).size() >= 2 && segmentsCreatedBy(pid) > 0, 120000);
+    const QStringList children = childrenOf(pid);
+    QCOMPARE(ledgersOf(pid).size(), 1);
+
+    QCOMPARE(::kill(pid_t(pid), signo), 0);
+    QVERIFY(run.waitForFinished(240000));
+    QCOMPARE(run.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(run.exitCode(), 128 + signo);
+    QVERIFY(run.readAllStandardError().contains(("was interrupted by " + name).toUtf8()));
+    for (const QString& child : children)
+        QVERIFY2(!QFileInfo::exists(QStringLiteral("/proc/") + child), qPrintable(child));
+    QCOMPARE(segmentsCreatedBy(pid), 0);
+    QCOMPARE(ledgersOf(pid), QStringList()); // every key the run made was removed by its stop path
+    QJsonParseError error;
+    QJsonDocument::fromJson(contents(trace), &error); // the output of what ran: complete
+    QCOMPARE(error.error, QJsonParseError::NoError);
+}
+
+void TestCli::signalAtTheFirstInstructionEndsTheRunCleanly()
+{
+    // Sent while the launcher's mask still blocks it (a mask survives exec), SIGINT is delivered the moment
+    // ThreadLab lets it in: as early as it can possibly see one.
+    QProcess run;
+    run.setProcessEnvironment(headlessEnvironment());
+    run.setChildProcessModifier(blockStopSignals);
+    run.start(QStringLiteral(THREADLAB_EXE), { "run", "child-processes", "--set", "work_ms=60000" });
+    QVERIFY(run.waitForStarted());
+    const qint64 pid = run.processId();
+    QCOMPARE(::kill(pid_t(pid), SIGINT), 0);
+    QVERIFY(run.waitForFinished(240000));
+    QCOMPARE(run.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(run.exitCode(), 128 + SIGINT);
+    QVERIFY(run.readAllStandardError().contains("child-processes was interrupted by SIGINT before it started"));
+    QCOMPARE(segmentsCreatedBy(pid), 0);
+    QCOMPARE(ledgersOf(pid), QStringList());
+}
+
+void TestCli::windowClosesOnSigterm()
+{
+    // The window, off screen, with settings of its own; SIGTERM reaches it pending from the start (as above).
+    QTemporaryDir home;
+    QProcess app;
+    QProcessEnvironment env = headlessEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), home.path());
+    app.setProcessEnvironment(env);
+    app.setChildProcessModifier(blockStopSignals);
+    app.start(QStringLiteral(THREADLAB_EXE), {});
+    QVERIFY(app.waitForStarted());
+    QCOMPARE(::kill(pid_t(app.processId()), SIGTERM), 0);
+    QVERIFY(app.waitForFinished(240000));
+    QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(app.exitCode(), 128 + SIGTERM);
+    // It closed the normal way: the window saved its geometry on the way out.
+    QVERIFY(
+        QDirIterator(home.path(), { QStringLiteral("*.conf") }, QDir::Files, QDirIterator::Subdirectories).hasNext());
 }
 
 QTEST_GUILESS_MAIN(TestCli)
