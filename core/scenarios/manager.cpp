@@ -59,9 +59,11 @@ void Manager::run(RunContext& ctx)
     // and a manager that went away is the consequence, not a failure.
     auto interrupted = [&] {
         children.waitForAll();
-        const int signal = children.count() > 0 ? children.info(0).signal : 0;
-        if (!ctx.stopRequested() && (signal == SIGINT || signal == SIGTERM || signal == SIGHUP))
-            ctx.requestStop();
+        for (int c = 0; c < children.count() && !ctx.stopRequested(); ++c) {
+            const int signal = children.info(c).signal;
+            if (signal == SIGINT || signal == SIGTERM || signal == SIGHUP)
+                ctx.requestStop();
+        }
         return ctx.stopRequested();
     };
     runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
@@ -84,7 +86,7 @@ void Manager::run(RunContext& ctx)
             rec.record(EventKind::Running);
             if (!children.info(0).ended() && !ctx.stopRequested())
                 final = proxy.call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
-            children.waitForAll();
+            interrupted(); // also when the signal ended the children without an error on this side
         } catch (const std::runtime_error&) {
             if (!interrupted())
                 throw;
