@@ -14,6 +14,7 @@ namespace tl {
 
 namespace {
 constexpr int kStopCheckMs = 20; // how soon a stop request is noticed while waiting on the socket
+constexpr qsizetype kMaxHeadBytes = 64 * 1024; // an answer's head beyond this is refused, not buffered
 
 struct Fd {
     int fd = -1;
@@ -134,6 +135,8 @@ HttpResult httpGet(const QUrl& url, std::chrono::milliseconds timeout, const std
         } else {
             head.append(buffer, n);
             const qsizetype end = head.indexOf("\r\n\r\n");
+            if (end < 0 && head.size() > kMaxHeadBytes)
+                return fail(QStringLiteral("the answer's head is over %1 KiB").arg(kMaxHeadBytes / 1024));
             if (end < 0)
                 continue;
             inBody = true;

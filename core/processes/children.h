@@ -23,7 +23,7 @@ struct ChildSpec {
     QStringList args; // its command-line arguments after the role
     QByteArray input; // written to its standard input, which is then closed
     QString shownParams; // the parameters as the table shows them; the arguments when empty
-    QStringList sharedKeys; // keys of segments and semaphores it opens (in its environment, not its arguments)
+    QStringList sharedKeys; // key()s (kernel ids) of segments and semaphores it opens (in its environment, not argv)
     // Descriptors it inherits: each parent descriptor (e.g. one end of a pipe) appears in the child under
     // the given number. All others stay closed on exec.
     std::vector<std::pair<int, int>> descriptors; // (parent fd, child fd)
@@ -31,7 +31,7 @@ struct ChildSpec {
 
 // A scenario's child processes: real OS processes running the threadlab executable in its hidden child
 // mode (`threadlab --child SCENARIO ROLE ARGS...`), each with its own lane, recorder (in a shared segment
-// that only this user can attach, under a per-run key) and process-table row. Use from one thread, the
+// that only this user can attach, handed over by its kernel id) and process-table row. Use from one thread, the
 // scenario's: QProcess needs that thread's event loop, which waitForAll() runs.
 class Children {
 public:

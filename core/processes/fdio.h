@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 
 namespace tl {
 
@@ -9,5 +10,10 @@ namespace tl {
 // ignore SIGPIPE (child mode and Children see to it), so a vanished reader is an error, not a death.
 bool readAll(int fd, void* data, std::size_t bytes);
 bool writeAll(int fd, const void* data, std::size_t bytes);
+// The same, but false soon after `stopped()` turns true, even when the other end neither reads nor writes:
+// waits in poll() with a short timeout and moves at most kStoppableChunk bytes per system call.
+constexpr std::size_t kStoppableChunk = 64 * 1024;
+bool readAll(int fd, void* data, std::size_t bytes, const std::function<bool()>& stopped);
+bool writeAll(int fd, const void* data, std::size_t bytes, const std::function<bool()>& stopped);
 
 } // namespace tl

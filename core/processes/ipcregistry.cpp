@@ -6,9 +6,9 @@
 #include <QFile>
 #include <QRandomGenerator>
 #include <QSaveFile>
-#include <QSharedMemory>
-#include <QSystemSemaphore>
 #include <stdexcept>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,15 +16,89 @@ namespace tl {
 
 namespace {
 const QString kLedgerSuffix = QStringLiteral(".keys");
+const QString kSegmentTag = QStringLiteral("shm");
+const QString kSemaphoreTag = QStringLiteral("sem");
+const QString kSocketTag = QStringLiteral("sock");
+
+QString tagOf(IpcKind kind)
+{
+    return kind == IpcKind::Segment ? kSegmentTag : kSemaphoreTag;
+}
+
+// A directory of ours that no one else can use: owned by us, not a link, mode 0700.
+bool isPrivateDirectory(const QString& path)
+{
+    struct stat st { };
+    return lstat(QFile::encodeName(path).constData(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid()
+        && (st.st_mode & 0777) == 0700;
+}
 
 bool makePrivateDirectory(const QString& path)
 {
-    QDir().mkpath(path);
+    QDir().mkdir(path);
     struct stat st { };
     if (lstat(QFile::encodeName(path).constData(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
         return false;
     return chmod(QFile::encodeName(path).constData(), 0700) == 0;
 }
+
+// Where a ledger may be, in the order directory() prefers them; runtime directories only where they exist.
+QStringList candidateDirectories()
+{
+    const QString uid = QString::number(geteuid());
+    QStringList dirs;
+    const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+    if (!runtime.isEmpty() && QDir(runtime).exists())
+        dirs << runtime + QStringLiteral("/threadlab");
+    if (QDir(QStringLiteral("/run/user/") + uid).exists())
+        dirs << QStringLiteral("/run/user/%1/threadlab").arg(uid);
+    // /tmp before TMPDIR: a ledger must be found by the next start even if that has another TMPDIR.
+    dirs << QStringLiteral("/tmp/threadlab-") + uid << QDir::tempPath() + QStringLiteral("/threadlab-") + uid;
+    dirs.removeDuplicates();
+    return dirs;
+}
+
+// Removes a segment or semaphore a dead ThreadLab listed, if it is still the one it made: same id, made by
+// us at the recorded time (and, for a segment, by that process). Ids are reused, so each check matters.
+bool removeIfStillTheirs(IpcKind kind, int id, std::int64_t createdAt, std::int64_t creatorPid)
+{
+    const IpcStatus status = ipcStatus(kind, id);
+    if (!status.exists || status.markedForRemoval || status.owner != geteuid() || status.creator != geteuid()
+        || status.createdAt != createdAt || (kind == IpcKind::Segment && status.creatorPid != creatorPid))
+        return false;
+    return kind == IpcKind::Segment ? shmctl(id, IPC_RMID, nullptr) == 0 : semctl(id, 0, IPC_RMID) == 0;
+}
+}
+
+IpcStatus ipcStatus(IpcKind kind, int id)
+{
+    IpcStatus status;
+    if (kind == IpcKind::Segment) {
+        shmid_ds ds {};
+        if (shmctl(id, IPC_STAT, &ds) != 0)
+            return status;
+        status.owner = ds.shm_perm.uid;
+        status.creator = ds.shm_perm.cuid;
+        status.mode = ds.shm_perm.mode & 0777;
+        status.creatorPid = ds.shm_cpid;
+        status.createdAt = ds.shm_ctime;
+        status.markedForRemoval = (ds.shm_perm.mode & SHM_DEST) != 0;
+    } else {
+        semid_ds ds {};
+        if (semctl(id, 0, IPC_STAT, &ds) != 0)
+            return status;
+        status.owner = ds.sem_perm.uid;
+        status.creator = ds.sem_perm.cuid;
+        status.mode = ds.sem_perm.mode & 0777;
+        status.createdAt = ds.sem_ctime;
+    }
+    status.exists = true;
+    return status;
+}
+
+bool isPrivateToUs(const IpcStatus& status)
+{
+    return status.exists && status.owner == geteuid() && status.creator == geteuid() && status.mode == 0600;
 }
 
 IpcRegistry& IpcRegistry::instance()
@@ -36,16 +110,21 @@ IpcRegistry& IpcRegistry::instance()
 QString IpcRegistry::directory()
 {
     static const QString dir = [] {
-        const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
-        const QString path = !runtime.isEmpty() && QDir(runtime).exists()
-            ? runtime + QStringLiteral("/threadlab")
-            : QDir::tempPath() + QStringLiteral("/threadlab-%1").arg(geteuid());
-        if (!makePrivateDirectory(path))
-            throw std::runtime_error("cannot use " + path.toStdString()
-                + " for ThreadLab's shared-memory bookkeeping: it must be a directory owned by you");
-        return path;
+        const QStringList candidates = candidateDirectories();
+        for (const QString& path : candidates)
+            if (makePrivateDirectory(path))
+                return path;
+        throw std::runtime_error("cannot use any of " + candidates.join(QStringLiteral(", ")).toStdString()
+            + " for ThreadLab's shared-memory bookkeeping: each must be a directory owned by you");
     }();
     return dir;
+}
+
+QStringList IpcRegistry::ledgerDirectories()
+{
+    QStringList dirs = candidateDirectories();
+    dirs.removeIf([](const QString& path) { return !isPrivateDirectory(path); });
+    return dirs;
 }
 
 QString IpcRegistry::socketPath(const QString& key)
@@ -55,9 +134,20 @@ QString IpcRegistry::socketPath(const QString& key)
 
 QString IpcRegistry::ledgerPath()
 {
+    std::lock_guard lock(m_mutex);
     if (m_ledger.isEmpty())
         m_ledger = directory() + QStringLiteral("/%1-%2").arg(getpid()).arg(processStartTime(getpid())) + kLedgerSuffix;
     return m_ledger;
+}
+
+void IpcRegistry::recordObject(IpcKind kind, int id, std::int64_t createdAt)
+{
+    add(QStringLiteral("%1 %2 %3").arg(tagOf(kind)).arg(id).arg(createdAt));
+}
+
+void IpcRegistry::forgetObject(IpcKind kind, int id)
+{
+    drop(QStringLiteral("%1 %2 ").arg(tagOf(kind)).arg(id));
 }
 
 QString IpcRegistry::newKey(const QString& purpose)
@@ -68,72 +158,92 @@ QString IpcRegistry::newKey(const QString& purpose)
                             .arg(random[0], 16, 16, QLatin1Char('0'))
                             .arg(random[1], 16, 16, QLatin1Char('0'))
                             .arg(purpose);
-    std::lock_guard lock(m_mutex);
-    m_keys << key;
-    writeLedger();
+    add(kSocketTag + u' ' + key);
     return key;
 }
 
 void IpcRegistry::forget(const QString& key)
 {
+    drop(kSocketTag + u' ' + key);
+}
+
+void IpcRegistry::add(const QString& entry)
+{
+    ledgerPath();
     std::lock_guard lock(m_mutex);
-    if (m_keys.removeAll(key) > 0)
+    m_entries << entry;
+    writeLedger();
+}
+
+void IpcRegistry::drop(const QString& prefix)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_entries.removeIf([&](const QString& e) { return e.startsWith(prefix); }) > 0)
         writeLedger();
 }
 
 void IpcRegistry::writeLedger()
 {
-    const QString path = ledgerPath();
-    if (m_keys.isEmpty()) {
-        QFile::remove(path);
+    if (m_entries.isEmpty()) {
+        QFile::remove(m_ledger);
         return;
     }
-    QSaveFile file(path);
+    QSaveFile file(m_ledger);
+    file.setDirectWriteFallback(false);
     if (file.open(QIODevice::WriteOnly)) {
-        file.write(m_keys.join(u'\n').toUtf8());
+        file.write(m_entries.join(u'\n').toUtf8() + '\n');
         file.commit();
     }
 }
 
-void IpcRegistry::removeResources(const QString& key)
+IpcRegistry::Removed& IpcRegistry::Removed::operator+=(const Removed& other)
 {
-    // Qt 6.4 gives a QSharedMemory's internal lock the same System V semaphore as a QSystemSemaphore of
-    // the same key, and either may have been left at 0 (a semaphore made with 0, or a lock held when its
-    // owner was killed): attaching would then wait for ever. So first reset it to 1. Create mode makes
-    // the object the semaphore's owner (whether or not it existed), and the owner removes it when destroyed.
-    auto resetAndRemoveSemaphore = [&] { QSystemSemaphore semaphore(key, 1, QSystemSemaphore::Create); };
-    resetAndRemoveSemaphore();
-    {
-        // On Unix a segment is destroyed when the last process detaches, so attaching and detaching
-        // removes an orphan.
-        QSharedMemory segment(key);
-        if (segment.attach())
-            segment.detach();
-    }
-    resetAndRemoveSemaphore(); // the lock attach() just made
-    QFile::remove(socketPath(key));
+    segments += other.segments;
+    semaphores += other.semaphores;
+    sockets += other.sockets;
+    return *this;
 }
 
-int IpcRegistry::removeStale()
+IpcRegistry::Removed IpcRegistry::removeLeftBy(const QString& ledgerFile)
 {
-    QDir dir(directory());
-    int removed = 0;
-    for (const QString& name : dir.entryList({ QLatin1Char('*') + kLedgerSuffix }, QDir::Files)) {
-        const QStringList idAndStart = name.chopped(kLedgerSuffix.size()).split(u'-');
-        if (idAndStart.size() != 2)
-            continue;
-        const qint64 pid = idAndStart[0].toLongLong();
-        if (pid == getpid() || (processStartTime(pid) == idAndStart[1] && !idAndStart[1].isEmpty()))
-            continue; // ours, or a ThreadLab that still runs
-        QFile ledger(dir.filePath(name));
-        if (!ledger.open(QIODevice::ReadOnly))
-            continue;
-        for (const QByteArray& key : ledger.readAll().split('\n'))
-            if (key.startsWith("tl-")) {
-                removeResources(QString::fromUtf8(key));
-                ++removed;
-            }
-        ledger.remove();
+    Removed removed;
+    const QString name = QFileInfo(ledgerFile).fileName();
+    const std::int64_t creatorPid = name.section(u'-', 0, 0).toLongLong();
+    QFile ledger(ledgerFile);
+    if (!ledger.open(QIODevice::ReadOnly))
+        return removed;
+    const QString socketDir = QFileInfo(ledgerFile).absolutePath();
+    for (const QByteArray& line : ledger.readAll().split('\n')) {
+        const QStringList fields = QString::fromUtf8(line).split(u' ', Qt::SkipEmptyParts);
+        if (fields.size() == 3 && (fields[0] == kSegmentTag || fields[0] == kSemaphoreTag)) {
+            const IpcKind kind = fields[0] == kSegmentTag ? IpcKind::Segment : IpcKind::Semaphore;
+            bool idOk = false;
+            const int id = fields[1].toInt(&idOk);
+            if (idOk && removeIfStillTheirs(kind, id, fields[2].toLongLong(), creatorPid))
+                ++(kind == IpcKind::Segment ? removed.segments : removed.semaphores);
+        } else if (fields.size() == 2 && fields[0] == kSocketTag && fields[1].startsWith(u"tl-")
+            && !fields[1].contains(u'/')) {
+            removed.sockets += QFile::remove(socketDir + u'/' + fields[1] + QStringLiteral(".sock"));
+        }
+    }
+    ledger.remove();
+    return removed;
+}
+
+IpcRegistry::Removed IpcRegistry::removeStale()
+{
+    Removed removed;
+    for (const QString& path : ledgerDirectories()) {
+        QDir dir(path);
+        for (const QString& name : dir.entryList({ QLatin1Char('*') + kLedgerSuffix }, QDir::Files)) {
+            const QStringList idAndStart = name.chopped(kLedgerSuffix.size()).split(u'-');
+            if (idAndStart.size() != 2)
+                continue;
+            const qint64 pid = idAndStart[0].toLongLong();
+            if (pid == getpid() || (processStartTime(pid) == idAndStart[1] && !idAndStart[1].isEmpty()))
+                continue; // ours, or a ThreadLab that still runs
+            removed += removeLeftBy(dir.filePath(name));
+        }
     }
     return removed;
 }
@@ -153,10 +263,11 @@ ScopedSocketPath::~ScopedSocketPath()
 void IpcRegistry::removeStaleQuietly() noexcept
 {
     try {
-        const int removed = removeStale();
-        if (removed > 0)
-            qInfo("Removed the shared memory, semaphores and sockets of %d objects left by a ThreadLab that was killed",
-                removed);
+        const Removed removed = removeStale();
+        if (removed.total() > 0)
+            qInfo("Removed %d shared-memory segment(s), %d semaphore(s) and %d socket file(s) left by a ThreadLab "
+                  "that was killed",
+                removed.segments, removed.semaphores, removed.sockets);
     } catch (const std::exception& e) {
         qWarning("%s", e.what());
     }

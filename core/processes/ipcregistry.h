@@ -2,44 +2,81 @@
 
 #include <QString>
 #include <QStringList>
+#include <cstdint>
 #include <mutex>
 
 namespace tl {
 
-// System V shared memory and semaphores (what QSharedMemory and QSystemSemaphore use on Linux with Qt 6.4)
-// and socket files outlive a process killed with SIGKILL. So every such resource ThreadLab makes is named
-// here first: an unguessable key, written to this process's ledger in a private directory. When the next
-// ThreadLab starts, removeStale() finds the ledgers of ThreadLab processes that are gone and removes what
-// they left behind.
+// The two kinds of System V object ThreadLab makes (shared-memory segments and semaphores).
+enum class IpcKind { Segment, Semaphore };
+
+// What the kernel says of one segment or semaphore (IPC_STAT); `exists` is false when the id names none.
+struct IpcStatus {
+    bool exists = false;
+    unsigned owner = 0; // uid
+    unsigned creator = 0; // uid
+    unsigned mode = 0; // permission bits
+    std::int64_t creatorPid = 0; // segments only
+    std::int64_t createdAt = 0; // ctime, in seconds
+    bool markedForRemoval = false; // a segment removed while a process still has it attached
+};
+IpcStatus ipcStatus(IpcKind kind, int id);
+// Whether this user made the object and no other user can use it (owner and creator are us, mode 0600).
+bool isPrivateToUs(const IpcStatus& status);
+
+// System V segments and semaphores and socket files outlive a process killed with SIGKILL. So every one
+// that ThreadLab makes is written to this process's ledger in a private directory as it is made: a segment
+// or semaphore by the id the kernel gave it and its creation time, a socket by its unguessable key. When the
+// next ThreadLab starts, removeStale() finds the ledgers of ThreadLab processes that are gone and removes
+// exactly the objects they list that are still there and still theirs.
 class IpcRegistry {
 public:
     static IpcRegistry& instance();
 
-    // "tl-<128 random bits in hex>-<purpose>", recorded in the ledger before it is returned.
+    // A segment or semaphore this process has just made, with the kernel's id and creation time (ctime).
+    void recordObject(IpcKind kind, int id, std::int64_t createdAt);
+    // It is removed: drop it from the ledger.
+    void forgetObject(IpcKind kind, int id);
+    // "tl-<128 random bits in hex>-<purpose>", a socket's name, recorded in the ledger before it is returned.
     QString newKey(const QString& purpose);
-    // The resource is gone; drop it from the ledger.
+    // The socket is gone; drop it from the ledger.
     void forget(const QString& key);
 
-    // The private (0700) directory for ledgers and local sockets: $XDG_RUNTIME_DIR/threadlab, or
-    // <temp>/threadlab-<uid> when there is no runtime directory. Throws when it cannot be made private.
+    // The private (0700) directory for this process's ledger and local sockets: $XDG_RUNTIME_DIR/threadlab,
+    // /run/user/<uid>/threadlab, /tmp/threadlab-<uid> or <temp>/threadlab-<uid>, the first that can be made
+    // private. Throws when none can.
     static QString directory();
+    // Every such directory of this user that exists now, whatever TMPDIR and XDG_RUNTIME_DIR say: a run
+    // killed under another environment left its ledger in one of them.
+    static QStringList ledgerDirectories();
     // Where a local socket for `key` lives.
     static QString socketPath(const QString& key);
-    // Removes the segments, semaphores and sockets listed by ledgers of ThreadLab processes that no longer
-    // run; returns how many keys it cleaned up.
-    static int removeStale();
-    // The same at start-up: a problem is reported on stderr, never fatal.
+    // This process's ledger (it exists while the process has objects).
+    QString ledgerPath();
+
+    // What a clean-up really removed (objects that were gone already, or are no longer ours, are not counted).
+    struct Removed {
+        int segments = 0;
+        int semaphores = 0;
+        int sockets = 0;
+        int total() const { return segments + semaphores + sockets; }
+        Removed& operator+=(const Removed& other);
+    };
+    // Removes what the ledgers of ThreadLab processes that no longer run list, and those ledgers.
+    static Removed removeStale();
+    // The same for one dead process's ledger file (the ledger is removed too).
+    static Removed removeLeftBy(const QString& ledgerFile);
+    // removeStale() at start-up: says on stderr what it removed; a problem is reported, never fatal.
     static void removeStaleQuietly() noexcept;
-    // Removes the resources of one key (segment, semaphore, socket file), whichever exist.
-    static void removeResources(const QString& key);
 
 private:
     IpcRegistry() = default;
+    void add(const QString& entry);
+    void drop(const QString& prefix);
     void writeLedger();
-    QString ledgerPath();
 
     std::mutex m_mutex;
-    QStringList m_keys;
+    QStringList m_entries;
     QString m_ledger;
 };
 

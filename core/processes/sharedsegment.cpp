@@ -2,43 +2,83 @@
 
 #include "ipcregistry.h"
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
+#include <sys/shm.h>
+#include <unistd.h>
 
 namespace tl {
 
-SharedSegment::SharedSegment(const QString& key, bool owner)
-    : m_memory(key)
+namespace {
+std::string systemError()
+{
+    return std::strerror(errno);
+}
+}
+
+SharedSegment::SharedSegment(int id, bool owner)
+    : m_id(id)
     , m_owner(owner)
 {
 }
 
 SharedSegment::~SharedSegment()
 {
-    m_memory.detach();
-    if (m_owner)
-        IpcRegistry::instance().forget(m_memory.key());
+    if (m_data)
+        shmdt(m_data);
+    if (m_owner) {
+        shmctl(m_id, IPC_RMID, nullptr);
+        IpcRegistry::instance().forgetObject(IpcKind::Segment, m_id);
+    }
+}
+
+void SharedSegment::map()
+{
+    void* data = shmat(m_id, nullptr, 0);
+    if (data == reinterpret_cast<void*>(-1))
+        throw std::runtime_error("cannot map shared-memory segment " + std::to_string(m_id) + ": " + systemError());
+    m_data = data;
+    shmid_ds ds {};
+    shmctl(m_id, IPC_STAT, &ds);
+    m_size = qsizetype(ds.shm_segsz);
 }
 
 std::unique_ptr<SharedSegment> SharedSegment::create(const QString& purpose, qsizetype bytes)
 {
-    std::unique_ptr<SharedSegment> segment(new SharedSegment(IpcRegistry::instance().newKey(purpose), true));
-    // Qt creates System V segments with mode 0600: only this user can attach.
-    if (!segment->m_memory.create(bytes, QSharedMemory::ReadWrite))
-        throw std::runtime_error(QStringLiteral("cannot create a %1-byte shared-memory segment: %2 (the system "
-                                                "limits are in /proc/sys/kernel/shmmax and shmall)")
+    const int id = shmget(IPC_PRIVATE, std::size_t(bytes), IPC_CREAT | IPC_EXCL | 0600);
+    if (id < 0)
+        throw std::runtime_error(QStringLiteral("cannot create a %1-byte shared-memory segment for %2: %3 (the "
+                                                "system limits are in /proc/sys/kernel/shmmax, shmall and shmmni)")
                                      .arg(bytes)
-                                     .arg(segment->m_memory.errorString())
+                                     .arg(purpose, QString::fromStdString(systemError()))
                                      .toStdString());
-    return segment; // zero-filled: the kernel clears a new segment, and this key is new (IPC_EXCL)
+    std::unique_ptr<SharedSegment> segment(new SharedSegment(id, true)); // removes it from here on
+    IpcRegistry::instance().recordObject(IpcKind::Segment, id, ipcStatus(IpcKind::Segment, id).createdAt);
+    segment->map();
+    return segment; // zero-filled: the kernel clears a new segment
 }
 
 std::unique_ptr<SharedSegment> SharedSegment::attach(const QString& key)
 {
-    std::unique_ptr<SharedSegment> segment(new SharedSegment(key, false));
-    if (!segment->m_memory.attach(QSharedMemory::ReadWrite))
-        throw std::runtime_error(QStringLiteral("cannot attach shared memory %1: %2")
-                                     .arg(key, segment->m_memory.errorString())
+    bool isNumber = false;
+    const int id = key.toInt(&isNumber);
+    if (!isNumber || id < 0)
+        throw std::runtime_error("not a shared-memory segment id: '" + key.toStdString() + "'");
+    // Only a segment this user made, that no one else can use, made by this process or its parent (the run).
+    const IpcStatus status = ipcStatus(IpcKind::Segment, id);
+    if (!status.exists)
+        throw std::runtime_error("shared-memory segment " + std::to_string(id) + " does not exist (any more)");
+    if (!isPrivateToUs(status) || (status.creatorPid != getpid() && status.creatorPid != getppid()))
+        throw std::runtime_error(QStringLiteral("refusing shared-memory segment %1: it is not this run's own "
+                                                "(owner uid %2, creator pid %3, mode %4)")
+                                     .arg(id)
+                                     .arg(status.owner)
+                                     .arg(status.creatorPid)
+                                     .arg(status.mode, 4, 8, QLatin1Char('0'))
                                      .toStdString());
+    std::unique_ptr<SharedSegment> segment(new SharedSegment(id, false));
+    segment->map();
     return segment;
 }
 

@@ -145,20 +145,22 @@ void IpcThroughput::run(RunContext& ctx)
                 const std::int64_t t0 = clock::monotonicNs();
                 bool ok = true;
                 char ack = 0;
-                for (qint64 r = 0; r < rounds && ok; ++r) {
+                // A stop ends the measurement within a chunk, whatever the size and the number of rounds.
+                const auto stopped = [&] { return ctx.stopRequested(); };
+                for (qint64 r = 0; r < rounds && ok && !ctx.stopRequested(); ++r) {
                     if (mechanism == u"pipe") {
-                        ok = writeAll(fds.pipeData[1], payload.constData(), std::size_t(size))
-                            && readAll(fds.pipeAck[0], &ack, 1);
+                        ok = writeAll(fds.pipeData[1], payload.constData(), std::size_t(size), stopped)
+                            && readAll(fds.pipeAck[0], &ack, 1, stopped);
                     } else if (mechanism == u"socket") {
-                        ok = writeAll(fds.socket[0], payload.constData(), std::size_t(size))
-                            && readAll(fds.socket[0], &ack, 1);
+                        ok = writeAll(fds.socket[0], payload.constData(), std::size_t(size), stopped)
+                            && readAll(fds.socket[0], &ack, 1, stopped);
                     } else {
                         std::memcpy(handover->payload, payload.constData(), std::size_t(size));
                         handover->ready.store(++handed, std::memory_order_release);
                         ok = waitFor(handover->taken, handed, receiverGone);
                     }
                 }
-                if (!ok) {
+                if (!ok || ctx.stopRequested()) {
                     receiverLost = !ctx.stopRequested();
                     return;
                 }

@@ -9,6 +9,7 @@
 #include "../run/workers.h"
 
 #include <QJsonArray>
+#include <csignal>
 
 namespace tl {
 
@@ -53,26 +54,43 @@ void Manager::run(RunContext& ctx)
 
     Children children(ctx, info().name);
     QJsonObject final;
-    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
-        startObjectServer(children,
-            { QStringLiteral("Manager"), QStringLiteral("server"), { socket.path() }, {},
-                QStringLiteral("serves {'counter': 0} and []"), {}, {} },
-            socket.path());
-        ObjectProxy proxy(socket.path());
-        proxy.call({ { QStringLiteral("op"), QStringLiteral("set") },
-            { QStringLiteral("key"), QStringLiteral("counter") }, { QStringLiteral("value"), 0 } });
-        for (int i = 0; i < count && !ctx.stopRequested(); ++i)
-            children.start({ QStringLiteral("Child-%1").arg(i), QStringLiteral("client"),
-                { socket.path(), updates, increment }, {},
-                QStringLiteral("proxies to the dict and list; updates=%1, increment=%2").arg(updates, increment),
-                { segment->key(), semaphore->key() }, {} });
-        rec.record(EventKind::Sleeping);
-        const bool killOne = ctx.value(QStringLiteral("kill_one")) != 0;
-        children.waitUntil([&] { return children.ended(1, children.count()); }, killOne); // the clients
-        rec.record(EventKind::Running);
-        if (!children.info(0).ended())
-            final = proxy.call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
+    // True when the run is being stopped: by a stop request, or by a signal that reached the manager process
+    // before this one noticed it (Ctrl+C signals the whole process group). Either way the run was interrupted,
+    // and a manager that went away is the consequence, not a failure.
+    auto interrupted = [&] {
         children.waitForAll();
+        for (int c = 0; c < children.count() && !ctx.stopRequested(); ++c) {
+            const int signal = children.info(c).signal;
+            if (signal == SIGINT || signal == SIGTERM || signal == SIGHUP)
+                ctx.requestStop();
+        }
+        return ctx.stopRequested();
+    };
+    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
+        try {
+            startObjectServer(children,
+                { QStringLiteral("Manager"), QStringLiteral("server"), { socket.path() }, {},
+                    QStringLiteral("serves {'counter': 0} and []"), {}, {} },
+                socket.path());
+            ObjectProxy proxy(socket.path());
+            proxy.call({ { QStringLiteral("op"), QStringLiteral("set") },
+                { QStringLiteral("key"), QStringLiteral("counter") }, { QStringLiteral("value"), 0 } });
+            for (int i = 0; i < count && !ctx.stopRequested(); ++i)
+                children.start({ QStringLiteral("Child-%1").arg(i), QStringLiteral("client"),
+                    { socket.path(), updates, increment }, {},
+                    QStringLiteral("proxies to the dict and list; updates=%1, increment=%2").arg(updates, increment),
+                    { segment->key(), semaphore->key() }, {} });
+            rec.record(EventKind::Sleeping);
+            const bool killOne = ctx.value(QStringLiteral("kill_one")) != 0;
+            children.waitUntil([&] { return children.ended(1, children.count()); }, killOne); // the clients
+            rec.record(EventKind::Running);
+            if (!children.info(0).ended() && !ctx.stopRequested())
+                final = proxy.call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
+            interrupted(); // also when the signal ended the children without an error on this side
+        } catch (const std::runtime_error&) {
+            if (!interrupted())
+                throw;
+        }
     });
 
     double managerNs = 0;

@@ -10,7 +10,11 @@
 #include <QTcpSocket>
 #include <QTest>
 #include <QThread>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace tl;
 
@@ -52,6 +56,9 @@ private slots:
     void initTestCase();
     void factorialIsExact();
     void serverAnswersOnLoopbackOnlyAndStopsWithIt();
+    void serverRefusesRequestsWithoutTheSecret();
+    void serverRefusesAnOversizedHeadWithBoundedMemory();
+    void serverCapsOpenConnections();
     void everyExecutorRunsEveryTask_data();
     void everyExecutorRunsEveryTask();
     void ioTasksDownloadWhatTheServerSends();
@@ -94,6 +101,139 @@ void TestPools::serverAnswersOnLoopbackOnlyAndStopsWithIt()
     QTcpSocket socket;
     socket.connectToHost(QHostAddress::LocalHost, port);
     QVERIFY2(!socket.waitForConnected(2000), "the server still answers after its run");
+}
+
+namespace {
+// A plain blocking TCP connection to the server's port, for requests httpGet would not make.
+struct RawConnection {
+    int fd = -1;
+    explicit RawConnection(quint16 port)
+    {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+            ::close(fd);
+            fd = -1;
+        }
+        // A guard only, so a broken server fails the test instead of hanging it: no figure depends on it.
+        timeval guard { 120, 0 };
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &guard, sizeof guard);
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
+    }
+    ~RawConnection()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+    // Sends as much of `bytes` as the server takes; returns how much went.
+    qint64 send(const QByteArray& bytes)
+    {
+        qint64 sent = 0;
+        while (sent < bytes.size()) {
+            const ssize_t n = ::send(fd, bytes.constData() + sent, std::size_t(bytes.size() - sent), MSG_NOSIGNAL);
+            if (n <= 0)
+                break;
+            sent += n;
+        }
+        return sent;
+    }
+    // Everything the server sends until it closes.
+    QByteArray receiveAll()
+    {
+        QByteArray all;
+        char buffer[4096];
+        for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+            all.append(buffer, n);
+        return all;
+    }
+    // Whether the server has closed this connection (waits for it, up to the guard).
+    bool closedByServer()
+    {
+        pollfd p { fd, POLLIN, 0 };
+        if (::poll(&p, 1, 120000) <= 0)
+            return false;
+        char byte;
+        return ::recv(fd, &byte, 1, MSG_DONTWAIT) <= 0;
+    }
+};
+}
+
+void TestPools::serverRefusesRequestsWithoutTheSecret()
+{
+    LoopbackHttpServer server(std::chrono::milliseconds(0), 100);
+    // The secret is 128 random bits (32 hex digits) in the path.
+    QCOMPARE(server.url().path().size(), 1 + 32 + 1);
+    for (const QString& path : { QStringLiteral("/page/1"), QStringLiteral("/"),
+             server.url().path().chopped(2) + QStringLiteral("/page/1") }) {
+        const HttpResult r = httpGet(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(server.port()).arg(path)),
+            std::chrono::seconds(30), notStopped);
+        QCOMPARE(r.bytes, -1);
+        QVERIFY2(r.error.contains(u"404"), qPrintable(r.error));
+    }
+    QCOMPARE(server.requestsServed(), 0);
+    const HttpResult ok = httpGet(QUrl(server.url().toString() + "page/1"), std::chrono::seconds(30), notStopped);
+    QCOMPARE(ok.bytes, 100);
+    QCOMPARE(server.requestsServed(), 1);
+}
+
+void TestPools::serverRefusesAnOversizedHeadWithBoundedMemory()
+{
+    LoopbackHttpServer server(std::chrono::milliseconds(0), 100);
+    const QByteArray start = "GET " + server.url().path().toUtf8() + "page/1 HTTP/1.1\r\nX-Filler: ";
+    {
+        // Just over the cap, with the head's end: 431, and the connection closed.
+        RawConnection c(server.port());
+        QVERIFY(c.fd >= 0);
+        const QByteArray request = start + QByteArray(LoopbackHttpServer::kMaxHeadBytes, 'a') + "\r\n\r\n";
+        QCOMPARE(c.send(request), request.size());
+        const QByteArray answer = c.receiveAll();
+        QVERIFY2(answer.startsWith("HTTP/1.1 431 "), answer.left(80).constData());
+    }
+    {
+        // A head that never ends: the server stops taking it soon after the cap, rather than buffering
+        // 256 MiB (what the kernel's socket buffers hold on the way is at most a few MiB).
+        RawConnection c(server.port());
+        QVERIFY(c.fd >= 0);
+        const QByteArray chunk(1 << 20, 'b');
+        qint64 sent = c.send(start);
+        for (int i = 0; i < 256 && sent == qint64(start.size()) + qint64(i) * chunk.size(); ++i)
+            sent += c.send(chunk);
+        qInfo("the server took %lld KiB of a never-ending head", sent >> 10);
+        QVERIFY2(sent < (64 << 20), qPrintable(QStringLiteral("the server took %1 MiB of one head").arg(sent >> 20)));
+    }
+    QCOMPARE(server.requestsServed(), 0);
+    // It still serves a proper request.
+    QCOMPARE(httpGet(QUrl(server.url().toString() + "page/1"), std::chrono::seconds(30), notStopped).bytes, 100);
+}
+
+void TestPools::serverCapsOpenConnections()
+{
+    LoopbackHttpServer server(std::chrono::milliseconds(0), 100);
+    constexpr int kExtra = 4;
+    std::vector<std::unique_ptr<RawConnection>> idle;
+    // Open the most it keeps, one at a time so the server has accepted each before the next (a byte of a
+    // request head that never completes keeps it open).
+    for (int i = 0; i < LoopbackHttpServer::kMaxConnections; ++i) {
+        idle.push_back(std::make_unique<RawConnection>(server.port()));
+        QVERIFY(idle.back()->fd >= 0);
+        QCOMPARE(idle.back()->send("G"), 1);
+    }
+    // Beyond that, each new connection is closed at once.
+    int closed = 0;
+    for (int i = 0; i < kExtra; ++i) {
+        RawConnection extra(server.port());
+        closed += extra.fd < 0 || extra.closedByServer();
+    }
+    QCOMPARE(closed, kExtra);
+    QCOMPARE(server.connectionsRefused(), qint64(kExtra));
+    // Once they go, the server serves again.
+    idle.clear();
+    QTRY_COMPARE_WITH_TIMEOUT(
+        httpGet(QUrl(server.url().toString() + "page/1"), std::chrono::seconds(30), notStopped).bytes, qint64(100),
+        120000);
 }
 
 void TestPools::everyExecutorRunsEveryTask_data()

@@ -1,12 +1,22 @@
 #include "../support/runscenario.h"
 
 #include <processes/ipcregistry.h>
+#include <processes/sharedsegment.h>
+#include <processes/sharedsemaphore.h>
 
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
+#include <csignal>
 #include <limits>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace tl;
@@ -72,6 +82,16 @@ private slots:
     void seedOrderProducesEverythingFirst();
     void ipcThroughputMeasuresEveryMechanismAndSize();
     void stopEndsChildrenAndLeavesNothing();
+    void objectsAreNewPrivateAndListedById();
+    void squattedObjectsAreNeverAdopted();
+    void cleanupAfterSigkillRemovesThatRunsObjectsById();
+    void cleanupRemovesOnlyObjectsStillTheirs();
+    void sharedMemoryWithAKilledChildAddsUp_data();
+    void sharedMemoryWithAKilledChildAddsUp();
+    void queuePipeWithAKilledProducerConsumesNoMoreThanProduced_data();
+    void queuePipeWithAKilledProducerConsumesNoMoreThanProduced();
+    void managerStoppedReadsAsStopped();
+    void ipcThroughputWithLargeSizesStops();
     void noSegmentOrSemaphoreOutlivesARun();
 };
 
@@ -433,6 +453,357 @@ void TestProcesses::stopEndsChildrenAndLeavesNothing()
         QCOMPARE(outcome.processes[i].state, ProcessInfo::State::Stopped);
         QVERIFY(!QDir(QStringLiteral("/proc/%1").arg(outcome.processes[i].pid)).exists());
     }
+}
+
+namespace {
+bool ledgerLists(const QString& entryStart)
+{
+    QFile ledger(IpcRegistry::instance().ledgerPath());
+    if (!ledger.open(QIODevice::ReadOnly))
+        return false;
+    for (const QByteArray& line : ledger.readAll().split('\n'))
+        if (line.startsWith(entryStart.toUtf8()))
+            return true;
+    return false;
+}
+
+bool gone(IpcKind kind, int id)
+{
+    const IpcStatus status = ipcStatus(kind, id);
+    return !status.exists || status.markedForRemoval;
+}
+
+// Objects another local user could have made first, open to everyone (0666): a semaphore at 5 (which would
+// let several processes into a lock at once) and a segment, each at a key and at IPC_PRIVATE.
+struct Squatters {
+    std::vector<int> semaphores;
+    std::vector<int> segments;
+    Squatters()
+    {
+        for (const key_t key : { key_t(IPC_PRIVATE), key_t(0x7e570000 + getpid() % 0xffff) }) {
+            const int sem = semget(key, 1, IPC_CREAT | 0666);
+            if (sem >= 0 && semctl(sem, 0, SETVAL, 5) == 0)
+                semaphores.push_back(sem);
+            const int shm = shmget(key, 4096, IPC_CREAT | 0666);
+            if (shm >= 0)
+                segments.push_back(shm);
+        }
+    }
+    ~Squatters()
+    {
+        for (int id : semaphores)
+            semctl(id, 0, IPC_RMID);
+        for (int id : segments)
+            shmctl(id, IPC_RMID, nullptr);
+    }
+};
+}
+
+void TestProcesses::objectsAreNewPrivateAndListedById()
+{
+    int segmentId = -1;
+    int semaphoreId = -1;
+    {
+        const auto segment = SharedSegment::create(QStringLiteral("test"), 4096);
+        const auto semaphore = SharedSemaphore::create(QStringLiteral("test"), 1);
+        segmentId = segment->id();
+        semaphoreId = semaphore->id();
+        for (const auto& [kind, id] :
+            { std::pair(IpcKind::Segment, segmentId), std::pair(IpcKind::Semaphore, semaphoreId) }) {
+            const IpcStatus status = ipcStatus(kind, id);
+            QVERIFY(status.exists);
+            QCOMPARE(status.mode, 0600u);
+            QCOMPARE(status.owner, unsigned(geteuid()));
+            QVERIFY(isPrivateToUs(status));
+        }
+        QCOMPARE(ipcStatus(IpcKind::Segment, segmentId).creatorPid, qint64(getpid()));
+        QVERIFY(ledgerLists(QStringLiteral("shm %1 ").arg(segmentId)));
+        QVERIFY(ledgerLists(QStringLiteral("sem %1 ").arg(semaphoreId)));
+        // A child opens them by id: here, this process does.
+        QVERIFY(SharedSegment::attach(segment->key())->data() != nullptr);
+        SharedSemaphore::open(semaphore->key())->acquire();
+        semaphore->release();
+    }
+    QVERIFY(gone(IpcKind::Segment, segmentId));
+    QVERIFY(gone(IpcKind::Semaphore, semaphoreId));
+    QCOMPARE(ourLedgers(), QStringList());
+}
+
+void TestProcesses::squattedObjectsAreNeverAdopted()
+{
+    const Squatters squatters;
+    QVERIFY(!squatters.semaphores.empty() && !squatters.segments.empty());
+    // Opening by id refuses what is not private to us, with a message that says so.
+    for (int id : squatters.semaphores)
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, SharedSemaphore::open(QString::number(id)));
+    for (int id : squatters.segments)
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, SharedSegment::attach(QString::number(id)));
+    try {
+        SharedSemaphore::open(QString::number(squatters.semaphores.front()));
+    } catch (const std::runtime_error& e) {
+        QVERIFY2(QByteArray(e.what()).contains("not this run's own"), e.what());
+    }
+    // A run with squatters about counts exactly, and leaves them as they were.
+    const QJsonObject results = summaryOf(QStringLiteral("shared-memory"),
+        { QStringLiteral("children=3"), QStringLiteral("repeats=3000"), QStringLiteral("add=1"),
+            QStringLiteral("compute_ns=0") })[u"results"]
+                                    .toObject();
+    QCOMPARE(results[u"value"].toInteger(), 9000);
+    QCOMPARE(results[u"lost_updates"].toInteger(), 0);
+    for (int id : squatters.semaphores) {
+        QCOMPARE(semctl(id, 0, GETVAL), 5);
+        QCOMPARE(semctl(id, 0, GETPID), int(getpid())); // no process but ours (its SETVAL) touched it
+    }
+    for (int id : squatters.segments) {
+        shmid_ds ds {};
+        QCOMPARE(shmctl(id, IPC_STAT, &ds), 0);
+        QCOMPARE(ds.shm_lpid, 0); // never attached
+    }
+}
+
+void TestProcesses::cleanupAfterSigkillRemovesThatRunsObjectsById()
+{
+    // A ThreadLab run with another TMPDIR (and no runtime directory) is killed mid-run.
+    QTemporaryDir otherTemp;
+    QVERIFY(otherTemp.isValid());
+    QProcess victim;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("TMPDIR"), otherTemp.path());
+    env.remove(QStringLiteral("XDG_RUNTIME_DIR"));
+    victim.setProcessEnvironment(env);
+    victim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    victim.start(qEnvironmentVariable("THREADLAB_CHILD_EXE"),
+        { QStringLiteral("run"), QStringLiteral("shared-memory"), QStringLiteral("--set"), QStringLiteral("children=2"),
+            QStringLiteral("--set"), QStringLiteral("repeats=100000000") });
+    QVERIFY(victim.waitForStarted());
+    const QString pattern = QStringLiteral("%1-*.keys").arg(victim.processId());
+    // Its ledger, once it lists both children's segments, the data segment and the lock.
+    QString ledger;
+    QStringList entries;
+    auto listsEverything = [&] {
+        for (const QString& dir : IpcRegistry::ledgerDirectories())
+            for (const QString& name : QDir(dir).entryList({ pattern }, QDir::Files)) {
+                QFile file(dir + u'/' + name);
+                if (!file.open(QIODevice::ReadOnly))
+                    continue;
+                ledger = file.fileName();
+                entries = QString::fromUtf8(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
+            }
+        return entries.filter(QRegularExpression(QStringLiteral("^shm "))).size() == 3
+            && entries.filter(QRegularExpression(QStringLiteral("^sem "))).size() == 1;
+    };
+    QVERIFY2(QTest::qWaitFor(listsEverything, 120000), qPrintable(entries.join(u'|')));
+    ::kill(pid_t(victim.processId()), SIGKILL);
+    QVERIFY(victim.waitForFinished());
+
+    // The next start, with yet another TMPDIR, still finds that ledger and removes exactly what it lists.
+    QTemporaryDir thirdTemp;
+    const QByteArray savedTemp = qgetenv("TMPDIR");
+    qputenv("TMPDIR", thirdTemp.path().toUtf8());
+    const QStringList dirs = IpcRegistry::ledgerDirectories();
+    qputenv("TMPDIR", savedTemp);
+    QVERIFY2(dirs.contains(QFileInfo(ledger).absolutePath()), qPrintable(dirs.join(u' ')));
+    const IpcRegistry::Removed removed = IpcRegistry::removeLeftBy(ledger);
+    QCOMPARE(removed.segments, 3);
+    QCOMPARE(removed.semaphores, 1);
+    QCOMPARE(removed.total(), 4); // no socket in shared-memory
+    for (const QString& entry : entries) {
+        const QStringList fields = entry.split(u' ');
+        QVERIFY(gone(fields[0] == u"shm" ? IpcKind::Segment : IpcKind::Semaphore, fields[1].toInt()));
+    }
+    QVERIFY(!QFile::exists(ledger));
+}
+
+void TestProcesses::cleanupRemovesOnlyObjectsStillTheirs()
+{
+    // A dead process's ledger that names an id now used by an object it did not make (ids are reused):
+    // here this process's own segment and semaphore, listed with other creation times.
+    const auto segment = SharedSegment::create(QStringLiteral("test"), 4096);
+    const auto semaphore = SharedSemaphore::create(QStringLiteral("test"), 1);
+    const QString ledger = IpcRegistry::directory() + QStringLiteral("/999999999-1.keys");
+    {
+        QFile file(ledger);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QStringLiteral("shm %1 %2\nsem %3 %4\nsock tl-0-none\n")
+                       .arg(segment->id())
+                       .arg(ipcStatus(IpcKind::Segment, segment->id()).createdAt - 1)
+                       .arg(semaphore->id())
+                       .arg(ipcStatus(IpcKind::Semaphore, semaphore->id()).createdAt - 1)
+                       .toUtf8());
+    }
+    const IpcRegistry::Removed removed = IpcRegistry::removeLeftBy(ledger);
+    QCOMPARE(removed.total(), 0); // nothing it listed was still its own, and the socket file was not there
+    QVERIFY(!gone(IpcKind::Segment, segment->id()));
+    QVERIFY(!gone(IpcKind::Semaphore, semaphore->id()));
+    QVERIFY(!QFile::exists(ledger));
+}
+
+void TestProcesses::sharedMemoryWithAKilledChildAddsUp_data()
+{
+    QTest::addColumn<QString>("lock");
+    QTest::newRow("semaphore") << "semaphore";
+    QTest::newRow("no lock") << "none";
+}
+
+void TestProcesses::sharedMemoryWithAKilledChildAddsUp()
+{
+    QFETCH(QString, lock);
+    // Enough for a second or so of updates: a contended semaphore costs far more per update than none.
+    const qint64 kRepeats = lock == u"semaphore" ? 50'000 : 2'000'000;
+    // Child-1 is killed mid-run. The account must add up in every run; it must have been killed part-way in
+    // at least one of up to five (a loaded machine may kill it before it starts, or let it finish first).
+    bool killedPartWay = false;
+    for (int attempt = 0; attempt < 5 && !killedPartWay; ++attempt) {
+        auto scenario = createScenario(QStringLiteral("shared-memory"));
+        ParamSet params(scenario->info().params);
+        for (const QString& a : { QStringLiteral("children=3"), QStringLiteral("repeats=%1").arg(kRepeats),
+                 QStringLiteral("add=1"), QStringLiteral("compute_ns=100"), QStringLiteral("lock=") + lock })
+            QVERIFY(params.assign(a, nullptr));
+        Run run(std::move(scenario), params);
+        std::atomic<bool> killed { false };
+        std::thread killer([&] {
+            // Once the children are released and the shared number has moved (read through the run's own
+            // "shared value" counter), kill Child-1; give up after 60 s.
+            for (int waited = 0; waited < 60000 && !killed; waited += 1) {
+                const std::vector<QString> names = run.context().counterNames();
+                const auto counter = std::find(names.begin(), names.end(), QStringLiteral("shared value"));
+                const std::vector<std::int64_t> values = run.context().sampleCounters();
+                const std::size_t index = std::size_t(counter - names.begin());
+                std::int64_t victim = 0;
+                for (const ProcessInfo& p : run.context().processes())
+                    if (p.name == u"Child-1" && p.state == ProcessInfo::State::Running)
+                        victim = p.pid;
+                if (victim > 0 && index < values.size() && values[index] > kRepeats / 100) {
+                    run.requestKill(victim);
+                    killed = true;
+                } else {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
+            }
+        });
+        const RunOutcome outcome = run.execute();
+        killer.join();
+        QVERIFY(killed);
+        const QJsonObject results = outcome.results;
+        const qint64 value = results[u"value"].toInteger();
+        const qint64 expected = results[u"expected_value"].toInteger();
+        const qint64 lost = results[u"lost_updates"].toInteger();
+        const qint64 inFlight = results[u"updates_in_flight"].toInteger();
+        QVERIFY2(lost >= 0, qPrintable(QStringLiteral("lost_updates %1").arg(lost)));
+        QCOMPARE(expected, results[u"updates"].toInteger());
+        // value + lost is the expected total, or, with the killed child's last update in flight, one more.
+        QVERIFY2(value + lost >= expected && value + lost <= expected + inFlight,
+            qPrintable(QStringLiteral("value %1 + lost %2 vs expected %3 (+%4 in flight)")
+                           .arg(value)
+                           .arg(lost)
+                           .arg(expected)
+                           .arg(inFlight)));
+        QVERIFY(results[u"lost_updates_at_most"].toInteger(lost) >= lost);
+        if (lock == u"semaphore")
+            QCOMPARE(lost, 0);
+        killedPartWay = results[u"children_finished"].toInt() == 2 && expected > 2 * kRepeats;
+    }
+    QVERIFY2(killedPartWay, "Child-1 was not killed part-way through in five runs");
+}
+
+void TestProcesses::queuePipeWithAKilledProducerConsumesNoMoreThanProduced_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::newRow("pipe") << "pipe";
+    QTest::newRow("queue") << "queue";
+}
+
+void TestProcesses::queuePipeWithAKilledProducerConsumesNoMoreThanProduced()
+{
+    QFETCH(QString, mechanism);
+    // One producer, faster than two slow consumers, killed once items are waiting (the run's own "items
+    // waiting" counter), so it has put some and consumers get them after it is gone.
+    auto scenario = createScenario(QStringLiteral("queue-pipe"));
+    ParamSet params(scenario->info().params);
+    for (const QString& a : { QStringLiteral("mechanism=") + mechanism, QStringLiteral("producers=1"),
+             QStringLiteral("consumers=2"), QStringLiteral("items=100000"), QStringLiteral("produce_us=100"),
+             QStringLiteral("consume_us=2000"), QStringLiteral("capacity=1000") })
+        QVERIFY(params.assign(a, nullptr));
+    Run run(std::move(scenario), params);
+    std::atomic<bool> killed { false };
+    std::thread killer([&] {
+        for (int waited = 0; waited < 60000 && !killed; ++waited) {
+            const std::vector<QString> names = run.context().counterNames();
+            const auto counter = std::find(names.begin(), names.end(), QStringLiteral("items waiting"));
+            const std::vector<std::int64_t> values = run.context().sampleCounters();
+            const std::size_t index = std::size_t(counter - names.begin());
+            std::int64_t producer = 0;
+            for (const ProcessInfo& p : run.context().processes())
+                if (p.name == u"Producer-1" && p.state == ProcessInfo::State::Running)
+                    producer = p.pid;
+            if (producer > 0 && index < values.size() && values[index] >= 10) {
+                run.requestKill(producer);
+                killed = true;
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        }
+    });
+    const RunOutcome outcome = run.execute();
+    killer.join();
+    QVERIFY(killed);
+    const QJsonObject results = outcome.results;
+    const qint64 produced = results[u"produced"].toInteger();
+    const qint64 consumed = results[u"consumed"].toInteger();
+    QVERIFY2(
+        consumed <= produced, qPrintable(QStringLiteral("%1 consumed of %2 produced").arg(consumed).arg(produced)));
+    QVERIFY(consumed >= 10); // what was waiting when it was killed, at least
+    QCOMPARE(results[u"counted_from_gauges"].toArray(), QJsonArray { QStringLiteral("Producer-1") });
+    QCOMPARE(results[u"missed"].toInteger(), 100000 - consumed);
+}
+
+void TestProcesses::managerStoppedReadsAsStopped()
+{
+    // Stopped once the clients run: the manager goes (SIGTERM) while this side may be talking to it.
+    auto scenario = createScenario(QStringLiteral("manager"));
+    ParamSet params(scenario->info().params);
+    QVERIFY(params.assign(QStringLiteral("children=3"), nullptr));
+    QVERIFY(params.assign(QStringLiteral("updates=100000"), nullptr));
+    Run run(std::move(scenario), params);
+    std::thread stopper([&] {
+        for (int waited = 0; waited < 60000; waited += 5) {
+            const auto processes = run.context().processes();
+            if (processes.size() == 5 && std::all_of(processes.begin(), processes.end(), [](const ProcessInfo& p) {
+                    return p.state == ProcessInfo::State::Running;
+                }))
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        run.requestStop();
+    });
+    const RunOutcome outcome = run.execute();
+    stopper.join();
+    QCOMPARE(outcome.statusName(), QStringLiteral("stopped"));
+    QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
+}
+
+void TestProcesses::ipcThroughputWithLargeSizesStops()
+{
+    auto scenario = createScenario(QStringLiteral("ipc-throughput"));
+    ParamSet params(scenario->info().params);
+    QVERIFY(params.assign(QStringLiteral("largest=256m"), nullptr));
+    QVERIFY(params.assign(QStringLiteral("megabytes=4096"), nullptr));
+    Run run(std::move(scenario), params);
+    std::thread stopper([&] {
+        // Once the receiver runs and the measurement has begun, stop; no limit on how long that takes.
+        for (int waited = 0; waited < 60000; waited += 5) {
+            const auto processes = run.context().processes();
+            if (processes.size() == 2 && processes[1].state == ProcessInfo::State::Running)
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        run.requestStop();
+    });
+    const RunOutcome outcome = run.execute();
+    stopper.join();
+    QCOMPARE(outcome.statusName(), QStringLiteral("stopped"));
+    QVERIFY(!outcome.results.contains(u"receiver_lost"));
 }
 
 void TestProcesses::noSegmentOrSemaphoreOutlivesARun()
