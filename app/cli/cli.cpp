@@ -50,7 +50,9 @@ Run options:
   --svg FILE        write the timeline as SVG
   --pdf FILE        write the timeline as PDF
   --trace FILE      write a Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
+  --perfetto FILE   write a Perfetto protobuf trace (.pftrace; opens in Perfetto UI, any run size)
   --csv FILE        write every event as CSV
+  --spans-csv FILE  write one CSV row per state span (worker, state, start, end, lock)
   --chart FILE      write the run's results chart as PNG or SVG (pools' speed-ups, sweep, ...)
   --json            print a JSON summary on stdout
 
@@ -168,11 +170,12 @@ int runScenario(const QStringList& args)
         return unknownScenario(name);
     ParamSet params(scenario->info().params);
 
-    QString png, svg, pdf, tracePath, csv, chart;
+    QString png, svg, pdf, tracePath, csv, chart, perfetto, spansCsv;
     bool json = false;
     const QStringList fileOptions { QStringLiteral("--png"), QStringLiteral("--svg"), QStringLiteral("--pdf"),
-        QStringLiteral("--trace"), QStringLiteral("--csv"), QStringLiteral("--chart") };
-    QString* const fileTargets[] = { &png, &svg, &pdf, &tracePath, &csv, &chart };
+        QStringLiteral("--trace"), QStringLiteral("--csv"), QStringLiteral("--chart"), QStringLiteral("--perfetto"),
+        QStringLiteral("--spans-csv") };
+    QString* const fileTargets[] = { &png, &svg, &pdf, &tracePath, &csv, &chart, &perfetto, &spansCsv };
     for (int i = 1; i < args.size(); ++i) {
         const QString& a = args[i];
         QString error;
@@ -237,6 +240,10 @@ int runScenario(const QStringList& args)
         written = writeTraceFile(trace, TraceFormat::ChromeJson, tracePath, &error);
     if (written && !csv.isEmpty())
         written = writeTraceFile(trace, TraceFormat::Csv, csv, &error);
+    if (written && !perfetto.isEmpty())
+        written = writeTraceFile(trace, TraceFormat::Perfetto, perfetto, &error);
+    if (written && !spansCsv.isEmpty())
+        written = writeTraceFile(trace, TraceFormat::SpansCsv, spansCsv, &error);
     if (written && !chart.isEmpty())
         written = ui::exportChartFile(outcome.results[u"chart"].toObject(), chart, &error);
 

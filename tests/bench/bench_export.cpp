@@ -1,0 +1,162 @@
+// Trace export size and speed: Chrome JSON and Perfetto protobuf at 1 M and 10 M events, each against
+// writing the same events raw (16 bytes each) to the same sink in the same run. Run: build/tests/bench/bench_export
+#include "benchmain.h"
+
+#include <trace/exporters.h>
+#include <trace/perfetto.h>
+
+#include <QIODevice>
+#include <benchmark/benchmark.h>
+#include <map>
+#include <memory>
+#include <random>
+
+using namespace tl;
+
+namespace {
+
+// Keeps nothing and counts what it was given: the benchmark measures the exporter, not the disk.
+class CountingSink : public QIODevice {
+public:
+    CountingSink() { open(QIODevice::WriteOnly); }
+    qint64 written = 0;
+
+protected:
+    qint64 readData(char*, qint64) override { return -1; }
+    qint64 writeData(const char*, qint64 len) override
+    {
+        written += len;
+        return len;
+    }
+};
+
+// A mutex race-counter-like run: 8 workers, each increment a wait → acquire → release, a loss of events now
+// and then, a mark every 1000 events and a counter sampled every 20 ms, ~2 s long at 10 M events.
+std::unique_ptr<Trace> syntheticRun(std::int64_t events)
+{
+    constexpr int kWorkers = 8;
+    auto trace = std::make_unique<Trace>();
+    trace->scenario = QStringLiteral("synthetic race-counter");
+    trace->lockNames = { QString(), QStringLiteral("counter") };
+    trace->counterNames = { QStringLiteral("actual") };
+    trace->startNs = 1'000'000'000'000; // a machine up for a quarter of an hour, in CLOCK_MONOTONIC ns
+    std::mt19937_64 rng(7);
+    std::uniform_int_distribution<std::int64_t> step(20, 600);
+    std::uniform_int_distribution<int> lossAfter(0, 200'000);
+    const EventKind cycle[] = { EventKind::LockWait, EventKind::LockAcquired, EventKind::LockReleased };
+    for (int w = 0; w < kWorkers; ++w) {
+        trace->workers.push_back({ QStringLiteral("worker-%1").arg(w + 1), QStringLiteral("ThreadLab"), 4242, 0 });
+        ChunkedVector<Event> lane;
+        std::int64_t t = trace->startNs + 10'000;
+        lane.push_back({ t, 0, 0, std::uint8_t(w % 2), EventKind::Started });
+        for (std::int64_t i = 1; i < events / kWorkers - 1; ++i) {
+            t += step(rng);
+            if (lossAfter(rng) == 0)
+                lane.push_back({ t, 512, 0, kUnknownCpu, EventKind::Lost });
+            else if (i % 1000 == 0)
+                lane.push_back({ t, std::int32_t(i / 1000), 0, std::uint8_t(w % 2), EventKind::Mark });
+            else
+                lane.push_back({ t, 1, 1, std::uint8_t(w % 2), cycle[i % 3] });
+        }
+        lane.push_back({ t + 100, 0, 0, std::uint8_t(w % 2), EventKind::Finished });
+        trace->endNs = std::max(trace->endNs, t + 100);
+        trace->lanes.push_back(std::move(lane));
+    }
+    for (std::int64_t t = trace->startNs; t < trace->endNs; t += 20'000'000)
+        trace->counterSamples.push_back({ t, (t - trace->startNs) / 1000, 0 });
+    return trace;
+}
+
+const Trace& runOf(std::int64_t events)
+{
+    static std::map<std::int64_t, std::unique_ptr<Trace>> cache;
+    auto& trace = cache[events];
+    if (!trace)
+        trace = syntheticRun(events);
+    return *trace;
+}
+
+void report(benchmark::State& state, const Trace& trace, qint64 bytes)
+{
+    const double events = double(trace.eventCount());
+    state.counters["bytes_per_event"] = double(bytes) / events;
+    state.counters["MB"] = double(bytes) / 1e6;
+    state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(events));
+}
+
+// Baseline: the events as they are stored, 16 bytes each, through the exporters' own buffered writer.
+void BM_RawEvents(benchmark::State& state)
+{
+    const Trace& trace = runOf(state.range(0));
+    qint64 bytes = 0;
+    for (auto _ : state) {
+        CountingSink sink;
+        {
+            ExportWriter w(sink);
+            for (const auto& lane : trace.lanes)
+                lane.forEachPiece([&](std::span<const Event> piece) {
+                    w << std::string_view(reinterpret_cast<const char*>(piece.data()), piece.size_bytes());
+                });
+            w.flush();
+        }
+        bytes = sink.written;
+    }
+    report(state, trace, bytes);
+}
+
+void BM_ChromeJson(benchmark::State& state)
+{
+    const Trace& trace = runOf(state.range(0));
+    qint64 bytes = 0;
+    for (auto _ : state) {
+        CountingSink sink;
+        benchmark::DoNotOptimize(writeChromeTrace(trace, sink));
+        bytes = sink.written;
+    }
+    report(state, trace, bytes);
+}
+
+void BM_Perfetto(benchmark::State& state)
+{
+    const Trace& trace = runOf(state.range(0));
+    qint64 bytes = 0;
+    for (auto _ : state) {
+        CountingSink sink;
+        benchmark::DoNotOptimize(writePerfettoTrace(trace, sink));
+        bytes = sink.written;
+    }
+    report(state, trace, bytes);
+}
+
+} // namespace
+
+BENCHMARK(BM_RawEvents)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_ChromeJson)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_Perfetto)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
+
+int main(int argc, char** argv)
+{
+    return tl::bench::runBenchmarks(argc, argv,
+        { { "BM_ChromeJson/1000000", "BM_RawEvents/1000000", "Chrome JSON vs raw 16-byte events, 1 M events" },
+            { "BM_Perfetto/1000000", "BM_RawEvents/1000000", "Perfetto vs raw 16-byte events, 1 M events" },
+            { "BM_ChromeJson/10000000", "BM_RawEvents/10000000", "Chrome JSON vs raw, 10 M events" },
+            { "BM_Perfetto/10000000", "BM_RawEvents/10000000", "Perfetto vs raw, 10 M events" },
+            { "BM_Perfetto/10000000", "BM_ChromeJson/10000000", "Perfetto vs Chrome JSON, 10 M events" } });
+}
