@@ -141,13 +141,14 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
             w << "}}";
         }
     }
-    // Marks and process ends as instant events on their thread.
+    // Marks and process ends as instant events on their thread: phase "I", the only one DevTools' trace engine
+    // reads as an instant (it silently drops "i"; Perfetto and chrome://tracing read both).
     for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
         for (const LaneMark& m : lanes[lane].marks) {
             const bool exited = m.kind == EventKind::Exited;
             w << ",\n{\"name\":"
               << (exited ? jsonString(QString::fromStdString(exitText(m.value))) : std::string("\"mark\""))
-              << ",\"cat\":" << (exited ? "\"process\"" : "\"mark\"") << ",\"ph\":\"i\",\"s\":\"t\",\"ts\":";
+              << ",\"cat\":" << (exited ? "\"process\"" : "\"mark\"") << ",\"ph\":\"I\",\"s\":\"t\",\"ts\":";
             w.micros(m.time - trace.startNs);
             w << ",\"pid\":" << id.threads[lane].pid << ",\"tid\":" << id.threads[lane].tid << ",\"args\":{\""
               << (exited ? "exit" : "value") << "\":" << std::int64_t(m.value) << "}}";

@@ -23,6 +23,7 @@ private slots:
     void spansCsvHasOneRowPerSpan();
     void sliceEndsNeverPassTheNextStartInDoubles();
     void overflowingRingsLeaveGapsInEveryExport();
+    void marksAreInstantsDevToolsKeeps();
 
 private:
     std::shared_ptr<const Trace> m_trace;
@@ -270,6 +271,25 @@ void TestExporters::overflowingRingsLeaveGapsInEveryExport()
     QVERIFY(!summary[u"gaps"].toArray().isEmpty());
     // What the run counted is exact all the same: lost updates come from the counter, not from the trace.
     QCOMPARE(o.results[u"expected"].toInteger(), 600000);
+}
+
+// The failures scenario marks each task's start with its number: every mark is an instant on its worker's
+// thread, in the phase DevTools' trace engine keeps ("I"; it drops "i" without a word).
+void TestExporters::marksAreInstantsDevToolsKeeps()
+{
+    const auto o = test::runScenario(QStringLiteral("failures"),
+        { QStringLiteral("tasks=6"), QStringLiteral("task_ms=1"), QStringLiteral("hang_rate=0") });
+    std::set<qint64> marked;
+    for (const auto& v : chromeEvents(*o.trace)) {
+        const QJsonObject e = v.toObject();
+        if (e[u"name"].toString() != u"mark")
+            continue;
+        QCOMPARE(e[u"ph"].toString(), QStringLiteral("I"));
+        QCOMPARE(e[u"s"].toString(), QStringLiteral("t"));
+        QVERIFY(e[u"tid"].toInteger() > 0);
+        marked.insert(e[u"args"][u"value"].toInteger());
+    }
+    QCOMPARE(marked, (std::set<qint64> { 0, 1, 2, 3, 4, 5 }));
 }
 
 QTEST_GUILESS_MAIN(TestExporters)

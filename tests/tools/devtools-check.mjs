@@ -25,15 +25,16 @@ globalThis.DOMRect ??= class {
 const enginePath = path.join(engineDir, 'node_modules/@paulirish/trace_engine/models/trace/trace.js');
 const Trace = await import(pathToFileURL(enginePath).href);
 
-function countNodes(tree) {
-    let n = 0;
+// The events that made it into a thread's tree.
+function keptEvents(tree) {
+    const kept = new Set();
     const stack = [...(tree?.roots ?? [])];
     while (stack.length) {
         const node = stack.pop();
-        ++n;
+        kept.add(node.entry);
         stack.push(...node.children);
     }
-    return n;
+    return kept;
 }
 
 let failed = false;
@@ -55,9 +56,13 @@ for (const file of files) {
     await model.parse(events);
     const parsed = model.parsedTrace();
     const kept = new Map();
-    for (const [pid, proc] of parsed.Renderer.processes)
+    for (const [pid, proc] of (parsed.data ?? parsed).Renderer.processes)
         for (const [tid, thread] of proc.threads)
-            kept.set(`${pid}/${tid}`, { count: countNodes(thread.tree), name: thread.name });
+        {
+            const events = keptEvents(thread.tree);
+            const dropped = thread.entries.filter(e => !events.has(e));
+            kept.set(`${pid}/${tid}`, { count: events.size, name: thread.name, dropped });
+        }
     let totalWritten = 0;
     let totalKept = 0;
     console.log(`${file}:`);
@@ -69,6 +74,8 @@ for (const file of files) {
         const pid = key.split('/')[0];
         console.log(`  pid ${pid} (${names.get(pid)}) tid ${key.split('/')[1]} "${names.get(key)}": wrote ${n}, ` +
             `DevTools kept ${k.count}` + (nameOk ? '' : `, but names the thread "${k.name}"`));
+        for (const e of (k.dropped ?? []).slice(0, 3))
+            console.log(`    dropped: ${e.ph} "${e.name}" ts ${e.ts} dur ${e.dur ?? '-'}`);
         if (k.count !== n || !nameOk)
             failed = true;
     }
