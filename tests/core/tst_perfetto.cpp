@@ -49,6 +49,7 @@ struct Decoded {
 
 struct SequenceState {
     bool started = false;
+    std::int64_t lastTime = 0;
     std::uint64_t defaultTrack = 0;
     std::map<std::uint64_t, std::string> eventNames;
     std::map<std::uint64_t, std::string> annotationNames;
@@ -231,6 +232,10 @@ Decoded decode(std::string_view file)
         if (!event.empty()) {
             if (time < 0)
                 d.errors << QStringLiteral("track event without a timestamp");
+            // trace_processor sorts by time: an end written after the next begin's time would nest them.
+            if (time < seq.lastTime)
+                d.errors << QStringLiteral("time goes back on sequence %1 at packet %2").arg(sequenceId).arg(d.packets);
+            seq.lastTime = std::max(seq.lastTime, time);
             readEvent(event, time, seq, d);
         }
     }
