@@ -10,15 +10,6 @@ namespace tl {
 
 namespace proto {
 
-void putVarint(std::string& out, std::uint64_t v)
-{
-    while (v >= 0x80) {
-        out += char((v & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out += char(v);
-}
-
 bool Reader::varint(std::uint64_t* v)
 {
     *v = 0;

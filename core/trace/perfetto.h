@@ -25,7 +25,16 @@ namespace proto {
 
 enum WireType : std::uint8_t { Varint = 0, Fixed64 = 1, Bytes = 2, Fixed32 = 5 };
 
-void putVarint(std::string& out, std::uint64_t v);
+// Inline and appended in one piece: two to five of these go into every packet.
+inline void putVarint(std::string& out, std::uint64_t v)
+{
+    char bytes[10];
+    std::size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        bytes[n++] = char((v & 0x7f) | 0x80);
+    bytes[n++] = char(v);
+    out.append(bytes, n);
+}
 inline void putTag(std::string& out, int field, WireType type)
 {
     putVarint(out, std::uint64_t(field) << 3 | type);
