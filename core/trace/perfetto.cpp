@@ -255,25 +255,26 @@ bool writePerfettoTrace(const Trace& trace, QIODevice& out)
     constexpr std::uint32_t kGlobalSequence = 1;
     const std::uint64_t firstCounterUuid = id.threads.size() + 1;
     const std::uint64_t firstProcessUuid = firstCounterUuid + trace.counterNames.size();
+    // A track of a process or a thread: its uuid and what it describes.
+    auto described = [](std::uint64_t uuid, int kindField, std::string_view kind) {
+        std::string track;
+        putInt(track, kTrackUuid, std::int64_t(uuid));
+        putBytes(track, kindField, kind);
+        return descriptorPacket(track);
+    };
     std::string track, kind;
     for (std::size_t p = 0; p < id.processes.size(); ++p) {
-        track.clear();
         kind.clear();
-        putInt(track, kTrackUuid, std::int64_t(firstProcessUuid + p));
         putInt(kind, kProcessPid, id.processes[p].pid);
         putBytes(kind, kProcessName, utf8(id.processes[p].name));
-        putBytes(track, kTrackProcess, kind);
-        stream.packet(kGlobalSequence, descriptorPacket(track));
+        stream.packet(kGlobalSequence, described(firstProcessUuid + p, kTrackProcess, kind));
     }
     for (std::size_t lane = 0; lane < id.threads.size(); ++lane) {
-        track.clear();
         kind.clear();
-        putInt(track, kTrackUuid, std::int64_t(lane + 1));
         putInt(kind, kThreadPid, id.threads[lane].pid);
         putInt(kind, kThreadTid, id.threads[lane].tid);
         putBytes(kind, kThreadName, utf8(id.threads[lane].name));
-        putBytes(track, kTrackThread, kind);
-        stream.packet(kGlobalSequence, descriptorPacket(track));
+        stream.packet(kGlobalSequence, described(lane + 1, kTrackThread, kind));
     }
     for (std::size_t c = 0; c < trace.counterNames.size(); ++c) {
         track.clear();
