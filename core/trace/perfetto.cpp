@@ -109,34 +109,43 @@ public:
     }
     void packet(std::uint32_t sequence, std::string_view body)
     {
+        begin(sequence);
+        m_packet.append(body);
+        end();
+    }
+    // A TrackEvent at `time`, with `interned` (an InternedData body) if it introduces names. Built in place:
+    // two of these are written per span.
+    void event(std::uint32_t sequence, std::int64_t time, std::string_view event, std::string_view interned = {})
+    {
+        begin(sequence);
+        putInt(m_packet, kPacketTimestamp, time);
+        if (!interned.empty())
+            putBytes(m_packet, kPacketInternedData, interned);
+        putBytes(m_packet, kPacketTrackEvent, event);
+        end();
+    }
+    bool flush() { return m_out.flush(); }
+
+private:
+    void begin(std::uint32_t sequence)
+    {
         if (sequence >= m_started.size())
             m_started.resize(sequence + 1, false);
         m_packet.clear();
         putInt(m_packet, kPacketSequenceId, sequence);
         putInt(m_packet, kPacketSequenceFlags, m_started[sequence] ? kNeedsIncrementalState : kIncrementalStateCleared);
         m_started[sequence] = true;
-        m_packet.append(body);
+    }
+    void end()
+    {
         m_frame.clear();
         putTag(m_frame, kTracePacket, Bytes);
         putVarint(m_frame, m_packet.size());
         m_out << m_frame << m_packet;
     }
-    // A TrackEvent at `time`, with `interned` (an InternedData body) if it introduces names.
-    void event(std::uint32_t sequence, std::int64_t time, std::string_view event, std::string_view interned = {})
-    {
-        m_body.clear();
-        putInt(m_body, kPacketTimestamp, time);
-        if (!interned.empty())
-            putBytes(m_body, kPacketInternedData, interned);
-        putBytes(m_body, kPacketTrackEvent, event);
-        packet(sequence, m_body);
-    }
-    bool flush() { return m_out.flush(); }
-
-private:
     ExportWriter m_out;
     std::vector<bool> m_started;
-    std::string m_packet, m_frame, m_body;
+    std::string m_packet, m_frame;
 };
 
 std::string descriptorPacket(std::string_view track)
