@@ -114,25 +114,14 @@ void BM_BuildSpans(benchmark::State& state)
     state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(trace.eventCount()));
 }
 
-void BM_ChromeJson(benchmark::State& state)
+// One exporter, Chrome JSON or Perfetto, into the sink that keeps nothing.
+void BM_Export(benchmark::State& state, bool (*write)(const Trace&, QIODevice&))
 {
     const Trace& trace = runOf(state.range(0));
     qint64 bytes = 0;
     for (auto _ : state) {
         CountingSink sink;
-        benchmark::DoNotOptimize(writeChromeTrace(trace, sink));
-        bytes = sink.written;
-    }
-    report(state, trace, bytes);
-}
-
-void BM_Perfetto(benchmark::State& state)
-{
-    const Trace& trace = runOf(state.range(0));
-    qint64 bytes = 0;
-    for (auto _ : state) {
-        CountingSink sink;
-        benchmark::DoNotOptimize(writePerfettoTrace(trace, sink));
+        benchmark::DoNotOptimize(write(trace, sink));
         bytes = sink.written;
     }
     report(state, trace, bytes);
@@ -148,8 +137,8 @@ void sizes(benchmark::internal::Benchmark* b)
 
 BENCHMARK(BM_RawEvents)->Apply(sizes);
 BENCHMARK(BM_BuildSpans)->Apply(sizes)->Iterations(1);
-BENCHMARK(BM_ChromeJson)->Apply(sizes)->Iterations(1);
-BENCHMARK(BM_Perfetto)->Apply(sizes)->Iterations(1);
+BENCHMARK_CAPTURE(BM_Export, ChromeJson, writeChromeTrace)->Apply(sizes)->Iterations(1);
+BENCHMARK_CAPTURE(BM_Export, Perfetto, writePerfettoTrace)->Apply(sizes)->Iterations(1);
 
 int main(int argc, char** argv)
 {
@@ -157,12 +146,15 @@ int main(int argc, char** argv)
     // subject, so the raw write is the subject here), and Perfetto against the JSON. CPU time: the writing is
     // one thread's work into a sink that keeps nothing, and a loaded machine should not change the figures.
     return tl::bench::runBenchmarks(argc, argv,
-        { { "BM_RawEvents/1000000", "BM_ChromeJson/1000000", "Chrome JSON's time in raw writes, 1 M events", true },
-            { "BM_RawEvents/1000000", "BM_Perfetto/1000000", "Perfetto's time in raw writes, 1 M events", true },
-            { "BM_RawEvents/10000000", "BM_ChromeJson/10000000", "Chrome JSON's time in raw writes, 10 M events",
+        { { "BM_RawEvents/1000000", "BM_Export/ChromeJson/1000000", "Chrome JSON's time in raw writes, 1 M events",
+              true },
+            { "BM_RawEvents/1000000", "BM_Export/Perfetto/1000000", "Perfetto's time in raw writes, 1 M events", true },
+            { "BM_RawEvents/10000000", "BM_Export/ChromeJson/10000000", "Chrome JSON's time in raw writes, 10 M events",
                 true },
-            { "BM_RawEvents/10000000", "BM_Perfetto/10000000", "Perfetto's time in raw writes, 10 M events", true },
-            { "BM_Perfetto/10000000", "BM_ChromeJson/10000000", "JSON's time over Perfetto's, 10 M events", true },
-            { "BM_BuildSpans/10000000", "BM_Perfetto/10000000", "Perfetto's time over its span building, 10 M",
+            { "BM_RawEvents/10000000", "BM_Export/Perfetto/10000000", "Perfetto's time in raw writes, 10 M events",
+                true },
+            { "BM_Export/Perfetto/10000000", "BM_Export/ChromeJson/10000000",
+                "JSON's time over Perfetto's, 10 M events", true },
+            { "BM_BuildSpans/10000000", "BM_Export/Perfetto/10000000", "Perfetto's time over its span building, 10 M",
                 true } });
 }
