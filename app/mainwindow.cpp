@@ -187,7 +187,7 @@ void MainWindow::buildActions()
     connect(exportWhole, &QAction::triggered, this, [this] { exportImage(ExportScope::WholeRun); });
     auto* exportTraceAction = action(QStringLiteral("document-export"), tr("Export &Trace…"),
         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
-        tr("Save the run's events as Chrome Trace JSON (Perfetto) or CSV"));
+        tr("Save the run's events as Chrome Trace JSON, a Perfetto trace or CSV"));
     connect(exportTraceAction, &QAction::triggered, this, &MainWindow::exportTrace);
     auto* copy = action(QStringLiteral("edit-copy"), tr("&Copy Timeline Image"),
         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
@@ -849,16 +849,21 @@ void MainWindow::exportTrace()
     if (!m_lastTrace)
         return;
     const QString suggested = exportFolder() + u'/' + m_live.data().title + QStringLiteral(".json");
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export Trace"), suggested, tr("Chrome Trace JSON (*.json);;CSV, one row per event (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Trace"), suggested,
+        tr("Chrome Trace JSON (*.json);;Perfetto trace (*.pftrace);;CSV, one row per event (*.csv);;CSV, one row "
+           "per span (*.spans.csv)"));
     if (path.isEmpty())
         return;
     rememberExportFolder(path);
-    const bool csv = QFileInfo(path).suffix().compare(u"csv", Qt::CaseInsensitive) == 0;
+    auto endsWith = [&](QStringView ending) { return path.endsWith(ending, Qt::CaseInsensitive); };
+    const TraceFormat format = endsWith(u".spans.csv") ? TraceFormat::SpansCsv
+        : endsWith(u".csv")                            ? TraceFormat::Csv
+        : endsWith(u".pftrace")                        ? TraceFormat::Perfetto
+                                                       : TraceFormat::ChromeJson;
     runInBackground(
-        [trace = m_lastTrace, path, csv] {
+        [trace = m_lastTrace, path, format] {
             QString error;
-            writeTraceFile(*trace, csv ? TraceFormat::Csv : TraceFormat::ChromeJson, path, &error);
+            writeTraceFile(*trace, format, path, &error);
             return error;
         },
         reportWhenWritten(path));

@@ -15,6 +15,8 @@ packages=(
     libgmp-dev
     # pdftotext: the export test reads the PDF timeline back to check its lanes and legend
     poppler-utils
+    # protoc --decode_raw: the Perfetto export test reads the trace back with it
+    protobuf-compiler
     # packaging and the distribution's checkers, run by `make test`
     dpkg-dev lintian desktop-file-utils appstream
 )

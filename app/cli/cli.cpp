@@ -59,7 +59,9 @@ Run options:
   --svg FILE        write the timeline as SVG
   --pdf FILE        write the timeline as PDF
   --trace FILE      write a Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
+  --perfetto FILE   write a Perfetto protobuf trace (.pftrace; opens in Perfetto UI, any run size)
   --csv FILE        write every event as CSV
+  --spans-csv FILE  write one CSV row per state span (worker, state, start, end, lock)
   --chart FILE      write the run's results chart as PNG or SVG (sweep, ipc-throughput, threads-vs-processes)
   --json            print a JSON summary on stdout
   FILE `-` is standard output for --svg, --trace and --csv (the summary then goes to stderr).
@@ -336,7 +338,8 @@ int runScenario(const QStringList& args, StopSignals& stop)
     bool json = false;
     std::array outputs { OutputOption { QStringLiteral("--png") }, OutputOption { QStringLiteral("--svg"), true },
         OutputOption { QStringLiteral("--pdf") }, OutputOption { QStringLiteral("--trace"), true },
-        OutputOption { QStringLiteral("--csv"), true }, OutputOption { QStringLiteral("--chart") } };
+        OutputOption { QStringLiteral("--csv"), true }, OutputOption { QStringLiteral("--chart") },
+        OutputOption { QStringLiteral("--perfetto"), true }, OutputOption { QStringLiteral("--spans-csv"), true } };
     const auto find = [&](QStringView option) {
         return std::find_if(outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == option; });
     };
@@ -428,6 +431,10 @@ int runScenario(const QStringList& args, StopSignals& stop)
         written = writeTraceFile(trace, TraceFormat::ChromeJson, path(u"--trace"), &error);
     if (written && !path(u"--csv").isEmpty())
         written = writeTraceFile(trace, TraceFormat::Csv, path(u"--csv"), &error);
+    if (written && !path(u"--perfetto").isEmpty())
+        written = writeTraceFile(trace, TraceFormat::Perfetto, path(u"--perfetto"), &error);
+    if (written && !path(u"--spans-csv").isEmpty())
+        written = writeTraceFile(trace, TraceFormat::SpansCsv, path(u"--spans-csv"), &error);
     if (written && !path(u"--chart").isEmpty())
         written = ui::exportChartFile(outcome.results[u"chart"].toObject(), path(u"--chart"), &error);
 

@@ -1,6 +1,7 @@
 #include "exporters.h"
 
 #include "outputfile.h"
+#include "perfetto.h"
 #include "spans.h"
 
 #include <QIODevice>
@@ -13,60 +14,69 @@
 
 namespace tl {
 
+ExportWriter::ExportWriter(QIODevice& out)
+    : m_out(out)
+{
+    m_buf.reserve(kFlushAt + 4096);
+}
+
+ExportWriter& ExportWriter::operator<<(std::int64_t v)
+{
+    char tmp[24];
+    const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+    return *this << std::string_view(tmp, std::size_t(r.ptr - tmp));
+}
+
+ExportWriter& ExportWriter::micros(std::int64_t ns)
+{
+    if (ns < 0) {
+        *this << "-";
+        ns = -ns;
+    }
+    *this << ns / 1000;
+    const char frac[4] = { '.', char('0' + ns % 1000 / 100), char('0' + ns % 100 / 10), char('0' + ns % 10) };
+    return *this << std::string_view(frac, 4);
+}
+
+bool ExportWriter::flush()
+{
+    if (!m_buf.empty() && m_out.write(m_buf.data(), qint64(m_buf.size())) != qint64(m_buf.size()))
+        m_ok = false;
+    m_buf.clear();
+    return m_ok;
+}
+
+ExportIdentity exportIdentity(const Trace& trace)
+{
+    ExportIdentity id;
+    const std::int64_t mainPid = trace.workers.empty() ? 1 : trace.workers.front().pid;
+    for (std::size_t lane = 0; lane < std::max(trace.workers.size(), trace.lanes.size()); ++lane) {
+        const WorkerInfo* info = lane < trace.workers.size() ? &trace.workers[lane] : nullptr;
+        const std::int64_t pid = info && info->pid > 0 ? info->pid : mainPid;
+        id.threads.push_back({ pid, std::int64_t(lane + 1), info ? info->name : QStringLiteral("lane %1").arg(lane) });
+        const bool known = std::any_of(
+            id.processes.begin(), id.processes.end(), [pid](const ExportProcess& p) { return p.pid == pid; });
+        if (!known && info)
+            id.processes.push_back({ pid, QStringLiteral("%1 (pid %2)").arg(info->group).arg(pid) });
+    }
+    if (id.processes.empty())
+        id.processes.push_back({ mainPid, QStringLiteral("ThreadLab: %1").arg(trace.scenario) });
+    return id;
+}
+
+QString exportLockName(const Trace& trace, std::uint16_t lock)
+{
+    return lock != 0 && lock < trace.lockNames.size() ? trace.lockNames[lock] : QString();
+}
+
+std::uint64_t lostEventsIn(const LaneSpans& lane, const Span& noData, std::size_t& cursor)
+{
+    while (cursor < lane.gaps.size() && lane.gaps[cursor].end < noData.end)
+        ++cursor;
+    return cursor < lane.gaps.size() ? lane.gaps[cursor].lost : 0;
+}
+
 namespace {
-
-// Builds output in a string and hands it to the device in large pieces; exports can hold millions of rows.
-class Writer {
-public:
-    explicit Writer(QIODevice& out)
-        : m_out(out)
-    {
-        m_buf.reserve(kFlushAt + 4096);
-    }
-    ~Writer() { flush(); }
-    Writer& operator<<(std::string_view s)
-    {
-        m_buf.append(s);
-        maybeFlush();
-        return *this;
-    }
-    Writer& operator<<(std::int64_t v)
-    {
-        char tmp[24];
-        const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-        return *this << std::string_view(tmp, std::size_t(r.ptr - tmp));
-    }
-    // Microseconds with nanosecond precision, as Chrome traces expect.
-    Writer& micros(std::int64_t ns)
-    {
-        if (ns < 0) {
-            *this << "-";
-            ns = -ns;
-        }
-        *this << ns / 1000;
-        char frac[5] = { '.', char('0' + ns % 1000 / 100), char('0' + ns % 100 / 10), char('0' + ns % 10), 0 };
-        return *this << std::string_view(frac, 4);
-    }
-    bool ok() const { return m_ok; }
-    bool flush()
-    {
-        if (!m_buf.empty() && m_out.write(m_buf.data(), qint64(m_buf.size())) != qint64(m_buf.size()))
-            m_ok = false;
-        m_buf.clear();
-        return m_ok;
-    }
-
-private:
-    void maybeFlush()
-    {
-        if (m_buf.size() >= kFlushAt)
-            flush();
-    }
-    static constexpr std::size_t kFlushAt = 1 << 20;
-    QIODevice& m_out;
-    std::string m_buf;
-    bool m_ok = true;
-};
 
 std::string jsonString(const QString& s)
 {
@@ -79,36 +89,21 @@ std::string jsonString(const QString& s)
 
 bool writeChromeTrace(const Trace& trace, QIODevice& out)
 {
-    Writer w(out);
+    ExportWriter w(out);
     const auto lanes = buildSpans(trace);
-    const std::int64_t mainPid = trace.workers.empty() ? 1 : trace.workers.front().pid;
-    auto pidOf = [&](std::size_t lane) {
-        return lane < trace.workers.size() && trace.workers[lane].pid > 0 ? trace.workers[lane].pid : mainPid;
-    };
+    const ExportIdentity id = exportIdentity(trace);
     w << "{\"otherData\":{\"scenario\":" << jsonString(trace.scenario)
       << ",\"params\":" << jsonString(trace.paramsText()) << ",\"dropped_events\":" << std::int64_t(trace.droppedEvents)
       << ",\"tick_source\":" << jsonString(trace.tickSource) << "},\n\"traceEvents\":[\n";
-    // One process per pid, named as the timeline groups lanes.
-    std::vector<std::int64_t> pids;
+    for (std::size_t i = 0; i < id.processes.size(); ++i)
+        w << (i == 0 ? "" : ",\n") << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << id.processes[i].pid
+          << ",\"tid\":0,\"args\":{\"name\":" << jsonString(id.processes[i].name) << "}}";
     for (std::size_t i = 0; i < trace.workers.size(); ++i) {
-        const std::int64_t pid = pidOf(i);
-        if (std::find(pids.begin(), pids.end(), pid) != pids.end())
-            continue;
-        w << (pids.empty() ? "" : ",\n") << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << pid
-          << ",\"tid\":0,\"args\":{\"name\":"
-          << jsonString(QStringLiteral("%1 (pid %2)").arg(trace.workers[i].group).arg(pid)) << "}}";
-        pids.push_back(pid);
-    }
-    if (pids.empty())
-        w << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << mainPid
-          << ",\"tid\":0,\"args\":{\"name\":" << jsonString(QStringLiteral("ThreadLab: %1").arg(trace.scenario))
-          << "}}";
-    for (std::size_t i = 0; i < trace.workers.size(); ++i) {
-        const auto tid = std::int64_t(i + 1); // stable and unique even when a pool reuses OS threads
-        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << pidOf(i) << ",\"tid\":" << tid
-          << ",\"args\":{\"name\":" << jsonString(trace.workers[i].name) << "}}";
-        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << pidOf(i) << ",\"tid\":" << tid
-          << ",\"args\":{\"sort_index\":" << tid << "}}";
+        const ExportThread& t = id.threads[i];
+        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << t.pid << ",\"tid\":" << t.tid
+          << ",\"args\":{\"name\":" << jsonString(t.name) << "}}";
+        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << t.pid << ",\"tid\":" << t.tid
+          << ",\"args\":{\"sort_index\":" << t.tid << "}}";
     }
     std::vector<std::string> stateNames;
     for (int s = 0; s < kLaneStateCount; ++s)
@@ -118,8 +113,7 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
         lockNames.push_back(jsonString(name));
 
     for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
-        const std::int64_t pid = pidOf(lane);
-        const auto tid = std::int64_t(lane + 1);
+        const ExportThread& thread = id.threads[lane];
         const auto& spans = lanes[lane].spans;
         std::size_t gap = 0;
         for (std::size_t i = 0; i < spans.size(); ++i) {
@@ -137,11 +131,9 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
             w.micros(start);
             w << ",\"dur\":";
             w.micros(dur);
-            w << ",\"pid\":" << pid << ",\"tid\":" << tid << ",\"args\":{";
+            w << ",\"pid\":" << thread.pid << ",\"tid\":" << thread.tid << ",\"args\":{";
             if (noData) {
-                while (gap < lanes[lane].gaps.size() && lanes[lane].gaps[gap].end < s.end)
-                    ++gap;
-                w << "\"lost_events\":" << std::int64_t(gap < lanes[lane].gaps.size() ? lanes[lane].gaps[gap].lost : 0);
+                w << "\"lost_events\":" << std::int64_t(lostEventsIn(lanes[lane], s, gap));
             } else {
                 w << "\"cpu\":" << std::int64_t(s.cpu);
                 if (s.lock != 0 && s.lock < lockNames.size())
@@ -150,15 +142,16 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
             w << "}}";
         }
     }
-    // Marks and process ends as instant events on their thread.
+    // Marks and process ends as instant events on their thread: phase "I", the only one DevTools' trace engine
+    // reads as an instant (it silently drops "i"; Perfetto and chrome://tracing read both).
     for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
         for (const LaneMark& m : lanes[lane].marks) {
             const bool exited = m.kind == EventKind::Exited;
             w << ",\n{\"name\":"
               << (exited ? jsonString(QString::fromStdString(exitText(m.value))) : std::string("\"mark\""))
-              << ",\"cat\":" << (exited ? "\"process\"" : "\"mark\"") << ",\"ph\":\"i\",\"s\":\"t\",\"ts\":";
+              << ",\"cat\":" << (exited ? "\"process\"" : "\"mark\"") << ",\"ph\":\"I\",\"s\":\"t\",\"ts\":";
             w.micros(m.time - trace.startNs);
-            w << ",\"pid\":" << pidOf(lane) << ",\"tid\":" << std::int64_t(lane + 1) << ",\"args\":{\""
+            w << ",\"pid\":" << id.threads[lane].pid << ",\"tid\":" << id.threads[lane].tid << ",\"args\":{\""
               << (exited ? "exit" : "value") << "\":" << std::int64_t(m.value) << "}}";
         }
     }
@@ -166,7 +159,7 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
         const QString name = trace.counterNames.size() > c.counter ? trace.counterNames[c.counter] : QString();
         w << ",\n{\"name\":" << jsonString(name) << ",\"ph\":\"C\",\"ts\":";
         w.micros(c.time - trace.startNs);
-        w << ",\"pid\":" << mainPid << ",\"args\":{\"value\":" << c.value << "}}";
+        w << ",\"pid\":" << id.mainPid() << ",\"args\":{\"value\":" << c.value << "}}";
     }
     w << "\n]}\n";
     return w.flush();
@@ -177,42 +170,121 @@ bool writeTraceFile(const Trace& trace, TraceFormat format, const QString& path,
     return writeOutput(
         path,
         [&](QIODevice& out) {
-            return format == TraceFormat::Csv ? writeCsv(trace, out) : writeChromeTrace(trace, out);
+            switch (format) {
+            case TraceFormat::ChromeJson:
+                return writeChromeTrace(trace, out);
+            case TraceFormat::Csv:
+                return writeCsv(trace, out);
+            case TraceFormat::SpansCsv:
+                return writeSpansCsv(trace, out);
+            case TraceFormat::Perfetto:
+                return writePerfettoTrace(trace, out);
+            }
+            return false;
         },
         error);
 }
 
+namespace {
+
+// RFC 4180: a field in double quotes, a quote inside doubled.
+std::string csvField(const QString& s)
+{
+    std::string out = "\"";
+    for (const char c : s.toStdString()) {
+        if (c == '"')
+            out += '"';
+        out += c;
+    }
+    return out + '"';
+}
+
+// Quoted once per run, not once per row: names of processes (with the pid column after), workers and locks.
+struct CsvNames {
+    explicit CsvNames(const Trace& trace)
+    {
+        const ExportIdentity id = exportIdentity(trace);
+        for (const ExportThread& t : id.threads) {
+            const auto process = std::find_if(
+                id.processes.begin(), id.processes.end(), [&](const ExportProcess& p) { return p.pid == t.pid; });
+            lanes.push_back(csvField(process != id.processes.end() ? process->name : QString()) + ","
+                + std::to_string(t.pid) + "," + std::to_string(t.tid - 1) + "," + csvField(t.name));
+        }
+        mainProcess = csvField(id.processes.front().name) + "," + std::to_string(id.mainPid());
+        for (std::size_t l = 0; l < trace.lockNames.size(); ++l)
+            locks.push_back(csvField(exportLockName(trace, std::uint16_t(l))));
+    }
+    std::string_view lock(std::uint16_t id) const { return id < locks.size() ? locks[id] : std::string_view(); }
+    std::vector<std::string> lanes; // process,pid,worker,worker_name
+    std::string mainProcess; // process,pid
+    std::vector<std::string> locks;
+};
+
+std::string_view valueMeaning(EventKind kind)
+{
+    switch (kind) {
+    case EventKind::Lost:
+        return "\"events lost just before this time\"";
+    case EventKind::LockAcquired:
+        return "\"1: the lock excludes others; 0: the no-lock mode\"";
+    case EventKind::Mark:
+        return "\"the scenario's mark (a task's number or a payload size)\"";
+    case EventKind::Exited:
+        return "\"exit code; negative: the signal that ended it\"";
+    case EventKind::SwitchOut:
+        return "\"1: preempted, still runnable (the kernel's record); 0: blocked in the kernel\"";
+    default:
+        return "\"unused\"";
+    }
+}
+
+} // namespace
+
 bool writeCsv(const Trace& trace, QIODevice& out)
 {
-    Writer w(out);
-    // `row`: event (a worker's event), gap (events lost just before it; value = how many), or counter (value =
-    // the counter's value; worker = the counter's name). Times in ns since the run started.
-    w << "time_ns,row,worker,worker_name,kind,lock,cpu,value\n";
-    // RFC 4180: a field in double quotes, a quote inside doubled.
-    auto quoted = [](const QString& s) {
-        std::string out = "\"";
-        for (const char c : s.toStdString()) {
-            if (c == '"')
-                out += '"';
-            out += c;
-        }
-        return out + '"';
-    };
-    std::vector<std::string> names;
-    for (const auto& info : trace.workers)
-        names.push_back(quoted(info.name));
+    ExportWriter w(out);
+    // `row`: event (a worker's event), gap (events lost just before it), or counter (a sample of the counter
+    // named in `counter`). One header row, so spreadsheets and pandas read it as it is.
+    w << "time_since_start_ns,row,process,pid,worker,worker_name,kind,lock,cpu,counter,value,value_meaning\n";
+    const CsvNames names(trace);
     for (std::size_t lane = 0; lane < trace.lanes.size(); ++lane) {
-        const std::string_view name = lane < names.size() ? std::string_view(names[lane]) : std::string_view();
         for (const Event& e : trace.lanes[lane]) {
             w << (e.time - trace.startNs) << "," << (e.kind == EventKind::Lost ? "gap" : "event") << ","
-              << std::int64_t(lane) << "," << name << "," << eventKindName(e.kind) << "," << std::int64_t(e.lock) << ","
-              << std::int64_t(eventCpu(e)) << "," << std::int64_t(e.value) << "\n";
+              << names.lanes[lane] << "," << eventKindName(e.kind) << "," << names.lock(e.lock) << ","
+              << std::int64_t(eventCpu(e)) << ",," << std::int64_t(e.value) << "," << valueMeaning(e.kind) << "\n";
         }
     }
+    std::vector<std::string> counters;
+    for (const QString& name : trace.counterNames)
+        counters.push_back(csvField(name));
     for (const CounterSample& c : trace.counterSamples) {
-        const std::string name = trace.counterNames.size() > c.counter ? quoted(trace.counterNames[c.counter]) : "";
-        w << (c.time - trace.startNs) << ",counter," << std::int64_t(c.counter) << "," << name << ",counter,0,-1,"
-          << c.value << "\n";
+        w << (c.time - trace.startNs) << ",counter," << names.mainProcess << ",,,counter,,,"
+          << (c.counter < counters.size() ? std::string_view(counters[c.counter]) : std::string_view()) << ","
+          << c.value << ",\"the counter's value\"\n";
+    }
+    return w.flush();
+}
+
+bool writeSpansCsv(const Trace& trace, QIODevice& out)
+{
+    ExportWriter w(out);
+    w << "process,pid,worker,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,lost_events\n";
+    const CsvNames names(trace);
+    std::vector<std::string> states;
+    for (int s = 0; s < kLaneStateCount; ++s)
+        states.push_back(csvField(laneStateName(LaneState(s))));
+    const auto lanes = buildSpans(trace);
+    for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
+        std::size_t gap = 0;
+        for (const Span& s : lanes[lane].spans) {
+            const bool noData = s.state == LaneState::NoData;
+            w << names.lanes[lane] << "," << states[std::size_t(s.state)] << "," << (s.start - trace.startNs) << ","
+              << (s.end - trace.startNs) << "," << (noData ? std::string_view() : names.lock(s.lock)) << ","
+              << std::int64_t(s.cpu) << ",";
+            if (noData)
+                w << std::int64_t(lostEventsIn(lanes[lane], s, gap));
+            w << "\n";
+        }
     }
     return w.flush();
 }

@@ -2,6 +2,7 @@
 
 #include <run/run.h>
 #include <trace/exporters.h>
+#include <trace/spans.h>
 
 #include <QBuffer>
 #include <QJsonArray>
@@ -10,6 +11,7 @@
 #include <QTest>
 #include <algorithm>
 #include <map>
+#include <set>
 
 using namespace tl;
 
@@ -19,8 +21,10 @@ private slots:
     void initTestCase();
     void chromeTraceHasWhatPerfettoNeeds();
     void csvHasOneRowPerEvent();
+    void spansCsvHasOneRowPerSpan();
     void sliceEndsNeverPassTheNextStartInDoubles();
     void overflowingRingsLeaveGapsInEveryExport();
+    void marksAreInstantsDevToolsKeeps();
 
 private:
     std::shared_ptr<const Trace> m_trace;
@@ -72,18 +76,109 @@ void TestExporters::chromeTraceHasWhatPerfettoNeeds()
     QVERIFY(counters >= 2); // expected and actual, sampled
 }
 
-void TestExporters::csvHasOneRowPerEvent()
+namespace {
+// RFC 4180 fields of one line (no line breaks inside fields: our names have none).
+QStringList csvFields(const QByteArray& line)
+{
+    QStringList fields;
+    QString field;
+    bool quoted = false;
+    const QString text = QString::fromUtf8(line);
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        if (quoted && c == u'"' && i + 1 < text.size() && text[i + 1] == u'"')
+            field += text[++i];
+        else if (c == u'"')
+            quoted = !quoted;
+        else if (c == u',' && !quoted)
+            fields << std::exchange(field, QString());
+        else
+            field += c;
+    }
+    return fields << field;
+}
+
+// Rows as maps from the header's column names.
+std::vector<std::map<QString, QString>> csvRows(const QByteArray& csv, QStringList* header)
+{
+    const QList<QByteArray> lines = csv.trimmed().split('\n');
+    *header = csvFields(lines.first());
+    std::vector<std::map<QString, QString>> rows;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QStringList fields = csvFields(lines[i]);
+        std::map<QString, QString> row;
+        for (qsizetype c = 0; c < fields.size(); ++c)
+            row[c < header->size() ? (*header)[c] : QStringLiteral("extra %1").arg(c)] = fields[c];
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+QByteArray written(bool (*writer)(const Trace&, QIODevice&), const Trace& trace)
 {
     QBuffer buffer;
     buffer.open(QIODevice::WriteOnly);
-    QVERIFY(writeCsv(*m_trace, buffer));
-    const QList<QByteArray> lines = buffer.data().trimmed().split('\n');
-    QCOMPARE(lines.first(), QByteArray("time_ns,row,worker,worker_name,kind,lock,cpu,value"));
-    QCOMPARE(std::size_t(lines.size() - 1), m_trace->eventCount());
-    // The worker's first own row (the kernel's context switches may come before it).
-    const auto first
-        = std::find_if(lines.begin() + 1, lines.end(), [](const QByteArray& l) { return !l.contains(",switch_"); });
-    QVERIFY(first != lines.end() && first->contains("event,0,\"worker-1\",started"));
+    return writer(trace, buffer) ? buffer.data() : QByteArray();
+}
+}
+
+void TestExporters::csvHasOneRowPerEvent()
+{
+    QStringList header;
+    const auto rows = csvRows(written(writeCsv, *m_trace), &header);
+    QCOMPARE(header.join(u','),
+        QStringLiteral("time_since_start_ns,row,process,pid,worker,worker_name,kind,lock,cpu,counter,value,"
+                       "value_meaning"));
+    QCOMPARE(rows.size(), m_trace->eventCount());
+    const qint64 pid = m_trace->workers.front().pid;
+    std::set<QString> locks, meanings;
+    for (const auto& row : rows) {
+        QCOMPARE(row.size(), std::size_t(header.size())); // every row has every column, no more
+        QVERIFY(!row.at(u"value_meaning"_qs).isEmpty());
+        QCOMPARE(row.at(u"pid"_qs).toLongLong(), pid);
+        QCOMPARE(row.at(u"process"_qs), QStringLiteral("ThreadLab (pid %1)").arg(pid));
+        if (row.at(u"row"_qs) == u"counter") {
+            QVERIFY(row.at(u"worker"_qs).isEmpty()); // not a worker number: counter 0 is not worker 0
+            QVERIFY(!row.at(u"counter"_qs).isEmpty());
+        } else {
+            QVERIFY(row.at(u"worker_name"_qs).startsWith(u"worker-"));
+        }
+        if (!row.at(u"lock"_qs).isEmpty())
+            locks.insert(row.at(u"lock"_qs));
+        if (row.at(u"kind"_qs) == u"lock_acquired")
+            meanings.insert(row.at(u"value_meaning"_qs));
+    }
+    // The lock by its name, as the app shows it, not its number.
+    QCOMPARE(locks, (std::set<QString> { m_trace->lockNames.at(1) }));
+    QCOMPARE(meanings.size(), std::size_t(1));
+    std::set<QString> started; // each worker's start, wherever other rows (counters, switches) come
+    for (const auto& row : rows)
+        if (row.at(u"kind"_qs) == u"started")
+            started.insert(row.at(u"worker_name"_qs));
+    QCOMPARE(started, (std::set<QString> { "worker-1", "worker-2", "worker-3" }));
+}
+
+void TestExporters::spansCsvHasOneRowPerSpan()
+{
+    QStringList header;
+    const auto rows = csvRows(written(writeSpansCsv, *m_trace), &header);
+    QCOMPARE(header.join(u','),
+        QStringLiteral("process,pid,worker,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,"
+                       "lost_events"));
+    const auto lanes = buildSpans(*m_trace);
+    std::vector<const Span*> spans;
+    for (const auto& lane : lanes)
+        for (const Span& s : lane.spans)
+            spans.push_back(&s);
+    QCOMPARE(rows.size(), spans.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto& row = rows[i];
+        QCOMPARE(row.size(), std::size_t(header.size()));
+        QCOMPARE(row.at(u"start_since_start_ns"_qs).toLongLong(), spans[i]->start - m_trace->startNs);
+        QCOMPARE(row.at(u"end_since_start_ns"_qs).toLongLong(), spans[i]->end - m_trace->startNs);
+        QCOMPARE(row.at(u"state"_qs), laneStateName(spans[i]->state));
+        QCOMPARE(row.at(u"lock"_qs), exportLockName(*m_trace, spans[i]->lock));
+    }
 }
 
 namespace {
@@ -168,13 +263,11 @@ void TestExporters::overflowingRingsLeaveGapsInEveryExport()
     QVERIFY(inTrace > 0 && inTrace <= trace.droppedEvents); // zero-width gaps (lost at a lane's start) have no slice
 
     // The CSV: a gap row per loss, its value the count.
-    QBuffer csv;
-    csv.open(QIODevice::WriteOnly);
-    QVERIFY(writeCsv(trace, csv));
+    QStringList header;
     std::uint64_t inCsv = 0;
-    for (const QByteArray& line : csv.data().split('\n'))
-        if (line.contains(",gap,"))
-            inCsv += line.mid(line.lastIndexOf(',') + 1).toULongLong();
+    for (const auto& row : csvRows(written(writeCsv, trace), &header))
+        if (row.at(u"row"_qs) == u"gap")
+            inCsv += row.at(u"value"_qs).toULongLong();
     QCOMPARE(inCsv, trace.droppedEvents);
 
     // The account and the summary.
@@ -183,6 +276,25 @@ void TestExporters::overflowingRingsLeaveGapsInEveryExport()
     QVERIFY(!summary[u"gaps"].toArray().isEmpty());
     // What the run counted is exact all the same: lost updates come from the counter, not from the trace.
     QCOMPARE(o.results[u"expected"].toInteger(), 600000);
+}
+
+// The failures scenario marks each task's start with its number: every mark is an instant on its worker's
+// thread, in the phase DevTools' trace engine keeps ("I"; it drops "i" without a word).
+void TestExporters::marksAreInstantsDevToolsKeeps()
+{
+    const auto o = test::runScenario(QStringLiteral("failures"),
+        { QStringLiteral("tasks=6"), QStringLiteral("task_ms=1"), QStringLiteral("hang_rate=0") });
+    std::set<qint64> marked;
+    for (const auto& v : chromeEvents(*o.trace)) {
+        const QJsonObject e = v.toObject();
+        if (e[u"name"].toString() != u"mark")
+            continue;
+        QCOMPARE(e[u"ph"].toString(), QStringLiteral("I"));
+        QCOMPARE(e[u"s"].toString(), QStringLiteral("t"));
+        QVERIFY(e[u"tid"].toInteger() > 0);
+        marked.insert(e[u"args"][u"value"].toInteger());
+    }
+    QCOMPARE(marked, (std::set<qint64> { 0, 1, 2, 3, 4, 5 }));
 }
 
 QTEST_GUILESS_MAIN(TestExporters)
