@@ -226,6 +226,21 @@ IpcRegistry::Removed IpcRegistry::removeLeftBy(const QString& ledgerFile)
             removed.sockets += QFile::remove(socketDir + u'/' + fields[1] + QStringLiteral(".sock"));
         }
     }
+    // A segment made just before the kill may not have reached the ledger yet: the kernel still names its
+    // creator. Ours, made by that ThreadLab, owner-only and attached by no one: it is what the run left.
+    QFile table(QStringLiteral("/proc/sysvipc/shm"));
+    if (creatorPid > 0 && table.open(QIODevice::ReadOnly)) {
+        table.readLine(); // the header
+        for (QByteArray row = table.readLine(); !row.isEmpty(); row = table.readLine()) {
+            const QList<QByteArray> f = row.simplified().split(' ');
+            // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime ...
+            if (f.size() < 14 || f[4].toLongLong() != creatorPid || f[6].toLongLong() != 0 || f[7].toUInt() != geteuid()
+                || f[9].toUInt() != geteuid() || (f[2].toUInt(nullptr, 8) & 0777) != 0600)
+                continue;
+            if (removeIfStillTheirs(IpcKind::Segment, f[1].toInt(), f[13].toLongLong(), creatorPid))
+                ++removed.segments;
+        }
+    }
     ledger.remove();
     return removed;
 }

@@ -204,10 +204,10 @@ std::vector<Recorder*> RunContext::recorders() const
 
 void RunContext::bindCurrentThread(std::uint32_t worker)
 {
-    followCurrentThread(worker);
     QString name;
     {
         std::lock_guard lock(m_mutex);
+        followLocked(worker, 0);
         name = m_workers.at(worker).name;
     }
     // Linux limits thread names to 15 bytes; tools like top and gdb show them.
@@ -216,13 +216,16 @@ void RunContext::bindCurrentThread(std::uint32_t worker)
     // so that with more busy workers than cores the collector still drains on time and the window stays
     // responsive. Among themselves workers stay equal, so the contention they show is unchanged.
     setpriority(PRIO_PROCESS, id_t(gettid()), kWorkerNice);
+    // Last: a listed thread id says the thread is set up (threads-demo lists them once all have one).
+    std::lock_guard lock(m_mutex);
+    m_workers.at(worker).tid = gettid();
 }
 
 void RunContext::followCurrentThread(std::uint32_t worker)
 {
     std::lock_guard lock(m_mutex);
-    m_workers.at(worker).tid = gettid();
     followLocked(worker, 0);
+    m_workers.at(worker).tid = gettid();
 }
 
 InstrumentedLock& RunContext::addLock(const QString& name, LockKind kind)

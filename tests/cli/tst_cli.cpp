@@ -412,7 +412,9 @@ void TestCli::dashWritesToStandardOutput()
     const QStringList race { "run", "race-counter", "--set", "increments=2000" };
     const auto csv = threadlab(race + QStringList { "--csv", "-" });
     QCOMPARE(csv.code, 0);
-    QVERIFY2(csv.out.startsWith("time_ns,row,worker,worker_name,kind,lock,cpu,value\n"), csv.out.left(200).constData());
+    QVERIFY2(csv.out.startsWith(
+                 "time_since_start_ns,row,process,pid,worker,worker_name,kind,lock,cpu,counter,value,value_meaning\n"),
+        csv.out.left(200).constData());
     QVERIFY(csv.out.count('\n') > 100);
     QVERIFY2(csv.err.contains("race-counter: "), csv.err.constData()); // the summary, out of the CSV's way
 

@@ -68,7 +68,7 @@ void TestLifetimes::deadProcessesEndTheirLanes()
         const QJsonObject e = v.toObject();
         if (e[u"pid"].toInteger() != deadPid)
             continue;
-        if (e[u"ph"].toString() == u"i" && e[u"name"].toString() == ending)
+        if (e[u"ph"].toString() == u"I" && e[u"name"].toString() == ending)
             deathTs = e[u"ts"].toDouble();
         if (e[u"ph"].toString() == u"X")
             lastEnd = std::max(lastEnd, e[u"ts"].toDouble() + e[u"dur"].toDouble());
