@@ -374,8 +374,14 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     for (const double t : ticks) {
         const double x = l.plot.left() + (t - rel0) / nsPerPx;
         p.drawLine(QPointF(x, l.axis.top()), QPointF(x, l.axis.top() + 5));
-        p.drawText(QRectF(x - 60, l.axis.top() + 6, 120, 18), Qt::AlignHCenter | Qt::AlignTop, tl::formatDuration(t));
+        // The start is 0 in any unit: "0 ns" next to "500 ms" read as a unit change.
+        p.drawText(QRectF(x - 60, l.axis.top() + 6, 120, 18), Qt::AlignHCenter | Qt::AlignTop,
+            t == 0 ? QStringLiteral("0") : tl::formatDuration(t));
     }
+    // The axis's title, in the label column beside it.
+    p.setPen(options.theme.ink);
+    p.drawText(QRectF(target.left() + 8, l.axis.top() + 6, kLabelWidth - 16, 18), Qt::AlignRight | Qt::AlignTop,
+        QStringLiteral("time since start"));
     p.restore();
 }
 
