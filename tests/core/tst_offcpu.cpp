@@ -108,7 +108,7 @@ void TestOffCpu::moreBusyWorkersThanCpusShowTheirWaitForACpu()
     // Twice as many busy workers as CPUs: at any moment half of them wait for a CPU, and the lanes say so.
     const int cpus = allowedCpus();
     const RunOutcome o = test::runScenario(QStringLiteral("race-counter"),
-        { QStringLiteral("workers=%1").arg(2 * cpus), QStringLiteral("increments=5000000"),
+        { QStringLiteral("workers=%1").arg(2 * cpus), QStringLiteral("increments=2000000"),
             QStringLiteral("lock=atomic") });
     QCOMPARE(o.status, RunOutcome::Status::Completed);
     if (!kernelFollows(o))
