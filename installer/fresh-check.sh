@@ -231,9 +231,10 @@ if [[ $skip_root -eq 0 ]]; then
     app_check() {
         local app_rc=$1 out errors
         cat "$logs/app-run.raw"
-        # The app's own output: what follows make's echo of the command, minus make's note that it was stopped.
+        # The app's own output: what follows make's echo of the command, minus make's note that it was stopped
+        # (the app ends a SIGTERM cleanly with status 143, which make reports as "Error 143").
         out=$(sed -n '\#^\./build/app/threadlab#,$p' "$logs/app-run.raw" | sed 1d \
-              | grep -v -E '^fresh-check:|^make: \*\*\* .*(Terminated|Interrupt)|^Terminated$' || true)
+              | grep -v -E '^fresh-check:|^make: \*\*\* .*(Terminated|Interrupt|Error 143)|^Terminated$' || true)
         errors=$(grep -i -E 'error|fatal|abort|segmentation|core dumped|could not|cannot|failed' <<< "$out" || true)
         echo "--- app check: status $app_rc (want 124), window $(grep -q 'window mapped' "$logs/app-run.raw" && echo seen || echo NOT seen)"
         [[ -z $errors ]] || { echo "--- app printed errors:"; echo "$errors"; }
