@@ -88,11 +88,7 @@ const Gap* TimelineLane::gapAt(std::int64_t t) const
 
 TimelineData TimelineData::byCpu() const
 {
-    auto onCpu = [](const Span& s) {
-        return s.cpu >= 0
-            && (s.state == LaneState::Running || s.state == LaneState::LockHeld
-                || s.state == LaneState::LockHeldContended || s.state == LaneState::Unprotected);
-    };
+    auto onCpu = [](const Span& s) { return s.cpu >= 0 && claimsCpu(s.state); };
     int cpus = 0;
     for (const auto& lane : lanes)
         for (const Span& s : lane.spans)

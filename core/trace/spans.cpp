@@ -31,13 +31,10 @@ QString laneStateName(LaneState state)
     return {};
 }
 
-namespace {
-// States in which the worker claims its CPU: the kernel may say otherwise.
 bool claimsCpu(LaneState s)
 {
     return s == LaneState::Running || s == LaneState::LockHeld || s == LaneState::LockHeldContended
         || s == LaneState::Unprotected;
-}
 }
 
 void SpanBuilder::enter(std::int64_t t, LaneState next, std::uint16_t lock, std::int16_t cpu)

@@ -25,6 +25,9 @@ enum class LaneState : std::uint8_t {
 inline constexpr int kLaneStateCount = int(LaneState::Blocked) + 1;
 
 QString laneStateName(LaneState state);
+// States in which a worker is on a CPU by its own events (running, holding, in an unprotected section); where
+// the kernel says it is not, SpanBuilder draws Queued or Blocked instead.
+bool claimsCpu(LaneState state);
 
 struct Span {
     std::int64_t start;
