@@ -7,6 +7,7 @@
 #include <QRandomGenerator>
 #include <QSaveFile>
 #include <stdexcept>
+#include <string>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -68,6 +69,18 @@ bool removeIfStillTheirs(IpcKind kind, int id, std::int64_t createdAt, std::int6
         return false;
     return kind == IpcKind::Segment ? shmctl(id, IPC_RMID, nullptr) == 0 : semctl(id, 0, IPC_RMID) == 0;
 }
+}
+
+int existingIpcId(IpcKind kind, const QString& key, const char* what, IpcStatus* status)
+{
+    bool isNumber = false;
+    const int id = key.toInt(&isNumber);
+    if (!isNumber || id < 0)
+        throw std::runtime_error(std::string("not a ") + what + " id: '" + key.toStdString() + "'");
+    *status = ipcStatus(kind, id);
+    if (!status->exists)
+        throw std::runtime_error(std::string(what) + " " + std::to_string(id) + " does not exist (any more)");
+    return id;
 }
 
 IpcStatus ipcStatus(IpcKind kind, int id)

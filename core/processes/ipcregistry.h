@@ -21,6 +21,9 @@ struct IpcStatus {
     bool markedForRemoval = false; // a segment removed while a process still has it attached
 };
 IpcStatus ipcStatus(IpcKind kind, int id);
+// The object a child was handed by its id (`key`, as text): throws, naming `what`, unless it is a number
+// that names an existing object; its status goes to `status`.
+int existingIpcId(IpcKind kind, const QString& key, const char* what, IpcStatus* status);
 // Whether this user made the object and no other user can use it (owner and creator are us, mode 0600).
 bool isPrivateToUs(const IpcStatus& status);
 

@@ -61,14 +61,9 @@ std::unique_ptr<SharedSegment> SharedSegment::create(const QString& purpose, qsi
 
 std::unique_ptr<SharedSegment> SharedSegment::attach(const QString& key)
 {
-    bool isNumber = false;
-    const int id = key.toInt(&isNumber);
-    if (!isNumber || id < 0)
-        throw std::runtime_error("not a shared-memory segment id: '" + key.toStdString() + "'");
+    IpcStatus status;
+    const int id = existingIpcId(IpcKind::Segment, key, "shared-memory segment", &status);
     // Only a segment this user made, that no one else can use, made by this process or its parent (the run).
-    const IpcStatus status = ipcStatus(IpcKind::Segment, id);
-    if (!status.exists)
-        throw std::runtime_error("shared-memory segment " + std::to_string(id) + " does not exist (any more)");
     if (!isPrivateToUs(status) || (status.creatorPid != getpid() && status.creatorPid != getppid()))
         throw std::runtime_error(QStringLiteral("refusing shared-memory segment %1: it is not this run's own "
                                                 "(owner uid %2, creator pid %3, mode %4)")

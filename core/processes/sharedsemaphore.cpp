@@ -46,13 +46,8 @@ std::unique_ptr<SharedSemaphore> SharedSemaphore::create(const QString& purpose,
 
 std::unique_ptr<SharedSemaphore> SharedSemaphore::open(const QString& key)
 {
-    bool isNumber = false;
-    const int id = key.toInt(&isNumber);
-    if (!isNumber || id < 0)
-        throw std::runtime_error("not a system semaphore id: '" + key.toStdString() + "'");
-    const IpcStatus status = ipcStatus(IpcKind::Semaphore, id);
-    if (!status.exists)
-        throw std::runtime_error("system semaphore " + std::to_string(id) + " does not exist (any more)");
+    IpcStatus status;
+    const int id = existingIpcId(IpcKind::Semaphore, key, "system semaphore", &status);
     if (!isPrivateToUs(status))
         throw std::runtime_error(QStringLiteral("refusing system semaphore %1: it is not this run's own (owner uid "
                                                 "%2, mode %3)")
