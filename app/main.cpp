@@ -7,42 +7,45 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <pthread.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
-int g_stopPipe[2] = { -1, -1 };
-
-extern "C" void onStopSignal(int signo)
-{
-    const int savedErrno = errno;
-    const auto byte = static_cast<unsigned char>(signo);
-    [[maybe_unused]] const auto n = ::write(g_stopPipe[1], &byte, 1); // full pipe: one is already waiting
-    errno = savedErrno;
-}
-
 // SIGINT, SIGTERM and SIGHUP, from the first instruction on, become a byte in a pipe that the run's watcher
 // (command line) or the event loop (window) reads, so a stop goes through the normal path that ends the
-// children and removes the run's shared memory and semaphores. A signal ignored at start (nohup) stays so;
-// one the launcher blocked (the mask survives exec) is unblocked, or it would never stop the run. Returns
-// the pipe's read end, or -1. A child process execs with the default handlers back.
+// children and removes the run's shared memory and semaphores. They are blocked in every thread (a thread
+// inherits its creator's mask, and no other exists yet) and taken by one thread of their own with
+// sigwaitinfo(): no handler ever interrupts a worker's system call (semop() is not restarted after one),
+// and no runtime can defer a handler in a thread that sleeps in a library call (ThreadSanitizer queues
+// signals until the receiving thread leaves its next intercepted call). A signal ignored at start (nohup)
+// stays so; one already pending (the launcher blocked it) is taken at once. Children get an empty mask
+// back before exec (Children). Returns the pipe's read end, or -1.
 int catchStopSignals()
 {
-    if (::pipe2(g_stopPipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    int stopPipe[2];
+    if (::pipe2(stopPipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return -1;
-    struct sigaction catching { };
-    catching.sa_handler = onStopSignal;
-    sigemptyset(&catching.sa_mask);
-    catching.sa_flags = SA_RESTART;
     sigset_t caught;
     sigemptyset(&caught);
     for (const int signo : { SIGINT, SIGTERM, SIGHUP }) {
-        struct sigaction previous { };
-        if (::sigaction(signo, nullptr, &previous) == 0 && previous.sa_handler != SIG_IGN
-            && ::sigaction(signo, &catching, nullptr) == 0)
+        struct sigaction current { };
+        if (::sigaction(signo, nullptr, &current) == 0 && current.sa_handler != SIG_IGN)
             sigaddset(&caught, signo);
     }
-    ::sigprocmask(SIG_UNBLOCK, &caught, nullptr);
-    return g_stopPipe[0];
+    if (::pthread_sigmask(SIG_BLOCK, &caught, nullptr) != 0)
+        return -1;
+    std::thread([caught, writeEnd = stopPipe[1]] {
+        ::pthread_setname_np(::pthread_self(), "tl-signals");
+        for (;;) {
+            const int signo = ::sigwaitinfo(&caught, nullptr);
+            if (signo < 0)
+                continue; // EINTR: a stop of the debugger's kind
+            const auto byte = static_cast<unsigned char>(signo);
+            [[maybe_unused]] const auto n = ::write(writeEnd, &byte, 1); // full pipe: one is already waiting
+        }
+    }).detach();
+    return stopPipe[0];
 }
 
 // The window and the command line live in libthreadlab_app.so: beside the executable in a build tree,

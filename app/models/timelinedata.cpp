@@ -15,14 +15,17 @@ std::size_t insideSlot(LaneState inside)
         return kInsideSlot + 1;
     case LaneState::Unprotected:
         return kInsideSlot + 2;
-    default:
+    case LaneState::NoData:
         return kInsideSlot + 3;
+    default:
+        return kInsideSlot + 4;
     }
 }
 
 LaneState insideState(std::size_t slot)
 {
-    constexpr LaneState kStates[] = { LaneState::LockHeld, LaneState::LockHeldContended, LaneState::Unprotected };
+    constexpr LaneState kStates[]
+        = { LaneState::LockHeld, LaneState::LockHeldContended, LaneState::Unprotected, LaneState::NoData };
     return kStates[slot - kInsideSlot];
 }
 

@@ -10,10 +10,11 @@
 namespace tl::ui {
 
 // Time per lane state, then (from kInsideSlot on) time spent inside a hold or an unprotected section while in
-// another state (Span::inside), for LockHeld, LockHeldContended and Unprotected in that order.
+// another state (Span::inside), for LockHeld, LockHeldContended, Unprotected and NoData (running, with the
+// kernel's switch records lost) in that order.
 inline constexpr std::size_t kInsideSlot = kLaneStateCount;
-using StateTimes = std::array<std::int64_t, kLaneStateCount + 3>;
-// The slot of StateTimes that counts time inside `inside`; none (kInsideSlot + 3) for Running.
+using StateTimes = std::array<std::int64_t, kLaneStateCount + 4>;
+// The slot of StateTimes that counts time inside `inside`; none (kInsideSlot + 4) for Running.
 std::size_t insideSlot(LaneState inside);
 // The state an inside slot counts.
 LaneState insideState(std::size_t slot);

@@ -249,11 +249,14 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         const int h = std::max(1, int(std::lround(band.height() - 2 * pad)));
         // Gaps are hatched whatever their width: even a sub-pixel one says "data missing here".
         const double scale = l.plot.width() / double(t1 - t0);
+        const int stripH = h >= 6 ? std::max(2, h / 3) : 0;
         for (const Gap& g : data.lanes[i].gaps)
             if (g.end >= t0 && g.start <= t1) {
                 const double a = l.plot.left() + double(std::max(g.start, t0) - t0) * scale;
                 const double b = l.plot.left() + double(std::min(g.end, t1) - t0) * scale;
-                hatched.append(QRectF(a, top, std::max(b - a, 2.0), h));
+                // Only the CPU is unknown where the kernel's records were lost: hatch the strip, not the states.
+                const int gapH = g.cpuOnly && stripH > 0 ? stripH : h;
+                hatched.append(QRectF(a, top + h - gapH, std::max(b - a, 2.0), gapH));
             }
         rects.clear();
         if (options.lod) {
@@ -264,7 +267,6 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                     rects.push_back({ float(l.plot.left() + double(std::max(sp.start, t0) - t0) * scale),
                         float(l.plot.left() + double(std::min(sp.end, t1) - t0) * scale), sp.state, false });
         }
-        const int stripH = h >= 6 ? std::max(2, h / 3) : 0;
         const bool anyInside = stripH > 0
             && std::any_of(rects.begin(), rects.end(), [](const LodRect& r) { return r.inside != LaneState::Running; });
         if (raster) {

@@ -276,7 +276,13 @@ QString TimelineView::describeAt(const QPoint& pos) const
         };
         if (s.lock != 0)
             text += QStringLiteral(" (lock “%1”)").arg(lockName(s.lock));
-        if (s.inside == LaneState::Unprotected)
+        if (s.inside == LaneState::NoData) {
+            const Gap* gap = m_data->lanes[i].gapAt(s.start);
+            text += QStringLiteral("<br>whether it had a CPU is unknown here: the kernel lost %1 of its context "
+                                   "switch records (its ring was full)")
+                        .arg(gap && gap->cpuOnly ? QStringLiteral("%L1").arg(qulonglong(gap->lost))
+                                                 : QStringLiteral("some"));
+        } else if (s.inside == LaneState::Unprotected)
             text += QStringLiteral(", inside its unprotected section");
         else if (s.inside != LaneState::Running)
             text += QStringLiteral(", still holding “%1”%2")

@@ -104,18 +104,21 @@ int Children::start(const ChildSpec& spec)
     p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     if (spec.descriptors.size() > kMaxDescriptors)
         throw std::logic_error("a child inherits at most " + std::to_string(kMaxDescriptors) + " descriptors");
-    if (!spec.descriptors.empty()) {
-        // Runs in the child between fork and exec: async-signal-safe calls only. Every source is first
-        // copied above the targets, so a target number that is also another source is never overwritten.
-        p.setChildProcessModifier([descriptors = spec.descriptors] {
-            constexpr int kAboveTargets = 64;
-            int copies[kMaxDescriptors];
-            for (std::size_t i = 0; i < descriptors.size(); ++i)
-                copies[i] = ::fcntl(descriptors[i].first, F_DUPFD_CLOEXEC, kAboveTargets);
-            for (std::size_t i = 0; i < descriptors.size(); ++i)
-                ::dup2(copies[i], descriptors[i].second); // the target does not close on exec
-        });
-    }
+    // Runs in the child between fork and exec: async-signal-safe calls only. The signal mask survives exec,
+    // and ThreadLab blocks its stop signals in every thread (main.cpp): the child gets an empty one back, or
+    // a stop's SIGTERM would never reach it. Every descriptor source is first copied above the targets, so a
+    // target number that is also another source is never overwritten.
+    p.setChildProcessModifier([descriptors = spec.descriptors] {
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        constexpr int kAboveTargets = 64;
+        int copies[kMaxDescriptors];
+        for (std::size_t i = 0; i < descriptors.size(); ++i)
+            copies[i] = ::fcntl(descriptors[i].first, F_DUPFD_CLOEXEC, kAboveTargets);
+        for (std::size_t i = 0; i < descriptors.size(); ++i)
+            ::dup2(copies[i], descriptors[i].second); // the target does not close on exec
+    });
     Child* raw = child.get();
     QObject::connect(
         &p, &QProcess::readyReadStandardOutput, &p, [raw] { raw->output += raw->process->readAllStandardOutput(); });

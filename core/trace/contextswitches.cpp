@@ -101,6 +101,11 @@ void ContextSwitches::read(std::vector<Event>& out)
     // The kernel publishes data_head after writing the records before it; data_tail tells it what is free.
     const std::uint64_t head = __atomic_load_n(&header->data_head, __ATOMIC_ACQUIRE);
     std::uint64_t tail = header->data_tail;
+    // The kernel drops a record it has no room for and keeps dropping until the reader frees the ring: if
+    // it had less room than the largest record left, the records may stop at the last one read.
+    constexpr std::uint64_t kLargestRecord = 64;
+    const bool full = head - tail + kLargestRecord > m_dataBytes;
+    std::int64_t lastTime = INT64_MIN;
     auto copyOut = [&](std::uint64_t at, void* to, std::size_t n) {
         const std::size_t offset = std::size_t(at % m_dataBytes);
         const std::size_t first = std::min(n, m_dataBytes - offset);
@@ -117,9 +122,10 @@ void ContextSwitches::read(std::vector<Event>& out)
             copyOut(tail + sizeof h, &id, sizeof id);
             const auto time = std::int64_t(id.time);
             const auto cpu = std::uint8_t(id.cpu < kUnknownCpu ? id.cpu : kUnknownCpu);
+            lastTime = time;
             if (m_pendingLost > 0) {
-                out.push_back({ time, std::int32_t(std::min<std::uint64_t>(m_pendingLost, INT32_MAX)), 0, kUnknownCpu,
-                    EventKind::Lost });
+                out.push_back({ time, std::int32_t(std::min<std::uint64_t>(m_pendingLost, INT32_MAX)),
+                    kLostSwitchRecords, kUnknownCpu, EventKind::Lost });
                 m_pendingLost = 0;
             }
             if (h.misc & PERF_RECORD_MISC_SWITCH_OUT)
@@ -135,6 +141,8 @@ void ContextSwitches::read(std::vector<Event>& out)
         }
         tail += h.size;
     }
+    if (full && lastTime != INT64_MIN)
+        out.push_back({ lastTime, kSwitchRecordsMayStop, 0, kUnknownCpu, EventKind::SwitchOut });
     __atomic_store_n(&header->data_tail, tail, __ATOMIC_RELEASE);
 }
 

@@ -71,7 +71,7 @@ QString exportLockName(const Trace& trace, std::uint16_t lock)
 
 std::uint64_t lostEventsIn(const LaneSpans& lane, const Span& noData, std::size_t& cursor)
 {
-    while (cursor < lane.gaps.size() && lane.gaps[cursor].end < noData.end)
+    while (cursor < lane.gaps.size() && (lane.gaps[cursor].end < noData.end || lane.gaps[cursor].cpuOnly))
         ++cursor;
     return cursor < lane.gaps.size() ? lane.gaps[cursor].lost : 0;
 }
@@ -220,11 +220,13 @@ struct CsvNames {
     std::vector<std::string> locks;
 };
 
-std::string_view valueMeaning(EventKind kind)
+std::string_view valueMeaning(const Event& e)
 {
-    switch (kind) {
+    switch (e.kind) {
     case EventKind::Lost:
-        return "\"events lost just before this time\"";
+        return e.lock == kLostSwitchRecords
+            ? "\"the kernel's context-switch records lost just before this time (the worker's events are all here)\""
+            : "\"events lost just before this time\"";
     case EventKind::LockAcquired:
         return "\"1: the lock excludes others; 0: the no-lock mode\"";
     case EventKind::Mark:
@@ -232,7 +234,8 @@ std::string_view valueMeaning(EventKind kind)
     case EventKind::Exited:
         return "\"exit code; negative: the signal that ended it\"";
     case EventKind::SwitchOut:
-        return "\"1: preempted, still runnable (the kernel's record); 0: blocked in the kernel\"";
+        return "\"1: preempted, still runnable (the kernel's record); 0: blocked in the kernel; 2: the kernel's "
+               "records may stop here (its ring was full)\"";
     default:
         return "\"unused\"";
     }
@@ -250,8 +253,9 @@ bool writeCsv(const Trace& trace, QIODevice& out)
     for (std::size_t lane = 0; lane < trace.lanes.size(); ++lane) {
         for (const Event& e : trace.lanes[lane]) {
             w << (e.time - trace.startNs) << "," << (e.kind == EventKind::Lost ? "gap" : "event") << ","
-              << names.lanes[lane] << "," << eventKindName(e.kind) << "," << names.lock(e.lock) << ","
-              << std::int64_t(eventCpu(e)) << ",," << std::int64_t(e.value) << "," << valueMeaning(e.kind) << "\n";
+              << names.lanes[lane] << "," << eventKindName(e.kind) << ","
+              << (e.kind == EventKind::Lost ? std::string_view() : names.lock(e.lock)) << ","
+              << std::int64_t(eventCpu(e)) << ",," << std::int64_t(e.value) << "," << valueMeaning(e) << "\n";
         }
     }
     std::vector<std::string> counters;

@@ -74,7 +74,12 @@ bool SpanBuilder::openSpan(std::int64_t now, Span* span) const
 
 void SpanBuilder::show(std::int64_t t, std::int16_t eventCpu)
 {
-    if (m_cpuState != Cpu::On && claimsCpu(m_worker))
+    if (m_cpuState == Cpu::Unknown && claimsCpu(m_worker)) {
+        // The worker's events say it runs; whether it had a CPU is unknown: no CPU, and a "no data" strip.
+        enter(t, m_worker, m_workerLock, -1);
+        m_open.inside = LaneState::NoData;
+        m_open.insideLock = 0;
+    } else if (m_cpuState != Cpu::On && claimsCpu(m_worker))
         enter(t, m_cpuState == Cpu::Preempted ? LaneState::Queued : LaneState::Blocked, 0, -1);
     else if (m_kernelSeen)
         enter(t, m_worker, m_workerLock, m_cpuState == Cpu::On ? m_switchCpu : std::int16_t(-1));
@@ -169,7 +174,13 @@ void SpanBuilder::add(const Event& e)
         const Cpu before = m_cpuState;
         const std::int16_t cpuBefore = m_switchCpu;
         m_kernelSeen = true;
-        m_cpuState = e.kind == EventKind::SwitchIn ? Cpu::On : e.value ? Cpu::Preempted : Cpu::Blocked;
+        if (e.value == kSwitchRecordsMayStop) {
+            if (m_cpuState != Cpu::Unknown)
+                m_cpuUnknownSince = e.time;
+            m_cpuState = Cpu::Unknown;
+        } else {
+            m_cpuState = e.kind == EventKind::SwitchIn ? Cpu::On : e.value ? Cpu::Preempted : Cpu::Blocked;
+        }
         if (e.kind == EventKind::SwitchIn)
             m_switchCpu = cpu;
         // A wait or a sleep looks the same on or off the CPU: only states that claim the CPU change.
@@ -179,6 +190,13 @@ void SpanBuilder::add(const Event& e)
         break;
     }
     case EventKind::Lost: {
+        if (e.lock == kLostSwitchRecords) {
+            // Only the kernel's records are missing: the worker's spans stand, drawn CPU-less since the loss
+            // began (the ring was found full then), and the gap is listed with its count.
+            const std::int64_t from = m_cpuState == Cpu::Unknown ? m_cpuUnknownSince : e.time;
+            m_gaps->push_back({ from, e.time, std::uint64_t(e.value), true });
+            break;
+        }
         // What happened after the previous event is unknown: its span ends there, a gap runs to now, and
         // the locks held are no longer known either.
         const std::int64_t from = previous == INT64_MIN ? e.time : std::min(previous, e.time);

@@ -48,6 +48,9 @@ struct Gap {
     std::int64_t start;
     std::int64_t end;
     std::uint64_t lost; // events the ring had no room for
+    // Only the kernel's switch records were lost (kLostSwitchRecords): the worker's spans stand, drawn with no
+    // CPU and a "no data" strip; the gap is hatched along that strip, not over the lane.
+    bool cpuOnly = false;
 };
 
 // A moment worth a marker on the lane: a scenario's Mark (a task begins, a payload size) or the end of the
@@ -90,7 +93,7 @@ public:
 
 private:
     // Whether the thread has its CPU, as the kernel's context switches say (see ContextSwitches).
-    enum class Cpu : std::uint8_t { On, Preempted, Blocked };
+    enum class Cpu : std::uint8_t { On, Preempted, Blocked, Unknown };
     // Opens a span for what the lane shows now: the worker's own state, unless the kernel says the
     // thread is off its CPU while that state claims it runs.
     void show(std::int64_t t, std::int16_t eventCpu);
@@ -114,6 +117,7 @@ private:
     Cpu m_cpuState = Cpu::On;
     bool m_kernelSeen = false; // the kernel's switches follow this lane: CPUs come from them
     std::int16_t m_switchCpu = -1; // the CPU of the last SwitchIn
+    std::int64_t m_cpuUnknownSince = 0; // while Cpu::Unknown: the last switch record before the loss
 };
 
 LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs);

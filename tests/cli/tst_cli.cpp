@@ -314,6 +314,15 @@ QStringList childrenOf(qint64 pid)
     return children;
 }
 
+// The signals /proc/PID/status says the process blocks (its main thread's mask).
+std::uint64_t blockedSignals(const QString& pid)
+{
+    for (const QByteArray& line : contents(QStringLiteral("/proc/%1/status").arg(pid)).split('\n'))
+        if (line.startsWith("SigBlk:"))
+            return line.mid(7).trimmed().toULongLong(nullptr, 16);
+    return 0;
+}
+
 void blockStopSignals()
 {
     sigset_t set;
@@ -469,6 +478,14 @@ void TestCli::stopSignalEndsARunCleanly()
     QTRY_VERIFY_WITH_TIMEOUT(childrenOf(pid).size() >= 2 && segmentsCreatedBy(pid) > 0, 120000);
     const QStringList children = childrenOf(pid);
     QCOMPARE(ledgersOf(pid).size(), 1);
+    // ThreadLab blocks its stop signals in all its threads; its children must not inherit that mask.
+    // (Once it has exec'd: between fork and exec a child still has the parent's.)
+    for (const QString& child : children) {
+        QTRY_VERIFY_WITH_TIMEOUT(contents(QStringLiteral("/proc/%1/cmdline").arg(child)).contains("--child")
+                || !QFileInfo::exists(QStringLiteral("/proc/") + child),
+            120000);
+        QCOMPARE(blockedSignals(child) & (std::uint64_t(1) << (signo - 1)), std::uint64_t(0));
+    }
 
     QCOMPARE(::kill(pid_t(pid), signo), 0);
     QVERIFY(run.waitForFinished(240000));

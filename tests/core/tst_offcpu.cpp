@@ -24,8 +24,10 @@ namespace {
 
 bool claimsCpu(const Span& s)
 {
-    return s.state == LaneState::Running || s.state == LaneState::LockHeld || s.state == LaneState::LockHeldContended
-        || s.state == LaneState::Unprotected;
+    return (s.state == LaneState::Running || s.state == LaneState::LockHeld || s.state == LaneState::LockHeldContended
+               || s.state == LaneState::Unprotected)
+        // Where the kernel's switch records were lost (its ring full), a lane says its CPU is unknown.
+        && s.inside != LaneState::NoData;
 }
 
 struct OnCpu {

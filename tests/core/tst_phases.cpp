@@ -38,7 +38,7 @@ void TestPhases::sweepDrawsEveryRunOfEveryWorkerCount()
     QStringList expected;
     for (int r = 1; r <= 3; ++r)
         expected << QStringLiteral("one by one · %1/3").arg(r);
-    for (const QString executor : { QStringLiteral("threads"), QStringLiteral("processes") })
+    for (const QString& executor : { QStringLiteral("threads"), QStringLiteral("processes") })
         for (int w = 1; w <= 2; ++w)
             for (int r = 1; r <= 3; ++r)
                 expected << QStringLiteral("%1 ×%2 · %3/3").arg(executor).arg(w).arg(r);

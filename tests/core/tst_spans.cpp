@@ -14,6 +14,7 @@ private slots:
     void lostEventsAreAGapNoSpanBridges();
     void kernelSwitchesShowTimeOffTheCpu();
     void waitsLookTheSameOnAndOffTheCpu();
+    void lostSwitchRecordsLeaveTheCpuUnknown();
     void waitsShowTheLocksStillHeld();
     void unprotectedSectionStaysOpenWhileItsWorkerSleeps();
 };
@@ -140,6 +141,35 @@ void TestSpans::kernelSwitchesShowTimeOffTheCpu()
     }
     QCOMPARE(spans[1].start, std::int64_t(10));
     QCOMPARE(spans[1].end, std::int64_t(30));
+}
+
+void TestSpans::lostSwitchRecordsLeaveTheCpuUnknown()
+{
+    // The kernel's ring was found full after its record at 10 (it may have dropped what followed); it counts
+    // 7 lost records when it writes again, at 40. The worker's own events are all there: it takes lock 1 at
+    // 20 and still holds it after the loss.
+    const std::vector<Event> events { ev(0, EventKind::Started), switchIn(10, 0),
+        { 10, kSwitchRecordsMayStop, 0, kUnknownCpu, EventKind::SwitchOut }, ev(20, EventKind::LockAcquired, 1),
+        { 40, 7, kLostSwitchRecords, kUnknownCpu, EventKind::Lost }, switchIn(40, 1),
+        ev(50, EventKind::LockReleased, 1), ev(60, EventKind::Finished) };
+    const auto lane = spansForLane(events, 100);
+    const auto& spans = lane.spans;
+    QCOMPARE(spans.size(), std::size_t(5));
+    const LaneState expected[]
+        = { LaneState::Running, LaneState::Running, LaneState::LockHeld, LaneState::LockHeld, LaneState::Running };
+    const std::int64_t starts[] = { 0, 10, 20, 40, 50 };
+    const std::int16_t cpus[] = { 0, -1, -1, 1, 1 }; // no CPU is claimed while it is unknown
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+        QCOMPARE(spans[i].state, expected[i]);
+        QCOMPARE(spans[i].start, starts[i]);
+        QCOMPARE(spans[i].cpu, cpus[i]);
+        QCOMPARE(spans[i].inside == LaneState::NoData, i == 1 || i == 2); // the "no data" strip says so
+    }
+    QCOMPARE(lane.gaps.size(), std::size_t(1)); // from the last record kept to the loss's count
+    QCOMPARE(lane.gaps[0].start, std::int64_t(10));
+    QCOMPARE(lane.gaps[0].end, std::int64_t(40));
+    QCOMPARE(lane.gaps[0].lost, std::uint64_t(7));
+    QVERIFY(lane.gaps[0].cpuOnly);
 }
 
 void TestSpans::waitsLookTheSameOnAndOffTheCpu()
