@@ -550,6 +550,8 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         account = tr("<b>The run failed:</b> %1").arg(outcome.error.toHtmlEscaped());
     else if (const auto scenario = createScenario(outcome.scenario.name))
         account = scenario->describeOutcome(summary);
+    m_headline = outcome.status == RunOutcome::Status::Failed ? tr("The run failed: %1").arg(outcome.error)
+                                                              : outcomeHeadline(account);
     if (outcome.status == RunOutcome::Status::Stopped)
         account.prepend(tr("<i>Stopped before the end: the figures cover the part that ran.</i> "));
     if (const QString gaps = gapAccount(*outcome.trace); !gaps.isEmpty())
@@ -743,10 +745,12 @@ void MainWindow::exportImageTo(const QString& path, ExportScope scope, std::func
     const std::int64_t t0 = scope == ExportScope::WholeRun ? data->startNs : m_timeline->visibleStart();
     const std::int64_t t1 = scope == ExportScope::WholeRun ? data->endNs : m_timeline->visibleEnd();
     const auto format = imageFormatFromSuffix(path).value_or(ImageFormat::Png);
+    // The whole run is a 1080p slide; the visible range is what the window shows, at its size.
+    const ImageOptions options { scope == ExportScope::WholeRun ? QSize(1920, 1080) : visibleImageSize(), m_headline };
     runInBackground(
-        [data, t0, t1, format, path] {
+        [data, t0, t1, format, path, options] {
             QString error;
-            exportTimelineFile(*data, t0, t1, format, path, &error, defaultExportSize(*data));
+            exportTimelineFile(*data, t0, t1, format, path, &error, options);
             return error;
         },
         std::move(done));
@@ -836,11 +840,16 @@ std::function<void(const QString&)> MainWindow::reportWhenWritten(const QString&
     };
 }
 
+QSize MainWindow::visibleImageSize() const
+{
+    return m_timeline->size().expandedTo(ImageOptions::kMinSize).boundedTo(ImageOptions::kMaxSize);
+}
+
 void MainWindow::copyImage()
 {
     const TimelineData& data = *shownData();
     QApplication::clipboard()->setImage(
-        renderTimeline(data, m_timeline->visibleStart(), m_timeline->visibleEnd(), defaultExportSize(data)));
+        renderTimeline(data, m_timeline->visibleStart(), m_timeline->visibleEnd(), { visibleImageSize(), m_headline }));
     statusBar()->showMessage(tr("Timeline image copied to the clipboard"), 3000);
 }
 

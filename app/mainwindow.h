@@ -67,6 +67,7 @@ public slots:
     void exportChart();
     // What the timeline shows and exports: the run by worker, or by CPU (View > Lanes by CPU).
     std::shared_ptr<const TimelineData> shownData();
+    QSize visibleImageSize() const; // the timeline's size on screen, within what an image may be
     void exportTrace();
     void copyImage();
 
@@ -127,6 +128,7 @@ private:
     QAction* m_lanesByCpu = nullptr;
     WaitForGraph* m_waitFor = nullptr;
     std::shared_ptr<const TimelineData> m_cpuView; // the last run by CPU, built when first shown
+    QString m_headline; // the last run's outcome in its own numbers, for exported images
     QJsonObject m_chartSpec; // the chart the last run's results describe
     QActionGroup* m_themeGroup = nullptr;
     // The background work's threads, each joined once its result is back, the rest by the destructor.

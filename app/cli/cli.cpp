@@ -55,9 +55,10 @@ const char* const kUsageText = R"(Usage:
 
 Run options:
   --set KEY=VALUE   set a parameter (repeatable); see `threadlab describe NAME`
-  --png FILE        write the timeline as PNG (1920 pixels wide)
+  --png FILE        write the timeline as PNG: a slide with the outcome, lanes, counters and legend
   --svg FILE        write the timeline as SVG
   --pdf FILE        write the timeline as PDF
+  --size WxH        the images' size in pixels (default 1920x1080; 640x360 to 7680x4320)
   --trace FILE      write a Chrome Trace Event JSON (Perfetto UI, chrome://tracing)
   --perfetto FILE   write a Perfetto protobuf trace (.pftrace; opens in Perfetto UI, any run size)
   --csv FILE        write every event as CSV
@@ -336,6 +337,7 @@ int runScenario(const QStringList& args, StopSignals& stop)
     ParamSet params(info.params);
 
     bool json = false;
+    ui::ImageOptions image;
     std::array outputs { OutputOption { QStringLiteral("--png") }, OutputOption { QStringLiteral("--svg"), true },
         OutputOption { QStringLiteral("--pdf") }, OutputOption { QStringLiteral("--trace"), true },
         OutputOption { QStringLiteral("--csv"), true }, OutputOption { QStringLiteral("--chart") },
@@ -351,6 +353,19 @@ int runScenario(const QStringList& args, StopSignals& stop)
         const auto output = find(a.section(u'=', 0, 0));
         if (a == u"--json") {
             json = true;
+        } else if (a == u"--size" || a.startsWith(u"--size=")) {
+            const QString text = a == u"--size" ? (i + 1 < args.size() ? args[++i] : QString()) : a.mid(7);
+            const auto size = ui::parseImageSize(text.trimmed());
+            if (!size)
+                return usageError(QStringLiteral("--size: '%1' is not WIDTHxHEIGHT with a width of %2..%3 and a "
+                                                 "height of %4..%5 pixels (e.g. 1920x1080)")
+                                      .arg(text)
+                                      .arg(ui::ImageOptions::kMinSize.width())
+                                      .arg(ui::ImageOptions::kMaxSize.width())
+                                      .arg(ui::ImageOptions::kMinSize.height())
+                                      .arg(ui::ImageOptions::kMaxSize.height()));
+            image.size = *size;
+            repeated.given(QStringLiteral("--size"), text);
         } else if (a == u"--set" || a.startsWith(u"--set=")) {
             const QString kv = a == u"--set" ? (i + 1 < args.size() ? args[++i] : QString()) : a.mid(6);
             if (!params.assign(kv, &error))
@@ -415,6 +430,10 @@ int runScenario(const QStringList& args, StopSignals& stop)
     QString error;
     bool written = true;
     const Trace& trace = *outcome.trace;
+    const QJsonObject summary = summaryJson(outcome);
+    image.headline = outcome.status == RunOutcome::Status::Failed
+        ? QStringLiteral("The run failed: %1").arg(outcome.error)
+        : ui::outcomeHeadline(createScenario(name)->describeOutcome(summary));
     const QString& png = path(u"--png");
     const QString& svg = path(u"--svg");
     const QString& pdf = path(u"--pdf");
@@ -424,8 +443,7 @@ int runScenario(const QStringList& args, StopSignals& stop)
             = { { png, ui::ImageFormat::Png }, { svg, ui::ImageFormat::Svg }, { pdf, ui::ImageFormat::Pdf } };
         for (const auto& [file, format] : images)
             if (!file.isEmpty() && written)
-                written = ui::exportTimelineFile(
-                    data, data.startNs, data.endNs, format, file, &error, ui::defaultExportSize(data));
+                written = ui::exportTimelineFile(data, data.startNs, data.endNs, format, file, &error, image);
     }
     if (written && !path(u"--trace").isEmpty())
         written = writeTraceFile(trace, TraceFormat::ChromeJson, path(u"--trace"), &error);
@@ -438,7 +456,6 @@ int runScenario(const QStringList& args, StopSignals& stop)
     if (written && !path(u"--chart").isEmpty())
         written = ui::exportChartFile(outcome.results[u"chart"].toObject(), path(u"--chart"), &error);
 
-    const QJsonObject summary = summaryJson(outcome);
     if (json)
         out() << QJsonDocument(summary).toJson(QJsonDocument::Indented);
     else

@@ -8,7 +8,6 @@ void LiveTimeline::reset(const QString& title, const QString& subtitle)
     m_data->title = title;
     m_data->subtitle = subtitle;
     m_openShown.clear();
-    m_counters.clear();
 }
 
 void LiveTimeline::dropOpenSpans()
@@ -43,12 +42,13 @@ void LiveTimeline::append(const TraceBatch& batch)
             m_data->lanes[i].pid = batch.workers[i].pid;
             m_data->lanes[i].group = processLabel(batch.workers[i]);
         }
-    m_counters.resize(batch.counterNames.size());
+    auto& counters = m_data->counters;
+    counters.resize(batch.counterNames.size());
     for (std::size_t c = 0; c < batch.counterNames.size(); ++c)
-        m_counters[c].name = batch.counterNames[c];
+        counters[c].name = batch.counterNames[c];
     for (const CounterSample& c : batch.samples)
-        if (c.counter < m_counters.size())
-            m_counters[c.counter].points.emplace_back(c.time, c.value);
+        if (c.counter < counters.size())
+            counters[c.counter].points.emplace_back(c.time, c.value);
 
     for (std::size_t i = 0; i < batch.lanes.size() && i < m_data->lanes.size(); ++i) {
         const LaneDelta& delta = batch.lanes[i];
@@ -77,12 +77,6 @@ void LiveTimeline::replace(const Trace& trace, std::vector<LaneSpans>&& spans)
 {
     m_data = std::make_shared<TimelineData>(TimelineData::fromSpans(trace, std::move(spans)));
     m_openShown.clear();
-    m_counters.assign(trace.counterNames.size(), {});
-    for (std::size_t c = 0; c < trace.counterNames.size(); ++c)
-        m_counters[c].name = trace.counterNames[c];
-    for (const CounterSample& c : trace.counterSamples)
-        if (c.counter < m_counters.size())
-            m_counters[c.counter].points.emplace_back(c.time, c.value);
 }
 
 } // namespace tl::ui

@@ -8,11 +8,6 @@
 
 namespace tl::ui {
 
-struct CounterSeries {
-    QString name;
-    std::vector<std::pair<std::int64_t, std::int64_t>> points; // (time ns, value)
-};
-
 // The timeline of a run as it happens: grows with every collector batch by the spans the collector built,
 // showing spans still in progress up to the batch's time. When the run ends, replace() swaps in the exact
 // timeline of the finished trace (with holds marked contended where others waited).
@@ -28,14 +23,13 @@ public:
     // The current timeline, kept alive for as long as the caller holds it (e.g. a background export);
     // reset() and replace() start a new one rather than changing it.
     std::shared_ptr<const TimelineData> snapshot() const { return m_data; }
-    const std::vector<CounterSeries>& counters() const { return m_counters; }
+    const std::vector<CounterSeries>& counters() const { return m_data->counters; }
 
 private:
     void dropOpenSpans();
 
     std::shared_ptr<TimelineData> m_data = std::make_shared<TimelineData>();
     std::vector<bool> m_openShown; // lane's last span is a provisional, still-open one
-    std::vector<CounterSeries> m_counters;
 };
 
 } // namespace tl::ui

@@ -54,6 +54,12 @@ TimelineData TimelineData::fromSpans(const Trace& trace, std::vector<LaneSpans>&
     data.lockNames = trace.lockNames;
     data.phases = trace.phases;
     std::tie(data.startNs, data.endNs) = trace.activeRange();
+    data.counters.resize(trace.counterNames.size());
+    for (std::size_t c = 0; c < trace.counterNames.size(); ++c)
+        data.counters[c].name = trace.counterNames[c];
+    for (const CounterSample& c : trace.counterSamples)
+        if (c.counter < data.counters.size())
+            data.counters[c.counter].points.emplace_back(c.time, c.value);
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
         data.lanes.emplace_back(info.name, processLabel(info), std::move(spans[i].spans), std::move(spans[i].gaps),
@@ -102,6 +108,7 @@ TimelineData TimelineData::byCpu() const
     view.title = title;
     view.subtitle = subtitle.isEmpty() ? QStringLiteral("lanes by CPU") : subtitle + QStringLiteral(" · lanes by CPU");
     view.lockNames = lockNames;
+    view.counters = counters;
     view.phases = phases;
     view.startNs = startNs;
     view.endNs = endNs;

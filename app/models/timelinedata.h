@@ -20,6 +20,12 @@ std::size_t insideSlot(LaneState inside);
 LaneState insideState(std::size_t slot);
 void addSpanTime(StateTimes& t, const Span& s, std::int64_t duration);
 
+// A counter's samples, as the collector's sampler took them.
+struct CounterSeries {
+    QString name;
+    std::vector<std::pair<std::int64_t, std::int64_t>> points; // (time ns, value)
+};
+
 // What the timeline draws: one lane of state spans per worker, grouped by process. Built once from a
 // finished Trace, or grown batch by batch while a run is live.
 struct TimelineLane {
@@ -73,6 +79,7 @@ struct TimelineData {
     std::vector<TimelineLane> lanes;
     std::vector<QString> lockNames;
     std::vector<Phase> phases; // the run's stages, drawn as labelled sections across the lanes
+    std::vector<CounterSeries> counters; // drawn as tracks under the lanes in exported images
     std::int64_t startNs = 0;
     std::int64_t endNs = 0;
 

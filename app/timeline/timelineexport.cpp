@@ -7,8 +7,11 @@
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
+#include <QRegularExpression>
 #include <QSvgGenerator>
 #include <trace/outputfile.h>
+
+using namespace Qt::StringLiterals;
 
 namespace tl::ui {
 
@@ -24,29 +27,109 @@ std::optional<ImageFormat> imageFormatFromSuffix(const QString& path)
     return std::nullopt;
 }
 
-QSize defaultExportSize(const TimelineData& data)
+std::optional<QSize> parseImageSize(const QString& text)
 {
-    return { 1920, TimelinePainter::fittingHeight(data) };
+    const QStringList parts = text.split(u'x');
+    if (parts.size() != 2)
+        return std::nullopt;
+    bool wOk = false, hOk = false;
+    const QSize size(parts[0].toInt(&wOk), parts[1].toInt(&hOk));
+    const QSize lo = ImageOptions::kMinSize, hi = ImageOptions::kMaxSize;
+    if (!wOk || !hOk || size.width() < lo.width() || size.width() > hi.width() || size.height() < lo.height()
+        || size.height() > hi.height())
+        return std::nullopt;
+    return size;
 }
 
-QImage renderTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, QSize size)
+QString outcomeHeadline(const QString& accountHtml)
 {
-    QImage image(size, QImage::Format_RGB32);
+    // The account bolds its key figure: the headline is the sentence around the first bold phrase.
+    constexpr QChar kMark = u'\x01';
+    QString text = accountHtml;
+    const qsizetype bold = text.indexOf(u"<b>");
+    if (bold < 0)
+        return {};
+    text.insert(bold, kMark);
+    text.remove(QRegularExpression(QStringLiteral("<[^>]*>")));
+    text.replace(u"&amp;"_s, u"&"_s).replace(u"&lt;"_s, u"<"_s).replace(u"&gt;"_s, u">"_s);
+    const qsizetype at = text.indexOf(kMark);
+    const qsizetype before = text.lastIndexOf(u". "_s, at);
+    const qsizetype from = before < 0 ? 0 : before + 2;
+    const qsizetype after = text.indexOf(u". "_s, at);
+    QString sentence = text.mid(from, after < 0 ? -1 : after + 1 - from);
+    sentence.remove(kMark);
+    sentence = sentence.simplified();
+    constexpr qsizetype kLongest = 160;
+    return sentence.size() <= kLongest ? sentence : sentence.left(kLongest - 1) + u'…';
+}
+
+namespace {
+// Paints at a logical width of kLogicalWidth scaled up to the target, so a 1920-wide slide gets text 1.6
+// times the screen's (the axis's 11 px become 17.6) and every format lays out alike.
+constexpr double kLogicalWidth = 1200;
+
+double slideScale(const QSize& size)
+{
+    return std::max(1.0, double(size.width()) / kLogicalWidth);
+}
+
+TimelinePainter::Options slideOptions(const ImageOptions& options)
+{
+    TimelinePainter::Options painter;
+    painter.slide = true;
+    painter.headline = options.headline;
+    return painter;
+}
+
+QRectF logicalTarget(const QSize& size)
+{
+    const double scale = slideScale(size);
+    return QRectF(0, 0, double(size.width()) / scale, double(size.height()) / scale);
+}
+
+void paintSlide(QPainter& p, const QSize& size, const TimelineData& data, std::int64_t t0, std::int64_t t1,
+    const ImageOptions& options)
+{
+    p.scale(slideScale(size), slideScale(size));
+    TimelinePainter::paint(p, logicalTarget(size), data, t0, t1, slideOptions(options));
+}
+}
+
+TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOptions& options)
+{
+    TimelinePainter::Layout l = TimelinePainter::layout(data, logicalTarget(options.size), slideOptions(options));
+    const double s = slideScale(options.size);
+    auto scaled = [s](QRectF& r) { r = QRectF(r.topLeft() * s, r.size() * s); };
+    for (QRectF* r : { &l.header, &l.legend, &l.phases, &l.labels, &l.plot, &l.axis })
+        scaled(*r);
+    for (auto* list : { &l.lanes, &l.counters })
+        for (QRectF& r : *list)
+            scaled(r);
+    for (auto& group : l.groups)
+        group.second *= s;
+    l.laneHeight *= s;
+    return l;
+}
+
+QImage renderTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options)
+{
+    QImage image(options.size, QImage::Format_RGB32);
     {
         QPainter p(&image); // ends before the image is handed out
-        TimelinePainter::paint(p, QRectF(image.rect()), data, t0, t1);
+        paintSlide(p, options.size, data, t0, t1, options);
     }
     return image;
 }
 
-bool exportTimeline(
-    const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out, QSize size)
+bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out,
+    const ImageOptions& options)
 {
+    const QSize size = options.size;
     const QRectF target(QPointF(0, 0), QSizeF(size));
     const QString title = QStringLiteral("ThreadLab — %1").arg(data.title);
     switch (format) {
     case ImageFormat::Png:
-        return renderTimeline(data, t0, t1, size).save(&out, "PNG");
+        return renderTimeline(data, t0, t1, options).save(&out, "PNG");
     case ImageFormat::Svg: {
         QSvgGenerator svg;
         svg.setOutputDevice(&out);
@@ -54,11 +137,11 @@ bool exportTimeline(
         svg.setResolution(96); // as PNG and PDF: a viewer then shows it at the PNG's size, not 1.33 times larger
         svg.setViewBox(target);
         svg.setTitle(title);
-        svg.setDescription(data.subtitle);
+        svg.setDescription(options.headline.isEmpty() ? data.subtitle : options.headline);
         QPainter p;
         if (!p.begin(&svg))
             return false;
-        TimelinePainter::paint(p, target, data, t0, t1);
+        paintSlide(p, size, data, t0, t1, options);
         return p.end();
     }
     case ImageFormat::Pdf: {
@@ -74,7 +157,7 @@ bool exportTimeline(
         // Map our pixel layout onto the page whatever rounding the page size went through.
         const QRect page = p.viewport();
         p.scale(page.width() / target.width(), page.height() / target.height());
-        TimelinePainter::paint(p, target, data, t0, t1);
+        paintSlide(p, size, data, t0, t1, options);
         return p.end();
     }
     }
@@ -82,10 +165,10 @@ bool exportTimeline(
 }
 
 bool exportTimelineFile(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format,
-    const QString& path, QString* error, QSize size)
+    const QString& path, QString* error, const ImageOptions& options)
 {
     return writeOutput(
-        path, [&](QIODevice& out) { return exportTimeline(data, t0, t1, format, out, size); }, error);
+        path, [&](QIODevice& out) { return exportTimeline(data, t0, t1, format, out, options); }, error);
 }
 
 } // namespace tl::ui

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "timelinepainter.h"
+
 #include <models/timelinedata.h>
 
 #include <QImage>
@@ -15,18 +17,31 @@ enum class ImageFormat { Png, Svg, Pdf };
 
 std::optional<ImageFormat> imageFormatFromSuffix(const QString& path);
 
-// The size exports use unless told otherwise: 1920 wide, tall enough for every lane (at most 1080).
-QSize defaultExportSize(const TimelineData& data);
+// An exported image is a slide: 16:9 at 1920 x 1080 unless told otherwise, drawn at a scale that makes its
+// text projector-sized (the smallest 17 px at 1920 wide), with the run's outcome as a headline.
+struct ImageOptions {
+    QSize size { 1920, 1080 };
+    QString headline; // e.g. "36 541 of 500 000 updates were lost (7.3%)."; none when empty
+    static constexpr QSize kMinSize { 640, 360 };
+    static constexpr QSize kMaxSize { 7680, 4320 };
+};
+// "1920x1080" → the size, if it is WIDTHxHEIGHT within ImageOptions' limits.
+std::optional<QSize> parseImageSize(const QString& text);
+// The first bold sentence of a scenario's account (describeOutcome), as plain text: the headline.
+QString outcomeHeadline(const QString& accountHtml);
 
-// The timeline over [t0, t1] as a picture of `size` pixels, with title, legend and axis (PNG, clipboard).
-QImage renderTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, QSize size);
+// Where an exported image of `data` puts each part, in the image's pixels.
+TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOptions& options = {});
 
-// Paints the timeline over [t0, t1] through TimelinePainter into an image of `size` pixels.
+// The timeline over [t0, t1] as a picture, with title, headline, legend, counters and axis (PNG, clipboard).
+QImage renderTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options = {});
+
+// Paints the timeline over [t0, t1] through TimelinePainter into an image of `options.size` pixels.
 bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format, QIODevice& out,
-    QSize size = QSize(1920, 1080));
+    const ImageOptions& options = {});
 
 // Same, to a file, written atomically: on failure no partial file is left. `error` says why it failed.
 bool exportTimelineFile(const TimelineData& data, std::int64_t t0, std::int64_t t1, ImageFormat format,
-    const QString& path, QString* error, QSize size = QSize(1920, 1080));
+    const QString& path, QString* error, const ImageOptions& options = {});
 
 } // namespace tl::ui

@@ -4,6 +4,8 @@
 #include <QImage>
 #include <QPaintEngine>
 #include <QPainter>
+#include <QPen>
+#include <QPolygonF>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -20,6 +22,10 @@ constexpr double kGroupHeight = 20;
 constexpr double kMaxLaneHeight = 30;
 constexpr double kMinLaneHeight = 3;
 constexpr double kPhaseHeight = 22;
+constexpr double kHeadlineHeight = 26;
+constexpr double kSlideMaxLaneHeight = 90;
+constexpr double kCounterHeight = 34;
+constexpr std::size_t kMaxCounterTracks = 3;
 
 QFont font(double px, bool bold = false)
 {
@@ -79,7 +85,8 @@ QBrush hatchBrush(const QColor& ink)
 
 TimelinePainter::Theme TimelinePainter::Theme::light()
 {
-    return { QColor(0xff, 0xff, 0xff), QColor(0x20, 0x24, 0x2a), QColor(0x8a, 0x90, 0x99), QColor(0xf3, 0xf4, 0xf6),
+    // faint: 5.9:1 on the background, so axis labels stay legible on a projector.
+    return { QColor(0xff, 0xff, 0xff), QColor(0x20, 0x24, 0x2a), QColor(0x5f, 0x66, 0x70), QColor(0xf3, 0xf4, 0xf6),
         QColor(0xe2, 0xe4, 0xe8) };
 }
 
@@ -89,44 +96,45 @@ TimelinePainter::Theme TimelinePainter::Theme::dark()
         QColor(0x33, 0x37, 0x3d) };
 }
 
-int TimelinePainter::fittingHeight(const TimelineData& data, int maxHeight)
-{
-    int groups = 0;
-    for (std::size_t i = 0; i < data.lanes.size(); ++i)
-        if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group)
-            ++groups;
-    const double h = kHeaderHeight + kLegendHeight + kAxisHeight + groups * kGroupHeight
-        + (data.phases.empty() ? 0.0 : kPhaseHeight) + double(data.lanes.size()) * kMaxLaneHeight + 8;
-    return std::min(maxHeight, int(std::ceil(h)));
-}
-
 TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const QRectF& target, const Options& options)
 {
     Layout l;
-    double y = target.top();
+    // A slide keeps its content off the edges, the right one included (bars ran flush to it).
+    const QRectF area = options.slide ? target.adjusted(16, 12, -32, -12) : target;
+    double y = area.top();
     if (options.header) {
-        l.header = QRectF(target.left(), y, target.width(), kHeaderHeight);
-        y += kHeaderHeight;
+        const double height = kHeaderHeight + (options.headline.isEmpty() ? 0 : kHeadlineHeight);
+        l.header = QRectF(area.left(), y, area.width(), height);
+        y += height;
     }
-    l.legend = QRectF(target.left(), y, target.width(), kLegendHeight);
+    l.legend = QRectF(area.left(), y, area.width(), kLegendHeight);
     y += kLegendHeight;
     if (!data.phases.empty()) {
-        l.phases = QRectF(target.left() + kLabelWidth, y, target.width() - kLabelWidth, kPhaseHeight);
+        l.phases = QRectF(area.left() + kLabelWidth, y, area.width() - kLabelWidth, kPhaseHeight);
         y += kPhaseHeight;
     }
-    l.axis
-        = QRectF(target.left() + kLabelWidth, target.bottom() - kAxisHeight, target.width() - kLabelWidth, kAxisHeight);
+    l.axis = QRectF(area.left() + kLabelWidth, area.bottom() - kAxisHeight, area.width() - kLabelWidth, kAxisHeight);
+    double bottom = l.axis.top();
+    if (options.slide) {
+        std::size_t tracks = 0;
+        for (const auto& counter : data.counters)
+            tracks += !counter.points.empty() && tracks < kMaxCounterTracks;
+        bottom -= double(tracks) * kCounterHeight;
+        for (std::size_t i = 0; i < tracks; ++i)
+            l.counters.emplace_back(l.axis.left(), bottom + double(i) * kCounterHeight, l.axis.width(), kCounterHeight);
+    }
 
     int groups = 0;
     for (std::size_t i = 0; i < data.lanes.size(); ++i)
         if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group)
             ++groups;
-    const double available = l.axis.top() - y - groups * kGroupHeight;
+    const double available = bottom - y - groups * kGroupHeight;
     const auto laneCount = double(std::max<std::size_t>(data.lanes.size(), 1));
-    l.laneHeight = std::clamp(std::floor(available / laneCount), kMinLaneHeight, kMaxLaneHeight);
+    l.laneHeight = std::clamp(
+        std::floor(available / laneCount), kMinLaneHeight, options.slide ? kSlideMaxLaneHeight : kMaxLaneHeight);
 
-    l.plot = QRectF(target.left() + kLabelWidth, y, target.width() - kLabelWidth, l.axis.top() - y);
-    l.labels = QRectF(target.left(), y, kLabelWidth, l.plot.height());
+    l.plot = QRectF(area.left() + kLabelWidth, y, area.width() - kLabelWidth, bottom - y);
+    l.labels = QRectF(area.left(), y, kLabelWidth, l.plot.height());
     for (std::size_t i = 0; i < data.lanes.size(); ++i) {
         if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group) {
             l.groups.emplace_back(data.lanes[i].group, y);
@@ -150,9 +158,17 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.setFont(font(20, true));
         p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop,
             QStringLiteral("ThreadLab — %1").arg(data.title));
+        double below = 32;
+        if (!options.headline.isEmpty()) {
+            p.setFont(font(16, true));
+            const QFontMetricsF hfm(p.font());
+            p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop,
+                hfm.elidedText(options.headline, Qt::ElideRight, l.header.width() - 24));
+            below += kHeadlineHeight;
+        }
         p.setFont(font(13));
         p.setPen(options.theme.faint);
-        p.drawText(l.header.adjusted(12, 32, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
+        p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
     }
 
     // Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile.
@@ -194,17 +210,18 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     p.setFont(font(12, true));
     for (const auto& [title, gy] : l.groups) {
         p.setPen(options.theme.ink);
-        p.drawText(
-            QRectF(target.left() + 8, gy, target.width() - 16, kGroupHeight), Qt::AlignLeft | Qt::AlignVCenter, title);
+        p.drawText(QRectF(l.labels.left() + 8, gy, l.plot.right() - l.labels.left() - 16, kGroupHeight),
+            Qt::AlignLeft | Qt::AlignVCenter, title);
     }
     p.setFont(font(std::clamp(l.laneHeight * 0.6, 8.0, 12.0)));
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
         if (i % 2 == 1)
-            p.fillRect(QRectF(target.left(), band.top(), target.width(), band.height()), options.theme.laneShade);
+            p.fillRect(QRectF(l.labels.left(), band.top(), l.plot.right() - l.labels.left(), band.height()),
+                options.theme.laneShade);
         if (l.laneHeight >= 8) {
             p.setPen(options.theme.ink);
-            p.drawText(QRectF(target.left() + 20, band.top(), kLabelWidth - 24, band.height()),
+            p.drawText(QRectF(l.labels.left() + 20, band.top(), kLabelWidth - 24, band.height()),
                 Qt::AlignLeft | Qt::AlignVCenter, data.lanes[i].name);
         }
     }
@@ -368,6 +385,52 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         }
     }
 
+    // Counters (slides): a step line per track over the visible time, scaled from 0 to the largest value
+    // shown, named in the label column with the value at the right end of the range.
+    std::size_t track = 0;
+    for (const auto& counter : data.counters) {
+        if (counter.points.empty() || track >= l.counters.size())
+            continue;
+        const QRectF box = l.counters[track++];
+        p.setClipRect(target);
+        p.fillRect(QRectF(l.labels.left(), box.top() + 2, box.right() - l.labels.left(), box.height() - 4),
+            options.theme.laneShade);
+        const auto& pts = counter.points;
+        auto first
+            = std::upper_bound(pts.begin(), pts.end(), t0, [](std::int64_t t, const auto& pt) { return t < pt.first; });
+        if (first != pts.begin())
+            --first; // the value in force at t0
+        // Shown to its end, a run's counters end at their final values (sampled once the workers were done).
+        const auto last = t1 >= data.endNs
+            ? pts.end()
+            : std::upper_bound(first, pts.end(), t1, [](std::int64_t t, const auto& pt) { return t < pt.first; });
+        std::int64_t most = 0;
+        for (auto it = first; it != last; ++it)
+            most = std::max(most, it->second);
+        const QRectF plotBox = box.adjusted(0, 5, 0, -5);
+        auto yOf = [&](std::int64_t v) {
+            return plotBox.bottom() - (most > 0 ? double(v) / double(most) * plotBox.height() : 0.0);
+        };
+        QPolygonF line;
+        for (auto it = first; it != last; ++it) {
+            const double x
+                = std::clamp(l.plot.left() + double(it->first - t0) / nsPerPx, l.plot.left(), l.plot.right());
+            if (!line.isEmpty())
+                line << QPointF(x, line.back().y()); // a counter holds its value until the next sample
+            line << QPointF(x, yOf(it->second));
+        }
+        const std::int64_t shownLast = first != last ? std::prev(last)->second : 0;
+        p.setPen(options.theme.ink);
+        p.setFont(font(12, true));
+        p.drawText(QRectF(l.labels.left() + 20, box.top(), kLabelWidth - 24, box.height()),
+            Qt::AlignLeft | Qt::AlignVCenter, counter.name);
+        p.setClipRect(box);
+        p.setPen(QPen(QColor(0xc6, 0x28, 0x28), 2));
+        p.drawPolyline(line);
+        p.setPen(options.theme.ink);
+        p.drawText(plotBox.adjusted(0, -5, -6, 5), Qt::AlignRight | Qt::AlignVCenter, groupedNumber(shownLast));
+    }
+
     // Axis labels under the plot.
     p.setClipRect(target);
     p.setPen(options.theme.faint);
@@ -382,7 +445,7 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     }
     // The axis's title, in the label column beside it.
     p.setPen(options.theme.ink);
-    p.drawText(QRectF(target.left() + 8, l.axis.top() + 6, kLabelWidth - 16, 18), Qt::AlignRight | Qt::AlignTop,
+    p.drawText(QRectF(l.labels.left() + 8, l.axis.top() + 6, kLabelWidth - 16, 18), Qt::AlignRight | Qt::AlignTop,
         QStringLiteral("time since start"));
     p.restore();
 }

@@ -34,6 +34,10 @@ public:
         bool header = true; // title and parameters
         bool lod = true; // level-of-detail merging; off draws every span (for comparison only)
         double minPx = 3; // narrower spans are merged
+        // For a slide (exported images): margins, lanes that grow to fill the height, the run's counters as
+        // tracks under the lanes, and `headline` (the outcome in the run's own numbers) under the title.
+        bool slide = false;
+        QString headline;
     };
     struct Layout {
         QRectF header;
@@ -44,6 +48,7 @@ public:
         QRectF axis;
         double laneHeight = 0;
         std::vector<QRectF> lanes; // lane i's band inside the plot
+        std::vector<QRectF> counters; // counter i's track under the lanes (slides only; the first few)
         std::vector<std::pair<QString, double>> groups; // group title and its y
     };
 
@@ -54,9 +59,6 @@ public:
     {
         paint(p, target, data, t0, t1, Options {});
     }
-
-    // The height at which every lane gets its full height (capped at maxHeight, lanes shrink beyond).
-    static int fittingHeight(const TimelineData& data, int maxHeight = 1080);
 };
 
 } // namespace tl::ui

@@ -86,9 +86,11 @@ void Collector::collect(bool last)
                 batch->lanes.front().spans, batch->lanes.front().gaps, batch->lanes.front().marks));
     }
     // The kernel's switch records, read into each lane's feed in the order contextSwitches() promises. They
-    // are known up to the moment of reading; so a followed lane's ring is drained only up to a little before
+    // are known up to the moment of reading; so every lane's ring is drained only up to a little before
     // that moment (the margin covers a record the kernel is still writing), and no event is stored before
-    // the switch records that precede it are. Once the workers are done, nothing is left to wait for.
+    // the switch records that precede it are. Every lane, not only those followed so far: a thread that
+    // binds to its lane after the list was taken records events its switch records (read next time) precede.
+    // Once the workers are done, nothing is left to wait for.
     std::size_t left = 0;
     const auto switches = m_ctx.contextSwitches(&left);
     const std::uint64_t knownUntil = clock::ticks() - std::uint64_t(kSwitchMarginNs / clock::nsPerTick());
@@ -101,7 +103,6 @@ void Collector::collect(bool last)
         const std::uint64_t lostBefore = source->lost();
         source->read(feed.switches);
         feed.lost += source->lost() - lostBefore;
-        feed.followed = true;
     }
     m_ctx.forgetLeftSwitches(left);
     // Switch records older than this go into their lanes even if the worker has recorded nothing since
@@ -139,7 +140,7 @@ void Collector::collect(bool last)
         std::int64_t switchAt = nextSwitch();
         // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with
         // the workers for CPU, so every extra pass over millions of events shows up as lateness and drops).
-        rec->drainBefore(feed.followed && !last ? knownUntil : UINT64_MAX, [&](std::span<const Event> events) {
+        rec->drainBefore(!last ? knownUntil : UINT64_MAX, [&](std::span<const Event> events) {
             while (!events.empty()) {
                 const std::span<Event> room = lane.tail(events.size());
                 std::size_t i = 0;

@@ -61,7 +61,7 @@ public:
     static constexpr std::chrono::milliseconds kSampleEvery { 10 };
     // How old a switch record must be to go into its lane before the worker's next event does (see collect).
     static constexpr std::int64_t kSwitchesSettleNs = 100'000'000;
-    // How far before reading the switch records a followed lane's ring is drained (see collect).
+    // How far before reading the switch records the lanes' rings are drained (see collect).
     static constexpr std::int64_t kSwitchMarginNs = 50'000;
 
     Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content);
@@ -94,7 +94,6 @@ private:
         std::int64_t last = INT64_MIN;
         std::uint64_t lost = 0; // switch records the kernel had no room for
         std::uint64_t lossesNoted = 0; // events lost, as the Lost events noted in Trace::losses count them
-        bool followed = false; // the kernel's switches follow this lane
     };
     std::vector<LaneFeed> m_feeds;
     std::thread m_thread;

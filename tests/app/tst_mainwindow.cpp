@@ -1,6 +1,7 @@
 #include <mainwindow.h>
 #include <parameterform.h>
 #include <scenarios/registry.h>
+#include <timeline/timelineexport.h>
 #include <timeline/timelineview.h>
 
 #include <QApplication>
@@ -226,10 +227,8 @@ void TestMainWindow::exportMatchesTheVisibleLanes()
 
     QImage image(visible);
     QVERIFY(!image.isNull());
-    TimelineData shown;
-    for (int i = 0; i < 5; ++i)
-        shown.lanes.emplace_back(QStringLiteral("worker-%1").arg(i + 1), QStringLiteral("g"), std::vector<Span> {});
-    const auto layout = TimelinePainter::layout(shown, QRectF(image.rect()), {});
+    // Laid out as the export was: at the image's size, with a headline (lock-contention's account has one).
+    const auto layout = exportLayout(*view->data(), { image.size(), QStringLiteral("the run's outcome") });
     QCOMPARE(int(layout.lanes.size()), 5);
     for (const QRectF& lane : layout.lanes) {
         int coloured = 0;

@@ -23,10 +23,15 @@ private slots:
     void svgParsesAndStaysSmallForMillionsOfEvents();
     void pdfShowsTheLanesAndTheLegend();
     void failedWriteLeavesNoFile();
+    void slideShowsTheHeadlineAndTheCounters();
+    void sizesAndHeadlinesAreParsed();
 
 private:
     static int colouredPixels(const QImage& image, const QRectF& area);
     static TimelineData syntheticTimeline(int lanes, int spansPerLane);
+    // The text of `data` exported as PDF, read back by pdftotext (what a reader of the PDF sees); empty
+    // with `skip` set when pdftotext is not installed.
+    static QString pdfText(const TimelineData& data, const ImageOptions& options, bool* skip);
     TimelineData m_data;
 };
 
@@ -70,13 +75,13 @@ void TestTimelineExport::pngHasOneLanePerWorkerAndTheLegend()
 {
     QBuffer buffer;
     buffer.open(QIODevice::WriteOnly);
-    const QSize size = defaultExportSize(m_data);
-    QVERIFY(exportTimeline(m_data, m_data.startNs, m_data.endNs, ImageFormat::Png, buffer, size));
+    QVERIFY(exportTimeline(m_data, m_data.startNs, m_data.endNs, ImageFormat::Png, buffer));
     QImage image;
     QVERIFY(image.loadFromData(buffer.data(), "PNG"));
-    QCOMPARE(image.size(), size);
+    QCOMPARE(image.size(), QSize(1920, 1080)); // a 16:9 slide unless told otherwise
 
-    const auto layout = TimelinePainter::layout(m_data, QRectF(QPointF(), QSizeF(size)), {});
+    const auto layout = exportLayout(m_data);
+    QVERIFY(layout.plot.right() < 1920 - 24); // a margin on the right: bars do not run into the edge
     QCOMPARE(layout.lanes.size(), std::size_t(5));
     for (const QRectF& lane : layout.lanes)
         QVERIFY2(colouredPixels(image, lane) >= lane.height() / 2,
@@ -118,22 +123,30 @@ void TestTimelineExport::svgParsesAndStaysSmallForMillionsOfEvents()
     QVERIFY(buffer.data().contains("worker-16"));
 }
 
-void TestTimelineExport::pdfShowsTheLanesAndTheLegend()
+QString TestTimelineExport::pdfText(const TimelineData& data, const ImageOptions& options, bool* skip)
 {
     const QString pdftotext = QStandardPaths::findExecutable(QStringLiteral("pdftotext"));
-    if (pdftotext.isEmpty())
-        QSKIP("pdftotext (poppler-utils, installer/install-deps.sh) is not installed: cannot read the PDF back");
+    *skip = pdftotext.isEmpty();
+    if (*skip)
+        return {};
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("timeline.pdf"));
     QString error;
-    QVERIFY2(
-        exportTimelineFile(m_data, m_data.startNs, m_data.endNs, ImageFormat::Pdf, path, &error), qPrintable(error));
-    // Rendered back by another program: its text is what a reader of the PDF sees.
+    if (!exportTimelineFile(data, data.startNs, data.endNs, ImageFormat::Pdf, path, &error, options))
+        return QStringLiteral("export failed: ") + error;
     QProcess reader;
     reader.start(pdftotext, { QStringLiteral("-layout"), path, QStringLiteral("-") });
-    QVERIFY2(reader.waitForFinished(60000), "pdftotext did not finish within 60 s");
-    QCOMPARE(reader.exitCode(), 0);
-    const QString text = QString::fromUtf8(reader.readAllStandardOutput());
+    if (!reader.waitForFinished(60000) || reader.exitCode() != 0)
+        return QStringLiteral("pdftotext failed");
+    return QString::fromUtf8(reader.readAllStandardOutput());
+}
+
+void TestTimelineExport::pdfShowsTheLanesAndTheLegend()
+{
+    bool skip = false;
+    const QString text = pdfText(m_data, {}, &skip);
+    if (skip)
+        QSKIP("pdftotext (poppler-utils, installer/install-deps.sh) is not installed: cannot read the PDF back");
     for (const auto& lane : m_data.lanes)
         QVERIFY2(text.contains(lane.name), qPrintable(lane.name + " is not in the PDF: " + text.left(500)));
     const auto present = m_data.statesPresent();
@@ -152,6 +165,52 @@ void TestTimelineExport::failedWriteLeavesNoFile()
     QVERIFY(!exportTimelineFile(m_data, m_data.startNs, m_data.endNs, ImageFormat::Png, path, &error));
     QVERIFY(error.contains(path));
     QVERIFY(!QFile::exists(path));
+}
+
+void TestTimelineExport::slideShowsTheHeadlineAndTheCounters()
+{
+    const TimelineData data = TimelineData::fromTrace(*test::runScenario(QStringLiteral("race-counter"),
+        { QStringLiteral("workers=2"), QStringLiteral("increments=20000"), QStringLiteral("lock=none") })
+                                                           .trace);
+    QVERIFY(!data.counters.empty());
+    ImageOptions options;
+    options.headline = QStringLiteral("1 234 of 40 000 updates were lost (3.1%).");
+    // The counters are tracks under the lanes, each with its line drawn.
+    QImage image = renderTimeline(data, data.startNs, data.endNs, options);
+    const auto layout = exportLayout(data, options);
+    QCOMPARE(layout.counters.size(), std::min<std::size_t>(data.counters.size(), 3));
+    QVERIFY(layout.counters.front().top() >= layout.lanes.back().bottom());
+    QVERIFY(layout.counters.back().bottom() <= layout.axis.top());
+    for (const QRectF& track : layout.counters) {
+        int line = 0;
+        const QRect r = track.toAlignedRect().intersected(image.rect());
+        for (int y = r.top(); y <= r.bottom(); ++y)
+            for (int x = r.left(); x <= r.right(); ++x)
+                line += image.pixel(x, y) == qRgb(0xc6, 0x28, 0x28);
+        QVERIFY2(line > 0, "a counter's track has no line");
+    }
+    // Headline and counter names as a reader of the PDF sees them.
+    bool skip = false;
+    const QString text = pdfText(data, options, &skip).simplified();
+    if (skip)
+        QSKIP("pdftotext (poppler-utils, installer/install-deps.sh) is not installed: cannot read the PDF back");
+    QVERIFY2(text.contains(options.headline), qPrintable(text.left(400)));
+    QVERIFY2(text.contains(data.counters.front().name), qPrintable(text.left(400)));
+}
+
+void TestTimelineExport::sizesAndHeadlinesAreParsed()
+{
+    QCOMPARE(parseImageSize(QStringLiteral("1280x720")), std::optional<QSize>(QSize(1280, 720)));
+    for (const char* bad : { "1280", "1280x", "x720", "100x100", "99999x720", "1280x720x3", "wide" })
+        QVERIFY2(!parseImageSize(QString::fromLatin1(bad)), bad);
+    QCOMPARE(outcomeHeadline(QStringLiteral("<i>Stopped early.</i> <b>36 541 of 500 000 updates were lost "
+                                            "(7.3%).</b> Two workers read the same value.")),
+        QStringLiteral("36 541 of 500 000 updates were lost (7.3%)."));
+    // The whole sentence around the bold phrase, and no more.
+    QCOMPARE(outcomeHeadline(QStringLiteral("It started 3 children. Each gave <b>its parent's PID as 42</b>, "
+                                            "ThreadLab's. One was killed.")),
+        QStringLiteral("Each gave its parent's PID as 42, ThreadLab's."));
+    QCOMPARE(outcomeHeadline(QStringLiteral("no bold sentence")), QString());
 }
 
 QTEST_MAIN(TestTimelineExport)

@@ -96,7 +96,7 @@ void BM_ExportPng(benchmark::State& state)
         const TimelineData data = TimelineData::fromTrace(trace);
         QBuffer out;
         out.open(QIODevice::WriteOnly);
-        exportTimeline(data, data.startNs, data.endNs, ImageFormat::Png, out, QSize(1920, 1080));
+        exportTimeline(data, data.startNs, data.endNs, ImageFormat::Png, out, { QSize(1920, 1080), QString() });
         benchmark::DoNotOptimize(out.size());
     }
 }

@@ -118,6 +118,9 @@ void TestCli::exitCodes_data()
                                       << "unknown command 'rn' (did you mean 'run'?)";
     QTest::newRow("a scenario for a command")
         << QStringList { "race-counter" } << 2 << "(did you mean 'run race-counter'?)";
+    QTest::newRow("a size that is no size names the limits")
+        << QStringList { "run", "threads", "--set", "sleep_ms=60000", "--size", "100x100", "--png", "x.png" } << 2
+        << "--size: '100x100' is not WIDTHxHEIGHT with a width of 640..7680 and a height of 360..4320 pixels";
     QTest::newRow("PNG cannot stream") << QStringList { "run", "threads", "--png", "-" } << 2
                                        << "--png cannot write to standard output (-)";
     QTest::newRow("one stream at most") << QStringList { "run", "threads", "--csv", "-", "--json" } << 2
@@ -188,6 +191,11 @@ void TestCli::writesEveryOutputFile()
     QCOMPARE(r.code, 0);
     for (const auto& f : files)
         QVERIFY2(QFileInfo(dir.filePath(f)).size() > 100, qPrintable(f));
+    QCOMPARE(QImage(dir.filePath("t.png")).size(), QSize(1920, 1080)); // a 16:9 slide unless told otherwise
+    const auto small = threadlab({ "run", "race-counter", "--set", "increments=5000", "--size", "1280x720", "--png",
+        dir.filePath("small.png") });
+    QCOMPARE(small.code, 0);
+    QCOMPARE(QImage(dir.filePath("small.png")).size(), QSize(1280, 720));
 }
 
 void TestCli::writesTheSpeedupChart()
