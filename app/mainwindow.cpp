@@ -612,23 +612,6 @@ QString MainWindow::selectionText() const
 void MainWindow::showResults(
     const QJsonObject& results, const QJsonArray& workers, const QString& heading, const QString& account)
 {
-    // Figures named *_ns read better as durations ("93.96 ms"); the JSON keeps nanoseconds.
-    auto cellFor = [](const QString& key, const QJsonValue& v) -> std::optional<QString> {
-        if (key.endsWith(u"_ns") && v.isDouble())
-            return formatDuration(v.toDouble());
-        return std::nullopt;
-    };
-    auto cell = [](const QJsonValue& v) {
-        if (v.isDouble() && v.toDouble() != std::floor(v.toDouble()))
-            return std::abs(v.toDouble()) >= 1000 ? groupedNumber(qint64(std::llround(v.toDouble())))
-                                                  : QString::number(v.toDouble(), 'g', 4);
-        if (v.isDouble())
-            return groupedNumber(v.toInteger());
-        if (v.isArray() || v.isObject())
-            return QString::fromUtf8(QJsonDocument::fromVariant(v.toVariant()).toJson(QJsonDocument::Compact))
-                .toHtmlEscaped();
-        return v.toVariant().toString().toHtmlEscaped();
-    };
     QString html = QStringLiteral("<h3>%1</h3>").arg(heading.toHtmlEscaped());
     if (!account.isEmpty())
         html += QStringLiteral("<p>%1</p>").arg(account);
@@ -649,15 +632,15 @@ void MainWindow::showResults(
         QString t = QStringLiteral("<tr><td valign=top><b>%1</b></td><td><table border=1 cellspacing=0 "
                                    "cellpadding=2><tr>%2")
                         .arg(title, labelled ? QStringLiteral("<th></th>") : QString());
+        // Headers stay whole: squeezed, Qt broke them inside words ("execu tor" at 1024 px).
         for (const auto& k : keys)
-            t += QStringLiteral("<th>%1</th>").arg(k);
+            t += QStringLiteral("<th>%1</th>").arg(resultLabel(k).replace(u' ', QStringLiteral("&nbsp;")));
         t += moments ? QStringLiteral("<th></th></tr>") : QStringLiteral("</tr>");
         QString nested;
         for (const auto& [label, row] : rows) {
             t += labelled ? QStringLiteral("<tr><td><b>%1</b></td>").arg(label) : QStringLiteral("<tr>");
             for (const auto& k : keys)
-                t += QStringLiteral("<td align=right>%1</td>")
-                         .arg(cellFor(k, row.value(k)).value_or(cell(row.value(k))));
+                t += QStringLiteral("<td align=right>%1</td>").arg(resultCell(k, row.value(k)));
             if (moments)
                 t += QStringLiteral("<td><a href=\"show:%1:%2\">show</a></td>")
                          .arg(row[u"from_ns"].toInteger())
@@ -669,7 +652,7 @@ void MainWindow::showResults(
                 QList<std::pair<QString, QJsonObject>> sub;
                 for (const auto& r : k->toArray())
                     sub.append({ QString(), r.toObject() });
-                nested += recordTable(QStringLiteral("%1 %2").arg(label, k.key()).trimmed(), sub);
+                nested += recordTable(QStringLiteral("%1 %2").arg(label, resultLabel(k.key())).trimmed(), sub);
             }
         }
         return t + QStringLiteral("</table></td></tr>") + nested;
@@ -694,14 +677,14 @@ void MainWindow::showResults(
             else
                 for (auto r = it->toObject().begin(); r != it->toObject().end(); ++r)
                     rows.append({ r.key(), r->toObject() });
-            records += recordTable(it.key(), rows);
+            records += recordTable(resultLabel(it.key()), rows);
         } else if (it->isObject()
             && std::none_of(it->toObject().begin(), it->toObject().end(),
                 [](const QJsonValue& x) { return x.isObject() || (x.isArray() && x.toArray().first().isObject()); })) {
-            records += recordTable(it.key(), { { QString(), it->toObject() } });
+            records += recordTable(resultLabel(it.key()), { { QString(), it->toObject() } });
         } else {
             html += QStringLiteral("<tr><td><b>%1</b></td><td align=right>%2</td></tr>")
-                        .arg(it.key(), cellFor(it.key(), *it).value_or(cell(*it)));
+                        .arg(resultLabel(it.key()), resultCell(it.key(), *it));
         }
     }
     html += records;
@@ -711,14 +694,13 @@ void MainWindow::showResults(
         keys.removeAll(QStringLiteral("name"));
         html += QStringLiteral("<h4>Per worker</h4><table border=1 cellspacing=0 cellpadding=3><tr><th>worker</th>");
         for (const auto& k : keys)
-            html += QStringLiteral("<th>%1</th>").arg(k);
+            html += QStringLiteral("<th>%1</th>").arg(resultLabel(k).replace(u' ', QStringLiteral("&nbsp;")));
         html += QStringLiteral("</tr>");
         for (const auto& w : workers) {
             const QJsonObject o = w.toObject();
             html += QStringLiteral("<tr><td>%1</td>").arg(o[u"name"].toString().toHtmlEscaped());
             for (const auto& k : keys)
-                html
-                    += QStringLiteral("<td align=right>%1</td>").arg(cellFor(k, o.value(k)).value_or(cell(o.value(k))));
+                html += QStringLiteral("<td align=right>%1</td>").arg(resultCell(k, o.value(k)));
             html += QStringLiteral("</tr>");
         }
         html += QStringLiteral("</table>");

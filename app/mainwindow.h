@@ -1,6 +1,7 @@
 #pragma once
 
 #include <models/livetimeline.h>
+#include <models/resultcells.h>
 #include <run/runcontroller.h>
 #include <scenarios/scenario.h>
 #include <sync/handover.h>

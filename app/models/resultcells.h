@@ -1,0 +1,19 @@
+#pragma once
+
+#include <QJsonValue>
+#include <QString>
+
+namespace tl::ui {
+
+// How the results panel shows a scenario's figures: the JSON keeps machine names and nanoseconds, people
+// read labels and durations.
+
+// "longest_wait_ns" → "longest wait": the cell shows the duration with its own unit ("3.21 ms"), so the
+// label drops it; "payload_kb" → "payload (KiB)", "throughput_mb_s" → "throughput (MB/s)".
+QString resultLabel(const QString& key);
+
+// One cell, as HTML: a duration for *_ns, a plain number for ids (pid, tid, cpu, seed: pasted into `ps` or
+// a shell, so no separators), grouped digits for other integers ("120 456"), lists joined by commas.
+QString resultCell(const QString& key, const QJsonValue& value);
+
+} // namespace tl::ui
