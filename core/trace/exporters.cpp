@@ -69,6 +69,20 @@ QString exportLockName(const Trace& trace, std::uint16_t lock)
     return lock != 0 && lock < trace.lockNames.size() ? trace.lockNames[lock] : QString();
 }
 
+QString insideName(LaneState inside)
+{
+    switch (inside) {
+    case LaneState::Running:
+        return {};
+    case LaneState::NoData:
+        return QStringLiteral("CPU unknown (the kernel's switch records were lost)");
+    case LaneState::LockHeldContended:
+        return QStringLiteral("holding lock, others wait");
+    default:
+        return laneStateName(inside);
+    }
+}
+
 std::uint64_t lostEventsIn(const LaneSpans& lane, const Span& noData, std::size_t& cursor)
 {
     while (cursor < lane.gaps.size() && (lane.gaps[cursor].end < noData.end || lane.gaps[cursor].cpuOnly))
@@ -77,6 +91,17 @@ std::uint64_t lostEventsIn(const LaneSpans& lane, const Span& noData, std::size_
 }
 
 namespace {
+
+// Viewers add ts + dur in doubles: the written duration is shortened until that sum does not pass the end
+// (the next slice's start), or DevTools treats the two as overlapping and drops one. Both since run start.
+std::int64_t viewerSafeDuration(std::int64_t start, std::int64_t end)
+{
+    const double endUs = double(end) / 1000.0;
+    std::int64_t dur = end - start;
+    while (dur > 0 && double(start) / 1000.0 + double(dur) / 1000.0 > endUs)
+        --dur;
+    return dur;
+}
 
 std::string jsonString(const QString& s)
 {
@@ -105,6 +130,25 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
         w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << t.pid << ",\"tid\":" << t.tid
           << ",\"args\":{\"sort_index\":" << t.tid << "}}";
     }
+    // The run's phases: slices on a track of their own in the run's process, above the workers.
+    if (!trace.phases.empty()) {
+        std::int64_t phaseTid = 1;
+        for (const ExportThread& t : id.threads)
+            phaseTid = std::max(phaseTid, t.tid + 1);
+        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << id.mainPid() << ",\"tid\":" << phaseTid
+          << ",\"args\":{\"name\":\"phases\"}}";
+        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << id.mainPid() << ",\"tid\":" << phaseTid
+          << ",\"args\":{\"sort_index\":-1}}";
+        for (const Phase& phase : trace.phases) {
+            const std::int64_t start = phase.start - trace.startNs;
+            const std::int64_t end = (phase.end == INT64_MAX ? trace.endNs : phase.end) - trace.startNs;
+            w << ",\n{\"name\":" << jsonString(phase.label) << ",\"cat\":\"phase\",\"ph\":\"X\",\"ts\":";
+            w.micros(start);
+            w << ",\"dur\":";
+            w.micros(viewerSafeDuration(start, std::max(start, end)));
+            w << ",\"pid\":" << id.mainPid() << ",\"tid\":" << phaseTid << ",\"args\":{}}";
+        }
+    }
     std::vector<std::string> stateNames;
     for (int s = 0; s < kLaneStateCount; ++s)
         stateNames.push_back(jsonString(laneStateName(LaneState(s))));
@@ -119,12 +163,7 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
         for (std::size_t i = 0; i < spans.size(); ++i) {
             const Span& s = spans[i];
             const std::int64_t start = s.start - trace.startNs;
-            // Viewers add ts + dur in doubles: shorten the written duration until that sum does not pass the
-            // end (the next span's start), or DevTools treats the two as overlapping and drops one.
-            const double end = double(s.end - trace.startNs) / 1000.0;
-            std::int64_t dur = s.end - s.start;
-            while (dur > 0 && double(start) / 1000.0 + double(dur) / 1000.0 > end)
-                --dur;
+            const std::int64_t dur = viewerSafeDuration(start, s.end - trace.startNs);
             const bool noData = s.state == LaneState::NoData;
             w << ",\n{\"name\":" << (noData ? std::string("\"events lost\"") : stateNames[std::size_t(s.state)])
               << ",\"cat\":" << (noData ? "\"gap\"" : "\"state\"") << ",\"ph\":\"X\",\"ts\":";
@@ -138,6 +177,11 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
                 w << "\"cpu\":" << std::int64_t(s.cpu);
                 if (s.lock != 0 && s.lock < lockNames.size())
                     w << ",\"lock\":" << lockNames[s.lock];
+                if (s.inside != LaneState::Running) { // a wait inside a hold: the strip along the lane's bottom
+                    w << ",\"inside\":" << jsonString(insideName(s.inside));
+                    if (s.insideLock != 0 && s.insideLock < lockNames.size())
+                        w << ",\"inside_lock\":" << lockNames[s.insideLock];
+                }
             }
             w << "}}";
         }
@@ -272,7 +316,10 @@ bool writeCsv(const Trace& trace, QIODevice& out)
 bool writeSpansCsv(const Trace& trace, QIODevice& out)
 {
     ExportWriter w(out);
-    w << "process,pid,worker,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,lost_events\n";
+    // `inside`: what the span is still inside while in its state (a hold while it waits, "CPU unknown" where
+    // the kernel's switch records were lost), with `inside_lock`.
+    w << "process,pid,worker,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,lost_events,inside,"
+         "inside_lock\n";
     const CsvNames names(trace);
     std::vector<std::string> states;
     for (int s = 0; s < kLaneStateCount; ++s)
@@ -287,7 +334,10 @@ bool writeSpansCsv(const Trace& trace, QIODevice& out)
               << std::int64_t(s.cpu) << ",";
             if (noData)
                 w << std::int64_t(lostEventsIn(lanes[lane], s, gap));
-            w << "\n";
+            w << ",";
+            if (s.inside != LaneState::Running)
+                w << csvField(insideName(s.inside));
+            w << "," << names.lock(s.insideLock) << "\n";
         }
     }
     return w.flush();

@@ -50,6 +50,10 @@ ExportIdentity exportIdentity(const Trace& trace);
 // The lock's name, empty for "no lock" (id 0) or an unknown id.
 QString exportLockName(const Trace& trace, std::uint16_t lock);
 
+// What a span is still inside while in its state (Span::inside), for people: "holding lock", "unprotected
+// section", "CPU unknown" (the kernel's switch records were lost); empty when nothing.
+QString insideName(LaneState inside);
+
 // Events lost in a lane's NoData span. `cursor` walks the lane's gaps: call in span order.
 std::uint64_t lostEventsIn(const LaneSpans& lane, const Span& noData, std::size_t& cursor);
 

@@ -164,7 +164,7 @@ void TestExporters::spansCsvHasOneRowPerSpan()
     const auto rows = csvRows(written(writeSpansCsv, *m_trace), &header);
     QCOMPARE(header.join(u','),
         QStringLiteral("process,pid,worker,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,"
-                       "lost_events"));
+                       "lost_events,inside,inside_lock"));
     const auto lanes = buildSpans(*m_trace);
     std::vector<const Span*> spans;
     for (const auto& lane : lanes)
@@ -178,6 +178,8 @@ void TestExporters::spansCsvHasOneRowPerSpan()
         QCOMPARE(row.at(u"end_since_start_ns"_qs).toLongLong(), spans[i]->end - m_trace->startNs);
         QCOMPARE(row.at(u"state"_qs), laneStateName(spans[i]->state));
         QCOMPARE(row.at(u"lock"_qs), exportLockName(*m_trace, spans[i]->lock));
+        QCOMPARE(row.at(u"inside"_qs), insideName(spans[i]->inside));
+        QCOMPARE(row.at(u"inside_lock"_qs), exportLockName(*m_trace, spans[i]->insideLock));
     }
 }
 

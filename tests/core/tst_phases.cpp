@@ -1,7 +1,12 @@
 // Scenarios with stages draw each stage as a labelled section across the lanes.
 #include "../support/runscenario.h"
 
+#include <trace/exporters.h>
+
+#include <QBuffer>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 #include <algorithm>
 
@@ -67,6 +72,19 @@ void TestPhases::ipcThroughputDrawsEachMechanismAndSize()
     QVERIFY2(labels.contains(QStringLiteral("pipe · 4 KiB")), qPrintable(labels.join(u", ")));
     QVERIFY2(labels.contains(QStringLiteral("shared memory · 64 KiB")), qPrintable(labels.join(u", ")));
     verifyInOrderAndInsideTheRun(*o.trace);
+
+    // The Chrome trace has them too: one slice each, in order, on the run's own "phases" track.
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    QVERIFY(writeChromeTrace(*o.trace, buffer));
+    QStringList exported;
+    for (const auto& e : QJsonDocument::fromJson(buffer.data())[u"traceEvents"].toArray())
+        if (e[u"cat"].toString() == u"phase") {
+            QCOMPARE(e[u"ph"].toString(), QStringLiteral("X"));
+            QVERIFY(e[u"dur"].toDouble() > 0);
+            exported << e[u"name"].toString();
+        }
+    QCOMPARE(exported, labels);
 }
 
 QTEST_GUILESS_MAIN(TestPhases)

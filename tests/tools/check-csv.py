@@ -10,7 +10,7 @@ import sys
 EVENTS = ["time_since_start_ns", "row", "process", "pid", "worker", "worker_name", "kind", "lock", "cpu",
           "counter", "value", "value_meaning"]
 SPANS = ["process", "pid", "worker", "worker_name", "state", "start_since_start_ns", "end_since_start_ns",
-         "lock", "cpu", "lost_events"]
+         "lock", "cpu", "lost_events", "inside", "inside_lock"]
 
 failed = False
 for path in sys.argv[1:]:
