@@ -1,8 +1,12 @@
 #include "chartwidget.h"
 
+#include <QAbstractBarSeries>
+#include <QBarSet>
 #include <QChart>
 #include <QChartView>
 #include <QVBoxLayout>
+#include <QXYSeries>
+#include <array>
 
 namespace tl::ui {
 
@@ -32,6 +36,41 @@ void ChartWidget::followPalette()
     const bool dark = palette().color(QPalette::Base).lightness() < 128;
     m_chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
     m_chart->setBackgroundBrush(palette().color(QPalette::Base));
+    applySeriesColours();
+}
+
+QList<QColor> ChartWidget::seriesColours() const
+{
+    QList<QColor> colours;
+    for (QAbstractSeries* series : m_chart->series()) {
+        if (auto* xy = qobject_cast<QXYSeries*>(series))
+            colours << xy->color();
+        else if (auto* bars = qobject_cast<QAbstractBarSeries*>(series))
+            for (QBarSet* set : bars->barSets())
+                colours << set->color();
+    }
+    return colours;
+}
+
+void ChartWidget::applySeriesColours()
+{
+    // Legible on the light and the dark background alike.
+    static const std::array<QColor, 6> kColours { QColor(0x4e, 0x79, 0xa7), QColor(0xe1, 0x57, 0x59),
+        QColor(0xf2, 0x8e, 0x2b), QColor(0x59, 0xa1, 0x4f), QColor(0xb0, 0x7a, 0xa1), QColor(0x76, 0xb7, 0xb2) };
+    std::size_t next = 0;
+    for (QAbstractSeries* series : m_chart->series()) {
+        if (auto* xy = qobject_cast<QXYSeries*>(series)) {
+            QPen pen = xy->pen(); // keeps a guide's dashes and width
+            pen.setColor(kColours[next++ % kColours.size()]);
+            xy->setPen(pen);
+            xy->setColor(pen.color());
+        } else if (auto* bars = qobject_cast<QAbstractBarSeries*>(series)) {
+            for (QBarSet* set : bars->barSets()) {
+                set->setColor(kColours[next % kColours.size()]);
+                set->setBorderColor(kColours[next++ % kColours.size()]);
+            }
+        }
+    }
 }
 
 } // namespace tl::ui

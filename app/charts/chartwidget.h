@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QColor>
+#include <QList>
 #include <QWidget>
 
 class QChart;
@@ -13,10 +15,15 @@ class ChartWidget : public QWidget {
     Q_OBJECT
 public:
     explicit ChartWidget(QWidget* parent = nullptr);
+    // Each series' colour (a bar series: its sets'), in order.
+    QList<QColor> seriesColours() const;
 
 protected:
     QChart* chart() const { return m_chart; }
     void changeEvent(QEvent* e) override;
+    // Series colours of our own, by position: a theme change (which resets them to the theme's palette)
+    // must not swap which colour means which series. Call after adding series.
+    void applySeriesColours();
 
 private:
     void followPalette();

@@ -45,7 +45,13 @@ void CounterChart::update(const std::vector<CounterSeries>& series, std::int64_t
         line->attachAxis(m_x);
         line->attachAxis(m_y);
         m_lines.push_back(line);
+        applySeriesColours();
     }
+    // Before the run's first span the start is not known yet: count from the first sample, not from boot.
+    if (startNs == 0)
+        for (const auto& s : series)
+            if (!s.points.empty())
+                startNs = startNs == 0 ? s.points.front().first : std::min(startNs, s.points.front().first);
     double maxX = 1, maxY = 1, minY = 0;
     for (std::size_t s = 0; s < series.size(); ++s) {
         const auto& points = series[s].points;
@@ -66,7 +72,8 @@ void CounterChart::update(const std::vector<CounterSeries>& series, std::int64_t
         m_lines[s]->replace(shown);
     }
     m_x->setRange(0, maxX);
-    m_y->setRange(minY, maxY * 1.05);
+    // Whole-number counters: at least 0..4, so five ticks never read "0, 1, 1, 2".
+    m_y->setRange(minY, std::max(maxY * 1.05, minY + 4));
     m_x->applyNiceNumbers(); // round tick values: 0, 50, 100 ms rather than 0, 58, 116
     m_y->applyNiceNumbers();
 }

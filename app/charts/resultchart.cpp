@@ -87,6 +87,7 @@ bool ResultChart::show(const QJsonObject& spec)
     }
     y->setRange(0, maxY * 1.05);
     y->applyNiceNumbers();
+    applySeriesColours();
     return true;
 }
 
@@ -97,7 +98,11 @@ bool ResultChart::showBars(const QJsonObject& spec)
     for (const auto& s : spec[u"series"].toArray()) {
         auto* set = new QBarSet(s[u"name"].toString());
         for (const auto& v : s[u"values"].toArray()) {
-            *set << v.toDouble();
+            // Qt formats the label of the value itself ('g' at the labels' precision: "1.003e+05" at 4, and a
+            // 6-digit "897.165" outgrew its bar): round the value to what the label should say instead,
+            // which moves no bar by a pixel.
+            const double shown = v.toDouble() >= 100 ? std::round(v.toDouble()) : std::round(v.toDouble() * 10) / 10;
+            *set << shown;
             lowest = lowest == 0 ? v.toDouble() : std::min(lowest, v.toDouble());
             highest = std::max(highest, v.toDouble());
         }
@@ -105,7 +110,7 @@ bool ResultChart::showBars(const QJsonObject& spec)
     }
     bars->setLabelsVisible(true);
     bars->setLabelsFormat(QStringLiteral("@value"));
-    bars->setLabelsPrecision(6);
+    bars->setLabelsPrecision(9); // enough for every rounded value to print whole
     chart()->addSeries(bars);
     auto* categories = new QBarCategoryAxis;
     for (const auto& c : spec[u"categories"].toArray())
@@ -115,7 +120,7 @@ bool ResultChart::showBars(const QJsonObject& spec)
     QAbstractAxis* y = nullptr;
     if (spec[u"y_log"].toBool() && lowest > 0) {
         auto* log = new QLogValueAxis;
-        log->setLabelFormat(QStringLiteral("%g"));
+        log->setLabelFormat(QStringLiteral("%.0f")); // "1000000", not "1e+06"
         log->setRange(std::pow(10, std::floor(std::log10(lowest))), std::pow(10, std::ceil(std::log10(highest * 1.5))));
         y = log;
     } else {
@@ -125,6 +130,7 @@ bool ResultChart::showBars(const QJsonObject& spec)
     }
     chart()->addAxis(y, Qt::AlignLeft);
     bars->attachAxis(y);
+    applySeriesColours();
     return true;
 }
 

@@ -1,3 +1,4 @@
+#include <charts/resultchart.h>
 #include <mainwindow.h>
 #include <parameterform.h>
 #include <scenarios/registry.h>
@@ -10,6 +11,9 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QPalette>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
@@ -40,6 +44,7 @@ private slots:
     void exportMatchesTheVisibleLanes();
     void selectionShowsTheShareOfEachState();
     void darkThemeDarkensTheTimeline();
+    void chartColoursStayAcrossThemes();
     void killButtonCrashesTheSelectedChildAndTheRunCarriesOn();
 
 private:
@@ -301,6 +306,24 @@ void TestMainWindow::killButtonCrashesTheSelectedChildAndTheRunCarriesOn()
     QVERIFY(finished.wait(10000));
     QCOMPARE(model->process(2).state, ProcessInfo::State::Crashed);
     QCOMPARE(model->process(1).state, ProcessInfo::State::Stopped);
+}
+
+void TestMainWindow::chartColoursStayAcrossThemes()
+{
+    // Which colour means "threads" must not change when the theme does (Qt Charts' themes reset them).
+    ResultChart chart;
+    const QJsonObject spec { { "kind", "bars" }, { "title", "t" }, { "categories", QJsonArray { "a" } },
+        { "series",
+            QJsonArray { QJsonObject { { "name", "threads" }, { "values", QJsonArray { 1 } } },
+                QJsonObject { { "name", "processes" }, { "values", QJsonArray { 2 } } } } } };
+    QVERIFY(chart.show(spec));
+    const QList<QColor> light = chart.seriesColours();
+    QCOMPARE(light.size(), 2);
+    QVERIFY(light[0] != light[1]);
+    QPalette dark = chart.palette();
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x20, 0x24));
+    chart.setPalette(dark);
+    QCOMPARE(chart.seriesColours(), light);
 }
 
 QTEST_MAIN(TestMainWindow)
