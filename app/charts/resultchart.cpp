@@ -1,5 +1,7 @@
 #include "resultchart.h"
 
+#include <models/pngoutput.h>
+
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
@@ -165,7 +167,7 @@ bool exportChartFile(const QJsonObject& spec, const QString& path, QString* erro
             QPainter painter(&image);
             chart.render(&painter);
             painter.end();
-            return image.save(&out, "PNG");
+            return writePng(image, out);
         },
         error);
 }

@@ -9,6 +9,7 @@
 #include <QPdfWriter>
 #include <QRegularExpression>
 #include <QSvgGenerator>
+#include <models/pngoutput.h>
 #include <trace/outputfile.h>
 
 using namespace Qt::StringLiterals;
@@ -129,7 +130,7 @@ bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, 
     const QString title = QStringLiteral("ThreadLab — %1").arg(data.title);
     switch (format) {
     case ImageFormat::Png:
-        return renderTimeline(data, t0, t1, options).save(&out, "PNG");
+        return writePng(renderTimeline(data, t0, t1, options), out);
     case ImageFormat::Svg: {
         QSvgGenerator svg;
         svg.setOutputDevice(&out);

@@ -21,5 +21,8 @@ struct MemoryUse {
     std::int64_t pssKb = 0;
 };
 MemoryUse memoryUse(std::int64_t pid);
+// Resident memory of the mapping of this process that contains `address` (/proc/self/smaps), e.g. a
+// thread's stack; 0 when none does.
+std::int64_t residentKbOfMapping(const void* address);
 
 } // namespace tl

@@ -80,4 +80,26 @@ MemoryUse memoryUse(std::int64_t pid)
     return use;
 }
 
+std::int64_t residentKbOfMapping(const void* address)
+{
+    QFile file(QStringLiteral("/proc/self/smaps"));
+    if (!file.open(QIODevice::ReadOnly))
+        return 0;
+    const auto at = quintptr(address);
+    bool inside = false;
+    for (const QByteArray& line : file.readAll().split('\n')) {
+        const qsizetype dash = line.indexOf('-');
+        const qsizetype space = line.indexOf(' ');
+        if (dash > 0 && space > dash && !line.endsWith("kB")) { // a mapping's header: "start-end perms ..."
+            bool startOk = false, endOk = false;
+            const quintptr start = line.left(dash).toULongLong(&startOk, 16);
+            const quintptr end = line.mid(dash + 1, space - dash - 1).toULongLong(&endOk, 16);
+            inside = startOk && endOk && start <= at && at < end;
+        } else if (inside && line.startsWith("Rss:")) {
+            return line.mid(4).simplified().split(' ').value(0).toLongLong();
+        }
+    }
+    return 0;
+}
+
 } // namespace tl

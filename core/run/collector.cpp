@@ -2,6 +2,7 @@
 
 #include "runcontext.h"
 
+#include <algorithm>
 #include <climits>
 
 namespace tl {
@@ -103,6 +104,14 @@ void Collector::collect(bool last)
         const std::uint64_t lostBefore = source->lost();
         source->read(feed.switches);
         feed.lost += source->lost() - lostBefore;
+    }
+    // A lane's old and new thread each come in time order, the old one first (stopped when replaced); this
+    // keeps a merge by time right whatever the kernel's timing.
+    for (LaneFeed& feed : m_feeds) {
+        const auto byTime = [](const Event& a, const Event& b) { return a.time < b.time; };
+        const auto from = feed.switches.begin() + std::ptrdiff_t(feed.next);
+        if (!std::is_sorted(from, feed.switches.end(), byTime))
+            std::stable_sort(from, feed.switches.end(), byTime);
     }
     m_ctx.forgetLeftSwitches(left);
     // Switch records older than this go into their lanes even if the worker has recorded nothing since

@@ -97,7 +97,7 @@ void RunController::onRunEnded(RunOutcome outcome)
 {
     joinThread();
     // Every thread of the run is joined by now. Report first, free after: the recorders' memory (up to
-    // 96 MiB) takes a while to release, under sanitizers especially, and nobody needs to wait for that.
+    // 192 MiB) takes a while to release, under sanitizers especially, and nobody needs to wait for that.
     const auto ended = std::move(m_run); // isRunning() is false for the slots below
     emit finished(outcome);
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 #include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -92,6 +93,11 @@ ContextSwitches::~ContextSwitches()
 bool ContextSwitches::followsCallingThread()
 {
     return t_followed;
+}
+
+void ContextSwitches::stop()
+{
+    ::ioctl(m_fd, PERF_EVENT_IOC_DISABLE, 0);
 }
 
 void ContextSwitches::read(std::vector<Event>& out)

@@ -30,6 +30,9 @@ public:
     // Appends the records written since the previous call, in time order. One reader at a time.
     void read(std::vector<Event>& out);
     std::uint64_t lost() const { return m_lost; }
+    // No more records from now on (the records already written can still be read). For a lane whose thread
+    // is replaced: the old thread's later switches (its exit, say) are not the new thread's.
+    void stop();
 
     // True on a thread that follow(0) succeeded on: probes that estimate the same thing can stand down.
     static bool followsCallingThread();
