@@ -419,6 +419,8 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                 line << QPointF(x, line.back().y()); // a counter holds its value until the next sample
             line << QPointF(x, yOf(it->second));
         }
+        if (!line.isEmpty()) // the last value holds to the end of the range (even a single sample's)
+            line << QPointF(l.plot.right(), line.back().y());
         const std::int64_t shownLast = first != last ? std::prev(last)->second : 0;
         p.setPen(options.theme.ink);
         p.setFont(font(12, true));
