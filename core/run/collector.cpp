@@ -191,7 +191,8 @@ void Collector::collect(bool last)
         if (feed.lossesNoted < droppedNow)
             for (std::size_t i = before; i < lane.size(); ++i)
                 if (lane[i].kind == EventKind::Lost) {
-                    m_trace.losses.push_back({ w, lane[i].time, std::uint64_t(lane[i].value) });
+                    m_trace.losses.push_back(
+                        { w, lane[i].time, std::uint64_t(lane[i].value), lane[i].lock == kLostSwitchRecords });
                     feed.lossesNoted += std::uint64_t(lane[i].value);
                 }
         stored += lane.size() - before;

@@ -70,25 +70,45 @@ QString gapAccount(const Trace& trace)
 {
     if (trace.droppedEvents == 0)
         return {};
-    std::vector<std::pair<std::int64_t, int>> perWorker(trace.workers.size()); // events lost, gaps
+    struct Missing {
+        std::int64_t lost = 0;
+        int gaps = 0;
+    };
+    // Per worker: the recorder's events lost (a gap over the lane), the kernel's switch records lost (the
+    // lane's states stand, its CPU is unknown there).
+    std::vector<std::pair<Missing, Missing>> perWorker(trace.workers.size());
     for (const LaneLoss& loss : trace.losses)
         if (loss.worker < perWorker.size()) {
-            perWorker[loss.worker].first += std::int64_t(loss.lost);
-            ++perWorker[loss.worker].second;
+            Missing& m = loss.switchRecords ? perWorker[loss.worker].second : perWorker[loss.worker].first;
+            m.lost += std::int64_t(loss.lost);
+            ++m.gaps;
         }
-    QStringList parts;
-    for (std::size_t w = 0; w < perWorker.size(); ++w) {
-        const auto [lost, gaps] = perWorker[w];
-        if (gaps > 0)
-            parts << QStringLiteral("%1 lost %2 events in %3 gap%4")
-                         .arg(trace.workers[w].name)
-                         .arg(lost)
-                         .arg(gaps)
-                         .arg(gaps == 1 ? "" : "s");
-    }
-    return QStringLiteral("Data is missing where the recorder's buffers were full: %1. The timeline hatches these "
-                          "gaps (no span is drawn across them); the counted figures above are exact all the same.")
-        .arg(parts.join(QStringLiteral("; ")));
+    auto list = [&](bool switchRecords) {
+        QStringList parts;
+        for (std::size_t w = 0; w < perWorker.size(); ++w) {
+            const Missing& m = switchRecords ? perWorker[w].second : perWorker[w].first;
+            if (m.gaps > 0)
+                parts << QStringLiteral("%1 lost %2 %3 in %4 gap%5")
+                             .arg(trace.workers[w].name)
+                             .arg(m.lost)
+                             .arg(switchRecords ? QStringLiteral("switch records") : QStringLiteral("events"))
+                             .arg(m.gaps)
+                             .arg(m.gaps == 1 ? "" : "s");
+        }
+        return parts.join(QStringLiteral("; "));
+    };
+    QStringList text;
+    if (const QString events = list(false); !events.isEmpty())
+        text << QStringLiteral("Data is missing where the recorder's buffers were full: %1. The timeline hatches "
+                               "these gaps (no span is drawn across them); the counted figures above are exact all "
+                               "the same.")
+                    .arg(events);
+    if (const QString switches = list(true); !switches.isEmpty())
+        text << QStringLiteral("The kernel's record of when workers had a CPU is incomplete where its buffer was "
+                               "full: %1. There the lanes keep their states but claim no CPU (a hatched strip "
+                               "along the bottom).")
+                    .arg(switches);
+    return text.join(u' ');
 }
 
 QJsonObject summaryJson(const RunOutcome& outcome)
@@ -134,7 +154,9 @@ QJsonObject summaryJson(const RunOutcome& outcome)
         if (loss.worker < trace.workers.size())
             gaps.append(QJsonObject { { QStringLiteral("worker"), trace.workers[loss.worker].name },
                 { QStringLiteral("at_ns"), qint64(loss.time - trace.startNs) },
-                { QStringLiteral("lost"), qint64(loss.lost) } });
+                { QStringLiteral("lost"), qint64(loss.lost) },
+                { QStringLiteral("what"),
+                    loss.switchRecords ? QStringLiteral("switch records") : QStringLiteral("events") } });
     json.insert(QStringLiteral("gaps"), gaps);
     json.insert(QStringLiteral("scheduler_source"), trace.schedulerSource);
     if (!trace.schedulerNote.isEmpty())

@@ -16,6 +16,7 @@ struct LaneLoss {
     std::uint32_t worker;
     std::int64_t time; // of the Lost event: where recording resumed
     std::uint64_t lost;
+    bool switchRecords = false; // the kernel's switch records (kLostSwitchRecords), not the worker's events
 };
 
 // A labelled stretch of a run that has stages (ipc-throughput's payload sizes, sweep's worker counts),

@@ -274,6 +274,15 @@ void TestExporters::overflowingRingsLeaveGapsInEveryExport()
 
     // The account and the summary.
     QVERIFY(gapAccount(trace).contains(QStringLiteral("worker-")));
+    // The kernel's switch records lost are told apart: the lane's states stand there, only the CPU is unknown.
+    Trace kernelLoss;
+    kernelLoss.workers.push_back({});
+    kernelLoss.workers.back().name = QStringLiteral("worker-1");
+    kernelLoss.droppedEvents = 966;
+    kernelLoss.losses.push_back({ 0, 1000, 966, true });
+    const QString account = gapAccount(kernelLoss);
+    QVERIFY2(account.contains(QStringLiteral("worker-1 lost 966 switch records in 1 gap")), qPrintable(account));
+    QVERIFY2(!account.contains(QStringLiteral("no span is drawn")), qPrintable(account));
     const QJsonObject summary = summaryJson(o);
     QVERIFY(!summary[u"gaps"].toArray().isEmpty());
     // What the run counted is exact all the same: lost updates come from the counter, not from the trace.
