@@ -550,8 +550,7 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         account = tr("<b>The run failed:</b> %1").arg(outcome.error.toHtmlEscaped());
     else if (const auto scenario = createScenario(outcome.scenario.name))
         account = scenario->describeOutcome(summary);
-    m_headline = outcome.status == RunOutcome::Status::Failed ? tr("The run failed: %1").arg(outcome.error)
-                                                              : outcomeHeadline(account);
+    m_headline = runHeadline(outcome, account);
     if (outcome.status == RunOutcome::Status::Stopped)
         account.prepend(tr("<i>Stopped before the end: the figures cover the part that ran.</i> "));
     if (const QString gaps = gapAccount(*outcome.trace); !gaps.isEmpty())

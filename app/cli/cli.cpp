@@ -431,9 +431,7 @@ int runScenario(const QStringList& args, StopSignals& stop)
     bool written = true;
     const Trace& trace = *outcome.trace;
     const QJsonObject summary = summaryJson(outcome);
-    image.headline = outcome.status == RunOutcome::Status::Failed
-        ? QStringLiteral("The run failed: %1").arg(outcome.error)
-        : ui::outcomeHeadline(createScenario(name)->describeOutcome(summary));
+    image.headline = ui::runHeadline(outcome, createScenario(name)->describeOutcome(summary));
     const QString& png = path(u"--png");
     const QString& svg = path(u"--svg");
     const QString& pdf = path(u"--pdf");

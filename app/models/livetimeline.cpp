@@ -42,13 +42,7 @@ void LiveTimeline::append(const TraceBatch& batch)
             m_data->lanes[i].pid = batch.workers[i].pid;
             m_data->lanes[i].group = processLabel(batch.workers[i]);
         }
-    auto& counters = m_data->counters;
-    counters.resize(batch.counterNames.size());
-    for (std::size_t c = 0; c < batch.counterNames.size(); ++c)
-        counters[c].name = batch.counterNames[c];
-    for (const CounterSample& c : batch.samples)
-        if (c.counter < counters.size())
-            counters[c.counter].points.emplace_back(c.time, c.value);
+    appendCounterSamples(m_data->counters, batch.counterNames, batch.samples);
 
     for (std::size_t i = 0; i < batch.lanes.size() && i < m_data->lanes.size(); ++i) {
         const LaneDelta& delta = batch.lanes[i];

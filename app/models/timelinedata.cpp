@@ -36,6 +36,17 @@ void addSpanTime(StateTimes& t, const Span& s, std::int64_t duration)
         t[slot] += duration;
 }
 
+void appendCounterSamples(
+    std::vector<CounterSeries>& series, const std::vector<QString>& names, const std::vector<CounterSample>& samples)
+{
+    series.resize(std::max(series.size(), names.size()));
+    for (std::size_t c = 0; c < names.size(); ++c)
+        series[c].name = names[c];
+    for (const CounterSample& s : samples)
+        if (s.counter < series.size())
+            series[s.counter].points.emplace_back(s.time, s.value);
+}
+
 QString processLabel(const WorkerInfo& info)
 {
     return QStringLiteral("%1 (pid %2)").arg(info.group).arg(info.pid);
@@ -54,12 +65,7 @@ TimelineData TimelineData::fromSpans(const Trace& trace, std::vector<LaneSpans>&
     data.lockNames = trace.lockNames;
     data.phases = trace.phases;
     std::tie(data.startNs, data.endNs) = trace.activeRange();
-    data.counters.resize(trace.counterNames.size());
-    for (std::size_t c = 0; c < trace.counterNames.size(); ++c)
-        data.counters[c].name = trace.counterNames[c];
-    for (const CounterSample& c : trace.counterSamples)
-        if (c.counter < data.counters.size())
-            data.counters[c.counter].points.emplace_back(c.time, c.value);
+    appendCounterSamples(data.counters, trace.counterNames, trace.counterSamples);
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
         data.lanes.emplace_back(info.name, processLabel(info), std::move(spans[i].spans), std::move(spans[i].gaps),

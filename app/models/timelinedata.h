@@ -25,6 +25,9 @@ struct CounterSeries {
     QString name;
     std::vector<std::pair<std::int64_t, std::int64_t>> points; // (time ns, value)
 };
+// Names `series` after `names` (growing it to their number) and appends each sample to its counter.
+void appendCounterSamples(
+    std::vector<CounterSeries>& series, const std::vector<QString>& names, const std::vector<CounterSample>& samples);
 
 // What the timeline draws: one lane of state spans per worker, grouped by process. Built once from a
 // finished Trace, or grown batch by batch while a run is live.

@@ -64,6 +64,12 @@ QString outcomeHeadline(const QString& accountHtml)
     return sentence.size() <= kLongest ? sentence : sentence.left(kLongest - 1) + u'…';
 }
 
+QString runHeadline(const RunOutcome& outcome, const QString& accountHtml)
+{
+    return outcome.status == RunOutcome::Status::Failed ? QStringLiteral("The run failed: %1").arg(outcome.error)
+                                                        : outcomeHeadline(accountHtml);
+}
+
 namespace {
 // Paints at a logical width of kLogicalWidth scaled up to the target, so a 1920-wide slide gets text 1.6
 // times the screen's (the axis's 11 px become 17.6) and every format lays out alike.

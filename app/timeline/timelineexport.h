@@ -3,6 +3,7 @@
 #include "timelinepainter.h"
 
 #include <models/timelinedata.h>
+#include <run/run.h>
 
 #include <QImage>
 #include <QSize>
@@ -29,6 +30,8 @@ struct ImageOptions {
 std::optional<QSize> parseImageSize(const QString& text);
 // The first bold sentence of a scenario's account (describeOutcome), as plain text: the headline.
 QString outcomeHeadline(const QString& accountHtml);
+// A run's headline, for the command line and the window alike: why it failed, else outcomeHeadline(account).
+QString runHeadline(const RunOutcome& outcome, const QString& accountHtml);
 
 // Where an exported image of `data` puts each part, in the image's pixels.
 TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOptions& options = {});

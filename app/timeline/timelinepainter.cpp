@@ -396,14 +396,12 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.fillRect(QRectF(l.labels.left(), box.top() + 2, box.right() - l.labels.left(), box.height() - 4),
             options.theme.laneShade);
         const auto& pts = counter.points;
-        auto first
-            = std::upper_bound(pts.begin(), pts.end(), t0, [](std::int64_t t, const auto& pt) { return t < pt.first; });
+        const auto sampledAfter = [](std::int64_t t, const auto& pt) { return t < pt.first; };
+        auto first = std::upper_bound(pts.begin(), pts.end(), t0, sampledAfter);
         if (first != pts.begin())
             --first; // the value in force at t0
         // Shown to its end, a run's counters end at their final values (sampled once the workers were done).
-        const auto last = t1 >= data.endNs
-            ? pts.end()
-            : std::upper_bound(first, pts.end(), t1, [](std::int64_t t, const auto& pt) { return t < pt.first; });
+        const auto last = t1 >= data.endNs ? pts.end() : std::upper_bound(first, pts.end(), t1, sampledAfter);
         std::int64_t most = 0;
         for (auto it = first; it != last; ++it)
             most = std::max(most, it->second);

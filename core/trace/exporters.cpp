@@ -123,22 +123,21 @@ bool writeChromeTrace(const Trace& trace, QIODevice& out)
     for (std::size_t i = 0; i < id.processes.size(); ++i)
         w << (i == 0 ? "" : ",\n") << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << id.processes[i].pid
           << ",\"tid\":0,\"args\":{\"name\":" << jsonString(id.processes[i].name) << "}}";
-    for (std::size_t i = 0; i < trace.workers.size(); ++i) {
-        const ExportThread& t = id.threads[i];
-        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << t.pid << ",\"tid\":" << t.tid
-          << ",\"args\":{\"name\":" << jsonString(t.name) << "}}";
-        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << t.pid << ",\"tid\":" << t.tid
-          << ",\"args\":{\"sort_index\":" << t.tid << "}}";
-    }
+    // A track's name and its place among its process's tracks.
+    auto threadTrack = [&](std::int64_t pid, std::int64_t tid, const QString& name, std::int64_t sortIndex) {
+        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << pid << ",\"tid\":" << tid
+          << ",\"args\":{\"name\":" << jsonString(name) << "}}";
+        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << pid << ",\"tid\":" << tid
+          << ",\"args\":{\"sort_index\":" << sortIndex << "}}";
+    };
+    for (std::size_t i = 0; i < trace.workers.size(); ++i)
+        threadTrack(id.threads[i].pid, id.threads[i].tid, id.threads[i].name, id.threads[i].tid);
     // The run's phases: slices on a track of their own in the run's process, above the workers.
     if (!trace.phases.empty()) {
         std::int64_t phaseTid = 1;
         for (const ExportThread& t : id.threads)
             phaseTid = std::max(phaseTid, t.tid + 1);
-        w << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << id.mainPid() << ",\"tid\":" << phaseTid
-          << ",\"args\":{\"name\":\"phases\"}}";
-        w << ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":" << id.mainPid() << ",\"tid\":" << phaseTid
-          << ",\"args\":{\"sort_index\":-1}}";
+        threadTrack(id.mainPid(), phaseTid, QStringLiteral("phases"), -1);
         for (const Phase& phase : trace.phases) {
             const std::int64_t start = phase.start - trace.startNs;
             const std::int64_t end = (phase.end == INT64_MAX ? trace.endNs : phase.end) - trace.startNs;
