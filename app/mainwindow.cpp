@@ -6,6 +6,7 @@
 #include <charts/counterchart.h>
 #include <charts/resultchart.h>
 #include <graph/waitforgraph.h>
+#include <run/workers.h>
 #include <scenarios/registry.h>
 #include <timeline/timelinepainter.h>
 #include <timeline/timelineview.h>
@@ -417,6 +418,7 @@ void MainWindow::startRun()
     for (const auto& [name, value] : m_form->params().asText())
         params << name + u'=' + value;
     m_live.reset(scenario, params.join(u", "));
+    m_resultOrder = m_catalog[std::size_t(m_scenarios->currentRow())].results;
     m_processes->clear();
     m_processes->hide();
     m_resultChart->hide();
@@ -626,6 +628,7 @@ void MainWindow::showResults(
                 if (!keys.contains(k.key()) && !(k->isArray() && k->toArray().first().isObject())
                     && k.key() != u"from_ns" && k.key() != u"to_ns")
                     keys << k.key();
+        keys = ui::readingOrder(keys, m_resultOrder);
         const bool moments = rows.first().second.contains(u"from_ns");
         const bool labelled = !rows.first().first.isEmpty();
         QString t = QStringLiteral("<tr><td valign=top><b>%1</b></td><td><table border=1 cellspacing=0 "
@@ -645,13 +648,14 @@ void MainWindow::showResults(
                          .arg(row[u"from_ns"].toInteger())
                          .arg(row[u"to_ns"].toInteger());
             t += QStringLiteral("</tr>");
-            for (auto k = row.begin(); k != row.end(); ++k) {
-                if (!k->isArray() || !k->toArray().first().isObject())
+            for (const QString& key : ui::readingOrder(row.keys(), m_resultOrder)) {
+                const QJsonValue v = row[key];
+                if (!v.isArray() || !v.toArray().first().isObject())
                     continue;
                 QList<std::pair<QString, QJsonObject>> sub;
-                for (const auto& r : k->toArray())
+                for (const auto& r : v.toArray())
                     sub.append({ QString(), r.toObject() });
-                nested += recordTable(QStringLiteral("%1 %2").arg(label, resultLabel(k.key())).trimmed(), sub);
+                nested += recordTable(QStringLiteral("%1 %2").arg(label, resultLabel(key)).trimmed(), sub);
             }
         }
         return t + QStringLiteral("</table></td></tr>") + nested;
@@ -665,31 +669,32 @@ void MainWindow::showResults(
         return std::all_of(o.begin(), o.end(), [](const QJsonValue& x) { return x.isObject(); });
     };
     QString records;
-    for (auto it = results.begin(); it != results.end(); ++it) {
-        if (it.key() == u"chart")
+    for (const QString& key : ui::readingOrder(results.keys(), m_resultOrder)) {
+        if (key == u"chart")
             continue; // drawn by the results chart
-        if (isRecords(*it)) {
+        const QJsonValue value = results[key];
+        if (isRecords(value)) {
             QList<std::pair<QString, QJsonObject>> rows;
-            if (it->isArray())
-                for (const auto& r : it->toArray())
+            if (value.isArray())
+                for (const auto& r : value.toArray())
                     rows.append({ QString(), r.toObject() });
             else
-                for (auto r = it->toObject().begin(); r != it->toObject().end(); ++r)
-                    rows.append({ r.key(), r->toObject() });
-            records += recordTable(resultLabel(it.key()), rows);
-        } else if (it->isObject()
-            && std::none_of(it->toObject().begin(), it->toObject().end(),
+                for (const QString& label : ui::readingOrder(value.toObject().keys(), m_resultOrder))
+                    rows.append({ label, value[label].toObject() });
+            records += recordTable(resultLabel(key), rows);
+        } else if (value.isObject()
+            && std::none_of(value.toObject().begin(), value.toObject().end(),
                 [](const QJsonValue& x) { return x.isObject() || (x.isArray() && x.toArray().first().isObject()); })) {
-            records += recordTable(resultLabel(it.key()), { { QString(), it->toObject() } });
+            records += recordTable(resultLabel(key), { { QString(), value.toObject() } });
         } else {
             html += QStringLiteral("<tr><td><b>%1</b></td><td align=right>%2</td></tr>")
-                        .arg(resultLabel(it.key()), resultCell(it.key(), *it));
+                        .arg(resultLabel(key), resultCell(key, value));
         }
     }
     html += records;
     html += QStringLiteral("</table>");
     if (!workers.isEmpty()) {
-        QStringList keys = workers.first().toObject().keys();
+        QStringList keys = ui::readingOrder(workers.first().toObject().keys(), commonWorkerFigures() + m_resultOrder);
         keys.removeAll(QStringLiteral("name"));
         html += QStringLiteral("<h4>Per worker</h4><table border=1 cellspacing=0 cellpadding=3><tr><th>worker</th>");
         for (const auto& k : keys)

@@ -101,6 +101,7 @@ private:
     RunController m_controller;
     LiveTimeline m_live;
     std::vector<ScenarioInfo> m_catalog;
+    QStringList m_resultOrder; // the running (or last) scenario's ScenarioInfo::results
     std::shared_ptr<const Trace> m_lastTrace;
     QElapsedTimer m_elapsed;
     QPalette m_systemPalette;

@@ -75,4 +75,17 @@ QString resultCell(const QString& key, const QJsonValue& value)
     return value.toVariant().toString().toHtmlEscaped();
 }
 
+QStringList readingOrder(QStringList keys, const QStringList& declared)
+{
+    // Rank: a declared key's place, then every number after them (ordered by value), then the rest.
+    auto rank = [&](const QString& key) {
+        const qsizetype place = declared.indexOf(key);
+        bool numeric = false;
+        const double value = key.toDouble(&numeric);
+        return place >= 0 ? std::pair(0, double(place)) : numeric ? std::pair(1, value) : std::pair(2, 0.0);
+    };
+    std::stable_sort(keys.begin(), keys.end(), [&](const QString& a, const QString& b) { return rank(a) < rank(b); });
+    return keys;
+}
+
 } // namespace tl::ui

@@ -2,6 +2,7 @@
 
 #include <QJsonValue>
 #include <QString>
+#include <QStringList>
 
 namespace tl::ui {
 
@@ -15,5 +16,9 @@ QString resultLabel(const QString& key);
 // One cell, as HTML: a duration for *_ns, a plain number for ids (pid, tid, cpu, seed: pasted into `ps` or
 // a shell, so no separators), grouped digits for other integers ("120 456"), lists joined by commas.
 QString resultCell(const QString& key, const QJsonValue& value);
+
+// `keys` in reading order: those the scenario declares (ScenarioInfo::results) in its order, then numbers
+// by value (payload sizes: "1024", "4096", "65536"), then the rest as they came.
+QStringList readingOrder(QStringList keys, const QStringList& declared);
 
 } // namespace tl::ui

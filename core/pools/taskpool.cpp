@@ -139,6 +139,19 @@ std::uint64_t BatchOutcome::cpus() const
     return all;
 }
 
+QStringList BatchOutcome::figureOrder()
+{
+    // A batch's figures, its tasks' columns, then the executors as rows of a table of batches and the
+    // HTTP server the I/O tasks used.
+    return { QStringLiteral("executor"), QStringLiteral("workers"), QStringLiteral("gil"), QStringLiteral("tasks"),
+        QStringLiteral("succeeded"), QStringLiteral("failed"), QStringLiteral("wall_ms"), QStringLiteral("startup_ms"),
+        QStringLiteral("mean_queue_ms"), QStringLiteral("mean_run_ms"), QStringLiteral("mean_latency_ms"),
+        QStringLiteral("task"), QStringLiteral("worker"), QStringLiteral("queue_ms"), QStringLiteral("run_ms"),
+        QStringLiteral("latency_ms"), QStringLiteral("result"), executorName(Executor::Sequential),
+        executorName(Executor::Threads), QStringLiteral("threads_gil"), executorName(Executor::Processes),
+        QStringLiteral("server") };
+}
+
 QJsonObject BatchOutcome::toJson(bool perTask) const
 {
     double queue = 0, run = 0, latency = 0;

@@ -54,6 +54,8 @@ struct BatchOutcome {
     std::uint64_t cpus() const; // every CPU any task ran on
     // wall_ms, succeeded, failed, mean queue/run/latency ms, startup_ms; with `perTask`, one row per task.
     QJsonObject toJson(bool perTask) const;
+    // toJson()'s keys in reading order, for a scenario's ScenarioInfo::results.
+    static QStringList figureOrder();
 };
 
 // Live figures of the batch in progress, for the run's counters.

@@ -106,6 +106,12 @@ void burnCpu(const RunContext& ctx, std::chrono::nanoseconds duration)
     }
 }
 
+QStringList commonWorkerFigures()
+{
+    return { QStringLiteral("tid"), QStringLiteral("elapsed_ns"), QStringLiteral("acquisitions"),
+        QStringLiteral("wait_ns"), QStringLiteral("longest_wait_ns"), QStringLiteral("hold_ns") };
+}
+
 void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats)
 {
     ctx.setWorkerFigure(worker, QStringLiteral("wait_ns"), qint64(clock::ticksToNs(stats.waitTicks)));

@@ -34,4 +34,8 @@ void burnCpu(const RunContext& ctx, std::chrono::nanoseconds duration);
 // Reports a worker's lock figures (wait_ns, hold_ns, acquisitions, longest_wait_ns) as its per-worker figures.
 void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats);
 
+// The per-worker figures every run may report (the summary's tid, runAsWorker's elapsed_ns, the lock
+// figures), in reading order: the results panel puts a scenario's own after them.
+QStringList commonWorkerFigures();
+
 } // namespace tl

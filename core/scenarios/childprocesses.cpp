@@ -76,6 +76,11 @@ ScenarioInfo ChildProcesses::info() const
                 QStringLiteral("ms")),
             Children::killOneParam(),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("parent_pid"), QStringLiteral("ppids_match"), QStringLiteral("payloads_intact"),
+            QStringLiteral("children"), QStringLiteral("name"), QStringLiteral("pid"), QStringLiteral("ppid"),
+            QStringLiteral("state"), QStringLiteral("received"), QStringLiteral("payload_bytes"),
+            QStringLiteral("payload_checksum"), QStringLiteral("input_ms") },
     };
 }
 

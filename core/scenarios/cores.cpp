@@ -43,6 +43,11 @@ ScenarioInfo Cores::info() const
             ParamSpec::integer(QStringLiteral("number"), 20000, 1000, 200'000,
                 QStringLiteral("Task i computes (number + i)! exactly")),
         },
+        ScenarioInfo::Chart::None,
+        QStringList { QStringLiteral("cores_available"), QStringLiteral("wall_ms"), QStringLiteral("speedup"),
+            QStringLiteral("one_core"), QStringLiteral("all_cores"), QStringLiteral("cpus"),
+            QStringLiteral("cpus_used") }
+            + BatchOutcome::figureOrder(),
     };
 }
 

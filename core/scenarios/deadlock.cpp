@@ -54,6 +54,10 @@ ScenarioInfo Deadlock::info() const
                                "waiting workers give up); Stop breaks it at once"),
                 QStringLiteral("ms")),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("deadlock"), QStringLiteral("detected_after_ms"), QStringLiteral("cycle"),
+            QStringLiteral("worker"), QStringLiteral("holds"), QStringLiteral("waits_for"),
+            QStringLiteral("rounds_done"), QStringLiteral("rounds_expected"), QStringLiteral("rounds") },
     };
 }
 

@@ -110,6 +110,11 @@ ScenarioInfo Failures::info() const
             ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
                 QStringLiteral("Which tasks fail or hang: the same seed gives the same ones")),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("tasks"), QStringLiteral("succeeded"), QStringLiteral("failed"), QStringLiteral("timed_out"),
+            QStringLiteral("drawn_to_hang"), QStringLiteral("not_run"), QStringLiteral("log"), QStringLiteral("task"),
+            QStringLiteral("worker"), QStringLiteral("drawn"), QStringLiteral("outcome"), QStringLiteral("ran_ms"),
+            QStringLiteral("time_ms") },
     };
 }
 

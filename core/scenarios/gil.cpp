@@ -19,6 +19,11 @@ ScenarioInfo Gil::info() const
         QStringLiteral("The same batch on threads without and with a simulated global interpreter lock"),
         QStringLiteral("The GIL: threading doesn't help CPU-bound tasks; use threading for I/O concurrency"),
         params,
+        ScenarioInfo::Chart::None,
+        QStringList { QStringLiteral("sequential_ms"), QStringLiteral("wall_ms"), QStringLiteral("speedup_without_gil"),
+            QStringLiteral("speedup_with_gil"), QStringLiteral("speedup"), QStringLiteral("gil_switches"),
+            QStringLiteral("executors") }
+            + BatchOutcome::figureOrder(),
     };
 }
 

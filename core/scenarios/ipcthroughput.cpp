@@ -95,6 +95,8 @@ ScenarioInfo IpcThroughput::info() const
             Children::killOneParam(),
         },
         ScenarioInfo::Chart::Drawn,
+        { QStringLiteral("bytes_per_s"), QStringLiteral("sizes"), QStringLiteral("receiver_lost"),
+            QStringLiteral("pipe"), QStringLiteral("socket"), QStringLiteral("shared_memory") },
     };
 }
 

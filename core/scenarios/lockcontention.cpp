@@ -24,6 +24,8 @@ ScenarioInfo LockContention::info() const
             ParamSpec::choice(QStringLiteral("lock"), { QStringLiteral("mutex"), QStringLiteral("spinlock") }, Mutex,
                 QStringLiteral("mutex: waiters sleep in the kernel; spinlock: waiters burn CPU polling")),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("acquisitions"), QStringLiteral("throughput_per_s"), QStringLiteral("contention") },
     };
 }
 

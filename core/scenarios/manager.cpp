@@ -38,6 +38,9 @@ ScenarioInfo Manager::info() const
                                "which loses updates when children interleave")),
             Children::killOneParam(),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("dict"), QStringLiteral("list"), QStringLiteral("manager_op_us"),
+            QStringLiteral("shared_memory_op_us") },
     };
 }
 

@@ -34,6 +34,11 @@ ScenarioInfo Pools::info() const
         QStringLiteral("One batch of CPU-bound or I/O-bound tasks, one by one and then in a pool: the speed-up"),
         QStringLiteral("ThreadPoolExecutor / ProcessPoolExecutor; web scraping (I/O) and factorials (CPU)"),
         params,
+        ScenarioInfo::Chart::None,
+        QStringList { QStringLiteral("executor"), QStringLiteral("sequential_ms"), QStringLiteral("wall_ms"),
+            QStringLiteral("speedup"), QStringLiteral("succeeded"), QStringLiteral("failed"),
+            QStringLiteral("executors") }
+            + BatchOutcome::figureOrder(),
     };
 }
 

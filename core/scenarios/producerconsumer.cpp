@@ -142,6 +142,11 @@ ScenarioInfo ProducerConsumer::info() const
                 QStringLiteral("condition-variable: a blocked thread sleeps until notified; busy-poll: it checks the "
                                "queue again and again, using a CPU the whole time")),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("produced"), QStringLiteral("consumed"), QStringLiteral("every_item_once"),
+            QStringLiteral("max_depth"), QStringLiteral("producers_blocked_ms"), QStringLiteral("consumers_blocked_ms"),
+            QStringLiteral("wall_ms"), QStringLiteral("cpu_ms"), QStringLiteral("cpu_per_item_us"),
+            QStringLiteral("blocked_ns"), QStringLiteral("cpu_ns") },
     };
 }
 

@@ -84,6 +84,12 @@ ScenarioInfo QueuePipe::info() const
                                "which starts the producers, joins them, and only then starts the consumers")),
             Children::killOneParam(),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("produced"), QStringLiteral("consumed"), QStringLiteral("missed"),
+            QStringLiteral("left_unread"), QStringLiteral("max_depth"), QStringLiteral("producers_blocked_ms"),
+            QStringLiteral("consumers_blocked_ms"), QStringLiteral("producers_stuck"),
+            QStringLiteral("counted_from_gauges"), QStringLiteral("children"), QStringLiteral("name"),
+            QStringLiteral("role"), QStringLiteral("report") },
     };
 }
 

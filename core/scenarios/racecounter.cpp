@@ -150,6 +150,15 @@ ScenarioInfo RaceCounter::info() const
                 QStringLiteral("µs"))
                 .changeableWhileRunning(),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("expected"), QStringLiteral("actual"), QStringLiteral("lost_updates"),
+            QStringLiteral("increments"), QStringLiteral("interleaved_increments"),
+            QStringLiteral("inspected_increments"), QStringLiteral("inspected_lost_updates"),
+            QStringLiteral("lost_update_list_complete"), QStringLiteral("lost_update_list"),
+            QStringLiteral("write_log"), QStringLiteral("inspector_error"), QStringLiteral("write"),
+            QStringLiteral("writer"), QStringLiteral("worker"), QStringLiteral("read"), QStringLiteral("read_write"),
+            QStringLiteral("wrote"), QStringLiteral("overwrote"), QStringLiteral("replaced"),
+            QStringLiteral("replaced_write"), QStringLiteral("written_by"), QStringLiteral("lost") },
     };
 }
 

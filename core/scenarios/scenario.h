@@ -18,6 +18,10 @@ struct ScenarioInfo {
     QList<ParamSpec> params;
     // Drawn: the run reports results["chart"] (File → Export Chart, `--chart`); the CLI refuses --chart otherwise.
     enum class Chart { None, Drawn } chart = Chart::None;
+    // The result keys in the order people read them, at every level: the results, the columns of their
+    // records, the per-worker figures. The results panel shows these first and any others after them (a
+    // JSON object keeps no order of its own).
+    QStringList results {};
 };
 
 // One self-describing experiment. run() is called on the run's own thread; it starts its workers through

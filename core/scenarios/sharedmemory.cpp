@@ -75,6 +75,13 @@ ScenarioInfo SharedMemory::info() const
                                "updates")),
             Children::killOneParam(),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("value"), QStringLiteral("expected_value"), QStringLiteral("lost_updates"),
+            QStringLiteral("updates"), QStringLiteral("updates_in_flight"), QStringLiteral("expected_value_at_most"),
+            QStringLiteral("lost_updates_at_most"), QStringLiteral("array"), QStringLiteral("expected_array"),
+            QStringLiteral("array_uncertain"), QStringLiteral("children_finished"), QStringLiteral("children"),
+            QStringLiteral("name"), QStringLiteral("added"), QStringLiteral("value_seen"),
+            QStringLiteral("doubled_array") },
     };
 }
 

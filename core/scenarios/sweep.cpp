@@ -81,6 +81,9 @@ ScenarioInfo Sweep::info() const
         QStringLiteral("Worker count: number of CPU cores for CPU work, more (5-10) for I/O"),
         params,
         ScenarioInfo::Chart::Drawn,
+        QStringList { QStringLiteral("sequential_ms"), QStringLiteral("cores"), QStringLiteral("repeats"),
+            QStringLiteral("rows"), QStringLiteral("runs_ms"), QStringLiteral("speedup") }
+            + BatchOutcome::figureOrder(),
     };
 }
 

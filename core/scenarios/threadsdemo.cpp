@@ -23,6 +23,9 @@ ScenarioInfo ThreadsDemo::info() const
                 QStringLiteral("Pause between starting one thread and the next, so they also end one by one"),
                 QStringLiteral("ms")),
         },
+        ScenarioInfo::Chart::None,
+        { QStringLiteral("active_count"), QStringLiteral("max_active"), QStringLiteral("threads"),
+            QStringLiteral("name"), QStringLiteral("id"), QStringLiteral("state") },
     };
 }
 

@@ -76,6 +76,10 @@ ScenarioInfo ThreadsVsProcesses::info() const
                     "on. (A crashing thread would end ThreadLab itself, so the thread side only tells it.)")),
         },
         ScenarioInfo::Chart::Drawn,
+        { QStringLiteral("table"), QStringLiteral("measure"), QStringLiteral("unit"), QStringLiteral("threads"),
+            QStringLiteral("processes"), QStringLiteral("start_us"), QStringLiteral("memory_kb"),
+            QStringLiteral("pss_kb"), QStringLiteral("update_ns"), QStringLiteral("counter"),
+            QStringLiteral("expected"), QStringLiteral("finished"), QStringLiteral("crashed") },
     };
 }
 

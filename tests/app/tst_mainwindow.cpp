@@ -171,6 +171,12 @@ void TestMainWindow::afterARunTheAccountAndChartTellItsNumbers()
             { QStringLiteral("increments"), 100000 } });
     QVERIFY2(window.resultsText().contains(u"No update was lost"), qPrintable(window.resultsText()));
     QVERIFY(window.resultsText().contains(u"of their time waiting"));
+    // The figures as the lesson reads them (race-counter's declared order), not the JSON's alphabetical one.
+    const QStringList lines = window.resultsText().split(u'\n'); // a line per cell
+    auto rowOf = [&](const QString& label) { return lines.indexOf(label); };
+    QVERIFY2(rowOf(QStringLiteral("expected")) >= 0, qPrintable(window.resultsText()));
+    QVERIFY(rowOf(QStringLiteral("expected")) < rowOf(QStringLiteral("actual")));
+    QVERIFY(rowOf(QStringLiteral("actual")) < rowOf(QStringLiteral("lost updates")));
 }
 
 void TestMainWindow::lostUpdateLinksShowTheirInterleaving()

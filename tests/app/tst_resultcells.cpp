@@ -11,6 +11,7 @@ class TestResultCells : public QObject {
 private slots:
     void labelsDropTheMachineUnit();
     void cellsShowWhatTheFigureIs();
+    void figuresComeInTheScenariosOrder();
 };
 
 void TestResultCells::labelsDropTheMachineUnit()
@@ -33,6 +34,23 @@ void TestResultCells::cellsShowWhatTheFigureIs()
     QCOMPARE(resultCell(QStringLiteral("cpus"), QJsonArray { 0, 1 }), QStringLiteral("0, 1"));
     QCOMPARE(resultCell(QStringLiteral("crashed"), true), QStringLiteral("yes"));
     QCOMPARE(resultCell(QStringLiteral("name"), QStringLiteral("a<b")), QStringLiteral("a&lt;b"));
+}
+
+void TestResultCells::figuresComeInTheScenariosOrder()
+{
+    // A JSON object hands its keys over sorted: "actual, expected, lost_updates" is not how the lesson reads.
+    const QStringList declared { QStringLiteral("expected"), QStringLiteral("actual"), QStringLiteral("lost_updates") };
+    QCOMPARE(readingOrder({ QStringLiteral("actual"), QStringLiteral("elapsed_ns"), QStringLiteral("expected"),
+                              QStringLiteral("lost_updates") },
+                 declared),
+        (QStringList { QStringLiteral("expected"), QStringLiteral("actual"), QStringLiteral("lost_updates"),
+            QStringLiteral("elapsed_ns") }));
+    // Payload sizes as columns: by size, not as text ("1024, 131072, 16384, 4096").
+    QCOMPARE(readingOrder({ QStringLiteral("1024"), QStringLiteral("131072"), QStringLiteral("16384"),
+                              QStringLiteral("4096"), QStringLiteral("mechanism") },
+                 {}),
+        (QStringList { QStringLiteral("1024"), QStringLiteral("4096"), QStringLiteral("16384"),
+            QStringLiteral("131072"), QStringLiteral("mechanism") }));
 }
 
 QTEST_MAIN(TestResultCells)

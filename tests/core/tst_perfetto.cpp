@@ -37,6 +37,7 @@ struct Decoded {
         std::int64_t value;
     };
     std::size_t packets = 0;
+    std::size_t incrementalTimestamps = 0; // packets timed as a delta from their sequence's previous one
     std::map<std::uint64_t, std::vector<Slice>> slices; // by track uuid
     std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> threads; // uuid → pid, tid
     std::map<std::uint64_t, std::string> threadNames;
@@ -51,6 +52,14 @@ struct SequenceState {
     bool started = false;
     std::int64_t lastTime = 0;
     std::uint64_t defaultTrack = 0;
+    std::uint64_t defaultClock = 0; // 0: the trace's clock (BOOTTIME)
+    // The sequence's own clocks (ids 64..127) as their snapshots define them: incremental or not, the reading
+    // that corresponds to `bootTime`, and the incremental clock's running value.
+    struct Clock {
+        bool incremental = false;
+        std::int64_t reading = 0, bootTime = 0, value = 0;
+    };
+    std::map<std::uint64_t, Clock> clocks;
     std::map<std::uint64_t, std::string> eventNames;
     std::map<std::uint64_t, std::string> annotationNames;
 };
@@ -72,6 +81,57 @@ void readInterned(std::string_view bytes, SequenceState& seq)
         }
         (f.number == 2 ? seq.eventNames : seq.annotationNames)[iid] = name;
     }
+}
+
+// A ClockSnapshot: each of the sequence's clocks it names is pinned to the BOOTTIME reading beside it.
+void readClockSnapshot(std::string_view bytes, SequenceState& seq, Decoded& d)
+{
+    std::map<std::uint64_t, SequenceState::Clock> readings;
+    Reader r(bytes);
+    for (Field f; r.next(&f);) {
+        if (f.number != 1)
+            continue;
+        std::uint64_t id = 0;
+        SequenceState::Clock c;
+        for (Reader clock(f.bytes); clock.next(&f);) {
+            if (f.number == 1)
+                id = f.value;
+            else if (f.number == 2)
+                c.reading = std::int64_t(f.value);
+            else if (f.number == 3)
+                c.incremental = f.value != 0;
+            else if (f.number == 4 && f.value != 1)
+                d.errors << QStringLiteral("clock %1 is not in ns").arg(id);
+        }
+        readings[id] = c;
+    }
+    if (!readings.count(6))
+        d.errors << QStringLiteral("a clock snapshot without BOOTTIME");
+    for (auto& [id, c] : readings) {
+        if (id < 64)
+            continue;
+        if (id > 127)
+            d.errors << QStringLiteral("clock %1 is not sequence-scoped").arg(id);
+        c.bootTime = readings[6].reading;
+        c.value = c.reading;
+        seq.clocks[id] = c;
+    }
+}
+
+// A packet's timestamp in trace time: as written on BOOTTIME, or through the clock it names.
+std::int64_t traceTime(std::int64_t timestamp, std::uint64_t clockId, SequenceState& seq, Decoded& d)
+{
+    if (clockId == 0 || clockId == 6)
+        return timestamp;
+    const auto it = seq.clocks.find(clockId);
+    if (it == seq.clocks.end()) {
+        d.errors << QStringLiteral("clock %1 used before a snapshot defined it").arg(clockId);
+        return timestamp;
+    }
+    SequenceState::Clock& c = it->second;
+    d.incrementalTimestamps += c.incremental;
+    const std::int64_t value = c.incremental ? (c.value += timestamp) : timestamp;
+    return c.bootTime + (value - c.reading);
 }
 
 void readDescriptor(std::string_view bytes, Decoded& d)
@@ -176,9 +236,9 @@ Decoded decode(std::string_view file)
             continue;
         }
         ++d.packets;
-        std::uint64_t sequenceId = 0, flags = 0;
+        std::uint64_t sequenceId = 0, flags = 0, clockId = 0;
         std::int64_t time = -1;
-        std::string_view event, interned, defaults, descriptor;
+        std::string_view event, interned, defaults, descriptor, snapshot;
         Reader r(packet.bytes);
         for (Field f; r.next(&f);) {
             switch (f.number) {
@@ -190,6 +250,12 @@ Decoded decode(std::string_view file)
                 break;
             case 13:
                 flags = f.value;
+                break;
+            case 58:
+                clockId = f.value;
+                break;
+            case 6:
+                snapshot = f.bytes;
                 break;
             case 11:
                 event = f.bytes;
@@ -221,11 +287,17 @@ Decoded decode(std::string_view file)
         if (!defaults.empty()) {
             Reader def(defaults);
             for (Field f; def.next(&f);)
-                if (f.number == 11) // track_event_defaults
+                if (f.number == 58)
+                    seq.defaultClock = f.value;
+                else if (f.number == 11) // track_event_defaults
                     for (Reader te(f.bytes); te.next(&f);)
                         if (f.number == 11)
                             seq.defaultTrack = f.value;
         }
+        if (!snapshot.empty())
+            readClockSnapshot(snapshot, seq, d);
+        if (time >= 0)
+            time = traceTime(time, clockId ? clockId : seq.defaultClock, seq, d);
         readInterned(interned, seq);
         if (!descriptor.empty())
             readDescriptor(descriptor, d);
@@ -338,6 +410,7 @@ void TestPerfetto::readerGivesBackEverySpan()
     }
     QVERIFY(compared > 3 * 2000);
     QVERIFY(sawLockName); // the mutex's holds and waits name it
+    QVERIFY(d.incrementalTimestamps >= 2 * compared); // every begin and end: the lanes' clocks were read
     // Every run counter is a counter track with its samples.
     QCOMPARE(d.counterTracks.size(), m_trace->counterNames.size());
     std::size_t samples = 0;
