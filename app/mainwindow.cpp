@@ -640,7 +640,7 @@ void MainWindow::showResults(
         t += moments ? QStringLiteral("<th></th></tr>") : QStringLiteral("</tr>");
         QString nested;
         for (const auto& [label, row] : rows) {
-            t += labelled ? QStringLiteral("<tr><td><b>%1</b></td>").arg(label) : QStringLiteral("<tr>");
+            t += labelled ? QStringLiteral("<tr><td><b>%1</b></td>").arg(resultLabel(label)) : QStringLiteral("<tr>");
             for (const auto& k : keys)
                 t += QStringLiteral("<td align=right>%1</td>").arg(resultCell(k, row.value(k)));
             if (moments)

@@ -34,8 +34,10 @@ QString resultLabel(const QString& key)
         const char16_t* suffix;
         const char16_t* shown; // empty: the cell carries the unit
     };
-    static constexpr Unit kUnits[] = { { u"_ns", u"" }, { u"_us", u" (µs)" }, { u"_ms", u" (ms)" }, { u"_s", u" (s)" },
-        { u"_kb", u" (KiB)" }, { u"_mb_s", u" (MB/s)" }, { u"_gb_s", u" (GB/s)" }, { u"_bytes", u" (bytes)" } };
+    // The longer suffixes first: "_mb_s" and "_per_s" also end in "_s".
+    static constexpr Unit kUnits[] = { { u"_ns", u"" }, { u"_per_s", u" per second" }, { u"_mb_s", u" (MB/s)" },
+        { u"_gb_s", u" (GB/s)" }, { u"_us", u" (µs)" }, { u"_ms", u" (ms)" }, { u"_s", u" (s)" }, { u"_kb", u" (KiB)" },
+        { u"_bytes", u" (bytes)" } };
     QString label = key;
     QString unit;
     for (const Unit& u : kUnits) {

@@ -20,6 +20,8 @@ void TestResultCells::labelsDropTheMachineUnit()
     QCOMPARE(resultLabel(QStringLiteral("lost_updates")), QStringLiteral("lost updates"));
     QCOMPARE(resultLabel(QStringLiteral("payload_kb")), QStringLiteral("payload (KiB)"));
     QCOMPARE(resultLabel(QStringLiteral("work_ms")), QStringLiteral("work (ms)"));
+    QCOMPARE(resultLabel(QStringLiteral("bytes_per_s")), QStringLiteral("bytes per second")); // not "bytes per (s)"
+    QCOMPARE(resultLabel(QStringLiteral("throughput_mb_s")), QStringLiteral("throughput (MB/s)"));
     QCOMPARE(resultLabel(QStringLiteral("_ns")), QStringLiteral(" ns")); // nothing left to label: kept
 }
 
