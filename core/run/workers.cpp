@@ -114,6 +114,8 @@ QStringList commonWorkerFigures()
 
 void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats)
 {
+    if (stats.acquisitions == 0)
+        return; // race-counter with lock=none took no lock: zeros would read as a lock that was free
     ctx.setWorkerFigure(worker, QStringLiteral("wait_ns"), qint64(clock::ticksToNs(stats.waitTicks)));
     ctx.setWorkerFigure(worker, QStringLiteral("hold_ns"), qint64(clock::ticksToNs(stats.holdTicks)));
     ctx.setWorkerFigure(worker, QStringLiteral("acquisitions"), qint64(stats.acquisitions));

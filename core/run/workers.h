@@ -31,7 +31,8 @@ namespace tl {
 // Keeps the CPU busy for `duration` (real work, not a sleep); returns early when the run is stopped.
 void burnCpu(const RunContext& ctx, std::chrono::nanoseconds duration);
 
-// Reports a worker's lock figures (wait_ns, hold_ns, acquisitions, longest_wait_ns) as its per-worker figures.
+// Reports a worker's lock figures (wait_ns, hold_ns, acquisitions, longest_wait_ns) as its per-worker figures,
+// if it took a lock at all.
 void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats);
 
 // The per-worker figures every run may report (the summary's tid, runAsWorker's elapsed_ns, the lock

@@ -66,8 +66,11 @@ void InstrumentedLock::taken(Recorder& rec, LockStats& stats, LockKind kind, std
     const std::uint64_t acquiredAt = clock::ticks();
     m_registry.acquired(rec.worker(), m_id);
     rec.recordStamped(acquiredAt, EventKind::LockAcquired, kind == LockKind::None ? 0 : 1, m_id);
-    // Nothing can be waited for without a lock; the gap between the two reads is then only preemption.
-    const auto waited = kind == LockKind::None ? std::int64_t(0) : std::int64_t(acquiredAt - waitStart);
+    // Without a lock nothing is acquired, waited for or held: an unprotected section is no hold, and the
+    // gap between the two reads is only preemption.
+    if (kind == LockKind::None)
+        return;
+    const auto waited = std::int64_t(acquiredAt - waitStart);
     stats.waitTicks += waited;
     stats.longestWaitTicks = std::max(stats.longestWaitTicks, waited);
     ++stats.acquisitions;
@@ -78,7 +81,7 @@ void InstrumentedLock::taken(Recorder& rec, LockStats& stats, LockKind kind, std
 void InstrumentedLock::unlock(Recorder& rec, LockStats& stats, LockKind kind) noexcept
 {
     const std::uint64_t releasedAt = clock::ticks();
-    if (--stats.depth == 0)
+    if (kind != LockKind::None && --stats.depth == 0)
         stats.holdTicks += std::int64_t(releasedAt - stats.heldSince);
     m_registry.released(rec.worker(), m_id);
     rec.recordStamped(releasedAt, EventKind::LockReleased, 0, m_id);

@@ -5,6 +5,7 @@
 #include <scenarios/registry.h>
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
 #include <iterator>
@@ -74,6 +75,9 @@ void TestScenarios::unlockedCounterLosesUpdates()
         lost = o.results[u"lost_updates"].toInteger();
         QCOMPARE(lost, 4000000 - o.results[u"actual"].toInteger()); // 4 x 1000000 made, the counter says the rest
         QVERIFY(lost >= 0);
+        // No lock was taken, so no worker reports acquiring, holding or waiting for one.
+        for (const QJsonObject& w : o.workerFigures)
+            QVERIFY2(!w.contains(u"acquisitions") && !w.contains(u"hold_ns"), qPrintable(QJsonDocument(w).toJson()));
     }
     QVERIFY2(lost > 0, "the unprotected counter never lost an update");
 }
