@@ -92,14 +92,14 @@ constexpr int kProcessPid = 1, kProcessName = 6; // ProcessDescriptor
 constexpr int kThreadPid = 1, kThreadTid = 2, kThreadName = 5; // ThreadDescriptor
 constexpr int kEventAnnotations = 4, kEventType = 9, kEventNameIid = 10, kEventTrackUuid = 11,
               kEventCounterValue = 30; // TrackEvent
-constexpr int kAnnotationNameIid = 1, kAnnotationInt = 4; // DebugAnnotation
+constexpr int kAnnotationNameIid = 1, kAnnotationInt = 4, kAnnotationString = 6; // DebugAnnotation
 constexpr int kInternedEventNames = 2, kInternedAnnotationNames = 3; // InternedData
 constexpr int kInternedIid = 1, kInternedName = 2; // EventName, DebugAnnotationName
 constexpr std::uint32_t kIncrementalStateCleared = 1, kNeedsIncrementalState = 2; // TracePacket.SequenceFlags
 enum TrackEventType { SliceBegin = 1, SliceEnd = 2, Instant = 3, Counter = 4 };
 
 // Debug annotation names, interned on every lane's sequence.
-enum AnnotationName : std::uint64_t { kLostEvents = 1, kMarkValue, kExitValue };
+enum AnnotationName : std::uint64_t { kLostEvents = 1, kMarkValue, kExitValue, kInside, kInsideLock };
 
 std::string utf8(const QString& s)
 {
@@ -185,6 +185,28 @@ std::string intAnnotation(AnnotationName name, std::int64_t value)
     return out;
 }
 
+std::string stringAnnotation(AnnotationName name, const QString& value)
+{
+    std::string a;
+    putInt(a, kAnnotationNameIid, std::int64_t(name));
+    putBytes(a, kAnnotationString, utf8(value));
+    std::string out;
+    putBytes(out, kEventAnnotations, a);
+    return out;
+}
+
+// What a span is still inside while in its state (a lock it holds while it waits, as the strip along the
+// lane's bottom shows), as the JSON's `inside` and `inside_lock` args.
+std::string insideAnnotations(const Trace& trace, const Span& s)
+{
+    if (s.inside == LaneState::Running)
+        return {};
+    std::string out = stringAnnotation(kInside, insideName(s.inside));
+    if (const QString lock = exportLockName(trace, s.insideLock); !lock.isEmpty())
+        out += stringAnnotation(kInsideLock, lock);
+    return out;
+}
+
 // Event names, numbered once for the whole trace; each sequence interns a name the first time it uses it.
 class EventNames {
 public:
@@ -231,7 +253,9 @@ public:
         putBytes(body, kPacketDefaults, defaults);
         const std::string interned = internedName(kInternedAnnotationNames, kLostEvents, "lost_events")
             + internedName(kInternedAnnotationNames, kMarkValue, "value")
-            + internedName(kInternedAnnotationNames, kExitValue, "exit");
+            + internedName(kInternedAnnotationNames, kExitValue, "exit")
+            + internedName(kInternedAnnotationNames, kInside, "inside")
+            + internedName(kInternedAnnotationNames, kInsideLock, "inside_lock");
         putBytes(body, kPacketInternedData, interned);
         m_stream.packet(m_sequence, body);
         // The lane's clock reads 0 at the trace's 0; each packet's timestamp then adds to the last one's.
@@ -378,11 +402,30 @@ bool writePerfettoTrace(const Trace& trace, QIODevice& out)
             seq.begin(s.start - zero, sliceIid(s),
                 s.state == LaneState::NoData
                     ? intAnnotation(kLostEvents, std::int64_t(lostEventsIn(lanes[lane], s, gap)))
-                    : std::string());
+                    : insideAnnotations(trace, s));
             marksUntil(s.end - 1);
             seq.end(s.end - zero);
         }
         marksUntil(INT64_MAX);
+    }
+
+    // The run's phases: slices on a track of their own in the run's process, on the sequence after the lanes'.
+    if (!trace.phases.empty()) {
+        const std::uint64_t phasesUuid = firstProcessUuid + id.processes.size();
+        track.clear();
+        putInt(track, kTrackUuid, std::int64_t(phasesUuid));
+        putBytes(track, kTrackName, "phases");
+        putInt(track, kTrackParent, std::int64_t(firstProcessUuid));
+        stream.packet(kGlobalSequence, descriptorPacket(track));
+        std::vector<std::uint64_t> phaseIids;
+        for (const Phase& phase : trace.phases)
+            phaseIids.push_back(names.iid(utf8(phase.label)));
+        LaneSequence seq(stream, names, std::uint32_t(lanes.size() + 2), phasesUuid);
+        for (std::size_t p = 0; p < trace.phases.size(); ++p) {
+            const Phase& phase = trace.phases[p];
+            seq.begin(phase.start - zero, phaseIids[p]);
+            seq.end((phase.end == INT64_MAX ? trace.endNs : phase.end) - zero);
+        }
     }
     return stream.flush();
 }

@@ -11,9 +11,10 @@ class QIODevice;
 namespace tl {
 
 // Perfetto's native protobuf trace (ui.perfetto.dev, trace_processor): a Trace of TracePackets with a
-// TrackDescriptor per process and per lane, TrackEvent slices for the lanes' state spans and gaps, instants
-// for marks and process ends, and a counter track per run counter. Much smaller than the JSON and has no
-// size limit in the viewers.
+// TrackDescriptor per process and per lane, TrackEvent slices for the lanes' state spans (with `inside` and
+// `inside_lock` where a span is inside a hold) and gaps, instants for marks and process ends, a counter track
+// per run counter, and the run's phases as slices on a "phases" track of the run's process. Much smaller than the JSON
+// and has no size limit in the viewers.
 bool writePerfettoTrace(const Trace& trace, QIODevice& out);
 
 // Where the file's timestamps count from: the run's start, or its first event if one came earlier (packet

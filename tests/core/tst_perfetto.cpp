@@ -29,6 +29,7 @@ struct Decoded {
         std::int64_t end = -1;
         std::string name;
         std::int64_t lostEvents = -1;
+        std::map<std::string, std::string> text; // string annotations by name: inside, inside_lock
     };
     struct Instant {
         std::uint64_t track;
@@ -43,6 +44,8 @@ struct Decoded {
     std::map<std::uint64_t, std::string> threadNames;
     std::map<std::int64_t, std::string> processes; // pid → name
     std::map<std::uint64_t, std::string> counterTracks;
+    std::map<std::uint64_t, std::pair<std::string, std::uint64_t>>
+        namedTracks; // neither thread nor counter: name, parent
     std::map<std::uint64_t, std::size_t> counterValues; // samples per counter track
     std::vector<Instant> instants;
     QStringList errors;
@@ -140,6 +143,7 @@ void readDescriptor(std::string_view bytes, Decoded& d)
     std::string name;
     std::string_view process, thread;
     bool counter = false;
+    std::uint64_t parent = 0;
     Reader r(bytes);
     for (Field f; r.next(&f);) {
         if (f.number == 1)
@@ -150,6 +154,8 @@ void readDescriptor(std::string_view bytes, Decoded& d)
             process = f.bytes;
         else if (f.number == 4)
             thread = f.bytes;
+        else if (f.number == 5)
+            parent = f.value;
         else if (f.number == 8)
             counter = true;
     }
@@ -175,6 +181,8 @@ void readDescriptor(std::string_view bytes, Decoded& d)
     }
     if (counter)
         d.counterTracks[uuid] = name;
+    else if (process.empty() && thread.empty())
+        d.namedTracks[uuid] = { name, parent };
 }
 
 void readEvent(std::string_view bytes, std::int64_t time, const SequenceState& seq, Decoded& d)
@@ -183,6 +191,7 @@ void readEvent(std::string_view bytes, std::int64_t time, const SequenceState& s
     std::uint64_t track = seq.defaultTrack;
     std::string name;
     std::int64_t annotation = -1;
+    std::map<std::string, std::string> text;
     Reader r(bytes);
     for (Field f; r.next(&f);) {
         if (f.number == 9)
@@ -199,11 +208,16 @@ void readEvent(std::string_view bytes, std::int64_t time, const SequenceState& s
                 name = it->second;
         } else if (f.number == 4) {
             Reader a(f.bytes);
+            std::string annotationName;
             for (Field af; a.next(&af);) {
                 if (af.number == 1 && !seq.annotationNames.count(af.value))
                     d.errors << QStringLiteral("annotation name iid %1 not interned").arg(af.value);
+                else if (af.number == 1)
+                    annotationName = seq.annotationNames.at(af.value);
                 if (af.number == 4)
                     annotation = std::int64_t(af.value);
+                if (af.number == 6)
+                    text[annotationName] = std::string(af.bytes);
             }
         }
     }
@@ -212,7 +226,7 @@ void readEvent(std::string_view bytes, std::int64_t time, const SequenceState& s
     if (type == 1) {
         if (open)
             d.errors << QStringLiteral("a slice begins inside another on track %1").arg(track);
-        slices.push_back({ time, -1, name, annotation });
+        slices.push_back({ time, -1, name, annotation, text });
     } else if (type == 2) {
         if (!open)
             d.errors << QStringLiteral("a slice ends that did not begin on track %1").arg(track);
@@ -344,6 +358,7 @@ private slots:
     void readerGivesBackEverySpan();
     void childProcessesAreProcessesWithTheirRealPids();
     void marksDeathsAndGapsArePresent();
+    void holdsAndPhasesArePresent();
 
 private:
     std::shared_ptr<const Trace> m_trace;
@@ -487,6 +502,53 @@ void TestPerfetto::marksDeathsAndGapsArePresent()
     QVERIFY(gapSlices > 0);
     QCOMPARE(gapSlices, gapsInTrace);
     QVERIFY(lost <= lossy.trace->droppedEvents); // zero-width gaps (lost at a lane's start) have no slice
+}
+
+// A worker that sleeps while holding "counter", in a run of two phases: the sleep's slice says what it is
+// still inside (the strip along the lane's bottom), and the phases are slices of the run's own "phases" track.
+void TestPerfetto::holdsAndPhasesArePresent()
+{
+    Trace trace;
+    trace.scenario = QStringLiteral("hand-made");
+    trace.lockNames = { QString(), QStringLiteral("counter") };
+    trace.startNs = 1'000'000;
+    trace.endNs = 1'000'000 + 900;
+    trace.workers.push_back({ QStringLiteral("worker-1"), QStringLiteral("ThreadLab"), 4242, 4243 });
+    ChunkedVector<Event> lane;
+    const std::int64_t t = trace.startNs;
+    lane.push_back({ t + 100, 0, 0, 0, EventKind::Started });
+    lane.push_back({ t + 200, 1, 1, 0, EventKind::LockAcquired });
+    lane.push_back({ t + 300, 0, 0, 0, EventKind::Sleeping });
+    lane.push_back({ t + 500, 0, 0, 0, EventKind::Running });
+    lane.push_back({ t + 600, 0, 1, 0, EventKind::LockReleased });
+    lane.push_back({ t + 800, 0, 0, 0, EventKind::Finished });
+    trace.lanes.push_back(std::move(lane));
+    trace.phases = { { t + 50, t + 400, QStringLiteral("first") }, { t + 400, INT64_MAX, QStringLiteral("second") } };
+
+    const QByteArray bytes = perfettoBytes(trace);
+    const Decoded d = decode(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    QVERIFY2(d.errors.isEmpty(), qPrintable(d.errors.mid(0, 5).join(u'\n')));
+    const auto& slices = d.slices.at(1);
+    const auto sleep = std::find_if(slices.begin(), slices.end(), [](const auto& s) { return s.name == "sleeping"; });
+    QVERIFY(sleep != slices.end());
+    QCOMPARE(sleep->start, std::int64_t(300));
+    QCOMPARE(sleep->text.at("inside"), insideName(LaneState::LockHeld).toStdString());
+    QCOMPARE(sleep->text.at("inside_lock"), std::string("counter"));
+    for (const auto& s : slices)
+        if (s.name != "sleeping")
+            QVERIFY(s.text.empty());
+
+    QCOMPARE(d.namedTracks.size(), std::size_t(1));
+    const auto& [phasesTrack, named] = *d.namedTracks.begin();
+    QCOMPARE(named.first, std::string("phases"));
+    QCOMPARE(d.processes.at(4242), std::string(exportIdentity(trace).processes.front().name.toStdString()));
+    const auto& phases = d.slices.at(phasesTrack);
+    QCOMPARE(phases.size(), std::size_t(2));
+    QCOMPARE(phases[0].name, std::string("first"));
+    QCOMPARE(phases[0].start, std::int64_t(50));
+    QCOMPARE(phases[0].end, std::int64_t(400));
+    QCOMPARE(phases[1].name, std::string("second"));
+    QCOMPARE(phases[1].end, std::int64_t(900)); // a phase still open at the end lasts to the run's end
 }
 
 QTEST_GUILESS_MAIN(TestPerfetto)
