@@ -83,8 +83,9 @@ QString LockContention::describeOutcome(const QJsonObject& summary) const
     }
     const double work = params[u"work_us"].toDouble();
     const double hold = params[u"hold_us"].toDouble();
-    QString text = QStringLiteral("%1 workers took the %2 %3 times (%4 per second). <b>They spent %5 of their time "
-                                  "waiting for it</b>; %6 had the longest single wait, %7.")
+    // The bold sentence is the slide's headline: it names what it speaks of.
+    QString text = QStringLiteral("%1 workers took the %2 %3 times (%4 per second). <b>The workers spent %5 of their "
+                                  "time waiting for the %2</b>; %6 had the longest single wait, %7.")
                        .arg(workers.size())
                        .arg(params[u"lock"].toString(), groupedNumber(results[u"acquisitions"].toInteger()),
                            groupedNumber(qint64(results[u"throughput_per_s"].toDouble())),
