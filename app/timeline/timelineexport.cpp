@@ -114,6 +114,8 @@ TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOption
             scaled(r);
     for (auto& group : l.groups)
         group.second *= s;
+    for (auto& entry : l.legendEntries)
+        scaled(entry.swatch);
     l.laneHeight *= s;
     return l;
 }

@@ -37,6 +37,11 @@ QFont font(double px, bool bold = false)
     return f;
 }
 
+QFont legendFont()
+{
+    return font(12);
+}
+
 // Tick spacing of 1, 2 or 5 × 10^k ns, so that ticks are at least minPx apart.
 double niceStep(double nsPerPx, double minPx)
 {
@@ -107,8 +112,33 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
         l.header = QRectF(area.left(), y, area.width(), height);
         y += height;
     }
-    l.legend = QRectF(area.left(), y, area.width(), kLegendHeight);
-    y += kLegendHeight;
+    // Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile;
+    // entries that do not fit the width go on to the next row.
+    const auto present = data.statesPresent();
+    const bool anyGap
+        = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
+    for (int s = 0; s < kLaneStateCount; ++s) {
+        const auto state = LaneState(s);
+        if (state == LaneState::NoData ? anyGap : present[std::size_t(s)])
+            l.legendEntries.push_back({ state, false, laneStateName(state), {} });
+    }
+    if (data.anyInside())
+        l.legendEntries.push_back(
+            { LaneState::LockWait, true, QStringLiteral("strip: lock still held / section still open"), {} });
+    const QFontMetricsF fm(legendFont());
+    double lx = area.left() + 12;
+    double rowTop = y;
+    for (LegendEntry& e : l.legendEntries) {
+        const double width = 12 + 5 + fm.horizontalAdvance(e.name);
+        if (lx > area.left() + 12 && lx + width > area.right()) {
+            lx = area.left() + 12;
+            rowTop += kLegendHeight;
+        }
+        e.swatch = QRectF(lx, rowTop + kLegendHeight / 2 - 6, 12, 12);
+        lx += width + 18;
+    }
+    l.legend = QRectF(area.left(), y, area.width(), rowTop + kLegendHeight - y);
+    y = l.legend.bottom();
     if (!data.phases.empty()) {
         l.phases = QRectF(area.left() + kLabelWidth, y, area.width() - kLabelWidth, kPhaseHeight);
         y += kPhaseHeight;
@@ -171,39 +201,23 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
     }
 
-    // Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile.
-    p.setFont(font(12));
+    // Legend, where the layout placed each entry.
+    p.setFont(legendFont());
     const QFontMetricsF fm(p.font());
-    double lx = l.legend.left() + 12;
-    const auto present = data.statesPresent();
-    const bool anyGap
-        = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
-    auto legendEntry = [&](const QString& name, const std::function<void(const QRectF&)>& drawSwatch) {
-        const QRectF swatch(lx, l.legend.center().y() - 6, 12, 12);
-        drawSwatch(swatch);
+    for (const LegendEntry& e : l.legendEntries) {
+        if (e.strip) {
+            p.fillRect(e.swatch, stateColor(LaneState::LockWait));
+            p.fillRect(e.swatch.adjusted(0, 8, 0, 0), stateColor(LaneState::LockHeld));
+        } else if (e.state == LaneState::NoData) {
+            p.fillRect(e.swatch, hatchBrush(options.theme.ink));
+            p.setPen(options.theme.faint);
+            p.drawRect(e.swatch);
+        } else {
+            p.fillRect(e.swatch, stateColor(e.state));
+        }
         p.setPen(options.theme.ink);
-        p.drawText(QPointF(swatch.right() + 5, l.legend.center().y() + fm.ascent() / 2 - 1), name);
-        lx = swatch.right() + 5 + fm.horizontalAdvance(name) + 18;
-    };
-    for (int s = 0; s < kLaneStateCount; ++s) {
-        const auto state = LaneState(s);
-        if (state == LaneState::NoData ? !anyGap : !present[std::size_t(s)])
-            continue;
-        legendEntry(laneStateName(state), [&](const QRectF& swatch) {
-            if (state == LaneState::NoData) {
-                p.fillRect(swatch, hatchBrush(options.theme.ink));
-                p.setPen(options.theme.faint);
-                p.drawRect(swatch);
-            } else {
-                p.fillRect(swatch, stateColor(state));
-            }
-        });
+        p.drawText(QPointF(e.swatch.right() + 5, e.swatch.center().y() + fm.ascent() / 2 - 1), e.name);
     }
-    if (data.anyInside())
-        legendEntry(QStringLiteral("strip: lock still held / section still open"), [&](const QRectF& swatch) {
-            p.fillRect(swatch, stateColor(LaneState::LockWait));
-            p.fillRect(swatch.adjusted(0, 8, 0, 0), stateColor(LaneState::LockHeld));
-        });
 
     // Lane shading, group titles and lane names.
     p.setClipRect(target);

@@ -39,9 +39,17 @@ public:
         bool slide = false;
         QString headline;
     };
+    // One legend entry: a lane state, or (strip) the hold kept along a lane's bottom; where its swatch goes.
+    struct LegendEntry {
+        LaneState state = LaneState::Running;
+        bool strip = false;
+        QString name;
+        QRectF swatch;
+    };
     struct Layout {
         QRectF header;
-        QRectF legend;
+        QRectF legend; // as many rows as its entries need at the target's width
+        std::vector<LegendEntry> legendEntries;
         QRectF phases; // the strip naming the run's phases, above the lanes; empty when it has none
         QRectF labels;
         QRectF plot;

@@ -25,6 +25,7 @@ private slots:
     void failedWriteLeavesNoFile();
     void slideShowsTheHeadlineAndTheCounters();
     void sizesAndHeadlinesAreParsed();
+    void legendWrapsWhereTheWidthEnds();
 
 private:
     static int colouredPixels(const QImage& image, const QRectF& area);
@@ -211,6 +212,34 @@ void TestTimelineExport::sizesAndHeadlinesAreParsed()
                                             "ThreadLab's. One was killed.")),
         QStringLiteral("Each gave its parent's PID as 42, ThreadLab's."));
     QCOMPARE(outcomeHeadline(QStringLiteral("no bold sentence")), QString());
+}
+
+// Every state and the strip make a legend wider than a narrow window: it goes on in a second row (it was cut
+// off at the right edge, "strip: lock still held / section still" at 1400 px), and the lanes start below it.
+void TestTimelineExport::legendWrapsWhereTheWidthEnds()
+{
+    TimelineData data;
+    data.title = QStringLiteral("every state");
+    std::vector<Span> spans;
+    for (int s = 0; s < kLaneStateCount; ++s)
+        if (LaneState(s) != LaneState::NoData)
+            spans.push_back({ s * 100, s * 100 + 100, 1, 0, LaneState(s) });
+    spans.back().inside = LaneState::LockHeld;
+    data.endNs = spans.back().end;
+    data.lanes.emplace_back(QStringLiteral("worker-1"), QStringLiteral("ThreadLab"), std::move(spans));
+
+    const QRectF wide(0, 0, 2400, 600), narrow(0, 0, 700, 600);
+    const auto oneRow = TimelinePainter::layout(data, wide, {});
+    const auto wrapped = TimelinePainter::layout(data, narrow, {});
+    QCOMPARE(oneRow.legendEntries.size(), std::size_t(kLaneStateCount)); // all but "no data", and the strip
+    QCOMPARE(wrapped.legendEntries.size(), oneRow.legendEntries.size());
+    QVERIFY(wrapped.legend.height() >= 2 * oneRow.legend.height());
+    for (const auto& e : wrapped.legendEntries) {
+        QVERIFY2(wrapped.legend.contains(e.swatch), qPrintable(e.name));
+        QVERIFY2(e.swatch.right() + 5 < narrow.right(), qPrintable(e.name));
+    }
+    QVERIFY(wrapped.lanes.front().top() >= wrapped.legend.bottom());
+    QCOMPARE(wrapped.legendEntries.back().name, QStringLiteral("strip: lock still held / section still open"));
 }
 
 QTEST_MAIN(TestTimelineExport)
