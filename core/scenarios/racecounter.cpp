@@ -1,9 +1,9 @@
 #include "racecounter.h"
 
 #include "../run/workers.h"
+#include "../sync/startbarrier.h"
 
 #include <QJsonArray>
-#include <thread>
 #include <unordered_map>
 
 namespace tl {
@@ -205,13 +205,13 @@ void RaceCounter::run(RunContext& ctx)
     const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
     std::vector<LockStats> stats(workers.size());
     std::vector<std::vector<CounterAccess>> accesses(workers.size());
-    // A start barrier: starting a thread takes longer than 100000 increments, so without it each worker
-    // would be done before the next one began and the race would never race.
-    std::atomic<std::size_t> atStart { 0 };
+    // Starting a thread takes longer than 100000 increments: without the barrier each worker would be done
+    // before the next one began and the race would never race. The wait is drawn as one (sleeping).
+    StartBarrier atStart(workers.size());
     runWorkers(ctx, backend, workers, [&](std::uint32_t worker, Recorder& rec) {
-        atStart.fetch_add(1);
-        while (atStart.load() < workers.size() && !ctx.stopRequested())
-            std::this_thread::yield();
+        rec.record(EventKind::Sleeping);
+        atStart.arriveAndWait([&] { return ctx.stopRequested(); });
+        rec.record(EventKind::Running);
         const std::size_t index = worker - workers.front();
         LockStats& mine = stats[index];
         Progress& me = progress[index];

@@ -4,11 +4,11 @@
 #include "../processes/children.h"
 #include "../processes/sharedsegment.h"
 #include "../processes/sharedsemaphore.h"
+#include "../processes/sharedwait.h"
 #include "../run/workers.h"
 
 #include <QJsonArray>
 #include <array>
-#include <thread>
 
 namespace tl {
 
@@ -39,7 +39,7 @@ struct SharedData {
     // Children count themselves in, then wait for `go`: "started" is not "at the starting line" (exec and
     // Qt start-up take longer than a million increments), so all are released at once or they never race.
     std::atomic<int> arrived;
-    std::atomic<bool> go;
+    std::atomic<std::uint32_t> go; // 0 until the parent releases them; they sleep on it (a futex) meanwhile
     std::atomic<std::int64_t> value;
     std::array<std::atomic<std::int64_t>, 4> array;
     std::array<ChildProgress, kMaxChildren> progress;
@@ -124,7 +124,8 @@ void SharedMemory::run(RunContext& ctx)
                 anyEnded = anyEnded || children.info(i).ended();
             return data->arrived.load() >= started || anyEnded;
         });
-        data->go.store(true);
+        data->go.store(1);
+        wakeAllWaiters(data->go);
         children.waitForAll(ctx.value(QStringLiteral("kill_one")) != 0);
         rec.record(EventKind::Running);
     });
@@ -231,8 +232,8 @@ int SharedMemory::runChild(const QString& role, ChildContext& child)
     };
     rec.record(EventKind::Sleeping);
     data->arrived.fetch_add(1);
-    while (!data->go.load())
-        std::this_thread::yield();
+    while (data->go.load() == 0)
+        waitWhileEquals(data->go, 0, std::chrono::milliseconds(50));
     rec.record(EventKind::Running);
     for (std::int64_t r = 0; r < repeats; ++r) {
         mark(mine.inFlight, true);

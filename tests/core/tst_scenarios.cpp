@@ -3,18 +3,21 @@
 #include <run/run.h>
 #include <run/runcontroller.h>
 #include <scenarios/registry.h>
+#include <sync/startbarrier.h>
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
 #include <iterator>
+#include <thread>
 
 using namespace tl;
 
 class TestScenarios : public QObject {
     Q_OBJECT
 private slots:
+    void startBarrierReleasesAllOrLetsAStopThrough();
     void unlockedCounterLosesUpdates();
     void lockedCounterIsExact_data();
     void lockedCounterIsExact();
@@ -60,6 +63,31 @@ std::vector<std::int64_t> counterSamples(const Trace& trace, const QString& name
             values.push_back(sample.value);
     return values;
 }
+}
+
+void TestScenarios::startBarrierReleasesAllOrLetsAStopThrough()
+{
+    // Three workers: none passes before the last arrives, then all do.
+    StartBarrier barrier(3);
+    std::atomic<int> arrived { 0 }, passed { 0 };
+    std::vector<std::thread> workers;
+    for (int i = 0; i < 2; ++i)
+        workers.emplace_back([&] {
+            arrived.fetch_add(1);
+            QVERIFY(barrier.arriveAndWait([] { return false; }));
+            passed.fetch_add(1);
+        });
+    while (arrived.load() < 2)
+        std::this_thread::yield();
+    QCOMPARE(passed.load(), 0);
+    QVERIFY(barrier.arriveAndWait([] { return false; }));
+    for (auto& w : workers)
+        w.join();
+    QCOMPARE(passed.load(), 2);
+
+    // A worker alone at the barrier of a stopped run goes on (its run is over), instead of waiting forever.
+    StartBarrier lonely(2);
+    QVERIFY(!lonely.arriveAndWait([] { return true; }));
 }
 
 void TestScenarios::unlockedCounterLosesUpdates()
