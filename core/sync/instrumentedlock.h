@@ -19,8 +19,10 @@ enum class LockKind : std::uint8_t {
 };
 
 // What one worker went through with locks; owned by that worker, read after it has been joined. In clock
-// ticks (cheap to take on the hot path); clock::ticksToNs() converts when reporting.
-struct LockStats {
+// ticks (cheap to take on the hot path); clock::ticksToNs() converts when reporting. A cache line each:
+// scenarios keep them side by side in a vector, and two workers' stats on one line would make every
+// critical section pull that line from the other core.
+struct alignas(64) LockStats {
     std::int64_t waitTicks = 0;
     std::int64_t holdTicks = 0; // time holding at least one lock
     std::int64_t longestWaitTicks = 0;
