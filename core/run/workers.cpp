@@ -109,7 +109,8 @@ void burnCpu(const RunContext& ctx, std::chrono::nanoseconds duration)
 QStringList commonWorkerFigures()
 {
     return { QStringLiteral("tid"), QStringLiteral("elapsed_ns"), QStringLiteral("acquisitions"),
-        QStringLiteral("wait_ns"), QStringLiteral("longest_wait_ns"), QStringLiteral("hold_ns") };
+        QStringLiteral("waited"), QStringLiteral("wait_ns"), QStringLiteral("longest_wait_ns"),
+        QStringLiteral("hold_ns") };
 }
 
 void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats)
@@ -119,6 +120,7 @@ void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& sta
     ctx.setWorkerFigure(worker, QStringLiteral("wait_ns"), qint64(clock::ticksToNs(stats.waitTicks)));
     ctx.setWorkerFigure(worker, QStringLiteral("hold_ns"), qint64(clock::ticksToNs(stats.holdTicks)));
     ctx.setWorkerFigure(worker, QStringLiteral("acquisitions"), qint64(stats.acquisitions));
+    ctx.setWorkerFigure(worker, QStringLiteral("waited"), qint64(stats.waits)); // found the lock taken
     ctx.setWorkerFigure(worker, QStringLiteral("longest_wait_ns"), qint64(clock::ticksToNs(stats.longestWaitTicks)));
 }
 

@@ -11,22 +11,26 @@ InstrumentedLock::InstrumentedLock(std::uint16_t id, LockKind kind, LockRegistry
 
 void InstrumentedLock::lock(Recorder& rec, LockStats& stats, LockKind kind) noexcept
 {
-    const std::uint64_t waitStart = clock::ticks();
     // The "none" lock has nothing to wait for: recording a wait would only show the recorder's own cost.
-    if (kind != LockKind::None) {
-        rec.recordStamped(waitStart, EventKind::LockWait, 0, m_id);
-        m_registry.waiting(rec.worker(), m_id);
+    if (kind == LockKind::None) {
+        taken(rec, stats, kind, clock::ticks());
+        return;
     }
-    switch (kind) {
-    case LockKind::None:
-        break;
-    case LockKind::Mutex:
+    // A free lock is taken before anything is read or recorded: no wait happened, so none is recorded, and
+    // a worker that releases and takes the lock again does so as promptly as it would unobserved. Recording
+    // first would widen the moment between its unlock and its next lock, hand the lock to the other waiting
+    // thread far more often than the plain program does, and so change the race being shown.
+    if (kind == LockKind::Mutex ? m_mutex.try_lock() : m_spin.try_lock()) {
+        taken(rec, stats, kind, 0);
+        return;
+    }
+    const std::uint64_t waitStart = clock::ticks();
+    rec.recordStamped(waitStart, EventKind::LockWait, 0, m_id);
+    m_registry.waiting(rec.worker(), m_id);
+    if (kind == LockKind::Mutex)
         m_mutex.lock();
-        break;
-    case LockKind::Spin:
+    else
         m_spin.lock();
-        break;
-    }
     taken(rec, stats, kind, waitStart);
 }
 
@@ -35,7 +39,7 @@ bool InstrumentedLock::lockWithin(
 {
     const std::uint64_t waitStart = clock::ticks();
     if (m_mutex.try_lock()) {
-        taken(rec, stats, LockKind::Mutex, waitStart);
+        taken(rec, stats, LockKind::Mutex, 0);
         return true;
     }
     if (timeout <= std::chrono::nanoseconds::zero())
@@ -64,15 +68,18 @@ bool InstrumentedLock::lockWithin(
 void InstrumentedLock::taken(Recorder& rec, LockStats& stats, LockKind kind, std::uint64_t waitStart) noexcept
 {
     const std::uint64_t acquiredAt = clock::ticks();
-    m_registry.acquired(rec.worker(), m_id);
     rec.recordStamped(acquiredAt, EventKind::LockAcquired, kind == LockKind::None ? 0 : 1, m_id);
     // Without a lock nothing is acquired, waited for or held: an unprotected section is no hold, and the
     // gap between the two reads is only preemption.
     if (kind == LockKind::None)
         return;
-    const auto waited = std::int64_t(acquiredAt - waitStart);
-    stats.waitTicks += waited;
-    stats.longestWaitTicks = std::max(stats.longestWaitTicks, waited);
+    m_registry.acquired(rec.worker(), m_id);
+    if (waitStart != 0) {
+        const auto waited = std::int64_t(acquiredAt - waitStart);
+        stats.waitTicks += waited;
+        stats.longestWaitTicks = std::max(stats.longestWaitTicks, waited);
+        ++stats.waits;
+    }
     ++stats.acquisitions;
     if (stats.depth++ == 0)
         stats.heldSince = acquiredAt;
@@ -81,9 +88,11 @@ void InstrumentedLock::taken(Recorder& rec, LockStats& stats, LockKind kind, std
 void InstrumentedLock::unlock(Recorder& rec, LockStats& stats, LockKind kind) noexcept
 {
     const std::uint64_t releasedAt = clock::ticks();
-    if (kind != LockKind::None && --stats.depth == 0)
-        stats.holdTicks += std::int64_t(releasedAt - stats.heldSince);
-    m_registry.released(rec.worker(), m_id);
+    if (kind != LockKind::None) {
+        if (--stats.depth == 0)
+            stats.holdTicks += std::int64_t(releasedAt - stats.heldSince);
+        m_registry.released(rec.worker(), m_id);
+    }
     rec.recordStamped(releasedAt, EventKind::LockReleased, 0, m_id);
     switch (kind) {
     case LockKind::None:

@@ -27,14 +27,16 @@ struct alignas(64) LockStats {
     std::int64_t holdTicks = 0; // time holding at least one lock
     std::int64_t longestWaitTicks = 0;
     std::int64_t acquisitions = 0;
+    std::int64_t waits = 0; // acquisitions that found the lock taken (the others record no wait)
     // Bookkeeping for nested holds.
     std::uint64_t heldSince = 0;
     int depth = 0;
 };
 
-// A lock that records wait-begin, acquired and released into the calling worker's recorder, and tells the
-// registry, without taking any other lock to do either. The kind may be switched between critical sections.
-// Kind None excludes nothing and records only the critical section (acquired with value 0, released).
+// A lock that records wait-begin (only when the lock is taken), acquired and released into the calling worker's
+// recorder, and tells the registry, without taking any other lock to do either. The kind may be switched between
+// critical sections. Kind None excludes nothing and records only the critical section (acquired with value 0,
+// released).
 class InstrumentedLock {
 public:
     InstrumentedLock(std::uint16_t id, LockKind kind, LockRegistry& registry);
@@ -52,6 +54,7 @@ public:
     void unlock(Recorder& rec, LockStats& stats) noexcept { unlock(rec, stats, m_kind); }
 
 private:
+    // `waitStart` 0: the lock was free, nothing was waited for.
     void taken(Recorder& rec, LockStats& stats, LockKind kind, std::uint64_t waitStart) noexcept;
 
     std::timed_mutex m_mutex;

@@ -1,44 +1,44 @@
 #include "lockregistry.h"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 
 namespace tl {
 
-LockRegistry::LockRegistry()
-{
-    for (auto& h : m_holder)
-        h.store(kNobody, std::memory_order_relaxed);
-    for (auto& w : m_waitingFor)
-        w.store(kNobody, std::memory_order_relaxed);
-}
-
 void LockRegistry::waiting(std::uint32_t worker, std::uint16_t lock) noexcept
 {
     if (worker < kMaxWorkers)
-        m_waitingFor[worker].store(lock, std::memory_order_relaxed);
+        m_workers[worker].waitingFor.store(lock, std::memory_order_relaxed);
 }
 
+// Single writer per slot: a load and a store, not a locked read-modify-write, which would lengthen every
+// critical section.
 void LockRegistry::acquired(std::uint32_t worker, std::uint16_t lock) noexcept
 {
-    if (worker < kMaxWorkers)
-        m_waitingFor[worker].store(kNobody, std::memory_order_relaxed);
+    if (worker >= kMaxWorkers)
+        return;
+    Slot& slot = m_workers[worker];
+    if (slot.waitingFor.load(std::memory_order_relaxed) != kNobody)
+        slot.waitingFor.store(kNobody, std::memory_order_relaxed);
     if (lock < kMaxLocks)
-        m_holder[lock].store(std::int32_t(worker), std::memory_order_relaxed);
+        slot.holds.store(
+            slot.holds.load(std::memory_order_relaxed) | (std::uint64_t(1) << lock), std::memory_order_relaxed);
 }
 
 void LockRegistry::released(std::uint32_t worker, std::uint16_t lock) noexcept
 {
-    // Only the holder clears its entry (under the "none" lock others may have written theirs since); a load
-    // and a store, not a locked compare-exchange, which would lengthen every critical section.
-    if (lock < kMaxLocks && m_holder[lock].load(std::memory_order_relaxed) == std::int32_t(worker))
-        m_holder[lock].store(kNobody, std::memory_order_relaxed);
+    if (worker < kMaxWorkers && lock < kMaxLocks) {
+        Slot& slot = m_workers[worker];
+        slot.holds.store(
+            slot.holds.load(std::memory_order_relaxed) & ~(std::uint64_t(1) << lock), std::memory_order_relaxed);
+    }
 }
 
 void LockRegistry::stoppedWaiting(std::uint32_t worker) noexcept
 {
     if (worker < kMaxWorkers)
-        m_waitingFor[worker].store(kNobody, std::memory_order_relaxed);
+        m_workers[worker].waitingFor.store(kNobody, std::memory_order_relaxed);
 }
 
 std::vector<LockRegistry::Edge> LockRegistry::waitCycle(const Snapshot& s)
@@ -70,12 +70,13 @@ std::vector<LockRegistry::Edge> LockRegistry::waitCycle(const Snapshot& s)
 LockRegistry::Snapshot LockRegistry::snapshot(std::size_t workerCount) const
 {
     Snapshot s;
-    for (std::size_t l = 0; l < kMaxLocks; ++l)
-        if (const auto h = m_holder[l].load(std::memory_order_relaxed); h != kNobody)
-            s.holds.push_back({ std::uint32_t(h), std::uint16_t(l) });
-    for (std::size_t w = 0; w < std::min(workerCount, kMaxWorkers); ++w)
-        if (const auto l = m_waitingFor[w].load(std::memory_order_relaxed); l != kNobody)
+    for (std::size_t w = 0; w < std::min(workerCount, kMaxWorkers); ++w) {
+        const Slot& slot = m_workers[w];
+        for (std::uint64_t held = slot.holds.load(std::memory_order_relaxed); held != 0; held &= held - 1)
+            s.holds.push_back({ std::uint32_t(w), std::uint16_t(std::countr_zero(held)) });
+        if (const auto l = slot.waitingFor.load(std::memory_order_relaxed); l != kNobody)
             s.waits.push_back({ std::uint32_t(w), std::uint16_t(l) });
+    }
     return s;
 }
 

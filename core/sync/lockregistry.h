@@ -16,8 +16,6 @@ inline constexpr std::size_t kMaxLocks = 64;
 // snapshot that may be a moment stale, which is all a wait-for graph needs.
 class LockRegistry {
 public:
-    LockRegistry();
-
     void waiting(std::uint32_t worker, std::uint16_t lock) noexcept;
     void acquired(std::uint32_t worker, std::uint16_t lock) noexcept;
     void released(std::uint32_t worker, std::uint16_t lock) noexcept;
@@ -39,13 +37,15 @@ public:
     static constexpr std::int32_t kNobody = -1;
 
 private:
-    // A cache line each: workers update their own slot on every lock operation, and a shared line would
-    // make them contend with each other on top of the lock they are shown contending for.
-    struct alignas(64) Slot : std::atomic<std::int32_t> {
-        using std::atomic<std::int32_t>::operator=;
+    // What one worker holds and waits for, written by that worker alone, on a cache line of its own: a slot
+    // per lock would move between the cores with every hand-over, one more line inside every critical section
+    // than the unobserved program pays for.
+    struct alignas(64) Slot {
+        std::atomic<std::uint64_t> holds { 0 }; // bit l: holds lock l (lock ids are below kMaxLocks = 64)
+        std::atomic<std::int32_t> waitingFor { kNobody };
     };
-    std::array<Slot, kMaxLocks> m_holder;
-    std::array<Slot, kMaxWorkers> m_waitingFor;
+    static_assert(kMaxLocks <= 64, "a worker's holds are one 64-bit mask");
+    std::array<Slot, kMaxWorkers> m_workers;
 };
 
 } // namespace tl

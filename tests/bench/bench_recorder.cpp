@@ -117,8 +117,10 @@ BENCHMARK(BM_RecordEventMutexBaseline)->Threads(1)->Threads(2)->Repetitions(kRep
 // The observer effect on a fixed amount of work, through the real pipeline: a RunContext with its collector
 // draining every tick and building spans for a sink, as the window does. Modes: recording through the
 // instrumented lock; a plain std::mutex with no recording; recording slowed by ~100 ns per event (the
-// sensitivity check: its ratio must come out well below the real one). `ratio` = time plain / time here.
-enum class Observe { Plain, Recording, SlowedRecording };
+// sensitivity check: its ratio must come out well below the real one); and the floor of any recorder that
+// times each hold: the plain mutex with only the two tick reads a hold needs inside it (one after taking,
+// one before releasing) and nothing recorded. `ratio` = time plain / time here.
+enum class Observe { Plain, Recording, SlowedRecording, TimestampsOnly };
 
 struct Workload {
     const char* name;
@@ -155,9 +157,11 @@ double runWorkload(const Workload& w, Observe mode)
     for (int i = 0; i < kWorkers; ++i)
         ids.push_back(ctx.addWorker(QStringLiteral("w%1").arg(i)));
     std::vector<LockStats> stats(kWorkers);
+    std::atomic<std::uint64_t> heldTotal { 0 };
     collector.start();
     const auto t0 = std::chrono::steady_clock::now();
     runWorkers(ctx, Backend::StdThread, ids, [&](std::uint32_t worker, Recorder& rec) {
+        std::uint64_t held = 0;
         auto section = [&] {
             counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
             if (w.hold.count() > 0)
@@ -171,6 +175,13 @@ double runWorkload(const Workload& w, Observe mode)
                 section();
                 continue;
             }
+            if (mode == Observe::TimestampsOnly) {
+                std::lock_guard guard(plain);
+                const std::uint64_t takenAt = clock::ticks();
+                section();
+                held += clock::ticks() - takenAt;
+                continue;
+            }
             if (mode == Observe::SlowedRecording)
                 slowDown(rec);
             InstrumentedGuard guard(lock, rec, stats[worker], LockKind::Mutex);
@@ -178,7 +189,9 @@ double runWorkload(const Workload& w, Observe mode)
                 slowDown(rec), slowDown(rec);
             section();
         }
+        heldTotal += held;
     });
+    benchmark::DoNotOptimize(heldTotal.load());
     const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
     collector.finish();
     return ns;
@@ -193,6 +206,9 @@ void BM_ObserverEffect(benchmark::State& state, const Workload& w, Observe mode)
         plainNs += runWorkload(w, Observe::Plain);
     }
     state.counters["ratio"] = plainNs / observedNs; // throughput observed / throughput plain
+    const double sections = double(state.iterations()) * 2 * double(w.iterations);
+    state.counters["plain_ns"] = plainNs / sections; // per critical section, the two workers together
+    state.counters["observed_ns"] = observedNs / sections;
 }
 BENCHMARK_CAPTURE(BM_ObserverEffect, lock_contention, kLockContention, Observe::Recording)
     ->Unit(benchmark::kMillisecond)
@@ -205,6 +221,11 @@ BENCHMARK_CAPTURE(BM_ObserverEffect, lock_contention_slowed_record, kLockContent
     ->Repetitions(3)
     ->ReportAggregatesOnly(true);
 BENCHMARK_CAPTURE(BM_ObserverEffect, race_counter_mutex, kRaceCounterMutex, Observe::Recording)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true);
+BENCHMARK_CAPTURE(BM_ObserverEffect, race_counter_mutex_timestamps_only, kRaceCounterMutex, Observe::TimestampsOnly)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3)
     ->Repetitions(3)
