@@ -3,8 +3,34 @@
 #include <QChart>
 #include <QLineSeries>
 #include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+#include <iterator>
 
 namespace tl::ui {
+
+namespace {
+// The range [lo, hi] widened to whole steps of 1, 2 or 5 × 10^k, at most five of them: a 235 ms run gets
+// 0..250 in steps of 50, where QValueAxis::applyNiceNumbers() would stretch it to 0..400 and leave the
+// last third of the chart empty. Steps stay whole numbers: the labels print none after the point.
+void fitNicely(QValueAxis* axis, double lo, double hi)
+{
+    constexpr int kMaxIntervals = 5;
+    double step = 1;
+    for (double decade = 1;; decade *= 10) {
+        const double candidates[] = { decade, 2 * decade, 5 * decade };
+        const auto fits = [&](double s) { return std::ceil(hi / s) - std::floor(lo / s) <= kMaxIntervals; };
+        if (const auto* found = std::find_if(std::begin(candidates), std::end(candidates), fits);
+            found != std::end(candidates)) {
+            step = *found;
+            break;
+        }
+    }
+    const double from = std::floor(lo / step) * step, to = std::ceil(hi / step) * step;
+    axis->setRange(from, to);
+    axis->setTickCount(int(std::lround((to - from) / step)) + 1);
+}
+} // namespace
 
 CounterChart::CounterChart(QWidget* parent)
     : ChartWidget(parent)
@@ -71,11 +97,9 @@ void CounterChart::update(const std::vector<CounterSeries>& series, std::int64_t
         }
         m_lines[s]->replace(shown);
     }
-    m_x->setRange(0, maxX);
+    fitNicely(m_x, 0, maxX);
     // Whole-number counters: at least 0..4, so five ticks never read "0, 1, 1, 2".
-    m_y->setRange(minY, std::max(maxY * 1.05, minY + 4));
-    m_x->applyNiceNumbers(); // round tick values: 0, 50, 100 ms rather than 0, 58, 116
-    m_y->applyNiceNumbers();
+    fitNicely(m_y, minY, std::max(maxY * 1.02, minY + 4)); // a line along the top edge would be hidden
 }
 
 } // namespace tl::ui

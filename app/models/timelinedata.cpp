@@ -86,6 +86,13 @@ std::array<bool, kLaneStateCount> TimelineData::statesPresent() const
     return present;
 }
 
+bool TimelineData::anyCpuUnknown() const
+{
+    return std::any_of(lanes.begin(), lanes.end(), [](const TimelineLane& lane) {
+        return lane.stateTimes(0, lane.spans.size())[insideSlot(LaneState::NoData)] > 0;
+    });
+}
+
 bool TimelineData::anyInside() const
 {
     return std::any_of(lanes.begin(), lanes.end(), [](const TimelineLane& lane) {

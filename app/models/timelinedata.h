@@ -93,6 +93,7 @@ struct TimelineData {
     std::array<bool, kLaneStateCount> statesPresent() const;
     // Whether any span is inside a hold or an unprotected section while in another state (Span::inside).
     bool anyInside() const;
+    bool anyCpuUnknown() const; // a span whose CPU is unknown (drawn with the hatched "no data" strip)
     std::size_t spanCount() const;
     // The same run seen from the CPUs: one group per CPU, in it a lane for each worker that ran there with
     // the spans it spent on that CPU (running or holding a lock; a span counts for the CPU it began on).

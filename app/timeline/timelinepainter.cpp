@@ -115,8 +115,10 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
     // Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile;
     // entries that do not fit the width go on to the next row.
     const auto present = data.statesPresent();
-    const bool anyGap
-        = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
+    // "No data" also names the hatched strip of a lane whose CPU is unknown (a child before the kernel's
+    // first record of it), which is no gap.
+    const bool anyGap = data.anyCpuUnknown()
+        || std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
     for (int s = 0; s < kLaneStateCount; ++s) {
         const auto state = LaneState(s);
         if (state == LaneState::NoData ? anyGap : present[std::size_t(s)])
@@ -386,11 +388,15 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                 p.fillRect(QRectF(x - 1, band.top(), 3, band.height()), death);
                 if (l.laneHeight >= 12) {
                     p.setPen(death);
-                    const QString text = QStringLiteral("✕ ") + QString::fromStdString(exitText(it->value));
-                    const double w = QFontMetricsF(p.font()).horizontalAdvance(text) + 4;
-                    const bool fitsRight = x + 4 + w <= l.plot.right();
-                    p.drawText(QRectF(fitsRight ? x + 4 : x - 4 - w, band.top(), w, band.height()),
-                        Qt::AlignVCenter | (fitsRight ? Qt::AlignLeft : Qt::AlignRight), text);
+                    // Right of the bar, where the process is gone and its lane is empty; cut short at the
+                    // plot's edge rather than drawn over the process's last spans (the table has it whole).
+                    const QFontMetricsF fm(p.font());
+                    const double room = l.plot.right() - (x + 4);
+                    const QString text = fm.elidedText(
+                        QStringLiteral("✕ ") + QString::fromStdString(exitText(it->value)), Qt::ElideRight, room);
+                    if (fm.horizontalAdvance(text) <= room)
+                        p.drawText(
+                            QRectF(x + 4, band.top(), room, band.height()), Qt::AlignVCenter | Qt::AlignLeft, text);
                 }
             } else if (x - lastX >= 1) {
                 p.fillRect(QRectF(x, band.top(), 1, std::max(2.0, band.height() / 3)), options.theme.ink);

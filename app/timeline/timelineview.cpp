@@ -278,10 +278,13 @@ QString TimelineView::describeAt(const QPoint& pos) const
             text += QStringLiteral(" (lock “%1”)").arg(lockName(s.lock));
         if (s.inside == LaneState::NoData) {
             const Gap* gap = m_data->lanes[i].gapAt(s.start);
-            text += QStringLiteral("<br>whether it had a CPU is unknown here: the kernel lost %1 of its context "
-                                   "switch records (its ring was full)")
-                        .arg(gap && gap->cpuOnly ? QStringLiteral("%L1").arg(qulonglong(gap->lost))
-                                                 : QStringLiteral("some"));
+            if (gap && gap->cpuOnly)
+                text += QStringLiteral("<br>whether it had a CPU is unknown here: the kernel lost %L1 of its context "
+                                       "switch records (its ring was full)")
+                            .arg(qulonglong(gap->lost));
+            else
+                text += QStringLiteral("<br>whether it had a CPU is unknown here: the kernel has no context switch "
+                                       "records of it yet (a child process is followed once it has started)");
         } else if (s.inside == LaneState::Unprotected)
             text += QStringLiteral(", inside its unprotected section");
         else if (s.inside != LaneState::Running)

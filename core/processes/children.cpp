@@ -126,7 +126,14 @@ int Children::start(const ChildSpec& spec)
     QObject::connect(&p, &QProcess::errorOccurred, &p, [this, raw](QProcess::ProcessError) { update(*raw); });
     // The lane starts at the spawn: exec and start-up are the child's time too. The parent writes into the
     // child's ring only before the fork and after the child is gone, so the ring keeps one writer at a time.
-    m_ctx.recorder(worker).record(EventKind::Started);
+    Recorder& lane = m_ctx.recorder(worker);
+    const std::uint64_t spawnAt = clock::ticks();
+    lane.recordStamped(spawnAt, EventKind::Started);
+    // The kernel follows the child once its PID is known, after the fork and the exec: until its first switch
+    // record, whether the child has a CPU is unknown, and the lane says so (as where the kernel's records
+    // were lost) instead of drawing fork, exec and start-up as running on the CPU the parent is using.
+    if (m_ctx.followsContextSwitches())
+        lane.recordStamped(spawnAt, EventKind::SwitchOut, kSwitchRecordsMayStop);
     p.start();
     if (!p.waitForStarted(10'000)) {
         child->info.state = ProcessInfo::State::FailedToStart;

@@ -319,6 +319,12 @@ void RunContext::setSchedulerSource(const QString& source)
     m_schedulerSource = source;
 }
 
+bool RunContext::followsContextSwitches() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_anyFollowed;
+}
+
 QString RunContext::schedulerSource() const
 {
     std::lock_guard lock(m_mutex);

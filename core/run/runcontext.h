@@ -119,6 +119,8 @@ public:
     // run-queue time, read at the pool scenarios' task checkpoints).
     void setSchedulerSource(const QString& source);
     QString schedulerSource() const;
+    // True once the kernel's switch records of any lane are followed (so they will be for a new lane too).
+    bool followsContextSwitches() const;
     // Why the kernel's switch records are missing, when they are (empty otherwise).
     QString schedulerNote() const;
 

@@ -75,7 +75,7 @@ QString insideName(LaneState inside)
     case LaneState::Running:
         return {};
     case LaneState::NoData:
-        return QStringLiteral("CPU unknown (the kernel's switch records were lost)");
+        return QStringLiteral("CPU unknown (no switch records from the kernel here)");
     case LaneState::LockHeldContended:
         return QStringLiteral("holding lock, others wait");
     default:

@@ -71,6 +71,10 @@ void TestOffCpu::noTwoWorkersRunOnOneCpuAtOnce_data()
     QTest::newRow("gil") << QStringLiteral("gil") << QStringList {};
     QTest::newRow("race-counter 4 workers")
         << QStringLiteral("race-counter") << QStringList { QStringLiteral("workers=4"), QStringLiteral("lock=mutex") };
+    // Child processes: followed by the kernel only once their PID is known, after exec. Before the kernel's
+    // first record of a child, its lane must not claim the CPU the parent spawned it on (the parent runs there).
+    QTest::newRow("shared-memory 4 children")
+        << QStringLiteral("shared-memory") << QStringList { QStringLiteral("children=4"), QStringLiteral("add=1") };
 }
 
 void TestOffCpu::noTwoWorkersRunOnOneCpuAtOnce()
