@@ -74,14 +74,37 @@ void Collector::sampleCounters()
 
 void Collector::collect(bool last)
 {
-    auto batch = std::make_shared<TraceBatch>();
-    m_clock.calibrate();
-
     const auto recorders = m_ctx.recorders();
     const bool spans = m_sink && m_content == BatchContent::SpansAndProgress;
+    std::shared_ptr<TraceBatch> batch;
+    if (spans) {
+        // When the last holder lets the batch go, its span vectors go back for reuse (a few batches' worth
+        // are kept: the sink holds only the newest ones for long).
+        batch.reset(new TraceBatch, [pool = m_spanVectors](TraceBatch* done) {
+            {
+                std::lock_guard lock(pool->mutex);
+                for (LaneDelta& lane : done->lanes)
+                    if (pool->free.size() < 4 * done->lanes.size() && lane.spans.capacity() > 0) {
+                        lane.spans.clear();
+                        pool->free.push_back(std::move(lane.spans));
+                    }
+            }
+            delete done;
+        });
+        batch->lanes.resize(recorders.size());
+        std::lock_guard lock(m_spanVectors->mutex);
+        for (LaneDelta& lane : batch->lanes) {
+            if (m_spanVectors->free.empty())
+                break;
+            lane.spans = std::move(m_spanVectors->free.back());
+            m_spanVectors->free.pop_back();
+        }
+    } else {
+        batch = std::make_shared<TraceBatch>();
+    }
+    m_clock.calibrate();
     m_trace.lanes.resize(recorders.size());
     if (spans) {
-        batch->lanes.resize(recorders.size());
         while (m_builders.size() < recorders.size())
             m_builders.push_back(std::make_unique<SpanBuilder>(
                 batch->lanes.front().spans, batch->lanes.front().gaps, batch->lanes.front().marks));

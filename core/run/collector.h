@@ -87,6 +87,14 @@ private:
     std::uint64_t m_totalEvents = 0;
     std::uint64_t m_laneEvents = 0;
     std::vector<std::unique_ptr<SpanBuilder>> m_builders; // per lane, when batches carry spans
+    // The span vectors of batches the sink has let go of, for the next batches: memory already faulted in
+    // and likely still in cache, where a new vector per lane per tick would fault and miss on every line
+    // of a busy run's millions of spans. Shared with the batches, which may outlive the collector.
+    struct SpanVectors {
+        std::mutex mutex;
+        std::vector<std::vector<Span>> free;
+    };
+    std::shared_ptr<SpanVectors> m_spanVectors = std::make_shared<SpanVectors>();
     // Per lane: the kernel's switch records read but not yet merged into the lane, and the lane's last time.
     struct LaneFeed {
         std::vector<Event> switches;
