@@ -82,15 +82,12 @@ std::array<bool, kLaneStateCount> TimelineData::statesPresent() const
         const StateTimes t = lane.stateTimes(0, lane.spans.size());
         for (std::size_t s = 0; s < present.size(); ++s)
             present[s] = present[s] || t[s] > 0;
+        // "No data" is also the hatched strip of a lane whose CPU is unknown (a child before the kernel's
+        // first record of it, or where the kernel's records were lost).
+        present[std::size_t(LaneState::NoData)]
+            = present[std::size_t(LaneState::NoData)] || t[insideSlot(LaneState::NoData)] > 0;
     }
     return present;
-}
-
-bool TimelineData::anyCpuUnknown() const
-{
-    return std::any_of(lanes.begin(), lanes.end(), [](const TimelineLane& lane) {
-        return lane.stateTimes(0, lane.spans.size())[insideSlot(LaneState::NoData)] > 0;
-    });
 }
 
 bool TimelineData::anyInside() const

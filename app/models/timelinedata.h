@@ -89,11 +89,11 @@ struct TimelineData {
     static TimelineData fromTrace(const Trace& trace);
     // From spans already built (off the GUI thread): takes them over.
     static TimelineData fromSpans(const Trace& trace, std::vector<LaneSpans>&& spans);
-    // States that occur anywhere in the data, for a legend that lists only those.
+    // States that occur anywhere in the data, for a legend that lists only those ("no data" also where a
+    // lane carries the CPU-unknown strip).
     std::array<bool, kLaneStateCount> statesPresent() const;
     // Whether any span is inside a hold or an unprotected section while in another state (Span::inside).
     bool anyInside() const;
-    bool anyCpuUnknown() const; // a span whose CPU is unknown (drawn with the hatched "no data" strip)
     std::size_t spanCount() const;
     // The same run seen from the CPUs: one group per CPU, in it a lane for each worker that ran there with
     // the spans it spent on that CPU (running or holding a lock; a span counts for the CPU it began on).

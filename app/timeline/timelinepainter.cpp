@@ -115,13 +115,11 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
     // Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile;
     // entries that do not fit the width go on to the next row.
     const auto present = data.statesPresent();
-    // "No data" also names the hatched strip of a lane whose CPU is unknown (a child before the kernel's
-    // first record of it), which is no gap.
-    const bool anyGap = data.anyCpuUnknown()
-        || std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
+    const bool anyGap
+        = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
     for (int s = 0; s < kLaneStateCount; ++s) {
         const auto state = LaneState(s);
-        if (state == LaneState::NoData ? anyGap : present[std::size_t(s)])
+        if (present[std::size_t(s)] || (state == LaneState::NoData && anyGap))
             l.legendEntries.push_back({ state, false, laneStateName(state), {} });
     }
     if (data.anyInside())

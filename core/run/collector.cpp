@@ -72,36 +72,37 @@ void Collector::sampleCounters()
         m_pendingSamples.push_back({ now, values[c], std::uint32_t(c) });
 }
 
+std::shared_ptr<TraceBatch> Collector::SpanVectors::newBatch(std::size_t lanes)
+{
+    std::shared_ptr<TraceBatch> batch(
+        new TraceBatch, [pool = shared_from_this()](TraceBatch* done) { pool->giveBack(*done), delete done; });
+    batch->lanes.resize(lanes);
+    std::lock_guard lock(m_mutex);
+    for (LaneDelta& lane : batch->lanes) {
+        if (m_free.empty())
+            break;
+        lane.spans = std::move(m_free.back());
+        m_free.pop_back();
+    }
+    return batch;
+}
+
+void Collector::SpanVectors::giveBack(TraceBatch& done)
+{
+    // A few batches' worth are kept: the sink holds only the newest ones for long.
+    std::lock_guard lock(m_mutex);
+    for (LaneDelta& lane : done.lanes)
+        if (m_free.size() < 4 * done.lanes.size() && lane.spans.capacity() > 0) {
+            lane.spans.clear();
+            m_free.push_back(std::move(lane.spans));
+        }
+}
+
 void Collector::collect(bool last)
 {
     const auto recorders = m_ctx.recorders();
     const bool spans = m_sink && m_content == BatchContent::SpansAndProgress;
-    std::shared_ptr<TraceBatch> batch;
-    if (spans) {
-        // When the last holder lets the batch go, its span vectors go back for reuse (a few batches' worth
-        // are kept: the sink holds only the newest ones for long).
-        batch.reset(new TraceBatch, [pool = m_spanVectors](TraceBatch* done) {
-            {
-                std::lock_guard lock(pool->mutex);
-                for (LaneDelta& lane : done->lanes)
-                    if (pool->free.size() < 4 * done->lanes.size() && lane.spans.capacity() > 0) {
-                        lane.spans.clear();
-                        pool->free.push_back(std::move(lane.spans));
-                    }
-            }
-            delete done;
-        });
-        batch->lanes.resize(recorders.size());
-        std::lock_guard lock(m_spanVectors->mutex);
-        for (LaneDelta& lane : batch->lanes) {
-            if (m_spanVectors->free.empty())
-                break;
-            lane.spans = std::move(m_spanVectors->free.back());
-            m_spanVectors->free.pop_back();
-        }
-    } else {
-        batch = std::make_shared<TraceBatch>();
-    }
+    auto batch = spans ? m_spanVectors->newBatch(recorders.size()) : std::make_shared<TraceBatch>();
     m_clock.calibrate();
     m_trace.lanes.resize(recorders.size());
     if (spans) {

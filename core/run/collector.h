@@ -90,9 +90,15 @@ private:
     // The span vectors of batches the sink has let go of, for the next batches: memory already faulted in
     // and likely still in cache, where a new vector per lane per tick would fault and miss on every line
     // of a busy run's millions of spans. Shared with the batches, which may outlive the collector.
-    struct SpanVectors {
-        std::mutex mutex;
-        std::vector<std::vector<Span>> free;
+    class SpanVectors : public std::enable_shared_from_this<SpanVectors> {
+    public:
+        // A batch with `lanes` lanes whose span vectors come from here and return here when it is let go.
+        std::shared_ptr<TraceBatch> newBatch(std::size_t lanes);
+
+    private:
+        void giveBack(TraceBatch& done);
+        std::mutex m_mutex;
+        std::vector<std::vector<Span>> m_free;
     };
     std::shared_ptr<SpanVectors> m_spanVectors = std::make_shared<SpanVectors>();
     // Per lane: the kernel's switch records read but not yet merged into the lane, and the lane's last time.

@@ -37,7 +37,6 @@ void InstrumentedLock::lock(Recorder& rec, LockStats& stats, LockKind kind) noex
 bool InstrumentedLock::lockWithin(
     Recorder& rec, LockStats& stats, std::chrono::nanoseconds timeout, const std::function<bool()>& giveUp) noexcept
 {
-    const std::uint64_t waitStart = clock::ticks();
     if (m_mutex.try_lock()) {
         taken(rec, stats, LockKind::Mutex, 0);
         return true;
@@ -45,7 +44,8 @@ bool InstrumentedLock::lockWithin(
     if (timeout <= std::chrono::nanoseconds::zero())
         return false;
     constexpr auto kPoll = std::chrono::milliseconds(5);
-    rec.record(EventKind::LockWait, 0, m_id);
+    const std::uint64_t waitStart = clock::ticks();
+    rec.recordStamped(waitStart, EventKind::LockWait, 0, m_id);
     m_registry.waiting(rec.worker(), m_id);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (auto now = std::chrono::steady_clock::now(); now < deadline && !giveUp();

@@ -153,7 +153,8 @@ void TestCli::jsonSummaryHasTheDocumentedKeys_data()
                                   << QStringList { "name", "wait_ns", "hold_ns", "acquisitions", "increments" };
     QTest::newRow("lock-contention") << QStringList { "run", "lock-contention", "--set", "iterations=50", "--json" }
                                      << QStringList { "contention", "throughput_per_s" }
-                                     << QStringList { "name", "wait_ns", "hold_ns", "acquisitions", "waited", "longest_wait_ns" };
+                                     << QStringList { "name", "wait_ns", "hold_ns", "acquisitions", "waited",
+                                            "longest_wait_ns" };
     QTest::newRow("threads") << QStringList { "run", "threads", "--set", "sleep_ms=50", "--json" }
                              << QStringList { "threads", "active_count" } << QStringList { "name" };
 }
