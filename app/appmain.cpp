@@ -1,20 +1,61 @@
 #include "cli/cli.h"
 #include "mainwindow.h"
 
+#include <trace/outputfile.h>
+
 #include <QApplication>
 #include <QSocketNotifier>
+#include <cstdio>
+#include <cstring>
 #include <unistd.h>
+
+namespace {
+// Qt aborts when its platform cannot reach a display; say so first, and how to go on without one.
+bool hasDisplay(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "-platform") == 0 || std::strncmp(argv[i], "-platform=", 10) == 0)
+            return true;
+    return !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") || !qEnvironmentVariableIsEmpty("DISPLAY")
+        || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+}
+
+// Qt's options that take a value (-style fusion): given last without one, QApplication would abort.
+const char* optionMissingItsValue(int argc, char** argv)
+{
+    static constexpr const char* withValue[] = { "-platform", "-platformpluginpath", "-platformtheme", "-plugin",
+        "-qwindowgeometry", "-qwindowicon", "-qwindowtitle", "-session", "-display", "-geometry", "-style",
+        "-stylesheet", "-qmljsdebugger", "-dialogs", "-fontengine", "-title", "-name", "-icon" };
+    const char* last = argv[argc - 1];
+    for (const char* option : withValue)
+        if (std::strcmp(last, option) == 0 || (last[0] == '-' && std::strcmp(last + 1, option) == 0))
+            return last;
+    return nullptr;
+}
+}
 
 // The window and the command line, in a module the threadlab executable loads (see main.cpp), so that a
 // child process, which needs neither, does not load Qt Gui and the ~50 libraries that come with it.
 // `stopSignalFd`: where main() writes the number of a SIGINT, SIGTERM or SIGHUP it caught (-1: none).
-extern "C" Q_DECL_EXPORT int threadlab_app_main(int argc, char** argv, int stopSignalFd)
+// `stdoutClosed`: standard output was closed at start (main() put /dev/null there).
+extern "C" Q_DECL_EXPORT int threadlab_app_main(int argc, char** argv, int stopSignalFd, bool stdoutClosed)
 {
+    tl::setStandardOutputClosed(stdoutClosed);
     QCoreApplication::setOrganizationName(QStringLiteral("ThreadLab"));
     QCoreApplication::setApplicationName(QStringLiteral("ThreadLab"));
     QCoreApplication::setApplicationVersion(QStringLiteral(THREADLAB_VERSION));
     if (tl::cli::wantsCli(argc, argv))
         return tl::cli::main(argc, argv, stopSignalFd);
+    if (const char* option = argc > 1 ? optionMissingItsValue(argc, argv) : nullptr) {
+        std::fprintf(stderr, "threadlab: %s needs a value (e.g. -style fusion)\n", option);
+        return 2;
+    }
+    if (!hasDisplay(argc, argv)) {
+        std::fputs("threadlab: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set).\n"
+                   "Start it from a desktop session, or use the command line: threadlab --help\n",
+            stderr);
+        return 2;
+    }
 
     QApplication app(argc, argv);
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/threadlab.svg")));

@@ -12,6 +12,26 @@
 #include <unistd.h>
 
 namespace {
+// A descriptor 0, 1 or 2 that was closed when ThreadLab started would be taken by the next file it opens
+// (the stop pipe, a socket), and a summary printed to "stdout" would land there. So each closed one gets
+// /dev/null; a closed standard output is remembered, so that an output to it fails instead of vanishing.
+// Returns whether standard output was closed.
+bool reserveStandardDescriptors()
+{
+    bool stdoutClosed = false;
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        const int null = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+        if (null >= 0 && null != fd) {
+            ::dup2(null, fd);
+            ::close(null);
+        }
+        stdoutClosed = stdoutClosed || fd == STDOUT_FILENO;
+    }
+    return stdoutClosed;
+}
+
 // SIGINT, SIGTERM and SIGHUP, from the first instruction on, become a byte in a pipe that the run's watcher
 // (command line) or the event loop (window) reads, so a stop goes through the normal path that ends the
 // children and removes the run's shared memory and semaphores. They are blocked in every thread (a thread
@@ -69,6 +89,10 @@ void* loadAppModule()
 
 int main(int argc, char** argv)
 {
+    const bool stdoutClosed = reserveStandardDescriptors();
+    // Past a file size limit (ulimit -f) a write fails with EFBIG, which the outputs report, instead of the
+    // signal killing ThreadLab with its run's shared memory still in place.
+    ::signal(SIGXFSZ, SIG_IGN);
     // A child process starts here and needs only Qt Core: starting one must cost a few milliseconds.
     if (tl::isChildMode(argc, argv))
         return tl::runChildMode(argc, argv);
@@ -79,7 +103,7 @@ int main(int argc, char** argv)
     void* module = loadAppModule();
     if (!module)
         return 1;
-    using AppMain = int (*)(int, char**, int);
+    using AppMain = int (*)(int, char**, int, bool);
     const auto appMain = reinterpret_cast<AppMain>(dlsym(module, "threadlab_app_main"));
-    return appMain ? appMain(argc, argv, stopSignalFd) : 1;
+    return appMain ? appMain(argc, argv, stopSignalFd, stdoutClosed) : 1;
 }

@@ -186,23 +186,9 @@ struct OutputOption {
     QString path = {};
 };
 
-// What a non-regular file is, for the message; empty for a regular file (or none yet).
-QString specialFileKind(const QString& path)
-{
-    struct stat st { };
-    if (::stat(QFile::encodeName(path).constData(), &st) != 0 || S_ISREG(st.st_mode))
-        return {};
-    if (S_ISFIFO(st.st_mode))
-        return QStringLiteral("a FIFO");
-    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-        return QStringLiteral("a device");
-    if (S_ISSOCK(st.st_mode))
-        return QStringLiteral("a socket");
-    return S_ISDIR(st.st_mode) ? QStringLiteral("a directory") : QStringLiteral("not a regular file");
-}
-
 // An output must be a regular file we can replace, checked before the run starts, so a long run never ends
-// in a failed write and nothing replaces a FIFO, a device or a kernel file (a symlink is judged by its target).
+// in a failed write, and nothing replaces a FIFO, a device, a kernel file or a file another user's link
+// points at (resolveOutputTarget says which links are followed).
 bool checkWritable(const OutputOption& option, QString* error)
 {
     const QString& path = option.path;
@@ -212,22 +198,10 @@ bool checkWritable(const OutputOption& option, QString* error)
         *error = QStringLiteral("%1 cannot write to standard output (-): give a file name").arg(option.name);
         return false;
     }
-    const QFileInfo file(path);
-    const QFileInfo target(file.isSymLink() ? file.symLinkTarget() : file.absoluteFilePath());
-    const QFileInfo dir(target.absolutePath());
-    const QString realDir = dir.canonicalFilePath();
-    const QString kind = specialFileKind(path);
-    if (!kind.isEmpty())
-        *error = QStringLiteral("%1 %2: is %3, not a regular file").arg(option.name, path, kind);
-    else if (!dir.exists())
-        *error = QStringLiteral("%1 %2: the directory %3 does not exist").arg(option.name, path, dir.filePath());
-    else if (realDir == u"/proc" || realDir.startsWith(u"/proc/") || realDir == u"/sys" || realDir.startsWith(u"/sys/"))
-        *error = QStringLiteral("%1 %2: is in %3, a kernel file system, not a place for files")
-                     .arg(option.name, path, realDir.section(u'/', 0, 1));
-    else if (!dir.isWritable() || (target.exists() && !target.isWritable()))
-        *error = QStringLiteral("%1 %2: not writable").arg(option.name, path);
-    else
+    QString reason;
+    if (resolveOutputTarget(path, &reason))
         return true;
+    *error = QStringLiteral("%1 %2: %3").arg(option.name, path, reason);
     return false;
 }
 
@@ -368,6 +342,8 @@ int runScenario(const QStringList& args, StopSignals& stop)
             repeated.given(QStringLiteral("--size"), text);
         } else if (a == u"--set" || a.startsWith(u"--set=")) {
             const QString kv = a == u"--set" ? (i + 1 < args.size() ? args[++i] : QString()) : a.mid(6);
+            if (kv.startsWith(u"--"))
+                return usageError(QStringLiteral("--set needs KEY=VALUE, not the option '%1'").arg(kv));
             if (!params.assign(kv, &error))
                 return usageError(QStringLiteral("%1: %2").arg(name, error));
             repeated.given(QStringLiteral("--set ") + kv.section(u'=', 0, 0).trimmed(), kv.trimmed());
@@ -375,6 +351,11 @@ int runScenario(const QStringList& args, StopSignals& stop)
             QString file = a.contains(u'=') ? a.section(u'=', 1) : (i + 1 < args.size() ? args[++i] : QString());
             if (file.isEmpty())
                 return usageError(QStringLiteral("%1 needs a file name").arg(output->name));
+            // `--png --json` forgot the file name: writing an image called "--json" would lose the summary.
+            if (file.startsWith(u'-') && !isStandardOutput(file))
+                return usageError(QStringLiteral("%1 needs a file name, not '%2' (for a file of that name, "
+                                                 "write ./%2)")
+                                      .arg(output->name, file));
             output->path = file;
             repeated.given(output->name, file);
         } else {
@@ -454,10 +435,19 @@ int runScenario(const QStringList& args, StopSignals& stop)
     if (written && !path(u"--chart").isEmpty())
         written = ui::exportChartFile(outcome.results[u"chart"].toObject(), path(u"--chart"), &error);
 
-    if (json)
-        out() << QJsonDocument(summary).toJson(QJsonDocument::Indented);
-    else
+    if (json) {
+        // Unbuffered and checked: a summary that could not be written (a full disk, a closed stdout) fails
+        // the command instead of vanishing.
+        const QByteArray text = QJsonDocument(summary).toJson(QJsonDocument::Indented);
+        QString jsonError;
+        if (!writeOutput(
+                QStringLiteral("-"), [&](QIODevice& o) { return o.write(text) == text.size(); }, &jsonError)) {
+            error = written ? jsonError : error + QStringLiteral("; ") + jsonError;
+            written = false;
+        }
+    } else {
         printSummary(summary, toStdout > 0 ? err() : out());
+    }
     out().flush();
     err().flush();
     if (!written)

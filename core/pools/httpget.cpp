@@ -31,12 +31,21 @@ QString systemError(int error)
 }
 }
 
+QString shownUrl(const QUrl& url)
+{
+    const QString path = url.path();
+    const qsizetype lastSlash = path.lastIndexOf(u'/');
+    const QString shownPath = lastSlash > 0 ? QStringLiteral("/…") + path.mid(lastSlash) : path;
+    return url.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo).toString()
+        + shownPath;
+}
+
 HttpResult httpGet(const QUrl& url, std::chrono::milliseconds timeout, const std::function<bool()>& stopped)
 {
     HttpResult result;
     const auto fail = [&](const QString& why) {
         result.bytes = -1;
-        result.error = why == u"stopped" ? why : QStringLiteral("GET %1 failed: %2").arg(url.toString(), why);
+        result.error = why == u"stopped" ? why : QStringLiteral("GET %1 failed: %2").arg(shownUrl(url), why);
         return result;
     };
     if (url.scheme() != u"http" || url.host().isEmpty())

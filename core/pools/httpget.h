@@ -17,4 +17,9 @@ struct HttpResult {
 // own). Gives up when nothing moves for `timeout`, or soon after `stopped()` turns true (error "stopped").
 HttpResult httpGet(const QUrl& url, std::chrono::milliseconds timeout, const std::function<bool()>& stopped);
 
+// A URL as ThreadLab shows it (errors, the process table, --json): scheme, host, port and the last path
+// segment only, e.g. "http://127.0.0.1:4242/…/7". A path may carry a capability (the run's server answers only
+// under its secret), and what is shown outlives the run.
+QString shownUrl(const QUrl& url);
+
 } // namespace tl

@@ -1,6 +1,7 @@
 #include "httpserver.h"
 
 #include <QEventLoop>
+#include <QFile>
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -9,10 +10,31 @@
 #include <future>
 #include <stdexcept>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace tl {
 
 namespace {
+// The user whose socket connected to us, from the kernel's table of TCP sockets (the client's end is the row
+// whose local port is the peer's and whose remote port is ours). -1 when the table cannot be read (then any
+// local client is served, as before); -2 when the client's socket is gone already.
+qint64 clientUid(quint16 peerPort, quint16 serverPort)
+{
+    QFile table(QStringLiteral("/proc/net/tcp"));
+    if (!table.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray local = ':' + QByteArray::number(peerPort, 16).toUpper().rightJustified(4, '0');
+    const QByteArray remote = ':' + QByteArray::number(serverPort, 16).toUpper().rightJustified(4, '0');
+    table.readLine(); // the header
+    for (QByteArray row = table.readLine(); !row.isEmpty(); row = table.readLine()) {
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid ...
+        const QList<QByteArray> f = row.simplified().split(' ');
+        if (f.size() > 7 && f[1].endsWith(local) && f[2].endsWith(remote))
+            return f[7].toLongLong();
+    }
+    return -2;
+}
+
 void answer(QTcpSocket* socket, const QByteArray& status, const QByteArray& payload)
 {
     socket->write("HTTP/1.1 " + status + "\r\nContent-Type: application/octet-stream\r\nContent-Length: "
@@ -108,8 +130,13 @@ LoopbackHttpServer::LoopbackHttpServer(std::chrono::milliseconds delay, qint64 b
         }
         QObject::connect(&server, &QTcpServer::newConnection, &server, [&] {
             while (QTcpSocket* socket = server.nextPendingConnection()) {
-                if (!socket->peerAddress().isLoopback() || open >= kMaxConnections) {
-                    m_refused.fetch_add(open >= kMaxConnections);
+                // Another user on the machine can reach a loopback port, but has no business here: without
+                // this, 64 idle connections of theirs would take every slot of the run's own workers.
+                const qint64 uid = clientUid(socket->peerPort(), server.serverPort());
+                const bool stranger = uid != -1 && uid != qint64(::geteuid());
+                m_strangers.fetch_add(stranger);
+                if (!socket->peerAddress().isLoopback() || stranger || open >= kMaxConnections) {
+                    m_refused.fetch_add(!stranger && open >= kMaxConnections);
                     socket->abort();
                     socket->deleteLater();
                     continue;

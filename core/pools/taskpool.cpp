@@ -26,6 +26,27 @@ namespace {
 constexpr int kTaskFd = 3;
 constexpr int kResultFd = 4;
 
+// A URL on a pipe: its length, then its bytes.
+bool sendUrl(int fd, const QUrl& url)
+{
+    const QByteArray text = url.toEncoded();
+    const auto size = std::uint32_t(text.size());
+    return writeAll(fd, &size, sizeof size) && writeAll(fd, text.constData(), size);
+}
+
+bool receiveUrl(int fd, QUrl* url)
+{
+    constexpr std::uint32_t kMaxUrl = 4096;
+    std::uint32_t size = 0;
+    if (!readAll(fd, &size, sizeof size) || size > kMaxUrl)
+        return false;
+    QByteArray text(qsizetype(size), '\0');
+    if (!readAll(fd, text.data(), size))
+        return false;
+    *url = QUrl::fromEncoded(text);
+    return true;
+}
+
 struct TaskRecord {
     std::int64_t index;
     std::int64_t submittedNs;
@@ -297,12 +318,10 @@ ProcessPoolExecutor::ProcessPoolExecutor(
         }
         m_taskFds.push_back(tasks[1]);
         ChildSpec spec { QStringLiteral("Worker-%1").arg(w + 1), role,
-            { kind, QString::number(work.number), work.url.toString(), QString::number(work.timeout.count()),
-                QString::number(w) },
-            {},
+            { kind, QString::number(work.number), QString::number(work.timeout.count()), QString::number(w) }, {},
             work.kind == WorkKind::Cpu
                 ? QStringLiteral("pool worker %1: factorials from %2!").arg(w + 1).arg(work.number)
-                : QStringLiteral("pool worker %1: GET %2").arg(w + 1).arg(work.url.toString()),
+                : QStringLiteral("pool worker %1: GET %2").arg(w + 1).arg(shownUrl(work.url)),
             {}, { { tasks[0], kTaskFd }, { results[1], kResultFd } } };
         spawnedNs.push_back(clock::monotonicNs());
         try {
@@ -313,6 +332,11 @@ ProcessPoolExecutor::ProcessPoolExecutor(
             throw;
         }
         ::close(tasks[0]); // only the child reads its tasks now
+        // The URL carries the server's secret: through the task pipe, never on a command line any user reads.
+        if (work.kind == WorkKind::Io && !sendUrl(tasks[1], work.url)) {
+            ::close(results[1]);
+            throw std::runtime_error(std::string("cannot hand the URL to a pool worker: ") + std::strerror(errno));
+        }
     }
     ::close(results[1]); // only the children write results: when all are gone, reading ends
 
@@ -436,9 +460,10 @@ int runPoolWorker(ChildContext& child)
     Workload work;
     work.kind = child.arg(0) == u"io" ? WorkKind::Io : WorkKind::Cpu;
     work.number = child.arg(1).toLongLong();
-    work.url = QUrl(child.arg(2));
-    work.timeout = std::chrono::milliseconds(child.arg(3).toLongLong());
-    const int worker = child.arg(4).toInt();
+    work.timeout = std::chrono::milliseconds(child.arg(2).toLongLong());
+    const int worker = child.arg(3).toInt();
+    if (work.kind == WorkKind::Io && !receiveUrl(kTaskFd, &work.url))
+        return 1;
 
     Recorder& rec = child.recorder();
     ResultRecord ready {};

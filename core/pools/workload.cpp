@@ -1,5 +1,7 @@
 #include "workload.h"
 
+#include "httpget.h"
+
 #include "simulatedgil.h"
 
 namespace tl {
@@ -59,7 +61,7 @@ QJsonObject PreparedWork::serverJson() const
 {
     if (!server)
         return {};
-    return { { QStringLiteral("url"), server->url().toString() },
+    return { { QStringLiteral("url"), shownUrl(server->url()) },
         { QStringLiteral("requests_served"), server->requestsServed() } };
 }
 

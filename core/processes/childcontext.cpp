@@ -57,6 +57,10 @@ int runChildMode(int argc, char** argv)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Writing to a pipe or socket whose reader has gone fails with EPIPE rather than killing the child.
     ::signal(SIGPIPE, SIG_IGN);
+    // Ctrl+C or a hang-up reaches the whole process group: ThreadLab stops its children itself, in order,
+    // and reports them as stopped; a child that died of the terminal's signal first would read as a failure.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGHUP, SIG_IGN);
     if (QByteArray::number(getppid()) != qgetenv("THREADLAB_PARENT_PID")) {
         std::fputs("threadlab --child is started by ThreadLab itself, not by hand\n", stderr);
         return kUsage;
@@ -87,7 +91,8 @@ int runChildMode(int argc, char** argv)
         std::fflush(stdout);
         return code;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "threadlab child (%s %s): %s\n", qPrintable(args[2]), qPrintable(args[3]), e.what());
+        std::fprintf(
+            stderr, "threadlab child (%s %s): %s\n", qPrintable(args.value(2)), qPrintable(args.value(3)), e.what());
         return 1;
     }
 }

@@ -9,6 +9,7 @@
 #include <QCoreApplication>
 #include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
@@ -138,9 +139,14 @@ int Children::start(const ChildSpec& spec)
     if (!p.waitForStarted(10'000)) {
         child->info.state = ProcessInfo::State::FailedToStart;
         m_ctx.setProcess(child->info);
-        throw std::runtime_error(QStringLiteral("cannot start child process %1 (%2): %3")
-                                     .arg(spec.name, executable(), p.errorString())
-                                     .toStdString());
+        // Qt reports a missing program as a permission problem ("execve: Permission denied" when it tried
+        // every way in): the file system says what is really wrong.
+        const QFileInfo program(executable());
+        const QString why = !program.exists()              ? QStringLiteral("no such file")
+            : !program.isFile() || !program.isExecutable() ? QStringLiteral("not an executable file")
+                                                           : p.errorString();
+        throw std::runtime_error(
+            QStringLiteral("cannot start child process %1 (%2): %3").arg(spec.name, executable(), why).toStdString());
     }
     child->info.pid = p.processId();
     child->info.state = ProcessInfo::State::Running;
@@ -186,6 +192,20 @@ void Children::service(bool killOne)
     poll(killOne);
 }
 
+void Children::stopAll()
+{
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    m_stopDeadlineNs = clock::monotonicNs() + kTerminateGraceNs;
+    for (auto& child : m_children) {
+        if (!child->info.ended()) {
+            child->stopping = true;
+            child->process->terminate();
+        }
+    }
+}
+
 bool Children::ended(int from, int to) const
 {
     return std::all_of(
@@ -206,16 +226,8 @@ void Children::poll(bool killOne)
             (*victim)->process->kill();
         m_killedOne = true;
     }
-    if (m_ctx.stopRequested() && !m_stopping) {
-        m_stopping = true;
-        m_stopDeadlineNs = clock::monotonicNs() + kTerminateGraceNs;
-        for (auto& child : m_children) {
-            if (!child->info.ended()) {
-                child->stopping = true;
-                child->process->terminate();
-            }
-        }
-    }
+    if (m_ctx.stopRequested())
+        stopAll();
     if (m_stopping && clock::monotonicNs() > m_stopDeadlineNs)
         for (auto& child : m_children)
             if (!child->info.ended())

@@ -49,6 +49,11 @@ public:
     // Runs the event loop until `done` is true or every child has ended; false if it ended without `done`.
     bool waitUntil(const std::function<bool()>& done, bool killOne = false);
 
+    // Ends every child still running as a stop does (SIGTERM, SIGKILL after a grace period; each is shown as
+    // stopped), without stopping the run: for a scenario that failed while a server child still serves. The
+    // ends are seen by the next wait or service().
+    void stopAll();
+
     // Handles the children's events (an exit shows only then), carries out kill and stop requests and
     // refreshes the process table; for scenarios that keep the parent busy between waits (call it every few
     // tens of milliseconds).

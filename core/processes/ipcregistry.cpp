@@ -2,16 +2,19 @@
 
 #include "procfs.h"
 
+#include "../trace/outputfile.h"
+
 #include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
-#include <QSaveFile>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace tl {
 
@@ -43,8 +46,9 @@ bool makePrivateDirectory(const QString& path)
     return chmod(QFile::encodeName(path).constData(), 0700) == 0;
 }
 
-// Where a ledger may be, in the order directory() prefers them; runtime directories only where they exist.
-QStringList candidateDirectories()
+// The user's runtime directories (made by the system for this user alone, so no one else can take a name in
+// them first), in the order directory() prefers them; only those that exist.
+QStringList runtimeDirectories()
 {
     const QString uid = QString::number(geteuid());
     QStringList dirs;
@@ -53,10 +57,38 @@ QStringList candidateDirectories()
         dirs << runtime + QStringLiteral("/threadlab");
     if (QDir(QStringLiteral("/run/user/") + uid).exists())
         dirs << QStringLiteral("/run/user/%1/threadlab").arg(uid);
-    // /tmp before TMPDIR: a ledger must be found by the next start even if that has another TMPDIR.
-    dirs << QStringLiteral("/tmp/threadlab-") + uid << QDir::tempPath() + QStringLiteral("/threadlab-") + uid;
     dirs.removeDuplicates();
     return dirs;
+}
+
+// Shared temporary directories (/tmp first: a ledger must be found by the next start even if that has
+// another TMPDIR). Any user can make a name there first, so ThreadLab never takes a fixed one: each process
+// makes its own with mkdtemp(), named after its pid and start time so the next start can tell a dead one's.
+QStringList temporaryParents()
+{
+    QStringList dirs { QStringLiteral("/tmp"), QDir::tempPath() };
+    dirs.removeDuplicates();
+    return dirs;
+}
+
+QString perProcessPrefix()
+{
+    return QStringLiteral("threadlab-%1-").arg(geteuid());
+}
+
+// This process's directory in /tmp: "threadlab-UID-PID-START-XXXXXX", 0700, ours (mkdtemp makes it so).
+QString makePerProcessDirectory(const QString& parent)
+{
+    QByteArray path = QFile::encodeName(parent + u'/' + perProcessPrefix()
+        + QStringLiteral("%1-%2-XXXXXX").arg(getpid()).arg(processStartTime(getpid())));
+    return ::mkdtemp(path.data()) && isPrivateDirectory(QFile::decodeName(path)) ? QFile::decodeName(path) : QString();
+}
+
+// The process a per-process directory belongs to, from its name: pid and start time, or {0, ""}.
+std::pair<qint64, QString> ownerOfDirectory(const QString& name)
+{
+    const QStringList parts = name.mid(perProcessPrefix().size()).split(u'-');
+    return parts.size() == 3 ? std::pair { parts[0].toLongLong(), parts[1] } : std::pair { qint64(0), QString() };
 }
 
 // Removes a segment or semaphore a dead ThreadLab listed, if it is still the one it made: same id, made by
@@ -120,22 +152,51 @@ IpcRegistry& IpcRegistry::instance()
     return registry;
 }
 
+namespace {
+// The directory of this process, made on first use; a per-process one in /tmp is removed at exit.
+struct OwnDirectory {
+    QString path;
+    bool perProcess = false;
+    OwnDirectory()
+    {
+        for (const QString& candidate : runtimeDirectories())
+            if (makePrivateDirectory(candidate)) {
+                path = candidate;
+                return;
+            }
+        for (const QString& parent : temporaryParents())
+            if (path = makePerProcessDirectory(parent); !path.isEmpty()) {
+                perProcess = true;
+                return;
+            }
+        throw std::runtime_error("cannot make a private directory for ThreadLab's shared-memory bookkeeping in "
+            + (runtimeDirectories() + temporaryParents()).join(QStringLiteral(", ")).toStdString()
+            + ": each must exist and be writable by you");
+    }
+    ~OwnDirectory()
+    {
+        if (perProcess)
+            ::rmdir(QFile::encodeName(path).constData()); // only when empty: a run's sockets are gone by now
+    }
+};
+}
+
 QString IpcRegistry::directory()
 {
-    static const QString dir = [] {
-        const QStringList candidates = candidateDirectories();
-        for (const QString& path : candidates)
-            if (makePrivateDirectory(path))
-                return path;
-        throw std::runtime_error("cannot use any of " + candidates.join(QStringLiteral(", ")).toStdString()
-            + " for ThreadLab's shared-memory bookkeeping: each must be a directory owned by you");
-    }();
-    return dir;
+    static const OwnDirectory dir;
+    return dir.path;
 }
 
 QStringList IpcRegistry::ledgerDirectories()
 {
-    QStringList dirs = candidateDirectories();
+    QStringList dirs = runtimeDirectories();
+    for (const QString& parent : temporaryParents()) {
+        // Before each process made its own: "threadlab-UID", still searched for what an older version left.
+        dirs << parent + QStringLiteral("/threadlab-%1").arg(geteuid());
+        for (const QString& name : QDir(parent).entryList({ perProcessPrefix() + u'*' }, QDir::Dirs | QDir::Hidden))
+            dirs << parent + u'/' + name;
+    }
+    dirs.removeDuplicates();
     dirs.removeIf([](const QString& path) { return !isPrivateDirectory(path); });
     return dirs;
 }
@@ -201,12 +262,9 @@ void IpcRegistry::writeLedger()
         QFile::remove(m_ledger);
         return;
     }
-    QSaveFile file(m_ledger);
-    file.setDirectWriteFallback(false);
-    if (file.open(QIODevice::WriteOnly)) {
-        file.write(m_entries.join(u'\n').toUtf8() + '\n');
-        file.commit();
-    }
+    const QByteArray text = m_entries.join(u'\n').toUtf8() + '\n';
+    writeOutput(
+        m_ledger, [&](QIODevice& out) { return out.write(text) == text.size(); }, nullptr);
 }
 
 IpcRegistry::Removed& IpcRegistry::Removed::operator+=(const Removed& other)
@@ -268,10 +326,14 @@ IpcRegistry::Removed IpcRegistry::removeStale()
             if (idAndStart.size() != 2)
                 continue;
             const qint64 pid = idAndStart[0].toLongLong();
-            if (pid == getpid() || (processStartTime(pid) == idAndStart[1] && !idAndStart[1].isEmpty()))
-                continue; // ours, or a ThreadLab that still runs
+            if (pid == getpid() || processRuns(pid, idAndStart[1]))
+                continue; // ours, or a ThreadLab that still runs (a zombie's objects are orphans: it cannot free them)
             removed += removeLeftBy(dir.filePath(name));
         }
+        // A per-process directory of a ThreadLab that is gone, emptied above.
+        if (const auto [pid, start] = ownerOfDirectory(QFileInfo(path).fileName());
+            pid > 0 && pid != getpid() && !processRuns(pid, start))
+            ::rmdir(QFile::encodeName(path).constData());
     }
     return removed;
 }

@@ -45,9 +45,10 @@ public:
     // The socket is gone; drop it from the ledger.
     void forget(const QString& key);
 
-    // The private (0700) directory for this process's ledger and local sockets: $XDG_RUNTIME_DIR/threadlab,
-    // /run/user/<uid>/threadlab, /tmp/threadlab-<uid> or <temp>/threadlab-<uid>, the first that can be made
-    // private. Throws when none can.
+    // The private (0700) directory for this process's ledger and local sockets: $XDG_RUNTIME_DIR/threadlab or
+    // /run/user/<uid>/threadlab, which only this user can make; else a fresh one of this process's own in
+    // /tmp (or TMPDIR), threadlab-<uid>-<pid>-<start>-XXXXXX from mkdtemp(), so that no other user can take
+    // the name first; it is removed at exit. Throws when none can be made.
     static QString directory();
     // Every such directory of this user that exists now, whatever TMPDIR and XDG_RUNTIME_DIR say: a run
     // killed under another environment left its ledger in one of them.

@@ -13,6 +13,9 @@ std::int64_t processCpuNs(std::int64_t pid);
 // When a process started (clock ticks since boot, as text); empty when it is gone. With the pid it names a
 // process uniquely, as pids are reused.
 QString processStartTime(std::int64_t pid);
+// Whether the process `pid` that started at `startTime` still runs: a zombie (ended, not yet reaped by its
+// parent) does not.
+bool processRuns(std::int64_t pid, const QString& startTime);
 
 // A process's memory (/proc/PID/smaps_rollup): resident, and proportional (shared pages divided among the
 // processes that map them). Zeros when it is gone.

@@ -62,6 +62,13 @@ QString processStartTime(std::int64_t pid)
     return fields.size() > kStartTime ? QString::fromLatin1(fields[kStartTime]) : QString();
 }
 
+bool processRuns(std::int64_t pid, const QString& startTime)
+{
+    const auto fields = statFields(QStringLiteral("/proc/%1/stat").arg(pid));
+    return !startTime.isEmpty() && fields.size() > kStartTime && fields[kState] != "Z" && fields[kState] != "X"
+        && QString::fromLatin1(fields[kStartTime]) == startTime;
+}
+
 MemoryUse memoryUse(std::int64_t pid)
 {
     QFile file(QStringLiteral("/proc/%1/smaps_rollup").arg(pid));

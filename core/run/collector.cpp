@@ -41,6 +41,8 @@ void Collector::finish()
 
 void Collector::stopAndJoin(std::thread& thread, bool& stop)
 {
+    if (!thread.joinable())
+        return; // it could not be started
     {
         std::lock_guard lock(m_mutex);
         stop = true;
@@ -53,14 +55,27 @@ void Collector::repeatUntilStopped(const char* threadName, std::chrono::millisec
     const std::function<void(bool last)>& action)
 {
     pthread_setname_np(pthread_self(), threadName);
+    // Out of memory here would end ThreadLab (std::terminate) with the run's shared memory in place: the
+    // run fails instead, and this thread waits for its stop.
+    const auto attempt = [&](bool last) {
+        try {
+            action(last);
+            return true;
+        } catch (const std::exception& e) {
+            m_ctx.fail(QStringLiteral("%1 gave up: %2").arg(QLatin1StringView(threadName), failureText(e)));
+            return false;
+        }
+    };
+    bool working = true;
     std::unique_lock lock(m_mutex);
     while (!m_wake.wait_for(lock, period, [&] { return stop; })) {
         lock.unlock();
-        action(false);
+        working = working && attempt(false);
         lock.lock();
     }
     lock.unlock();
-    action(true); // once more after the stop: the workers have finished, so this one leaves nothing behind
+    if (working)
+        attempt(true); // once more after the stop: the workers have finished, so this one leaves nothing behind
 }
 
 void Collector::sampleCounters()

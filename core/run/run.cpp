@@ -38,14 +38,18 @@ RunOutcome Run::execute()
     trace->params = m_ctx.params().asText();
 
     Collector collector(m_ctx, *trace, m_sink, m_content);
-    collector.start();
     const std::int64_t started = clock::monotonicNs();
     try {
+        collector.start();
         m_scenario->run(m_ctx);
         outcome.status = m_ctx.stopRequested() ? RunOutcome::Status::Stopped : RunOutcome::Status::Completed;
     } catch (const std::exception& e) {
         outcome.status = RunOutcome::Status::Failed;
-        outcome.error = QString::fromUtf8(e.what());
+        outcome.error = failureText(e);
+    }
+    if (const QString failure = m_ctx.failure(); !failure.isEmpty() && outcome.status != RunOutcome::Status::Failed) {
+        outcome.status = RunOutcome::Status::Failed;
+        outcome.error = failure;
     }
     outcome.durationNs = clock::monotonicNs() - started;
     collector.finish();

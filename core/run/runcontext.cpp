@@ -3,9 +3,11 @@
 #include <QJsonArray>
 #include <algorithm>
 #include <cstdlib>
+#include <new>
 #include <pthread.h>
 #include <stdexcept>
 #include <sys/resource.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace tl {
@@ -300,6 +302,34 @@ void RunContext::requestStop()
         m_stop.store(true, std::memory_order_relaxed);
     }
     m_stopChanged.notify_all();
+}
+
+QString failureText(const std::exception& e)
+{
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return QStringLiteral("out of memory");
+    // std::thread's way to say it could not make one (its what() is only the system's words).
+    if (const auto* s = dynamic_cast<const std::system_error*>(&e);
+        s && s->code() == std::errc::resource_unavailable_try_again)
+        return QStringLiteral("cannot start another thread (out of memory or a thread limit): %1")
+            .arg(QString::fromUtf8(e.what()));
+    return QString::fromUtf8(e.what());
+}
+
+void RunContext::fail(const QString& why)
+{
+    {
+        std::lock_guard lock(m_stopMutex);
+        if (m_failure.isEmpty())
+            m_failure = why;
+    }
+    requestStop();
+}
+
+QString RunContext::failure() const
+{
+    std::lock_guard lock(m_stopMutex);
+    return m_failure;
 }
 
 bool RunContext::sleepFor(std::chrono::nanoseconds duration, Recorder& rec)

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -110,6 +111,10 @@ public:
     // Stop: a request any thread may make; sleeps and waits made through the context end at once.
     void requestStop();
     bool stopRequested() const noexcept { return m_stop.load(std::memory_order_relaxed); }
+    // A worker failed (an exception, e.g. out of memory): the run stops, and fails with the first reason
+    // (failureText() words an exception for it).
+    void fail(const QString& why);
+    QString failure() const;
     // Records Sleeping then Running around an interruptible sleep; false when the run was stopped.
     bool sleepFor(std::chrono::nanoseconds duration, Recorder& rec);
 
@@ -170,8 +175,13 @@ private:
     LockRegistry m_registry;
 
     std::atomic<bool> m_stop { false };
-    std::mutex m_stopMutex;
+    mutable std::mutex m_stopMutex;
+    QString m_failure; // guarded by m_stopMutex
     std::condition_variable m_stopChanged;
 };
+
+// An exception as a run's failure reads: its message, or "out of memory" for std::bad_alloc (whose
+// what() names only the type).
+QString failureText(const std::exception& e);
 
 } // namespace tl

@@ -30,12 +30,23 @@ private:
     std::function<void()> m_work;
 };
 
-void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const WorkerBody& body)
+// `ownThread`: the worker runs on a thread of its own, where an exception would end ThreadLab (std::terminate)
+// with the run's shared memory in place; the run fails instead, and says why. On the scenario's thread it
+// goes on up to the scenario.
+void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const WorkerBody& body, bool ownThread)
 {
     ctx.bindCurrentThread(worker);
     rec.record(EventKind::Started);
     const std::int64_t started = clock::monotonicNs();
-    body(worker, rec);
+    try {
+        body(worker, rec);
+    } catch (const std::exception& e) {
+        rec.record(EventKind::Finished);
+        if (!ownThread)
+            throw;
+        ctx.fail(QStringLiteral("%1: %2").arg(ctx.workers().at(worker).name, failureText(e)));
+        return;
+    }
     rec.record(EventKind::Finished);
     ctx.setWorkerFigure(worker, QStringLiteral("elapsed_ns"), qint64(clock::monotonicNs() - started));
 }
@@ -43,7 +54,7 @@ void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const Worker
 
 void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)
 {
-    runBound(ctx, worker, ctx.recorder(worker), body);
+    runBound(ctx, worker, ctx.recorder(worker), body, false);
 }
 
 void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_t>& workers, const WorkerBody& body)
@@ -55,8 +66,13 @@ void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_
     if (backend == Backend::StdThread) {
         std::vector<std::jthread> threads;
         threads.reserve(workers.size());
-        for (std::size_t i = 0; i < workers.size(); ++i)
-            threads.emplace_back([&, i] { runBound(ctx, workers[i], *recs[i], body); });
+        try {
+            for (std::size_t i = 0; i < workers.size(); ++i)
+                threads.emplace_back([&, i] { runBound(ctx, workers[i], *recs[i], body, true); });
+        } catch (...) {
+            ctx.requestStop(); // a thread could not be made: the others give up their waits, then join
+            throw;
+        }
         return; // jthreads join here
     }
 
@@ -73,7 +89,7 @@ void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_
         // writer after this Enqueued event (its acquire load of the head), whatever the pool does inside.
         recs[i]->record(EventKind::Enqueued);
         tasks.push_back(std::make_unique<PoolTask>([&, i] {
-            runBound(ctx, workers[i], *recs[i], body);
+            runBound(ctx, workers[i], *recs[i], body, true);
             finished.give();
         }));
         PoolTask* task = tasks.back().get();

@@ -63,8 +63,9 @@ void Manager::run(RunContext& ctx)
     auto interrupted = [&] {
         children.waitForAll();
         for (int c = 0; c < children.count() && !ctx.stopRequested(); ++c) {
-            const int signal = children.info(c).signal;
-            if (signal == SIGINT || signal == SIGTERM || signal == SIGHUP)
+            const ProcessInfo child = children.info(c);
+            if (child.state == ProcessInfo::State::Crashed
+                && (child.signal == SIGINT || child.signal == SIGTERM || child.signal == SIGHUP))
                 ctx.requestStop();
         }
         return ctx.stopRequested();
@@ -91,6 +92,7 @@ void Manager::run(RunContext& ctx)
                 final = proxy.call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
             interrupted(); // also when the signal ended the children without an error on this side
         } catch (const std::runtime_error&) {
+            children.stopAll(); // the server serves until told to stop: the wait below would never end
             if (!interrupted())
                 throw;
         }

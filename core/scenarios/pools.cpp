@@ -8,6 +8,7 @@
 
 #include <QJsonArray>
 #include <QThread>
+#include <stdexcept>
 
 namespace tl {
 
@@ -79,6 +80,19 @@ void Pools::run(RunContext& ctx)
     ctx.setResult(QStringLiteral("executors"), executors);
     if (prepared.server)
         ctx.setResult(QStringLiteral("server"), prepared.serverJson());
+    // A download the server did not answer is not a lesson of this scenario: the run failed, and says why.
+    int serverFailures = 0;
+    QString example;
+    std::vector<const BatchOutcome*> batches { &baseline };
+    if (executor != Executor::Sequential)
+        batches.push_back(&batch);
+    for (const BatchOutcome* b : batches)
+        for (const auto& t : b->tasks)
+            if (t.error.startsWith(u"GET ") && ++serverFailures == 1)
+                example = t.error;
+    if (serverFailures > 0 && !ctx.stopRequested())
+        throw std::runtime_error(
+            QStringLiteral("%1 download(s) failed (%2)").arg(serverFailures).arg(example).toStdString());
 }
 
 int Pools::runChild(const QString& role, ChildContext& child)

@@ -9,6 +9,7 @@
 #include "../run/workers.h"
 
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <cstdlib>
 #include <fcntl.h>
 #include <latch>
@@ -106,30 +107,42 @@ void ThreadsVsProcesses::run(RunContext& ctx)
     std::vector<double> threadStackKb;
     {
         std::vector<std::jthread> threads;
-        for (int k = 0; k < n; ++k) {
-            const std::int64_t created = clock::monotonicNs();
-            threads.emplace_back([&, k, created] {
-                threadStartUs[std::size_t(k)] = double(clock::monotonicNs() - created) / 1e3;
-                runAsWorker(ctx, lanes[std::size_t(k)], [&](std::uint32_t, Recorder& rec) {
-                    const int onThisStack = 0;
-                    stacks[std::size_t(k)] = &onThisStack;
-                    allStarted.arrive_and_wait();
-                    burnCpu(ctx, job);
-                    threadUpdateNs[std::size_t(k)] = nsPerUpdate(updates, [&] {
-                        std::lock_guard lock(counterMutex);
-                        ++threadCounter;
+        // However this block ends (out of memory measuring the stacks, say), the threads are let go before
+        // the vector joins them.
+        const auto letGo = qScopeGuard([&] { measured.count_down(); });
+        int made = 0;
+        try {
+            for (; made < n; ++made) {
+                const int k = made;
+                const std::int64_t created = clock::monotonicNs();
+                threads.emplace_back([&, k, created] {
+                    threadStartUs[std::size_t(k)] = double(clock::monotonicNs() - created) / 1e3;
+                    runAsWorker(ctx, lanes[std::size_t(k)], [&](std::uint32_t, Recorder& rec) {
+                        const int onThisStack = 0;
+                        stacks[std::size_t(k)] = &onThisStack;
+                        allStarted.arrive_and_wait();
+                        burnCpu(ctx, job);
+                        threadUpdateNs[std::size_t(k)] = nsPerUpdate(updates, [&] {
+                            std::lock_guard lock(counterMutex);
+                            ++threadCounter;
+                        });
+                        rec.record(EventKind::Sleeping);
+                        allDone.count_down();
+                        measured.wait();
                     });
-                    rec.record(EventKind::Sleeping);
-                    allDone.count_down();
-                    measured.wait();
                 });
-            });
+            }
+        } catch (...) {
+            // A thread could not be made (out of memory, a thread limit): the ones that were wait at the
+            // latches for it. Let them through quickly (a stop cuts the job short), then they join here.
+            ctx.requestStop();
+            allStarted.count_down(n - made + 1);
+            throw;
         }
         allStarted.count_down();
         allDone.wait();
         for (const void* stack : stacks)
             threadStackKb.push_back(double(residentKbOfMapping(stack)));
-        measured.count_down();
     }
 
     // Processes: the same, with the counter in shared memory under a semaphore.

@@ -1,7 +1,15 @@
 #include "outputfile.h"
 
+#include <QDir>
 #include <QFile>
-#include <QSaveFile>
+#include <QFileInfo>
+#include <QRandomGenerator>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tl {
@@ -77,25 +85,156 @@ private:
     bool m_failed = false;
 };
 
+// The kernel's file systems that are not a place for files, as the resolved directory shows them.
+QString kernelFileSystem(const QString& canonicalDir)
+{
+    for (const char* root : { "/proc", "/sys", "/dev" }) {
+        const QString r = QString::fromLatin1(root);
+        if (canonicalDir == r || canonicalDir.startsWith(r + u'/'))
+            return r;
+    }
+    return {};
+}
+
+QString fileKind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return QStringLiteral("a FIFO");
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return QStringLiteral("a device");
+    if (S_ISSOCK(mode))
+        return QStringLiteral("a socket");
+    return S_ISDIR(mode) ? QStringLiteral("a directory") : QStringLiteral("not a regular file");
+}
+
+QString systemReason(int error)
+{
+    return QString::fromLocal8Bit(std::strerror(error));
+}
+
+// Closes a descriptor when it goes out of scope.
+struct Fd {
+    int fd = -1;
+    ~Fd()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+std::atomic<bool> g_stdoutClosed { false };
+
 } // namespace
+
+std::optional<OutputTarget> resolveOutputTarget(const QString& path, QString* reason)
+{
+    const auto refuse = [reason](const QString& why) {
+        *reason = why;
+        return std::nullopt;
+    };
+    QString current = QFileInfo(path).absoluteFilePath();
+    struct stat st { };
+    bool exists = false;
+    for (int links = 0;; ++links) {
+        const QByteArray native = QFile::encodeName(current);
+        if (::lstat(native.constData(), &st) != 0) {
+            if (errno != ENOENT)
+                return refuse(systemReason(errno));
+            exists = false;
+            break;
+        }
+        exists = true;
+        if (!S_ISLNK(st.st_mode))
+            break;
+        if (st.st_uid != ::geteuid() && st.st_uid != 0)
+            return refuse(QStringLiteral("%1 is a link owned by another user (uid %2); ThreadLab follows only "
+                                         "your own links and root's")
+                              .arg(current)
+                              .arg(st.st_uid));
+        if (links >= 40)
+            return refuse(systemReason(ELOOP));
+        char buffer[PATH_MAX];
+        const ssize_t n = ::readlink(native.constData(), buffer, sizeof buffer - 1);
+        if (n < 0)
+            return refuse(systemReason(errno));
+        const QString target = QFile::decodeName(QByteArray(buffer, n));
+        current = QFileInfo(target).isAbsolute() ? QDir::cleanPath(target)
+                                                 : QDir::cleanPath(QFileInfo(current).absolutePath() + u'/' + target);
+    }
+    if (exists && !S_ISREG(st.st_mode))
+        return refuse(QStringLiteral("is %1, not a regular file").arg(fileKind(st.st_mode)));
+    const QFileInfo file(current);
+    const QString directory = file.absolutePath();
+    const QString canonical = QFileInfo(directory).canonicalFilePath();
+    if (canonical.isEmpty())
+        return refuse(QStringLiteral("the directory %1 does not exist").arg(directory));
+    if (const QString fs = kernelFileSystem(canonical); !fs.isEmpty())
+        return refuse(QStringLiteral("is in %1, a kernel file system, not a place for files").arg(fs));
+    if (::access(QFile::encodeName(canonical).constData(), W_OK | X_OK) != 0
+        || (exists && ::access(QFile::encodeName(current).constData(), W_OK) != 0))
+        return refuse(QStringLiteral("not writable"));
+    return OutputTarget { canonical, file.fileName() };
+}
 
 bool writeOutput(const QString& path, const std::function<bool(QIODevice&)>& write, QString* error)
 {
-    QSaveFile file(path);
-    QFile out;
-    const bool toStdout = isStandardOutput(path);
-    const bool opened = toStdout
-        ? out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered, QFileDevice::DontCloseHandle)
-        : file.open(QIODevice::WriteOnly | QIODevice::Unbuffered);
-    QFileDevice& target = toStdout ? static_cast<QFileDevice&>(out) : file;
-    if (!opened)
-        return fail(path, target.errorString(), error);
-    WholeWrites whole(target);
+    if (isStandardOutput(path)) {
+        if (standardOutputClosed())
+            return fail(path, QStringLiteral("it was closed when ThreadLab started"), error);
+        QFile out;
+        if (!out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered, QFileDevice::DontCloseHandle))
+            return fail(path, out.errorString(), error);
+        WholeWrites whole(out);
+        if (!write(whole) || !whole.finish())
+            return fail(path, whole.reason(), error);
+        return true;
+    }
+    QString reason;
+    const auto target = resolveOutputTarget(path, &reason);
+    if (!target)
+        return fail(path, reason, error);
+    // The directory is opened once and everything below happens relative to it: a link swapped in after the
+    // check above cannot redirect the temporary file (O_EXCL | O_NOFOLLOW) nor the rename (which replaces a
+    // name, never what it points to).
+    const Fd dir { ::open(QFile::encodeName(target->directory).constData(), O_DIRECTORY | O_RDONLY | O_CLOEXEC) };
+    if (dir.fd < 0)
+        return fail(path, systemReason(errno), error);
+    const QByteArray name = QFile::encodeName(target->name);
+    struct stat old { };
+    const bool replacing = ::fstatat(dir.fd, name.constData(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (replacing && !S_ISREG(old.st_mode))
+        return fail(path, QStringLiteral("is %1, not a regular file").arg(fileKind(old.st_mode)), error);
+    const QByteArray temporary
+        = '.' + name.left(200) + ".tl-" + QByteArray::number(QRandomGenerator::system()->generate64(), 36);
+    const int fd = ::openat(dir.fd, temporary.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+        replacing ? (old.st_mode & 0777) : 0666);
+    if (fd < 0)
+        return fail(path, systemReason(errno), error);
+    const auto discard = [&](const QString& why) {
+        ::unlinkat(dir.fd, temporary.constData(), 0);
+        return fail(path, why, error);
+    };
+    QFile file;
+    file.open(fd, QIODevice::WriteOnly | QIODevice::Unbuffered, QFileDevice::AutoCloseHandle);
+    WholeWrites whole(file);
     if (!write(whole) || !whole.finish())
-        return fail(path, whole.reason(), error); // the temporary file is discarded: the old one stays
-    if (!toStdout && !file.commit())
-        return fail(path, file.errorString(), error);
+        return discard(whole.reason());
+    if (replacing && ::fchmod(fd, old.st_mode & 0777) != 0)
+        return discard(systemReason(errno));
+    file.close();
+    if (::renameat(dir.fd, temporary.constData(), dir.fd, name.constData()) != 0)
+        return discard(systemReason(errno));
     return true;
+}
+
+void setStandardOutputClosed(bool closed)
+{
+    g_stdoutClosed.store(closed);
+}
+
+bool standardOutputClosed()
+{
+    return g_stdoutClosed.load();
 }
 
 } // namespace tl

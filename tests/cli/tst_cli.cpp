@@ -1,4 +1,4 @@
-#include <processes/ipcregistry.h>
+#include "../support/cli.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -42,37 +42,19 @@ private slots:
     void windowClosesOnSigterm();
 
 private:
-    struct Result {
-        int code;
-        QByteArray out;
-        QByteArray err;
-    };
+    using Result = tl::test::CliResult;
     // `inChild` runs in the child between fork and exec (resource limits, signal mask).
-    static Result threadlab(const QStringList& args, const std::function<void()>& inChild = {});
+    static Result threadlab(const QStringList& args, const std::function<void()>& inChild = {})
+    {
+        return tl::test::runThreadlab(args, inChild);
+    }
 };
 
-namespace {
-QProcessEnvironment headlessEnvironment()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("DISPLAY")); // headless must work with no display at all
-    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
-    return env;
-}
-}
-
-TestCli::Result TestCli::threadlab(const QStringList& args, const std::function<void()>& inChild)
-{
-    QProcess p;
-    p.setProcessEnvironment(headlessEnvironment());
-    if (inChild)
-        p.setChildProcessModifier(inChild);
-    p.start(QStringLiteral(THREADLAB_EXE), args);
-    if (!p.waitForFinished(240000))
-        qFatal("threadlab did not finish");
-    return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-        p.readAllStandardError() };
-}
+using tl::test::childrenOf;
+using tl::test::contents;
+using tl::test::headlessEnvironment;
+using tl::test::ledgersOf;
+using tl::test::segmentsCreatedBy;
 
 void TestCli::listAndDescribe()
 {
@@ -239,29 +221,6 @@ void TestCli::manPageDocumentsEveryOptionOfHelp()
         QVERIFY2(man.contains(QLatin1String(info)), info);
 }
 
-namespace {
-// System V segments created by process `pid`: only the run's own, whatever else the machine holds.
-int segmentsCreatedBy(qint64 pid)
-{
-    QFile table(QStringLiteral("/proc/sysvipc/shm"));
-    if (!table.open(QIODevice::ReadOnly))
-        return -1;
-    const QList<QByteArray> lines = table.readAll().split('\n');
-    int column = -1;
-    int n = 0;
-    for (const QByteArray& line : lines) {
-        const QList<QByteArray> fields = line.simplified().split(' ');
-        if (column < 0) {
-            column = int(fields.indexOf("cpid"));
-            continue;
-        }
-        if (column >= 0 && fields.size() > column && fields[column].toLongLong() == pid)
-            ++n;
-    }
-    return n;
-}
-}
-
 void TestCli::sharedMemoryOfAKilledRunIsRemovedAtTheNextStart()
 {
     QProcess run;
@@ -294,33 +253,10 @@ void limitFileSize()
     ::signal(SIGXFSZ, SIG_IGN);
 }
 
-QByteArray contents(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 bool isFifo(const QString& path)
 {
     struct stat st { };
     return ::lstat(QFile::encodeName(path).constData(), &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
-// The ledgers in which process `pid` lists the IPC keys it made and has not removed yet.
-QStringList ledgersOf(qint64 pid)
-{
-    return QDir(tl::IpcRegistry::directory()).entryList({ QStringLiteral("%1-*.keys").arg(pid) }, QDir::Files);
-}
-
-// The children of process `pid`, from each of its threads' list.
-QStringList childrenOf(qint64 pid)
-{
-    QStringList children;
-    QDirIterator tasks(QStringLiteral("/proc/%1/task").arg(pid), QDir::Dirs | QDir::NoDotAndDotDot);
-    while (tasks.hasNext())
-        children += QString::fromLatin1(contents(tasks.next() + QStringLiteral("/children")))
-                        .split(u' ', Qt::SkipEmptyParts);
-    return children;
 }
 
 // The signals /proc/PID/status says the process blocks (its main thread's mask).
