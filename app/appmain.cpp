@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QSocketNotifier>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <unistd.h>
 
@@ -18,6 +19,17 @@ bool hasDisplay(int argc, char** argv)
             return true;
     return !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") || !qEnvironmentVariableIsEmpty("DISPLAY")
         || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+}
+
+void startupMessage(QtMsgType type, const QMessageLogContext&, const QString& message)
+{
+    std::fprintf(stderr, "%s\n", qPrintable(message));
+    if (type == QtFatalMsg) {
+        std::fputs("threadlab: cannot open the window (see above); the command line needs no display: "
+                   "threadlab --help\n",
+            stderr);
+        std::_Exit(2);
+    }
 }
 
 // Qt's options that take a value (-style fusion): given last without one, QApplication would abort.
@@ -57,7 +69,11 @@ extern "C" Q_DECL_EXPORT int threadlab_app_main(int argc, char** argv, int stopS
         return 2;
     }
 
+    // A platform Qt cannot load (-platform NAME, a display that does not answer) is a fatal message, which
+    // aborts: while the window's application starts, say what Qt said and exit 2 instead.
+    const QtMessageHandler previous = qInstallMessageHandler(startupMessage);
     QApplication app(argc, argv);
+    qInstallMessageHandler(previous);
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/threadlab.svg")));
     tl::ui::MainWindow window;
     window.show();

@@ -488,8 +488,13 @@ int main(int argc, char** argv, int stopSignalFd)
 {
     // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).
     qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    QStringList args = QCoreApplication::arguments().mid(1);
+    // Qt reads its own options (-platform NAME, -style NAME...) anywhere in the arguments it is given, and
+    // aborts on a platform it cannot load: a command's arguments are ours alone, so Qt gets none of them.
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    int qtArgc = 1;
+    QApplication app(qtArgc, argv);
     const QString command = args.takeFirst();
 
     if (command == u"-h" || command == u"--help") {

@@ -83,7 +83,10 @@ def main():
     findings = 0
     try:
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-            for result in pool.map(lambda i: one_try(exe, seed, i, scratch), range(tries), chunksize=16):
+            for done, result in enumerate(pool.map(lambda i: one_try(exe, seed, i, scratch), range(tries),
+                                                   chunksize=16), 1):
+                if done % 1000 == 0:
+                    print(f"  {done} tries, {findings} finding(s)", file=sys.stderr, flush=True)
                 if result:
                     findings += 1
                     what, args, err = result
