@@ -102,16 +102,27 @@ QString Cores::describeOutcome(const QJsonObject& summary) const
             list << QString::number(c.toInt());
         return list.join(QStringLiteral(", "));
     };
-    return QStringLiteral(
-        "Held to one core, the %1 threads ran <b>concurrently</b>: interleaved on CPU %2, one at a time, in %3 ms. "
-        "Free to use all %4 cores, they ran <b>in parallel</b> on CPUs %5, in %6 ms: <b>%7× as fast</b>. "
-        "View → Lanes by CPU (Ctrl+U) shows it from the CPUs.")
-        .arg(QString::number(summary[u"params"].toObject()[u"workers"].toInt()), cpus(one))
-        .arg(one[u"wall_ms"].toDouble(), 0, 'f', 0)
-        .arg(r[u"cores_available"].toInt())
-        .arg(cpus(all))
-        .arg(all[u"wall_ms"].toDouble(), 0, 'f', 0)
-        .arg(r[u"speedup"].toDouble(), 0, 'f', 2);
+    const double speed = r[u"speedup"].toDouble();
+    QString text
+        = QStringLiteral("Held to one core, the %1 threads ran <b>concurrently</b>: interleaved on CPU %2, one at "
+                         "a time, in %3 ms. ")
+              .arg(QString::number(summary[u"params"].toObject()[u"workers"].toInt()), cpus(one))
+              .arg(one[u"wall_ms"].toDouble(), 0, 'f', 0);
+    const QString freed = QStringLiteral("Free to use all %1 cores").arg(r[u"cores_available"].toInt());
+    if (all[u"cpus_used"].toInt() > 1 && gainOf(speed) == Gain::Clear)
+        return text
+            + QStringLiteral(
+                "%1, they ran <b>in parallel</b> on CPUs %2, in %3 ms: <b>%4× as fast</b>. View → Lanes by "
+                "CPU (Ctrl+U) shows it from the CPUs.")
+                  .arg(freed, cpus(all))
+                  .arg(all[u"wall_ms"].toDouble(), 0, 'f', 0)
+                  .arg(speed, 0, 'f', 2);
+    return text
+        + QStringLiteral("%1, they ran on CPU%2 %3 in %4 ms: <b>%5× as fast</b>, so this run shows no parallelism: %6.")
+              .arg(freed, all[u"cpus_used"].toInt() > 1 ? QStringLiteral("s") : QString(), cpus(all))
+              .arg(all[u"wall_ms"].toDouble(), 0, 'f', 0)
+              .arg(speed, 0, 'f', 2)
+              .arg(busyMachineAdvice());
 }
 
 } // namespace tl

@@ -67,14 +67,30 @@ QString Gil::describeOutcome(const QJsonObject& summary) const
                        .arg(r[u"speedup_without_gil"].toDouble(), 0, 'f', 2)
                        .arg(r[u"speedup_with_gil"].toDouble(), 0, 'f', 2)
                        .arg(r[u"gil_switches"].toInteger());
-    if (cpu)
+    const double with = r[u"speedup_with_gil"].toDouble();
+    const double without = r[u"speedup_without_gil"].toDouble();
+    if (cpu && gainOf(without) != Gain::Clear)
+        text += QStringLiteral("Without the GIL the threads gained only %1× here, so this run cannot show what the GIL "
+                               "takes away: %2.")
+                    .arg(without, 0, 'f', 2)
+                    .arg(busyMachineAdvice());
+    else if (cpu && gainOf(with) != Gain::None)
+        text += QStringLiteral("With the GIL they still ran %1× as fast as one by one, which a GIL that lets one "
+                               "thread compute at a time does not allow: the one-by-one baseline was probably slowed "
+                               "by another program; run it again.")
+                    .arg(with, 0, 'f', 2);
+    else if (cpu)
         text += QStringLiteral("With the GIL, only the thread holding it computes; the others wait (red), and every "
                                "%1 ms it passes to the next one: the threads take turns, as on one core. For CPU "
                                "work in Python, use processes.")
                     .arg(QString::number(params[u"switch_interval_ms"].toInt()));
-    else
+    else if (gainOf(with) == Gain::Clear)
         text += QStringLiteral("A thread lets the GIL go while it waits for the server, so the waits still overlap: "
                                "for I/O work, threads help with or without the GIL.");
+    else
+        text += QStringLiteral("Here even the waits for the server did not overlap with the GIL (%1×): the server or "
+                               "the machine was the limit; try a longer delay_ms.")
+                    .arg(with, 0, 'f', 2);
     return text;
 }
 

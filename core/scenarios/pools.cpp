@@ -122,15 +122,27 @@ QString Pools::describeOutcome(const QJsonObject& summary) const
                     gil ? QStringLiteral(" holding a simulated GIL") : QString())
                 .arg(results[u"wall_ms"].toDouble(), 0, 'f', 0)
                 .arg(speed, 0, 'f', 2);
-    if (cpu && gil)
+    const Gain gain = gainOf(speed);
+    if (cpu && gil && gain == Gain::Clear)
+        text += QStringLiteral("With the GIL only one thread should compute at a time, yet this run gained %1×: the "
+                               "one-by-one baseline was probably slowed by another program; run it again. ")
+                    .arg(speed, 0, 'f', 2);
+    else if (cpu && gil)
         text += QStringLiteral("With the GIL only one thread computes at a time (the red and yellow show them "
                                "taking turns), so CPU work gains nothing from threads: use processes. ");
-    else if (cpu)
+    else if (cpu && gain == Gain::Clear)
         text += QStringLiteral("CPU work only speeds up with as many workers as there are cores (%1 here). ")
                     .arg(QThread::idealThreadCount());
-    else
+    else if (cpu)
+        text += QStringLiteral("CPU work on %1 cores should gain from a pool, and this run did not: %2. ")
+                    .arg(QThread::idealThreadCount())
+                    .arg(busyMachineAdvice());
+    else if (gain == Gain::Clear)
         text += QStringLiteral("The workers spend their time waiting for the server (grey-blue), not computing, so "
                                "more workers than cores still help: I/O work suits threads. ");
+    else
+        text += QStringLiteral("The waits for the server should overlap, and here they barely did: the server or the "
+                               "machine was the limit; try a longer delay_ms. ");
     text += QStringLiteral("Each task waited %1 ms in the queue on average and took %2 ms from hand-over to result.")
                 .arg(batch[u"mean_queue_ms"].toDouble(), 0, 'f', 1)
                 .arg(batch[u"mean_latency_ms"].toDouble(), 0, 'f', 1);

@@ -18,6 +18,16 @@ QString groupedNumber(qint64 n)
     return n < 0 ? u'-' + digits : digits;
 }
 
+Gain gainOf(double speedup)
+{
+    return speedup >= kClearGain ? Gain::Clear : speedup <= kNoGain ? Gain::None : Gain::Unclear;
+}
+
+QString busyMachineAdvice()
+{
+    return QStringLiteral("other programs probably had the CPUs: close them, or run it again");
+}
+
 QString percent(double share)
 {
     return QStringLiteral("%1%").arg(share * 100, 0, 'f', share < 0.1 ? 1 : 0);

@@ -45,4 +45,17 @@ QString groupedNumber(qint64 n); // 120456 -> "120 456"
 QString percent(double share); // 0.381 -> "38%"
 QString formatDuration(double ns); // "120 µs", "3.5 ms"
 
+// What a measured speed-up shows. A lesson about speed states its point only when its own numbers show it:
+// on a busy machine other programs take the CPUs, and a textbook sentence beside 0.9x teaches the wrong thing.
+enum class Gain {
+    None, // at most kNoGain: as fast as one by one
+    Unclear, // between: noise or a busy machine
+    Clear, // at least kClearGain
+};
+constexpr double kNoGain = 1.15;
+constexpr double kClearGain = 1.3;
+Gain gainOf(double speedup);
+// The sentence for a run whose numbers contradict its lesson.
+QString busyMachineAdvice(); // "other programs probably had the CPUs: close them, or run it again"
+
 } // namespace tl

@@ -199,7 +199,13 @@ QString Sweep::describeOutcome(const QJsonObject& summary) const
                                 .arg(cores)
                                 .arg(past, 0, 'f', 2)
                                 .arg(most);
-    if (cpu)
+    if (cpu && gainOf(best(1)->second) != Gain::Clear)
+        text += QStringLiteral("CPU work on %1 cores should gain from more processes up to the core count, and this "
+                               "sweep did not (%2): %3.")
+                    .arg(cores)
+                    .arg(figures)
+                    .arg(busyMachineAdvice());
+    else if (cpu)
         text += climbs ? QStringLiteral("Here the curve still rose past the core count (%1 here: %2), which CPU work "
                                         "should not do: another program probably slowed the baseline runs; try "
                                         "more repeats on a quieter machine.")
