@@ -41,25 +41,16 @@ void TestAccounts::speedLessonsFollowTheNumbers_data()
     QTest::addColumn<QString>("lesson"); // the sentence's words that state the lesson
     QTest::addColumn<bool>("stated");
 
-    const char* gilParams = R"("params": {"work": "cpu", "workers": 4, "switch_interval_ms": 5})";
-    QTest::newRow("gil: threads take turns")
-        << "gil"
-        << QString(R"({%1, "results": {"sequential_ms": 400, "speedup_without_gil": 1.9,
-                      "speedup_with_gil": 1.0, "gil_switches": 80}})")
-               .arg(gilParams)
-        << "the threads take turns" << true;
+    const auto gil = [](double without, double with) {
+        return QStringLiteral(R"({"params": {"work": "cpu", "workers": 4, "switch_interval_ms": 5}, "results": {
+            "sequential_ms": 400, "speedup_without_gil": %1, "speedup_with_gil": %2, "gil_switches": 80}})")
+            .arg(without)
+            .arg(with);
+    };
+    QTest::newRow("gil: threads take turns") << "gil" << gil(1.9, 1.0) << "the threads take turns" << true;
     QTest::newRow("gil: 1.83x with the GIL is no turn-taking")
-        << "gil"
-        << QString(R"({%1, "results": {"sequential_ms": 400, "speedup_without_gil": 1.9,
-                      "speedup_with_gil": 1.83, "gil_switches": 80}})")
-               .arg(gilParams)
-        << "the threads take turns" << false;
-    QTest::newRow("gil: no gain even without the GIL")
-        << "gil"
-        << QString(R"({%1, "results": {"sequential_ms": 400, "speedup_without_gil": 0.95,
-                      "speedup_with_gil": 0.9, "gil_switches": 80}})")
-               .arg(gilParams)
-        << "the threads take turns" << false;
+        << "gil" << gil(1.9, 1.83) << "the threads take turns" << false;
+    QTest::newRow("gil: no gain even without the GIL") << "gil" << gil(0.95, 0.9) << "the threads take turns" << false;
 
     const char* coresClear = R"({"params": {"workers": 2}, "results": {"cores_available": 2, "speedup": 1.95,
         "one_core": {"cpus": [0], "cpus_used": 1, "wall_ms": 200},
