@@ -555,6 +555,8 @@ void MainWindow::onFinished(const RunOutcome& outcome)
     m_headline = runHeadline(outcome, account);
     if (outcome.status == RunOutcome::Status::Stopped)
         account.prepend(tr("<i>Stopped before the end: the figures cover the part that ran.</i> "));
+    if (const QString cpu = cpuAccount(outcome); !cpu.isEmpty())
+        account += u' ' + cpu.toHtmlEscaped();
     if (const QString gaps = gapAccount(*outcome.trace); !gaps.isEmpty())
         account += QStringLiteral(" <span style='color:#d32f2f'>%1</span>").arg(gaps.toHtmlEscaped());
     m_chartSpec = summary[u"results"][u"chart"].toObject();

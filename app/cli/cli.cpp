@@ -446,7 +446,10 @@ int runScenario(const QStringList& args, StopSignals& stop)
             written = false;
         }
     } else {
-        printSummary(summary, toStdout > 0 ? err() : out());
+        QTextStream& o = toStdout > 0 ? err() : out();
+        printSummary(summary, o);
+        if (const QString cpu = cpuAccount(outcome); !cpu.isEmpty())
+            o << "  note: " << cpu << "\n";
     }
     out().flush();
     err().flush();

@@ -70,6 +70,31 @@ RecordingOverhead recordingOverhead(std::uint64_t laneEvents, std::int64_t worke
     return { laneEvents, Recorder::costPerEventNs(), workerNs };
 }
 
+double runQueueShare(const RunOutcome& outcome)
+{
+    std::int64_t queued = 0;
+    std::int64_t lived = 0;
+    for (const QJsonObject& figures : outcome.workerFigures)
+        if (figures.contains(u"runqueue_ns") && figures.contains(u"elapsed_ns")) {
+            queued += figures[u"runqueue_ns"].toInteger();
+            lived += figures[u"elapsed_ns"].toInteger();
+        }
+    return lived > 0 ? double(queued) / double(lived) : -1.0;
+}
+
+QString cpuAccount(const RunOutcome& outcome)
+{
+    // Below this, the scheduler's ordinary hand-overs; above, whole stretches of the run had no CPU.
+    constexpr double kNoticeable = 0.2;
+    const double share = runQueueShare(outcome);
+    if (share < kNoticeable)
+        return {};
+    return QStringLiteral("The worker threads were ready to run but had no CPU for %1 of their time (the kernel's "
+                          "run-queue time): more busy workers than cores, or other programs, had the CPUs, so the "
+                          "times and speed-ups of this run are not those of an idle machine.")
+        .arg(percent(share));
+}
+
 QString gapAccount(const Trace& trace)
 {
     if (trace.droppedEvents == 0)
@@ -173,6 +198,8 @@ QJsonObject summaryJson(const RunOutcome& outcome)
             { QStringLiteral("worker_time_ns"), qint64(overhead.workerNs) },
             { QStringLiteral("tick_source"), trace.tickSource } });
     json.insert(QStringLiteral("workers"), workers);
+    if (const double share = runQueueShare(outcome); share >= 0)
+        json.insert(QStringLiteral("runqueue_share"), share);
     if (!outcome.processes.empty()) {
         QJsonArray processes;
         for (const auto& p : outcome.processes)

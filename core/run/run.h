@@ -68,6 +68,11 @@ struct RecordingOverhead {
     double share() const { return workerNs > 0 ? double(events) * costPerEventNs / double(workerNs) : 0; }
 };
 RecordingOverhead recordingOverhead(std::uint64_t laneEvents, std::int64_t workerNs);
+// The share of the worker threads' time they spent ready to run with no CPU (the kernel's run-queue time,
+// summed over the workers that report runqueue_ns, over their elapsed_ns); -1 when none reports it.
+double runQueueShare(const RunOutcome& outcome);
+// When that share is large enough to change what the run measured, in plain words; empty otherwise.
+QString cpuAccount(const RunOutcome& outcome);
 // Where data is missing, in plain words ("worker-3 lost 1 200 events in 2 gaps ..."); empty when none was lost.
 QString gapAccount(const Trace& trace);
 } // namespace tl

@@ -2,6 +2,7 @@
 
 #include "../sync/handover.h"
 
+#include <QFile>
 #include <QRunnable>
 #include <QThreadPool>
 #include <memory>
@@ -30,6 +31,19 @@ private:
     std::function<void()> m_work;
 };
 
+// How long the calling thread has waited for a CPU while ready to run (the kernel's run-queue time, field 2 of
+// /proc/thread-self/schedstat); -1 where the kernel does not keep it.
+std::int64_t runQueueNs()
+{
+    QFile schedstat(QStringLiteral("/proc/thread-self/schedstat"));
+    if (!schedstat.open(QIODevice::ReadOnly))
+        return -1;
+    const QList<QByteArray> fields = schedstat.readAll().simplified().split(' ');
+    bool ok = false;
+    const std::int64_t ns = fields.value(1).toLongLong(&ok);
+    return ok ? ns : -1;
+}
+
 // `ownThread`: the worker runs on a thread of its own, where an exception would end ThreadLab (std::terminate)
 // with the run's shared memory in place; the run fails instead, and says why. On the scenario's thread it
 // goes on up to the scenario.
@@ -37,6 +51,7 @@ void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const Worker
 {
     ctx.bindCurrentThread(worker);
     rec.record(EventKind::Started);
+    const std::int64_t queuedBefore = runQueueNs();
     const std::int64_t started = clock::monotonicNs();
     try {
         body(worker, rec);
@@ -49,6 +64,8 @@ void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const Worker
     }
     rec.record(EventKind::Finished);
     ctx.setWorkerFigure(worker, QStringLiteral("elapsed_ns"), qint64(clock::monotonicNs() - started));
+    if (const std::int64_t queuedAfter = runQueueNs(); queuedBefore >= 0 && queuedAfter >= queuedBefore)
+        ctx.setWorkerFigure(worker, QStringLiteral("runqueue_ns"), qint64(queuedAfter - queuedBefore));
 }
 }
 
@@ -124,9 +141,9 @@ void burnCpu(const RunContext& ctx, std::chrono::nanoseconds duration)
 
 QStringList commonWorkerFigures()
 {
-    return { QStringLiteral("tid"), QStringLiteral("elapsed_ns"), QStringLiteral("acquisitions"),
-        QStringLiteral("waited"), QStringLiteral("wait_ns"), QStringLiteral("longest_wait_ns"),
-        QStringLiteral("hold_ns") };
+    return { QStringLiteral("tid"), QStringLiteral("elapsed_ns"), QStringLiteral("runqueue_ns"),
+        QStringLiteral("acquisitions"), QStringLiteral("waited"), QStringLiteral("wait_ns"),
+        QStringLiteral("longest_wait_ns"), QStringLiteral("hold_ns") };
 }
 
 void reportLockStats(RunContext& ctx, std::uint32_t worker, const LockStats& stats)

@@ -1,3 +1,4 @@
+#include <run/run.h>
 #include <scenarios/registry.h>
 #include <scenarios/scenario.h>
 
@@ -16,6 +17,7 @@ class TestAccounts : public QObject {
 private slots:
     void speedLessonsFollowTheNumbers_data();
     void speedLessonsFollowTheNumbers();
+    void runQueueTimeIsSaidWhenItMatters();
 };
 
 namespace {
@@ -103,6 +105,24 @@ void TestAccounts::speedLessonsFollowTheNumbers()
     if (!stated)
         QVERIFY2(text.contains(u"other programs") || text.contains(u"run it again") || text.contains(u"did not lead"),
             qPrintable(text));
+}
+
+void TestAccounts::runQueueTimeIsSaidWhenItMatters()
+{
+    RunOutcome outcome;
+    const auto worker = [](qint64 elapsed, qint64 queued) {
+        return QJsonObject { { QStringLiteral("elapsed_ns"), elapsed }, { QStringLiteral("runqueue_ns"), queued } };
+    };
+    // 300 of 400 ms and 90 of 100 ms without a CPU: 78% of the workers' time; a worker with no figure (a
+    // child process's lane) counts for nothing.
+    outcome.workerFigures = { worker(400'000'000, 300'000'000), worker(100'000'000, 90'000'000),
+        QJsonObject { { QStringLiteral("elapsed_ns"), 1'000'000'000 } } };
+    QCOMPARE(runQueueShare(outcome), 0.78);
+    QVERIFY2(cpuAccount(outcome).contains(u"no CPU for 78% of their time"), qPrintable(cpuAccount(outcome)));
+    outcome.workerFigures = { worker(400'000'000, 4'000'000) }; // 1%: the scheduler's ordinary hand-overs
+    QCOMPARE(cpuAccount(outcome), QString());
+    outcome.workerFigures = { QJsonObject { { QStringLiteral("elapsed_ns"), 1 } } };
+    QCOMPARE(runQueueShare(outcome), -1.0); // unknown, not zero
 }
 
 QTEST_GUILESS_MAIN(TestAccounts)
