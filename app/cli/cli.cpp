@@ -299,7 +299,9 @@ void printSummary(const QJsonObject& json, QTextStream& o)
     }
 }
 
-int runScenario(const QStringList& args, StopSignals& stop)
+// `program`: argv[0], for the application object, made only once the command line holds (a refused one is
+// answered in a few milliseconds, without loading fonts and platform).
+int runScenario(const QStringList& args, StopSignals& stop, char* program)
 {
     if (args.isEmpty())
         return usageError(QStringLiteral("run needs a scenario name; available: %1").arg(scenarioNames().join(u", ")));
@@ -383,6 +385,10 @@ int runScenario(const QStringList& args, StopSignals& stop)
     if (const int signo = stop.wait(0))
         return interrupted(name, signo, " before it started");
 
+    // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = 1;
+    QApplication app(qtArgc, &program);
     Run run(std::move(scenario), params);
     const bool showProgress = !json && isatty(STDERR_FILENO);
     run.setBatchSink(
@@ -489,15 +495,11 @@ bool wantsCli(int argc, char** argv)
 
 int main(int argc, char** argv, int stopSignalFd)
 {
-    // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).
-    qputenv("QT_QPA_PLATFORM", "offscreen");
     // Qt reads its own options (-platform NAME, -style NAME...) anywhere in the arguments it is given, and
     // aborts on a platform it cannot load: a command's arguments are ours alone, so Qt gets none of them.
     QStringList args;
     for (int i = 1; i < argc; ++i)
         args << QString::fromLocal8Bit(argv[i]);
-    int qtArgc = 1;
-    QApplication app(qtArgc, argv);
     const QString command = args.takeFirst();
 
     if (command == u"-h" || command == u"--help") {
@@ -517,7 +519,7 @@ int main(int argc, char** argv, int stopSignalFd)
                               : describe(args.first());
     if (command == u"run") {
         StopSignals stop(stopSignalFd);
-        return runScenario(args, stop);
+        return runScenario(args, stop, argv[0]);
     }
     return unknownCommand(command);
 }
