@@ -333,8 +333,13 @@ void TestHostile::squattedTemporaryDirectoryCostsNothing()
 
 void TestHostile::leftoversOfAnUnreapedRunAreRemoved()
 {
-    // Started without a reaper: once killed, the run stays a zombie until this test waits for it.
-    const QStringList env = headlessEnvironment().toStringList();
+    // Started without a reaper: once killed, the run stays a zombie until this test waits for it. Its ledger
+    // goes in a runtime directory of the test's own: a ThreadLab started meanwhile by anything else on the
+    // machine would clean up after it in the shared places, and do this test's "next start" for it.
+    QTemporaryDir runtime;
+    QProcessEnvironment privateRuntime = headlessEnvironment();
+    privateRuntime.insert(QStringLiteral("XDG_RUNTIME_DIR"), runtime.path());
+    const QStringList env = privateRuntime.toStringList();
     std::vector<QByteArray> storage;
     for (const QString& e : env)
         storage.push_back(e.toLocal8Bit());
@@ -355,11 +360,12 @@ void TestHostile::leftoversOfAnUnreapedRunAreRemoved()
     for (const QString& child : children)
         QTRY_VERIFY_WITH_TIMEOUT(!isRunning(child), 10000);
 
-    const auto next = runThreadlab({ "--list" });
+    const auto next = runThreadlab({ "--list" }, {}, privateRuntime);
     QCOMPARE(next.code, 0);
     QVERIFY2(next.err.contains("left by a ThreadLab that was killed"), next.err.constData());
     QCOMPARE(segmentsCreatedBy(pid), 0);
-    QCOMPARE(ledgersOf(pid), QStringList());
+    QCOMPARE(
+        QDir(runtime.path() + QStringLiteral("/threadlab")).entryList({ QStringLiteral("*.keys") }), QStringList());
     int status = 0;
     QCOMPARE(::waitpid(pid, &status, 0), pid);
 }
