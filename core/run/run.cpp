@@ -91,7 +91,9 @@ QString cpuAccount(const RunOutcome& outcome)
         return {};
     return QStringLiteral("The worker threads were ready to run but had no CPU for %1 of their time (the kernel's "
                           "run-queue time): more busy workers than cores, or other programs, had the CPUs, so the "
-                          "times and speed-ups of this run are not those of an idle machine.")
+                          "times and speed-ups of this run are not those of an idle machine. (Workers run at nice "
+                          "+10, so that the window stays responsive: beside a busy program at normal priority, a "
+                          "worker gets about a tenth of a CPU.)")
         .arg(percent(share));
 }
 
