@@ -3,12 +3,15 @@
 #include <run/run.h>
 #include <run/runcontroller.h>
 #include <scenarios/registry.h>
+#include <sync/instrumentedlock.h>
 #include <sync/startbarrier.h>
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
+#include <array>
+#include <barrier>
 #include <iterator>
 #include <thread>
 
@@ -34,6 +37,8 @@ private slots:
     void naiveLockingDeadlocksAndTheCycleIsFound();
     void safeStrategiesNeverDeadlock_data();
     void safeStrategiesNeverDeadlock();
+    void aWaitWithADeadlineIsInNoDeadlockCycle_data();
+    void aWaitWithADeadlineIsInNoDeadlockCycle();
     void stopEndsADeadlock();
     void failingTasksAddUpAndAreLogged();
     void everyHungTaskTimesOutAndTheRunEnds();
@@ -351,6 +356,56 @@ void TestScenarios::safeStrategiesNeverDeadlock()
         QVERIFY2(!o.results[u"deadlock"].toBool(), qPrintable(strategy + QStringLiteral(" deadlocked")));
         QCOMPARE(o.results[u"rounds_done"].toInteger(), o.results[u"rounds_expected"].toInteger());
     }
+}
+
+void TestScenarios::aWaitWithADeadlineIsInNoDeadlockCycle_data()
+{
+    QTest::addColumn<qint64>("patienceNs");
+    QTest::addColumn<bool>("deadlock");
+    QTest::newRow("try-lock with a deadline")
+        << qint64(std::chrono::nanoseconds(std::chrono::minutes(10)).count()) << false;
+    QTest::newRow("no deadline") << qint64(InstrumentedLock::kNoDeadline.count()) << true;
+}
+
+void TestScenarios::aWaitWithADeadlineIsInNoDeadlockCycle()
+{
+    // Two workers each hold one lock and wait for the other's; the graph is read while both are inside their
+    // waits (the first giveUp() call comes after the wait is announced), as long as the scheduler keeps them
+    // there: a waiter that gives up at a deadline ends its wait by itself, however long it is off the CPU, so
+    // it is contention, not a deadlock; two waits with no deadline are one.
+    QFETCH(qint64, patienceNs);
+    QFETCH(bool, deadlock);
+    LockRegistry registry;
+    InstrumentedLock a(0, LockKind::Mutex, registry);
+    InstrumentedLock b(1, LockKind::Mutex, registry);
+    std::barrier<> bothWaiting(2);
+    std::vector<LockRegistry::Edge> cycle;
+    std::array<bool, 2> tookTheirs { true, true };
+    auto worker = [&](std::uint32_t id, InstrumentedLock& mine, InstrumentedLock& theirs) {
+        const auto rec = Recorder::create(id, 1024);
+        LockStats stats;
+        const auto never = [] { return false; };
+        mine.lockWithin(*rec, stats, std::chrono::nanoseconds::zero(), never); // free: taken
+        bothWaiting.arrive_and_wait(); // each holds its lock
+        bool looked = false;
+        const auto lookThenGiveUp = [&] {
+            if (!looked) {
+                bothWaiting.arrive_and_wait();
+                if (id == 0)
+                    cycle = LockRegistry::waitCycle(registry.snapshot(2));
+                bothWaiting.arrive_and_wait();
+            }
+            looked = true;
+            return true;
+        };
+        tookTheirs[id] = theirs.lockWithin(*rec, stats, std::chrono::nanoseconds(patienceNs), lookThenGiveUp);
+        mine.unlock(*rec, stats, LockKind::Mutex);
+    };
+    std::thread first(worker, 0, std::ref(a), std::ref(b));
+    worker(1, b, a);
+    first.join();
+    QVERIFY(!tookTheirs[0] && !tookTheirs[1]); // both gave up when told to
+    QCOMPARE(cycle.size(), deadlock ? std::size_t(2) : std::size_t(0));
 }
 
 void TestScenarios::stopEndsADeadlock()
