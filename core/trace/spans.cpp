@@ -123,7 +123,7 @@ void SpanBuilder::add(const Event& e)
     const std::int64_t previous = m_lastOwn;
     if (e.kind != EventKind::SwitchOut && e.kind != EventKind::SwitchIn
         && !(e.kind == EventKind::Lost && e.lock == kLostSwitchRecords)) {
-        if (e.kind != EventKind::Lost)
+        if (e.kind != EventKind::Lost && !m_held.empty()) [[unlikely]]
             flushHeld(); // the worker recorded again with nothing lost: what the kernel said stands
         m_lastOwn = e.time;
     }
