@@ -382,7 +382,13 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
                               .arg(name, charted.join(u", ")));
     }
     repeated.note();
-    if (const int signo = stop.wait(0))
+    // A signal sent before now may still be pending for main()'s signal thread, not yet in the pipe (on a busy
+    // machine that thread may not have run yet): then wait for it to arrive.
+    sigset_t pending;
+    const bool signalPending = ::sigpending(&pending) == 0
+        && (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1
+            || sigismember(&pending, SIGHUP) == 1);
+    if (const int signo = stop.wait(signalPending ? 10000 : 0))
         return interrupted(name, signo, " before it started");
 
     // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).

@@ -220,9 +220,11 @@ void Collector::collect(bool last)
             feed.next = 0;
         }
         if (last) {
-            if (const std::uint64_t lost = rec->unmarkedLost(); lost > 0) // the worker never recorded again
-                store({ clock::monotonicNs(), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)), 0, kUnknownCpu,
-                    EventKind::Lost });
+            // The worker never recorded again: the loss ends with the last event it could not record (its
+            // Finished, if that was lost), not at the run's end, so the lane ends where the thread did.
+            if (const std::uint64_t lost = rec->unmarkedLost(); lost > 0)
+                store({ m_clock.toNs(rec->lastDroppedTicks()), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)),
+                    0, kUnknownCpu, EventKind::Lost });
         }
         // Only a lane with losses its Lost events do not yet account for can have stored new ones (a ring
         // marks a loss with the worker's next event, often a drain later): look for them then, and note them.

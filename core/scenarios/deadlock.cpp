@@ -9,12 +9,12 @@
 namespace tl {
 
 namespace {
-// A cycle must stand this long before it counts as a deadlock: a try-lock's short waits can form one for a
-// moment and undo it.
+// A cycle must stand this long before it counts as a deadlock: the registry is read without a lock, so a
+// snapshot can catch a moment that never was. (Waits that give up at a deadline form no cycle at all.)
 constexpr auto kWatchEvery = std::chrono::milliseconds(10);
 constexpr int kChecksToConfirm = 3;
 constexpr auto kTryLockPatience = std::chrono::milliseconds(2);
-constexpr auto kForever = std::chrono::hours(24);
+constexpr auto kForever = InstrumentedLock::kNoDeadline; // naive: a wait that can be part of a deadlock
 
 struct alignas(64) WorkerState {
     std::atomic<std::int64_t> waitingSinceNs { 0 }; // when it began waiting for a lock, 0 when not waiting
@@ -158,7 +158,7 @@ void Deadlock::run(RunContext& ctx)
                 burnCpu(ctx, hold);
                 const auto patience = strategy == TryLock ? std::chrono::nanoseconds(kTryLockPatience)
                     : strategy == ScopedLock              ? std::chrono::nanoseconds::zero()
-                                                          : std::chrono::nanoseconds(kForever);
+                                                          : kForever;
                 if (take(b, patience)) {
                     first = a;
                     second = b;

@@ -46,8 +46,11 @@ bool InstrumentedLock::lockWithin(
     constexpr auto kPoll = std::chrono::milliseconds(5);
     const std::uint64_t waitStart = clock::ticks();
     rec.recordStamped(waitStart, EventKind::LockWait, 0, m_id);
-    m_registry.waiting(rec.worker(), m_id);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const bool givesUp = timeout != kNoDeadline;
+    m_registry.waiting(rec.worker(), m_id, givesUp);
+    const auto deadline = givesUp
+        ? std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)
+        : std::chrono::steady_clock::time_point::max();
     for (auto now = std::chrono::steady_clock::now(); now < deadline && !giveUp();
          now = std::chrono::steady_clock::now()) {
         // Each slice waits until a system_clock time: libstdc++ turns that into pthread_mutex_timedlock, which

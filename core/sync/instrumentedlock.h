@@ -47,7 +47,9 @@ public:
     void unlock(Recorder& rec, LockStats& stats, LockKind kind) noexcept;
     // A mutex acquisition that can end without the lock: waits at most `timeout`, and gives up as soon as
     // `giveUp()` is true (asked every few milliseconds), so a thread caught in a deadlock can always be
-    // released. True when the lock was taken. A zero timeout is a try-lock (no wait is recorded).
+    // released. True when the lock was taken. A zero timeout is a try-lock (no wait is recorded); kNoDeadline
+    // waits until the lock comes or `giveUp()`, and only such a wait can be part of a deadlock.
+    static constexpr std::chrono::nanoseconds kNoDeadline = std::chrono::nanoseconds::max();
     bool lockWithin(Recorder& rec, LockStats& stats, std::chrono::nanoseconds timeout,
         const std::function<bool()>& giveUp) noexcept;
     void lock(Recorder& rec, LockStats& stats) noexcept { lock(rec, stats, m_kind); }

@@ -6,10 +6,10 @@
 
 namespace tl {
 
-void LockRegistry::waiting(std::uint32_t worker, std::uint16_t lock) noexcept
+void LockRegistry::waiting(std::uint32_t worker, std::uint16_t lock, bool givesUp) noexcept
 {
     if (worker < kMaxWorkers)
-        m_workers[worker].waitingFor.store(lock, std::memory_order_relaxed);
+        m_workers[worker].waitingFor.store(std::int32_t(lock) | (givesUp ? kGivesUp : 0), std::memory_order_relaxed);
 }
 
 // Single writer per slot: a load and a store, not a locked read-modify-write, which would lengthen every
@@ -48,7 +48,8 @@ std::vector<LockRegistry::Edge> LockRegistry::waitCycle(const Snapshot& s)
     std::map<std::uint32_t, std::uint16_t> waitsFor;
     std::map<std::uint16_t, std::uint32_t> heldBy;
     for (const Edge& w : s.waits)
-        waitsFor[w.worker] = w.lock;
+        if (!w.givesUp)
+            waitsFor[w.worker] = w.lock;
     for (const Edge& h : s.holds)
         heldBy[h.lock] = h.worker;
     for (const auto& [start, unused] : waitsFor) {
@@ -75,7 +76,7 @@ LockRegistry::Snapshot LockRegistry::snapshot(std::size_t workerCount) const
         for (std::uint64_t held = slot.holds.load(std::memory_order_relaxed); held != 0; held &= held - 1)
             s.holds.push_back({ std::uint32_t(w), std::uint16_t(std::countr_zero(held)) });
         if (const auto l = slot.waitingFor.load(std::memory_order_relaxed); l != kNobody)
-            s.waits.push_back({ std::uint32_t(w), std::uint16_t(l) });
+            s.waits.push_back({ std::uint32_t(w), std::uint16_t(l & ~kGivesUp), (l & kGivesUp) != 0 });
     }
     return s;
 }

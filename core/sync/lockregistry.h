@@ -16,7 +16,8 @@ inline constexpr std::size_t kMaxLocks = 64;
 // snapshot that may be a moment stale, which is all a wait-for graph needs.
 class LockRegistry {
 public:
-    void waiting(std::uint32_t worker, std::uint16_t lock) noexcept;
+    // `givesUp`: the wait ends by itself at a deadline (a try-lock, a timed lock), whether or not the lock comes.
+    void waiting(std::uint32_t worker, std::uint16_t lock, bool givesUp = false) noexcept;
     void acquired(std::uint32_t worker, std::uint16_t lock) noexcept;
     void released(std::uint32_t worker, std::uint16_t lock) noexcept;
     void stoppedWaiting(std::uint32_t worker) noexcept; // gave up without the lock
@@ -24,6 +25,7 @@ public:
     struct Edge {
         std::uint32_t worker;
         std::uint16_t lock;
+        bool givesUp = false; // a wait: ends at its deadline without the lock
     };
     struct Snapshot {
         std::vector<Edge> holds; // worker holds lock
@@ -32,6 +34,8 @@ public:
     Snapshot snapshot(std::size_t workerCount) const;
     // A cycle of waits, if the snapshot has one: each worker waits for a lock the next one holds, and the
     // last waits for one the first holds. Empty when there is none. Pairs of (worker, lock it waits for).
+    // A wait that gives up at a deadline is in no cycle: however long its thread is kept off the CPU, it
+    // ends by itself, so the others go on.
     static std::vector<Edge> waitCycle(const Snapshot& s);
 
     static constexpr std::int32_t kNobody = -1;
@@ -42,8 +46,9 @@ private:
     // than the unobserved program pays for.
     struct alignas(64) Slot {
         std::atomic<std::uint64_t> holds { 0 }; // bit l: holds lock l (lock ids are below kMaxLocks = 64)
-        std::atomic<std::int32_t> waitingFor { kNobody };
+        std::atomic<std::int32_t> waitingFor { kNobody }; // the lock, plus kGivesUp for a wait with a deadline
     };
+    static constexpr std::int32_t kGivesUp = 1 << 16; // above every lock id
     static_assert(kMaxLocks <= 64, "a worker's holds are one 64-bit mask");
     std::array<Slot, kMaxWorkers> m_workers;
 };

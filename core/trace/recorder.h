@@ -71,6 +71,7 @@ private:
             m_cachedTail = m_tail.load(std::memory_order_acquire);
             if (head - m_cachedTail >= m_mask) {
                 m_unmarked.store(m_unmarked.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                m_lastDropTicks.store(ticks, std::memory_order_relaxed);
                 return;
             }
         }
@@ -132,6 +133,9 @@ public:
     // Lost events not yet followed by a Lost marker (the worker has not recorded since): the collector closes
     // the lane with a gap of this many once the worker is done.
     std::uint64_t unmarkedLost() const noexcept { return m_unmarked.load(std::memory_order_relaxed); }
+    // When the latest event the ring had no room for was recorded (clock ticks): where a loss that no later
+    // event marks ends, e.g. a worker's Finished.
+    std::uint64_t lastDroppedTicks() const noexcept { return m_lastDropTicks.load(std::memory_order_relaxed); }
 
     static std::size_t roundUpToPowerOfTwo(std::size_t n);
     // What one record() costs on this machine, measured once (~1 ms) on first call: the basis of the
@@ -148,6 +152,7 @@ private:
     // Written by the writer only; atomics because the collector reads them for its totals.
     std::atomic<std::uint64_t> m_unmarked { 0 };
     std::atomic<std::uint64_t> m_markedLost { 0 };
+    std::atomic<std::uint64_t> m_lastDropTicks { 0 };
     // Reader-owned line.
     alignas(64) std::atomic<std::uint64_t> m_tail { 0 };
     // Read-only after construction.

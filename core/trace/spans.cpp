@@ -1,6 +1,9 @@
 #include "spans.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <utility>
 
 namespace tl {
 
@@ -47,9 +50,9 @@ void SpanBuilder::enter(std::int64_t t, LaneState next, std::uint16_t lock, std:
         if (m_unprotected != 0) {
             m_open.inside = LaneState::Unprotected;
             m_open.insideLock = m_unprotected;
-        } else if (!m_held.empty() && !(next == LaneState::LockWait && m_held.back() == lock)) {
+        } else if (!m_locks.empty() && !(next == LaneState::LockWait && m_locks.back() == lock)) {
             m_open.inside = LaneState::LockHeld;
-            m_open.insideLock = m_held.back();
+            m_open.insideLock = m_locks.back();
         }
     }
 }
@@ -58,14 +61,21 @@ void SpanBuilder::close(std::int64_t t)
 {
     if (m_active && t > m_open.start) {
         m_open.end = t;
-        m_out->push_back(m_open);
+        (t > m_lastOwn ? m_held : *m_out).push_back(m_open);
     }
     m_active = false;
 }
 
+void SpanBuilder::flushHeld()
+{
+    m_out->insert(m_out->end(), m_held.begin(), m_held.end());
+    m_held.clear();
+}
+
 bool SpanBuilder::openSpan(std::int64_t now, Span* span) const
 {
-    if (!m_active || now <= m_open.start)
+    // While spans are held back the lane may be inside a loss: the live view waits rather than claim.
+    if (!m_active || now <= m_open.start || !m_held.empty())
         return false;
     *span = m_open;
     span->end = now;
@@ -92,9 +102,9 @@ void SpanBuilder::resume(std::int64_t t, std::int16_t eventCpu)
     if (m_unprotected != 0) {
         m_worker = LaneState::Unprotected;
         m_workerLock = m_unprotected;
-    } else if (!m_held.empty()) {
+    } else if (!m_locks.empty()) {
         m_worker = LaneState::LockHeld;
-        m_workerLock = m_held.back();
+        m_workerLock = m_locks.back();
     } else {
         m_worker = LaneState::Running;
         m_workerLock = 0;
@@ -104,14 +114,19 @@ void SpanBuilder::resume(std::int64_t t, std::int16_t eventCpu)
 
 void SpanBuilder::forgetHolds()
 {
-    m_held.clear();
+    m_locks.clear();
     m_unprotected = 0;
 }
 
 void SpanBuilder::add(const Event& e)
 {
-    const std::int64_t previous = m_last;
-    m_last = e.time;
+    const std::int64_t previous = m_lastOwn;
+    if (e.kind != EventKind::SwitchOut && e.kind != EventKind::SwitchIn
+        && !(e.kind == EventKind::Lost && e.lock == kLostSwitchRecords)) {
+        if (e.kind != EventKind::Lost && !m_held.empty()) [[unlikely]]
+            flushHeld(); // the worker recorded again with nothing lost: what the kernel said stands
+        m_lastOwn = e.time;
+    }
     const std::int16_t cpu = eventCpu(e);
     auto become = [&](LaneState state, std::uint16_t lock) {
         m_worker = state;
@@ -141,14 +156,14 @@ void SpanBuilder::add(const Event& e)
             become(LaneState::Unprotected, e.lock);
             break;
         }
-        m_held.push_back(e.lock);
+        m_locks.push_back(e.lock);
         become(LaneState::LockHeld, e.lock);
         break;
     case EventKind::LockReleased:
         if (m_unprotected == e.lock)
             m_unprotected = 0;
-        else if (auto it = std::find(m_held.rbegin(), m_held.rend(), e.lock); it != m_held.rend())
-            m_held.erase(std::next(it).base());
+        else if (auto it = std::find(m_locks.rbegin(), m_locks.rend(), e.lock); it != m_locks.rend())
+            m_locks.erase(std::next(it).base());
         resume(e.time, cpu);
         break;
     case EventKind::Sleeping:
@@ -197,10 +212,13 @@ void SpanBuilder::add(const Event& e)
             m_gaps->push_back({ from, e.time, std::uint64_t(e.value), true });
             break;
         }
-        // What happened after the previous event is unknown: its span ends there, a gap runs to now, and
-        // the locks held are no longer known either.
+        // What happened after the worker's previous own event is unknown, whatever the kernel's records say
+        // of it: its span ends there, a gap runs to now, and the locks held are no longer known either.
         const std::int64_t from = previous == INT64_MIN ? e.time : std::min(previous, e.time);
-        close(from);
+        m_held.clear();
+        if (m_active && m_open.start < from)
+            close(from);
+        m_active = false;
         if (e.time > from)
             m_out->push_back({ from, e.time, 0, -1, LaneState::NoData });
         m_gaps->push_back({ from, e.time, std::uint64_t(e.value) });
@@ -219,9 +237,32 @@ LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs)
     std::vector<Span> buffer;
     buffer.reserve(kFlushAt + 2);
     SpanBuilder builder(buffer, lane.gaps, lane.marks);
+    // The kernel's records lost where the reader did not find its ring full (so no kSwitchRecordsMayStop
+    // came first): they were lost after the kernel's last record before the Lost one, so the CPU is unknown
+    // from there, as if the marker had come. Which records those are, found in a first pass.
+    std::vector<std::size_t> unknownAfter;
+    {
+        std::size_t i = 0;
+        std::size_t lastSwitch = SIZE_MAX;
+        events.forEachPiece([&](std::span<const Event> piece) {
+            for (const Event& e : piece) {
+                if (e.kind == EventKind::SwitchIn || e.kind == EventKind::SwitchOut)
+                    lastSwitch = e.value == kSwitchRecordsMayStop ? SIZE_MAX : i;
+                else if (e.kind == EventKind::Lost && e.lock == kLostSwitchRecords && lastSwitch != SIZE_MAX)
+                    unknownAfter.push_back(std::exchange(lastSwitch, SIZE_MAX));
+                ++i;
+            }
+        });
+    }
+    std::size_t i = 0;
+    auto next = unknownAfter.begin();
     events.forEachPiece([&](std::span<const Event> piece) {
         for (const Event& e : piece) {
             builder.add(e);
+            if (next != unknownAfter.end() && *next == i++) {
+                builder.add({ e.time, kSwitchRecordsMayStop, 0, kUnknownCpu, EventKind::SwitchOut });
+                ++next;
+            }
             if (buffer.size() >= kFlushAt) {
                 lane.spans.append(buffer);
                 buffer.clear();

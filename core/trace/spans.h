@@ -69,8 +69,11 @@ struct LaneSpans {
 };
 
 // Turns one lane's events, fed in time order, into back-to-back state spans appended to `out`. A Lost event
-// ends the span in progress at the last event before the loss and opens a NoData span up to the Lost event,
-// noted in `gaps`: no span bridges lost events. Used whole (spansForLane) or batch by batch while live.
+// ends the span in progress at the worker's last own event before the loss and opens a NoData span up to
+// the Lost event, noted in `gaps`: no span bridges lost events, and the kernel's switch records in between
+// claim nothing (what the worker did there is unknown). So spans that only switch records ended are held
+// back until the worker's next own event shows no loss came first. Used whole (spansForLane) or batch by
+// batch while live.
 class SpanBuilder {
 public:
     SpanBuilder(std::vector<Span>& out, std::vector<Gap>& gaps, std::vector<LaneMark>& marks)
@@ -89,7 +92,11 @@ public:
     void add(const Event& e);
     // The span still in progress, as it stands at `now`; nothing if the worker has finished.
     bool openSpan(std::int64_t now, Span* span) const;
-    void finish(std::int64_t endNs) { close(endNs); }
+    void finish(std::int64_t endNs)
+    {
+        close(endNs);
+        flushHeld();
+    }
 
 private:
     // Whether the thread has its CPU, as the kernel's context switches say (see ContextSwitches).
@@ -103,16 +110,18 @@ private:
     void enter(std::int64_t t, LaneState next, std::uint16_t lock, std::int16_t cpu);
     void close(std::int64_t t);
     void forgetHolds();
+    void flushHeld();
 
     std::vector<Span>* m_out;
     std::vector<Gap>* m_gaps;
     std::vector<LaneMark>* m_marks;
-    std::int64_t m_last = INT64_MIN; // time of the previous event
+    std::int64_t m_lastOwn = INT64_MIN; // time of the worker's previous own event (not the kernel's)
+    std::vector<Span> m_held; // spans ended after m_lastOwn by switch records: void if a loss follows
     bool m_active = false;
     Span m_open {}; // the span in progress, while m_active
     LaneState m_worker = LaneState::Running; // what the worker's own events say it does
     std::uint16_t m_workerLock = 0;
-    std::vector<std::uint16_t> m_held; // locks held, innermost last
+    std::vector<std::uint16_t> m_locks; // locks held, innermost last
     std::uint16_t m_unprotected = 0; // the "none" lock of the unprotected section the worker is in, or 0
     Cpu m_cpuState = Cpu::On;
     bool m_kernelSeen = false; // the kernel's switches follow this lane: CPUs come from them

@@ -1,3 +1,4 @@
+#include "../support/lossfixture.h"
 #include "../support/runscenario.h"
 
 #include <run/run.h>
@@ -24,6 +25,7 @@ private slots:
     void spansCsvHasOneRowPerSpan();
     void sliceEndsNeverPassTheNextStartInDoubles();
     void overflowingRingsLeaveGapsInEveryExport();
+    void aLossIsTheSameGapInEveryExport();
     void marksAreInstantsDevToolsKeeps();
 
 private:
@@ -287,6 +289,47 @@ void TestExporters::overflowingRingsLeaveGapsInEveryExport()
     QVERIFY(!summary[u"gaps"].toArray().isEmpty());
     // What the run counted is exact all the same: lost updates come from the counter, not from the trace.
     QCOMPARE(o.results[u"expected"].toInteger(), 600000);
+}
+
+// A recorded loss with the kernel's switch records inside it, and lost switch records: the JSON and the spans CSV
+// show the loss as one gap over the whole lost stretch, nothing claimed inside it, and the CPU unknown where the
+// kernel's records were lost (Perfetto: tst_perfetto).
+void TestExporters::aLossIsTheSameGapInEveryExport()
+{
+    using Fixture = test::LossFixture;
+    const Trace trace = Fixture::trace();
+    const QString unknown = QStringLiteral("CPU unknown");
+    std::vector<Fixture::Slice> json;
+    for (const auto& v : chromeEvents(trace)) {
+        const QJsonObject e = v.toObject();
+        if (e[u"ph"].toString() != u"X" || e[u"cat"].toString() == u"phase")
+            continue;
+        const QJsonObject args = e[u"args"].toObject();
+        const std::int64_t start = qRound64(e[u"ts"].toDouble() * 1000);
+        json.push_back({ std::size_t(e[u"tid"].toInteger() - 1), start, start + qRound64(e[u"dur"].toDouble() * 1000),
+            e[u"name"].toString() == u"events lost",
+            args[u"cpu"].toInteger() == -1 && args[u"inside"].toString().contains(unknown) });
+    }
+    QString wrong = Fixture::wrongIn(json);
+    QVERIFY2(wrong.isEmpty(), qPrintable(QStringLiteral("JSON: ") + wrong));
+
+    QStringList header;
+    std::vector<Fixture::Slice> csv;
+    for (const auto& row : csvRows(written(writeSpansCsv, trace), &header))
+        csv.push_back({ std::size_t(row.at(u"worker_name"_qs).mid(7).toInt() - 1),
+            row.at(u"start_since_start_ns"_qs).toLongLong(), row.at(u"end_since_start_ns"_qs).toLongLong(),
+            row.at(u"state"_qs) == u"no data", row.at(u"cpu"_qs) == u"-1" && row.at(u"inside"_qs).contains(unknown) });
+    wrong = Fixture::wrongIn(csv);
+    QVERIFY2(wrong.isEmpty(), qPrintable(QStringLiteral("spans CSV: ") + wrong));
+
+    // The events CSV keeps the loss as it was recorded: where recording resumed, with its count.
+    std::set<std::pair<qint64, qint64>> gapRows;
+    for (const auto& row : csvRows(written(writeCsv, trace), &header))
+        if (row.at(u"row"_qs) == u"gap")
+            gapRows.insert({ row.at(u"time_since_start_ns"_qs).toLongLong(), row.at(u"value"_qs).toLongLong() });
+    QCOMPARE(gapRows,
+        (std::set<std::pair<qint64, qint64>> {
+            { Fixture::kLostTo - Fixture::kStart, 500 }, { Fixture::kCpuUnknownTo - Fixture::kStart, 7 } }));
 }
 
 // The failures scenario marks each task's start with its number: every mark is an instant on its worker's

@@ -1,3 +1,4 @@
+#include "../support/lossfixture.h"
 #include "../support/runscenario.h"
 
 #include <run/run.h>
@@ -359,6 +360,7 @@ private slots:
     void childProcessesAreProcessesWithTheirRealPids();
     void marksDeathsAndGapsArePresent();
     void holdsAndPhasesArePresent();
+    void aLossIsOneGapAndLostSwitchRecordsLeaveTheCpuUnknown();
 
 private:
     std::shared_ptr<const Trace> m_trace;
@@ -549,6 +551,26 @@ void TestPerfetto::holdsAndPhasesArePresent()
     QCOMPARE(phases[0].end, std::int64_t(400));
     QCOMPARE(phases[1].name, std::string("second"));
     QCOMPARE(phases[1].end, std::int64_t(900)); // a phase still open at the end lasts to the run's end
+}
+
+// The recorded losses of LossFixture, as a Perfetto reader gets them (the JSON and CSVs: tst_exporters).
+void TestPerfetto::aLossIsOneGapAndLostSwitchRecordsLeaveTheCpuUnknown()
+{
+    using Fixture = test::LossFixture;
+    const Trace trace = Fixture::trace();
+    const QByteArray bytes = perfettoBytes(trace);
+    const Decoded d = decode(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    QVERIFY2(d.errors.isEmpty(), qPrintable(d.errors.mid(0, 5).join(u'\n')));
+    const std::int64_t shift = perfettoTimeZero(trace) - trace.startNs; // Perfetto's zero: the first event
+    std::vector<Fixture::Slice> slices;
+    for (std::size_t lane = 0; lane < 2; ++lane)
+        for (const Decoded::Slice& s : d.slices.at(lane + 1)) {
+            const auto inside = s.text.find("inside");
+            slices.push_back({ lane, s.start + shift, s.end + shift, s.name == "events lost",
+                inside != s.text.end() && inside->second.find("CPU unknown") != std::string::npos });
+        }
+    const QString wrong = Fixture::wrongIn(slices);
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
 }
 
 QTEST_GUILESS_MAIN(TestPerfetto)

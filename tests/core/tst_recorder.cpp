@@ -1,5 +1,8 @@
+#include <run/collector.h>
+#include <run/runcontext.h>
 #include <trace/clock.h>
 #include <trace/recorder.h>
+#include <trace/spans.h>
 
 #include <QTest>
 #include <thread>
@@ -12,6 +15,7 @@ private slots:
     void eventsAreSixteenBytes();
     void manyThreadsLoseNothing();
     void overflowIsMarkedWhereItHappened();
+    void aLaneWhoseLastEventsWereLostEndsWhereTheyWere();
     void ticksBecomeMonotonicNanoseconds_data();
     void ticksBecomeMonotonicNanoseconds();
 };
@@ -106,6 +110,36 @@ void TestRecorder::overflowIsMarkedWhereItHappened()
     QCOMPARE(second[1].value, std::int32_t(7));
     QCOMPARE(rec.unmarkedLost(), std::uint64_t(0));
     QCOMPARE(rec.dropped(), std::uint64_t(5000 - kept)); // the total stays
+}
+
+// A worker records until its ring is full, then finishes with nothing more kept (its Finished lost too), and
+// the run goes on a while: the lane ends with the worker's last event, kept or not, not at the run's end.
+void TestRecorder::aLaneWhoseLastEventsWereLostEndsWhereTheyWere()
+{
+    qputenv("THREADLAB_RING_EVENTS", "16");
+    RunContext ctx { ParamSet() };
+    qunsetenv("THREADLAB_RING_EVENTS");
+    const std::uint32_t worker = ctx.addWorker(QStringLiteral("worker-1"));
+    Recorder& rec = ctx.recorder(worker);
+    QCOMPARE(rec.capacity(), std::size_t(16));
+    Trace trace;
+    Collector collector(ctx, trace, {}, BatchContent::ProgressOnly);
+    rec.record(EventKind::Started);
+    for (int i = 0; i < 100; ++i)
+        rec.record(EventKind::Mark, i);
+    rec.record(EventKind::Finished);
+    const std::int64_t finished = clock::monotonicNs();
+    QVERIFY(rec.unmarkedLost() > 0);
+    collector.start(); // drains the ring; the run then lasts 100 ms more, as others' workers would make it
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    collector.finish();
+    const auto lane = spansForLane(trace.lanes.at(worker), trace.endNs);
+    QVERIFY(!lane.spans.empty());
+    QCOMPARE(lane.spans.back().state, LaneState::NoData);
+    // Ticks become ns by a calibration good to well under 1 ms (ticksBecomeMonotonicNanoseconds).
+    QVERIFY2(lane.spans.back().end <= finished + 1'000'000,
+        qPrintable(QStringLiteral("the lane ends %1 ms after its worker finished")
+                       .arg(double(lane.spans.back().end - finished) / 1e6)));
 }
 
 void TestRecorder::ticksBecomeMonotonicNanoseconds_data()

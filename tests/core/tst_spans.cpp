@@ -1,3 +1,5 @@
+#include "../support/lossfixture.h"
+
 #include <trace/spans.h>
 
 #include <QTest>
@@ -12,6 +14,9 @@ private slots:
     void unprotectedSectionsAreNotHolds();
     void droppedEventsLeaveNoBrokenSpans();
     void lostEventsAreAGapNoSpanBridges();
+    void aLossRunsFromTheLastKeptEventWhateverTheKernelSaysWithin();
+    void lostSwitchRecordsLeaveTheCpuUnknownFromTheLastRecordKept();
+    void aThreadWhoseLastEventsWereLostEndsWithThem();
     void kernelSwitchesShowTimeOffTheCpu();
     void waitsLookTheSameOnAndOffTheCpu();
     void lostSwitchRecordsLeaveTheCpuUnknown();
@@ -119,6 +124,68 @@ void TestSpans::lostEventsAreAGapNoSpanBridges()
     }
     QCOMPARE(lane.spans.back().state, LaneState::Running); // after the gap, from the release on
     QCOMPARE(lane.spans.back().start, std::int64_t(50));
+}
+
+// The case: a worker switched out while its ring is full. The kernel's records that arrive during the
+// loss must not shrink the gap to the stretch after the last of them.
+void TestSpans::aLossRunsFromTheLastKeptEventWhateverTheKernelSaysWithin()
+{
+    using Fixture = test::LossFixture;
+    const auto lanes = buildSpans(Fixture::trace());
+    QCOMPARE(lanes[0].gaps.size(), std::size_t(1));
+    QCOMPARE(lanes[0].gaps[0].start, Fixture::kLostFrom);
+    QCOMPARE(lanes[0].gaps[0].end, Fixture::kLostTo);
+    QCOMPARE(lanes[0].gaps[0].lost, std::uint64_t(500));
+    // The spans as every export writes them: one gap over the lost stretch, nothing claimed inside it.
+    std::vector<Fixture::Slice> slices;
+    for (std::size_t l = 0; l < lanes.size(); ++l)
+        for (const Span& s : lanes[l].spans)
+            slices.push_back({ l, s.start - Fixture::kStart, s.end - Fixture::kStart, s.state == LaneState::NoData,
+                s.cpu == -1 && s.inside == LaneState::NoData });
+    const QString wrong = Fixture::wrongIn(slices);
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+    // Before: running up to its last kept event (it entered its unprotected section there, and nothing of that
+    // section is known); after: where its events resume, on CPU 0, as the kernel said last.
+    const auto& spans = lanes[0].spans;
+    QCOMPARE(spans.front().state, LaneState::Running);
+    QCOMPARE(spans.front().end, Fixture::kLostFrom);
+    QCOMPARE(spans.back().start, Fixture::kLostTo);
+    QCOMPARE(spans.back().cpu, std::int16_t(0));
+}
+
+// The kernel's records were lost although its ring was never found full (no kSwitchRecordsMayStop): the CPU is
+// unknown from its last record kept, not only from where it counted the loss.
+void TestSpans::lostSwitchRecordsLeaveTheCpuUnknownFromTheLastRecordKept()
+{
+    using Fixture = test::LossFixture;
+    const auto lanes = buildSpans(Fixture::trace());
+    const LaneSpans& lane = lanes[1];
+    QCOMPARE(lane.gaps.size(), std::size_t(1));
+    QVERIFY(lane.gaps[0].cpuOnly);
+    QCOMPARE(lane.gaps[0].start, Fixture::kCpuUnknownFrom);
+    QCOMPARE(lane.gaps[0].end, Fixture::kCpuUnknownTo);
+    int inside = 0;
+    for (const Span& s : lane.spans)
+        if (s.start < Fixture::kCpuUnknownTo && s.end > Fixture::kCpuUnknownFrom) {
+            ++inside;
+            QCOMPARE(s.cpu, std::int16_t(-1));
+            QCOMPARE(s.inside, LaneState::NoData);
+            QVERIFY(claimsCpu(s.state)); // its own states stand: running, then holding "other"
+        }
+    QCOMPARE(inside, 2);
+}
+
+// The worker's last events, Finished among them, were lost: the collector closes the lane with a Lost event at
+// the last event the ring had no room for. The lane ends there, not at the run's end, whatever the kernel
+// said before.
+void TestSpans::aThreadWhoseLastEventsWereLostEndsWithThem()
+{
+    const std::vector<Event> events { ev(0, EventKind::Started), ev(10, EventKind::LockAcquired, 1, 0),
+        switchOut(20, true, 0), switchIn(30, 1), ev(80, EventKind::Lost, 0, 5000) };
+    const auto lane = spansForLane(events, 1000);
+    QCOMPARE(lane.spans.back().end, std::int64_t(80));
+    QCOMPARE(lane.spans.back().state, LaneState::NoData);
+    QCOMPARE(lane.spans.back().start, std::int64_t(10));
 }
 
 QTEST_GUILESS_MAIN(TestSpans)
