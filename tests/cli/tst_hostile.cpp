@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -416,6 +417,13 @@ void TestHostile::strangersConnectionsAreClosedAtOnce()
         // The neighbour: as many idle connections as the server has room for, held open.
         if (::setgid(kNeighbour) != 0 || ::setuid(kNeighbour) != 0)
             ::_exit(1);
+        // It must never outlive the test, nor keep the test runner's output open: a new uid drops the
+        // parent-death signal, so it is asked for again, with a deadline of its own as well.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::alarm(120);
+        const int null = ::open("/dev/null", O_RDWR);
+        for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd)
+            ::dup2(null, fd);
         for (int i = 0; i < tl::LoopbackHttpServer::kMaxConnections; ++i) {
             const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
             sockaddr_in to {};
@@ -430,6 +438,12 @@ void TestHostile::strangersConnectionsAreClosedAtOnce()
         ::_exit(0);
     }
     ::close(ready[1]);
+    // However the test ends, the neighbour goes (a failed check returns early).
+    const auto endNeighbour = qScopeGuard([neighbour] {
+        ::kill(neighbour, SIGKILL);
+        int status = 0;
+        ::waitpid(neighbour, &status, 0);
+    });
     char byte = 0;
     QCOMPARE(::read(ready[0], &byte, 1), 1);
     ::close(ready[0]);
@@ -440,9 +454,6 @@ void TestHostile::strangersConnectionsAreClosedAtOnce()
                      [] { return false; })
                      .bytes,
             qint64(100));
-    ::kill(neighbour, SIGKILL);
-    int status = 0;
-    ::waitpid(neighbour, &status, 0);
     QCOMPARE(server.requestsServed(), qint64(4));
 }
 
