@@ -32,18 +32,6 @@ void startupMessage(QtMsgType type, const QMessageLogContext&, const QString& me
     }
 }
 
-// Qt's options that take a value (-style fusion): given last without one, QApplication would abort.
-const char* optionMissingItsValue(int argc, char** argv)
-{
-    static constexpr const char* withValue[] = { "-platform", "-platformpluginpath", "-platformtheme", "-plugin",
-        "-qwindowgeometry", "-qwindowicon", "-qwindowtitle", "-session", "-display", "-geometry", "-style",
-        "-stylesheet", "-qmljsdebugger", "-dialogs", "-fontengine", "-title", "-name", "-icon" };
-    const char* last = argv[argc - 1];
-    for (const char* option : withValue)
-        if (std::strcmp(last, option) == 0 || (last[0] == '-' && std::strcmp(last + 1, option) == 0))
-            return last;
-    return nullptr;
-}
 }
 
 // The window and the command line, in a module the threadlab executable loads (see main.cpp), so that a
@@ -58,7 +46,7 @@ extern "C" Q_DECL_EXPORT int threadlab_app_main(int argc, char** argv, int stopS
     QCoreApplication::setApplicationVersion(QStringLiteral(THREADLAB_VERSION));
     if (tl::cli::wantsCli(argc, argv))
         return tl::cli::main(argc, argv, stopSignalFd);
-    if (const char* option = argc > 1 ? optionMissingItsValue(argc, argv) : nullptr) {
+    if (const char* option = tl::cli::qtOptionMissingItsValue(argc, argv)) {
         std::fprintf(stderr, "threadlab: %s needs a value (e.g. -style fusion)\n", option);
         return 2;
     }

@@ -484,19 +484,41 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
 
 } // namespace
 
+namespace {
+// Qt's own GUI options (-style fusion, -platform xcb, -reverse, ...), and whether each takes a value.
+struct QtOption {
+    std::string_view name;
+    bool takesValue;
+};
+constexpr QtOption kQtOptions[] = { { "-platform", true }, { "-platformpluginpath", true }, { "-platformtheme", true },
+    { "-plugin", true }, { "-qwindowgeometry", true }, { "-qwindowicon", true }, { "-qwindowtitle", true },
+    { "-reverse", false }, { "-session", true }, { "-display", true }, { "-geometry", true }, { "-style", true },
+    { "-stylesheet", true }, { "-widgetcount", false }, { "-qmljsdebugger", true }, { "-dialogs", true },
+    { "-fontengine", true }, { "-nograb", false }, { "-dograb", false }, { "-title", true }, { "-name", true },
+    { "-icon", true } };
+
+// The Qt option `arg` names (-style or -style=fusion), or null.
+const QtOption* qtOption(std::string_view arg)
+{
+    const std::string_view name = arg.substr(0, arg.find('='));
+    const auto* found
+        = std::find_if(std::begin(kQtOptions), std::end(kQtOptions), [&](const QtOption& o) { return o.name == name; });
+    return found == std::end(kQtOptions) ? nullptr : found;
+}
+}
+
 bool wantsCli(int argc, char** argv)
 {
-    if (argc < 2)
-        return false;
-    // Qt's own GUI options (-style fusion, -platform xcb, -reverse, ...) go to the app; any other first
-    // argument is a command, and one we do not know is a usage error, never a window.
-    static constexpr std::string_view qtOptions[]
-        = { "-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-qwindowgeometry", "-qwindowicon",
-              "-qwindowtitle", "-reverse", "-session", "-display", "-geometry", "-style", "-stylesheet", "-widgetcount",
-              "-qmljsdebugger", "-dialogs", "-fontengine", "-nograb", "-dograb", "-title", "-name", "-icon" };
-    const std::string_view a = argv[1];
-    const std::string_view option = a.substr(0, a.find('='));
-    return std::find(std::begin(qtOptions), std::end(qtOptions), option) == std::end(qtOptions);
+    // Qt's options go to the app; any other first argument is a command, and one we do not know is a usage
+    // error, never a window.
+    return argc >= 2 && !qtOption(argv[1]);
+}
+
+const char* qtOptionMissingItsValue(int argc, char** argv)
+{
+    const char* last = argc > 1 ? argv[argc - 1] : nullptr;
+    const QtOption* option = last ? qtOption(last) : nullptr;
+    return option && option->takesValue && option->name == last ? last : nullptr;
 }
 
 int main(int argc, char** argv, int stopSignalFd)
