@@ -22,6 +22,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
@@ -135,6 +136,9 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_timeline, &TimelineView::selectionCleared, this, [this] { m_selectionInfo->clear(); });
 
     QSettings settings;
+    if (const int mib = settings.value(QStringLiteral("recordingMemoryMiB"), 0).toInt(); mib > 0)
+        RecordingBudget::choose(
+            std::clamp(std::size_t(mib) << 20, RecordingBudget::kMinBytes, RecordingBudget::machineBytes()));
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     m_mainSplitter->restoreState(settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_rightSplitter->restoreState(settings.value(QStringLiteral("window/rightSplitter")).toByteArray());
@@ -211,6 +215,10 @@ void MainWindow::buildActions()
     edit->addAction(copy);
     auto* run = menuBar()->addMenu(tr("&Run"));
     run->addActions({ m_runAction, m_stopAction });
+    run->addSeparator();
+    auto* memory = run->addAction(tr("Recording &Memory…"));
+    memory->setStatusTip(tr("How much memory a run may fill with events before it drops them (shown as gaps)"));
+    connect(memory, &QAction::triggered, this, &MainWindow::chooseRecordingMemory);
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addActions({ fit, zoomIn, zoomOut, zoomSelection });
     view->addSeparator();
@@ -450,6 +458,22 @@ void MainWindow::setRunning(bool running)
         a->setEnabled(!running && m_lastTrace);
 }
 
+void MainWindow::chooseRecordingMemory()
+{
+    bool ok = false;
+    const int mib = QInputDialog::getInt(this, tr("Recording Memory"),
+        tr("Memory a run may fill with its events, in MiB.\nBeyond it, later events are dropped and the "
+           "timeline hatches where they are missing.\nDefault: a quarter of this machine's RAM (%1 MiB).")
+            .arg(RecordingBudget::defaultBytes() >> 20),
+        int(RecordingBudget::chosenBytes() >> 20), int(RecordingBudget::kMinBytes >> 20),
+        int(std::min<std::size_t>(RecordingBudget::machineBytes() >> 20, INT_MAX)), 256, &ok);
+    if (!ok)
+        return;
+    RecordingBudget::choose(std::size_t(mib) << 20);
+    QSettings().setValue(QStringLiteral("recordingMemoryMiB"), mib);
+    statusBar()->showMessage(tr("Runs from now on may keep %L1 MiB of events").arg(mib), 5000);
+}
+
 void MainWindow::updateStatus(std::uint64_t events, std::uint64_t dropped, const RecordingOverhead& overhead)
 {
     QString text = tr("%L1 events").arg(events);
@@ -476,7 +500,14 @@ void MainWindow::onBatch(const TraceBatchPtr& batch)
     }
     uncollapseCharts();
     const double seconds = m_elapsed.elapsed() / 1000.0;
-    m_statusState->setText(tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1));
+    QString state = tr("Running %1 — %2 s").arg(m_live.data().title).arg(seconds, 0, 'f', 1);
+    // On a busy machine the collector may fall behind the workers: the live view says by how much (nothing is
+    // lost meanwhile, and the final picture has everything).
+    if (batch->lagNs >= 200'000'000)
+        state += tr(" — live view %1 s behind (%L2 events waiting)")
+                     .arg(double(batch->lagNs) / 1e9, 0, 'f', 1)
+                     .arg(batch->pendingEvents);
+    m_statusState->setText(state);
     updateStatus(batch->totalEvents, batch->droppedEvents, recordingOverhead(batch->laneEvents, batch->workerNs));
 
     QJsonObject live = batch->liveResults;
@@ -517,10 +548,7 @@ void MainWindow::onFinished(const RunOutcome& outcome)
 {
     m_lastTrace = outcome.trace;
     showProcesses(outcome.processes);
-    if (outcome.spans)
-        m_live.replace(*outcome.trace, std::move(*outcome.spans));
-    else
-        m_live.replace(*outcome.trace);
+    m_live.finish(*outcome.trace); // the batches carried every span: nothing to build again
     m_cpuView.reset();
     m_timeline->setData(shownData());
     m_chart->setVisible(!m_live.counters().empty());

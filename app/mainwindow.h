@@ -87,6 +87,7 @@ private:
     void setRunning(bool running);
     void showResults(
         const QJsonObject& results, const QJsonArray& workers, const QString& heading, const QString& account = {});
+    void chooseRecordingMemory();
     void updateStatus(std::uint64_t events, std::uint64_t dropped, const RecordingOverhead& overhead);
     void saveParams();
     QString currentScenario() const;

@@ -44,6 +44,12 @@ QTextStream& err()
     return s;
 }
 
+constexpr qulonglong kMinRecordingMib = RecordingBudget::kMinBytes >> 20;
+qulonglong maxRecordingMib()
+{
+    return RecordingBudget::machineBytes() >> 20;
+}
+
 const char* const kUsageLine
     = "usage: threadlab [--list | describe NAME | run NAME [options] | --help | --version]   (no command: the app)";
 
@@ -65,6 +71,9 @@ Run options:
   --spans-csv FILE  write one CSV row per state span (worker, state, start, end, lock)
   --chart FILE      write the run's results chart as PNG or SVG (sweep, ipc-throughput, threads-vs-processes)
   --json            print a JSON summary on stdout
+  --recording-memory MIB
+                    memory for the run's events, in MiB (default: a quarter of RAM, here %1; 16 to %2)
+                    Events are only dropped, and shown as gaps, once it is spent
   FILE `-` is standard output for --svg, --trace and --csv (the summary then goes to stderr).
   A file is replaced only by a complete new one; a repeated option: the last one wins.
 
@@ -329,6 +338,19 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
         const auto output = find(a.section(u'=', 0, 0));
         if (a == u"--json") {
             json = true;
+        } else if (a == u"--recording-memory" || a.startsWith(u"--recording-memory=")) {
+            const QString text
+                = a == u"--recording-memory" ? (i + 1 < args.size() ? args[++i] : QString()) : a.section(u'=', 1);
+            bool ok = false;
+            const qulonglong mib = text.trimmed().toULongLong(&ok);
+            if (!ok || mib < kMinRecordingMib || mib > maxRecordingMib())
+                return usageError(QStringLiteral("--recording-memory: '%1' is not a number of MiB from %2 to %3 (the "
+                                                 "machine's RAM)")
+                                      .arg(text)
+                                      .arg(kMinRecordingMib)
+                                      .arg(maxRecordingMib()));
+            RecordingBudget::choose(std::size_t(mib) << 20);
+            repeated.given(QStringLiteral("--recording-memory"), text);
         } else if (a == u"--size" || a.startsWith(u"--size=")) {
             const QString text = a == u"--size" ? (i + 1 < args.size() ? args[++i] : QString()) : a.mid(7);
             const auto size = ui::parseImageSize(text.trimmed());
@@ -532,7 +554,7 @@ int main(int argc, char** argv, int stopSignalFd)
 
     if (command == u"-h" || command == u"--help") {
         out() << "ThreadLab " << QCoreApplication::applicationVersion() << " — see threads and processes at work\n\n"
-              << kUsageText;
+              << QString::fromUtf8(kUsageText).arg(RecordingBudget::defaultBytes() >> 20).arg(maxRecordingMib());
         return kOk;
     }
     if (command == u"-v" || command == u"--version") {

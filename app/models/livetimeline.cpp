@@ -62,15 +62,19 @@ void LiveTimeline::append(const TraceBatch& batch)
     }
 }
 
-void LiveTimeline::replace(const Trace& trace)
+void LiveTimeline::finish(const Trace& trace)
 {
-    replace(trace, buildSpans(trace));
-}
-
-void LiveTimeline::replace(const Trace& trace, std::vector<LaneSpans>&& spans)
-{
-    m_data = std::make_shared<TimelineData>(TimelineData::fromSpans(trace, std::move(spans)));
-    m_openShown.clear();
+    dropOpenSpans();
+    if (m_data.use_count() > 1) // a snapshot is held (an export): it keeps the live version
+        m_data = std::make_shared<TimelineData>(*m_data);
+    m_data->markContendedHolds();
+    std::tie(m_data->startNs, m_data->endNs) = trace.activeRange();
+    m_data->lockNames = trace.lockNames;
+    m_data->phases = trace.phases;
+    for (std::size_t i = 0; i < m_data->lanes.size() && i < trace.workers.size(); ++i) {
+        m_data->lanes[i].pid = trace.workers[i].pid;
+        m_data->lanes[i].group = processLabel(trace.workers[i]);
+    }
 }
 
 } // namespace tl::ui

@@ -9,19 +9,19 @@
 namespace tl::ui {
 
 // The timeline of a run as it happens: grows with every collector batch by the spans the collector built,
-// showing spans still in progress up to the batch's time. When the run ends, replace() swaps in the exact
-// timeline of the finished trace (with holds marked contended where others waited).
+// showing spans still in progress up to the batch's time. The collector's last batch closes every lane, so
+// when the run ends finish() has the exact timeline without building it again.
 class LiveTimeline {
 public:
     void reset(const QString& title, const QString& subtitle);
     void append(const TraceBatch& batch);
-    void replace(const Trace& trace);
-    // The finished run, from spans built on the run's thread (RunOutcome::spans), which it takes over.
-    void replace(const Trace& trace, std::vector<LaneSpans>&& spans);
+    // The run has ended and its last batch is in: what the batches built is its whole timeline, made final
+    // here (holds others waited for marked contended, the range of the workers' events).
+    void finish(const Trace& trace);
 
     const TimelineData& data() const { return *m_data; }
     // The current timeline, kept alive for as long as the caller holds it (e.g. a background export);
-    // reset() and replace() start a new one rather than changing it.
+    // reset() and finish() start a new one rather than changing it.
     std::shared_ptr<const TimelineData> snapshot() const { return m_data; }
     const std::vector<CounterSeries>& counters() const { return m_data->counters; }
 

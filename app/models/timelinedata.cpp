@@ -167,6 +167,24 @@ void TimelineLane::updateIndex()
     }
 }
 
+void TimelineLane::reindexFrom(std::size_t changed)
+{
+    // blocks[k] sums the spans before k * kBlock: those up to the changed span's block stand.
+    blocks.resize(std::min(blocks.size(), changed / kBlock + 1));
+    updateIndex();
+}
+
+void TimelineData::markContendedHolds()
+{
+    std::vector<ChunkedVector<Span>*> spans;
+    for (TimelineLane& lane : lanes)
+        spans.push_back(&lane.spans);
+    const auto changed = tl::markContendedHolds(spans);
+    for (std::size_t i = 0; i < lanes.size(); ++i)
+        if (changed[i] != SIZE_MAX)
+            lanes[i].reindexFrom(changed[i]);
+}
+
 StateTimes TimelineLane::timesBefore(std::size_t index) const
 {
     const std::size_t block = std::min(index / kBlock, blocks.empty() ? 0 : blocks.size() - 1);

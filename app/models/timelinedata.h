@@ -61,6 +61,8 @@ struct TimelineLane {
 
     // Extends the index over spans appended since (and forgets blocks past the end after spans were removed).
     void updateIndex();
+    // Rebuilds the index from span `changed` on, after that span's state changed.
+    void reindexFrom(std::size_t changed);
     // Time per state of spans[from, to).
     StateTimes stateTimes(std::size_t from, std::size_t to) const;
     // The first span at or after `from` that starts at or after t (spans.size() if none), galloping over the
@@ -95,6 +97,8 @@ struct TimelineData {
     // Whether any span is inside a hold or an unprotected section while in another state (Span::inside).
     bool anyInside() const;
     std::size_t spanCount() const;
+    // Marks holds others waited for as contended (markContendedHolds), keeping the lanes' indexes right.
+    void markContendedHolds();
     // The same run seen from the CPUs: one group per CPU, in it a lane for each worker that ran there with
     // the spans it spent on that CPU (running or holding a lock; a span counts for the CPU it began on).
     // On one CPU the lanes take turns (concurrency); across CPUs they overlap (parallelism).

@@ -52,8 +52,6 @@ Children::Children(RunContext& ctx, QString scenario)
     : m_ctx(ctx)
     , m_scenario(std::move(scenario))
 {
-    // The parent side records a handful of events (it mostly waits for its children): the smallest ring.
-    m_ctx.reserveWorkers(kMaxWorkers);
     m_parent.worker = m_ctx.addWorker(QStringLiteral("MainProcess"));
     m_ctx.followCurrentThread(m_parent.worker); // the run's thread records this lane
     // Writing to a child that has died fails with EPIPE instead of killing ThreadLab (Qt's QProcess does

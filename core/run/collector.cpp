@@ -238,12 +238,23 @@ void Collector::collect(bool last)
                 }
         stored += lane.size() - before;
         dropped += droppedNow;
+        if (const std::uint64_t pending = rec->pending(); pending > 0) {
+            batch->pendingEvents += pending;
+            if (const std::uint64_t oldest = rec->oldestPendingTicks(); oldest > 0)
+                batch->lagNs = std::max(batch->lagNs, clock::monotonicNs() - m_clock.toNs(oldest));
+        }
     }
 
     const std::int64_t now = clock::monotonicNs();
     if (spans)
-        for (std::size_t w = 0; w < recorders.size(); ++w)
-            batch->lanes[w].hasOpen = m_builders[w]->openSpan(now, &batch->lanes[w].open);
+        for (std::size_t w = 0; w < recorders.size(); ++w) {
+            // The last batch closes every lane as spansForLane(lane, endNs) would: the spans the batches
+            // carried are then the run's whole timeline, with no second pass over its events at the end.
+            if (last)
+                m_builders[w]->finish(now);
+            else
+                batch->lanes[w].hasOpen = m_builders[w]->openSpan(now, &batch->lanes[w].open);
+        }
     {
         std::lock_guard lock(m_samplesMutex);
         batch->samples.swap(m_pendingSamples);
@@ -260,6 +271,8 @@ void Collector::collect(bool last)
         m_trace.phases.back().end = now; // a phase still open when the run ended ends with it
     m_trace.droppedEvents = dropped;
     m_trace.endNs = now;
+    m_trace.recordingBudgetBytes = m_ctx.recordingBudget().bytes();
+    m_trace.recordingBudgetSpentNs = m_ctx.recordingBudget().spentAtNs();
 
     batch->workers = m_trace.workers;
     batch->processes = m_ctx.processes();

@@ -41,6 +41,10 @@ struct TraceBatch {
     std::uint64_t laneEvents = 0; // worker events stored so far
     std::int64_t workerNs = 0; // the workers' time so far (Trace::workerTimeNs)
     std::uint64_t totalEvents = 0; // stored so far, counter samples included
+    // How far the collector is behind the workers: events recorded and not yet drained, and the age of the
+    // oldest of them. The live view shows what it has and says this; the final picture has everything.
+    std::uint64_t pendingEvents = 0;
+    std::int64_t lagNs = 0;
     std::int64_t startNs = 0;
     std::int64_t nowNs = 0;
     QJsonObject liveResults;

@@ -56,8 +56,6 @@ RunOutcome Run::execute()
     trace->schedulerSource = m_ctx.schedulerSource();
     trace->schedulerNote = m_ctx.schedulerNote();
 
-    if (m_sink && m_content == BatchContent::SpansAndProgress)
-        outcome.spans = std::make_shared<std::vector<LaneSpans>>(buildSpans(*trace));
     outcome.trace = std::move(trace);
     outcome.results = m_ctx.results();
     outcome.workerFigures = m_ctx.workerFigures();
@@ -129,11 +127,21 @@ QString gapAccount(const Trace& trace)
         return parts.join(QStringLiteral("; "));
     };
     QStringList text;
-    if (const QString events = list(false); !events.isEmpty())
-        text << QStringLiteral("Data is missing where the recorder's buffers were full: %1. The timeline hatches "
-                               "these gaps (no span is drawn across them); the counted figures above are exact all "
-                               "the same.")
-                    .arg(events);
+    if (const QString events = list(false); !events.isEmpty()) {
+        const QString where = trace.recordingBudgetSpentNs > 0
+            ? QStringLiteral("where events could not be kept (the run's recording memory, %2 MiB, was spent "
+                             "%1 ms into the run)")
+                  .arg(double(trace.recordingBudgetSpentNs - trace.startNs) / 1e6, 0, 'f', 1)
+                  .arg(trace.recordingBudgetBytes >> 20)
+            : QStringLiteral("where a recorder's buffer was full (a child process's, or the collector fell too far "
+                             "behind)");
+        text << QStringLiteral("Data is missing %1: %2. The timeline hatches these gaps (no span is drawn across "
+                               "them); the counted figures above are exact all the same.%3")
+                    .arg(where, events,
+                        trace.recordingBudgetSpentNs > 0
+                            ? QStringLiteral(" Give runs more with --recording-memory or Run ▸ Recording memory.")
+                            : QString());
+    }
     if (const QString switches = list(true); !switches.isEmpty())
         text << QStringLiteral("The kernel's record of when workers had a CPU is incomplete where its buffer was "
                                "full: %1. There the lanes keep their states but claim no CPU (a hatched strip "
@@ -177,6 +185,10 @@ QJsonObject summaryJson(const RunOutcome& outcome)
     json.insert(QStringLiteral("duration_ms"), double(outcome.durationNs) / 1e6);
     json.insert(QStringLiteral("events"), qint64(trace.eventCount()));
     json.insert(QStringLiteral("dropped_events"), qint64(trace.droppedEvents));
+    json.insert(QStringLiteral("recording_memory_bytes"), qint64(trace.recordingBudgetBytes));
+    if (trace.recordingBudgetSpentNs > 0)
+        json.insert(
+            QStringLiteral("recording_memory_spent_ms"), double(trace.recordingBudgetSpentNs - trace.startNs) / 1e6);
     // Worker by worker, each in time order, as the lanes hold them.
     std::vector<LaneLoss> losses = trace.losses;
     std::stable_sort(losses.begin(), losses.end(), [](const auto& a, const auto& b) { return a.worker < b.worker; });

@@ -16,9 +16,6 @@ struct RunOutcome {
     ScenarioInfo scenario;
     ParamSet params; // as the run started (live changes are in the trace, not here)
     std::shared_ptr<const Trace> trace;
-    // The trace's spans, built on the run's thread when the batch sink asked for spans (the window), so the
-    // GUI thread does not walk millions of events at the end of a run. The view takes them (moves them out).
-    std::shared_ptr<std::vector<LaneSpans>> spans;
     QJsonObject results;
     std::vector<QJsonObject> workerFigures; // index = worker
     std::vector<ProcessInfo> processes; // when the scenario started child processes: ThreadLab first

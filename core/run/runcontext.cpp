@@ -13,20 +13,12 @@
 namespace tl {
 
 namespace {
-// Recorders are pre-allocated and pre-faulted per worker; this bounds their total to 192 MiB whatever the
-// worker count (touching memory costs ~0.5 ms/MiB on a small VM, paid before the workers start).
-// One worker recording flat out writes ~30M events/s, so 2^21 events (32 MiB) cover three 20 ms collector
-// ticks; a loss beyond that is marked in the lane as a gap. The budget is what 8 workers of race-counter
-// (16 M events in about a second on 2 cores, the collector sharing them) need to keep every event: at
-// 96 MiB they lost 26% on a loaded box, at 192 MiB 0 to 1.7% (peak RSS 476 MB).
-constexpr std::size_t kEventBudget = (std::size_t(192) << 20) / sizeof(Event);
-constexpr std::size_t kMinRecorderEvents = std::size_t(1) << 14;
-constexpr std::size_t kMaxRecorderEvents = std::size_t(1) << 21;
-
-// THREADLAB_RING_EVENTS=N sizes every ring to N events: a seam for tests that need rings to overflow.
-std::size_t forcedRingEvents()
+// THREADLAB_RING_EVENTS=N gives every in-process worker a fixed recorder of N events, as a child process
+// has, and THREADLAB_CHUNK_EVENTS=N growing recorders N-event chunks: seams for tests that need losses
+// where the collector falls behind, or many chunk hand-overs.
+std::size_t forcedEvents(const char* name)
 {
-    const char* forced = std::getenv("THREADLAB_RING_EVENTS");
+    const char* forced = std::getenv(name);
     return forced ? std::size_t(std::strtoull(forced, nullptr, 10)) : 0;
 }
 constexpr int kWorkerNice = 10;
@@ -34,7 +26,7 @@ constexpr int kWorkerNice = 10;
 
 RunContext::RunContext(const ParamSet& params)
     : m_params(params)
-    , m_recorderCapacity(forcedRingEvents() > 0 ? forcedRingEvents() : kMaxRecorderEvents)
+    , m_budget(RecordingBudget::chosenBytes())
 {
     for (int i = 0; i < params.specs().size(); ++i)
         m_values.push_back(std::make_unique<std::atomic<std::int64_t>>(params.value(i)));
@@ -68,27 +60,20 @@ bool RunContext::setLive(const QString& name, std::int64_t value, QString* error
     return true;
 }
 
-void RunContext::reserveWorkers(std::size_t expected)
-{
-    const std::size_t perWorker = kEventBudget / std::max<std::size_t>(expected, 1);
-    std::lock_guard lock(m_mutex);
-    m_recorderCapacity = std::clamp(std::bit_floor(perWorker), kMinRecorderEvents, kMaxRecorderEvents);
-    if (const std::size_t forced = forcedRingEvents(); forced > 0)
-        m_recorderCapacity = forced;
-}
-
 std::uint32_t RunContext::addWorker(const QString& name, const QString& group)
 {
     // Workers are added by the scenario's thread only, so the id cannot change between the two locks; the
-    // recorder (tens of MiB to pre-fault) is built outside the lock the counter sampler also takes.
+    // recorder is built outside the lock the counter sampler also takes.
     std::uint32_t id = 0;
-    std::size_t capacity = 0;
     {
         std::lock_guard lock(m_mutex);
         id = std::uint32_t(m_recorders.size());
-        capacity = m_recorderCapacity;
     }
-    auto recorder = Recorder::create(id, capacity);
+    const std::size_t ringEvents = forcedEvents("THREADLAB_RING_EVENTS");
+    const std::size_t chunkEvents = forcedEvents("THREADLAB_CHUNK_EVENTS");
+    auto recorder = ringEvents > 0
+        ? Recorder::create(id, ringEvents)
+        : Recorder::create(id, m_budget, chunkEvents > 0 ? chunkEvents : Recorder::kGrowingChunkEvents);
     std::lock_guard lock(m_mutex);
     addWorkerLocked(name, group, recorder.get());
     m_ownRecorders.push_back(std::move(recorder));
@@ -109,30 +94,60 @@ void RunContext::addWorkerLocked(const QString& name, const QString& group, Reco
 {
     if (m_recorders.size() >= kMaxWorkers)
         throw std::runtime_error("too many workers (at most " + std::to_string(kMaxWorkers) + ")");
+    m_workerTimes.reserve(m_recorders.size() + 1); // nothing below may fail once the recorder is listed
     m_recorders.push_back(recorder);
+    m_workerTimes.emplace_back(-1, -1);
     m_switches.emplace_back();
+    m_followedTids.push_back(0);
     m_workers.push_back({ name, group.isEmpty() ? QStringLiteral("ThreadLab") : group, getpid(), 0 });
 }
 
 void RunContext::setWorkerProcess(std::uint32_t worker, std::int64_t pid)
 {
+    // The collector sees the process and its records together.
+    QString why;
+    auto switches = followFresh(worker, pid_t(pid), &why);
     std::lock_guard lock(m_mutex);
     m_workers.at(worker).pid = pid;
     m_workers.at(worker).tid = pid; // a child process runs its part on its main thread
-    followLocked(worker, pid_t(pid));
+    installLocked(worker, pid_t(pid), std::move(switches), why);
 }
 
-void RunContext::followLocked(std::uint32_t worker, pid_t tid)
+void RunContext::leaveLocked(std::uint32_t worker)
 {
     // The thread this lane had before is done with it; its last records are read once more, then let go.
     // The lane's previous thread may live on a while (a pool's thread exiting): its switches from now on
-    // are not the lane's, and read after the new thread's they would be merged out of order.
+    // are not the lane's, and read after the new thread's they would be merged out of order. So it stops
+    // before the new one starts (the same thread, bound again, would otherwise be recorded twice).
     if (auto& before = m_switches.at(worker)) {
         before->stop();
         m_leftSwitches.emplace_back(worker, std::move(before));
     }
-    QString why;
-    m_switches[worker] = ContextSwitches::follow(tid, &why);
+}
+
+std::unique_ptr<ContextSwitches> RunContext::followFresh(std::uint32_t worker, pid_t tid, QString* why)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        // The lane's thread bound again (a parent's lane, followed from the start and then run as a worker):
+        // its records go on uninterrupted, where following it anew would miss the switches in between.
+        if (tid == 0 && m_switches.at(worker) && m_followedTids.at(worker) == gettid())
+            return nullptr;
+        leaveLocked(worker);
+    }
+    // Opening the kernel's records and mapping their ring takes milliseconds on a busy machine: not under
+    // the lock the counter sampler takes every 10 ms.
+    return ContextSwitches::follow(tid, why);
+}
+
+void RunContext::installLocked(
+    std::uint32_t worker, pid_t tid, std::unique_ptr<ContextSwitches> switches, const QString& why)
+{
+    if (!switches && why.isEmpty() && m_switches.at(worker))
+        return; // still following this thread (followFresh)
+    leaveLocked(worker); // in case another thread bound the lane meanwhile
+    m_followedTids.at(worker) = tid == 0 ? gettid() : tid;
+    m_switches[worker] = std::move(switches);
     m_anyFollowed = m_anyFollowed || m_switches[worker];
     if (!m_switches[worker] && m_switchesRefused.isEmpty())
         m_switchesRefused = why;
@@ -212,10 +227,12 @@ std::vector<Recorder*> RunContext::recorders() const
 
 void RunContext::bindCurrentThread(std::uint32_t worker)
 {
+    QString why;
+    auto switches = followFresh(worker, 0, &why);
     QString name;
     {
         std::lock_guard lock(m_mutex);
-        followLocked(worker, 0);
+        installLocked(worker, 0, std::move(switches), why);
         name = m_workers.at(worker).name;
     }
     // Linux limits thread names to 15 bytes; tools like top and gdb show them.
@@ -231,8 +248,10 @@ void RunContext::bindCurrentThread(std::uint32_t worker)
 
 void RunContext::followCurrentThread(std::uint32_t worker)
 {
+    QString why;
+    auto switches = followFresh(worker, 0, &why);
     std::lock_guard lock(m_mutex);
-    followLocked(worker, 0);
+    installLocked(worker, 0, std::move(switches), why);
     m_workers.at(worker).tid = gettid();
 }
 
@@ -420,6 +439,12 @@ QJsonObject RunContext::liveResults() const
     return m_liveResults;
 }
 
+void RunContext::setWorkerTimes(std::uint32_t worker, std::int64_t elapsedNs, std::int64_t runQueueNs)
+{
+    std::lock_guard lock(m_mutex);
+    m_workerTimes.at(worker) = { elapsedNs, runQueueNs };
+}
+
 std::vector<QJsonObject> RunContext::workerFigures() const
 {
     std::lock_guard lock(m_mutex);
@@ -427,6 +452,12 @@ std::vector<QJsonObject> RunContext::workerFigures() const
     for (const auto& [worker, figures] : m_workerFigures)
         if (worker < out.size())
             out[worker] = figures;
+    for (std::size_t w = 0; w < out.size() && w < m_workerTimes.size(); ++w) {
+        if (m_workerTimes[w].first >= 0)
+            out[w].insert(QStringLiteral("elapsed_ns"), qint64(m_workerTimes[w].first));
+        if (m_workerTimes[w].second >= 0)
+            out[w].insert(QStringLiteral("runqueue_ns"), qint64(m_workerTimes[w].second));
+    }
     return out;
 }
 

@@ -39,13 +39,13 @@ public:
     // Changes a live parameter while running; false (and a reason) for unknown, fixed or invalid values.
     bool setLive(const QString& name, std::int64_t value, QString* error = nullptr);
 
-    // Workers: one lane and one recorder each. Call reserveWorkers() first to size recorders for the run.
-    void reserveWorkers(std::size_t expected);
+    // Workers: one lane and one recorder each; the in-process ones share the run's recording budget.
     std::uint32_t addWorker(const QString& name, const QString& group = {});
     Recorder& recorder(std::uint32_t worker);
     std::size_t workerCount() const;
     std::vector<WorkerInfo> workers() const;
     std::vector<Recorder*> recorders() const;
+    const RecordingBudget& recordingBudget() const { return m_budget; }
     // Names the calling OS thread after the worker, notes its thread id, and asks the kernel for its
     // context switches (see ContextSwitches).
     void bindCurrentThread(std::uint32_t worker);
@@ -138,6 +138,9 @@ public:
     // Results, reported by the scenario (not on hot paths).
     void setResult(const QString& key, const QJsonValue& value);
     void setWorkerFigure(std::uint32_t worker, const QString& key, const QJsonValue& value);
+    // The figures elapsed_ns and runqueue_ns (-1: unknown), kept without allocating: a worker thread that ran
+    // out of memory must still be able to finish (Qt's JSON would abort there).
+    void setWorkerTimes(std::uint32_t worker, std::int64_t elapsedNs, std::int64_t runQueueNs);
     void setLiveResult(const QString& key, const QJsonValue& value);
     QJsonObject results() const;
     QJsonObject liveResults() const;
@@ -147,17 +150,22 @@ private:
     void freezeCounter(std::size_t index);
     std::uint16_t addLockNameLocked(const QString& name);
     void addWorkerLocked(const QString& name, const QString& group, Recorder* recorder);
-    void followLocked(std::uint32_t worker, pid_t tid);
+    // Following a thread for a lane: the lane's previous source stops (leaveLocked), a new one is opened
+    // outside the lock (followFresh), then made the lane's (installLocked; `why` if it is none).
+    void leaveLocked(std::uint32_t worker);
+    std::unique_ptr<ContextSwitches> followFresh(std::uint32_t worker, pid_t tid, QString* why);
+    void installLocked(std::uint32_t worker, pid_t tid, std::unique_ptr<ContextSwitches> switches, const QString& why);
 
     ParamSet m_params;
     std::vector<std::unique_ptr<std::atomic<std::int64_t>>> m_values;
 
     mutable std::mutex m_mutex; // guards the registries below; never taken by a worker's hot path
-    std::size_t m_recorderCapacity;
+    RecordingBudget m_budget; // before the recorders that charge it
     std::vector<Recorder*> m_recorders; // index = worker
     std::vector<Recorder::Owned> m_ownRecorders;
     std::vector<std::shared_ptr<void>> m_recorderStorage; // segments holding child processes' recorders
     std::vector<std::unique_ptr<ContextSwitches>> m_switches; // index = worker
+    std::vector<pid_t> m_followedTids; // index = worker: the thread or process m_switches follows
     std::vector<std::pair<std::uint32_t, std::unique_ptr<ContextSwitches>>> m_leftSwitches;
     bool m_anyFollowed = false;
     QString m_switchesRefused; // the kernel's reason, the first time it refused
@@ -172,6 +180,7 @@ private:
     QJsonObject m_results;
     QJsonObject m_liveResults;
     std::map<std::uint32_t, QJsonObject> m_workerFigures;
+    std::vector<std::pair<std::int64_t, std::int64_t>> m_workerTimes; // index = worker: elapsed, run queue
     LockRegistry m_registry;
 
     std::atomic<bool> m_stop { false };

@@ -2,11 +2,13 @@
 
 #include "../sync/handover.h"
 
-#include <QFile>
 #include <QRunnable>
 #include <QThreadPool>
+#include <cstdio>
+#include <fcntl.h>
 #include <memory>
 #include <thread>
+#include <unistd.h>
 
 namespace tl {
 
@@ -35,13 +37,15 @@ private:
 // /proc/thread-self/schedstat); -1 where the kernel does not keep it.
 std::int64_t runQueueNs()
 {
-    QFile schedstat(QStringLiteral("/proc/thread-self/schedstat"));
-    if (!schedstat.open(QIODevice::ReadOnly))
+    // Read into a buffer on the stack: a worker out of memory must still get here and finish.
+    const int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    const QList<QByteArray> fields = schedstat.readAll().simplified().split(' ');
-    bool ok = false;
-    const std::int64_t ns = fields.value(1).toLongLong(&ok);
-    return ok ? ns : -1;
+    char text[96] = {};
+    const ssize_t n = ::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    unsigned long long onCpu = 0, waiting = 0;
+    return n > 0 && std::sscanf(text, "%llu %llu", &onCpu, &waiting) == 2 ? std::int64_t(waiting) : -1;
 }
 
 // `ownThread`: the worker runs on a thread of its own, where an exception would end ThreadLab (std::terminate)
@@ -49,7 +53,23 @@ std::int64_t runQueueNs()
 // goes on up to the scenario.
 void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const WorkerBody& body, bool ownThread)
 {
-    ctx.bindCurrentThread(worker);
+    const auto failed = [&](const std::exception& e) {
+        if (!ownThread)
+            throw;
+        try {
+            ctx.fail(QStringLiteral("%1: %2").arg(ctx.workers().at(worker).name, failureText(e)));
+        } catch (...) { // no memory even for the words: a literal needs none
+            ctx.fail(QStringLiteral("a worker ran out of memory"));
+        }
+    };
+    // Followed by the kernel before its first event: the lane's Started must not claim a CPU that no switch
+    // record can contradict.
+    try {
+        ctx.bindCurrentThread(worker);
+    } catch (const std::exception& e) {
+        failed(e);
+        return;
+    }
     rec.record(EventKind::Started);
     const std::int64_t queuedBefore = runQueueNs();
     const std::int64_t started = clock::monotonicNs();
@@ -57,21 +77,24 @@ void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const Worker
         body(worker, rec);
     } catch (const std::exception& e) {
         rec.record(EventKind::Finished);
-        if (!ownThread)
-            throw;
-        ctx.fail(QStringLiteral("%1: %2").arg(ctx.workers().at(worker).name, failureText(e)));
+        failed(e);
         return;
     }
     rec.record(EventKind::Finished);
-    ctx.setWorkerFigure(worker, QStringLiteral("elapsed_ns"), qint64(clock::monotonicNs() - started));
-    if (const std::int64_t queuedAfter = runQueueNs(); queuedBefore >= 0 && queuedAfter >= queuedBefore)
-        ctx.setWorkerFigure(worker, QStringLiteral("runqueue_ns"), qint64(queuedAfter - queuedBefore));
+    const std::int64_t queuedAfter = runQueueNs();
+    ctx.setWorkerTimes(worker, clock::monotonicNs() - started,
+        queuedBefore >= 0 && queuedAfter >= queuedBefore ? queuedAfter - queuedBefore : -1);
 }
 }
 
 void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)
 {
     runBound(ctx, worker, ctx.recorder(worker), body, false);
+}
+
+void runOnOwnThread(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)
+{
+    runBound(ctx, worker, ctx.recorder(worker), body, true);
 }
 
 void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_t>& workers, const WorkerBody& body)
@@ -118,7 +141,6 @@ void runWorkers(RunContext& ctx, Backend backend, const std::vector<std::uint32_
 
 std::vector<std::uint32_t> addWorkers(RunContext& ctx, int count, const QString& prefix)
 {
-    ctx.reserveWorkers(std::size_t(count));
     std::vector<std::uint32_t> ids;
     for (int i = 1; i <= count; ++i)
         ids.push_back(ctx.addWorker(QStringLiteral("%1-%2").arg(prefix).arg(i)));

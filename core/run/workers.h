@@ -15,6 +15,9 @@ using WorkerBody = std::function<void(std::uint32_t worker, Recorder& rec)>;
 // Runs `body` as `worker` on the calling thread: names the thread, records Started and Finished around it,
 // and reports the worker's figure `elapsed_ns`.
 void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body);
+// The same on a thread the scenario made for the worker, where an exception would end ThreadLab
+// (std::terminate): the run fails instead, and says why.
+void runOnOwnThread(RunContext& ctx, std::uint32_t worker, const WorkerBody& body);
 
 // Runs `body` once per worker and returns when all have finished (they should watch ctx.stopRequested()).
 // StdThread: one std::thread per worker. ThreadPool: a QThreadPool sized to the workers, with Enqueued

@@ -165,7 +165,6 @@ void ProducerConsumer::run(RunContext& ctx)
     std::atomic<std::int64_t> produced { 0 }, consumed { 0 }, consumedSum { 0 };
     const auto depth = ctx.addCounter(QStringLiteral("items waiting"), [&] { return queue.depth(); });
 
-    ctx.reserveWorkers(std::size_t(producers + consumers));
     std::vector<std::uint32_t> workers;
     for (int i = 1; i <= producers; ++i)
         workers.push_back(ctx.addWorker(QStringLiteral("Producer-%1").arg(i)));

@@ -36,7 +36,6 @@ void ThreadsDemo::run(RunContext& ctx)
     const std::chrono::milliseconds stagger(ctx.value(QStringLiteral("stagger_ms")));
     constexpr std::chrono::milliseconds kPollEvery { 100 };
 
-    ctx.reserveWorkers(std::size_t(count) + 1);
     const std::uint32_t main = ctx.addWorker(QStringLiteral("MainThread"));
     std::vector<std::uint32_t> ids;
     for (int i = 1; i <= count; ++i)
@@ -65,7 +64,7 @@ void ThreadsDemo::run(RunContext& ctx)
         for (std::size_t i = 0; i < ids.size() && !ctx.stopRequested(); ++i) {
             alive[i].store(true);
             threads.emplace_back([&, i] {
-                runAsWorker(ctx, ids[i], [&](std::uint32_t, Recorder& rec) { ctx.sleepFor(sleep, rec); });
+                runOnOwnThread(ctx, ids[i], [&](std::uint32_t, Recorder& rec) { ctx.sleepFor(sleep, rec); });
                 alive[i].store(false);
             });
             if (stagger.count() > 0 && i + 1 < ids.size())

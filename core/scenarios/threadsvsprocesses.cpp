@@ -117,9 +117,18 @@ void ThreadsVsProcesses::run(RunContext& ctx)
                 const std::int64_t created = clock::monotonicNs();
                 threads.emplace_back([&, k, created] {
                     threadStartUs[std::size_t(k)] = double(clock::monotonicNs() - created) / 1e3;
-                    runAsWorker(ctx, lanes[std::size_t(k)], [&](std::uint32_t, Recorder& rec) {
+                    // A worker that fails (out of memory) still counts itself in, or the others would wait.
+                    bool arrived = false, done = false;
+                    const auto release = qScopeGuard([&] {
+                        if (!arrived)
+                            allStarted.count_down();
+                        if (!done)
+                            allDone.count_down();
+                    });
+                    runOnOwnThread(ctx, lanes[std::size_t(k)], [&](std::uint32_t, Recorder& rec) {
                         const int onThisStack = 0;
                         stacks[std::size_t(k)] = &onThisStack;
+                        arrived = true;
                         allStarted.arrive_and_wait();
                         burnCpu(ctx, job);
                         threadUpdateNs[std::size_t(k)] = nsPerUpdate(updates, [&] {
@@ -127,6 +136,7 @@ void ThreadsVsProcesses::run(RunContext& ctx)
                             ++threadCounter;
                         });
                         rec.record(EventKind::Sleeping);
+                        done = true;
                         allDone.count_down();
                         measured.wait();
                     });

@@ -2,6 +2,7 @@
 
 #include "prefaultedmemory.h"
 
+#include <algorithm>
 #include <pthread.h>
 #include <thread>
 
@@ -24,7 +25,9 @@ void* ChunkPool::take()
             // Lives as long as the process (the pool is never destroyed); it sleeps unless the reserve is low.
             std::thread([this] { warm(); }).detach();
         }
-        if (m_free.size() < kReserveChunks)
+        if (m_free.size() <= m_reserve / 2)
+            m_reserve = std::min(m_reserve * 2, kReserveChunks);
+        if (m_free.size() < m_reserve)
             m_low.notify_one();
         if (!m_free.empty()) {
             void* chunk = m_free.back();
@@ -59,7 +62,7 @@ void ChunkPool::warm()
     pthread_setname_np(pthread_self(), "tl-chunk-warmer");
     std::unique_lock lock(m_mutex);
     for (;;) {
-        m_low.wait(lock, [this] { return m_free.size() < kReserveChunks; });
+        m_low.wait(lock, [this] { return m_free.size() < m_reserve; });
         lock.unlock();
         void* chunk = nullptr;
         try {

@@ -19,14 +19,17 @@ namespace tl {
 // to the pool for the next one; beyond kKeepBytes they are returned to the system, so a window that has
 // done 500 runs holds at most one large run's worth.
 //
-// Faulting fresh memory in costs 0.7-3.5 ms a MiB on a small VM: done by the collector, it would stall the
-// drain while rings fill. So a warmer thread keeps kReserveChunks faulted ahead of demand, and take() only
-// faults a chunk itself when the warmer has fallen behind.
+// Faulting fresh memory in costs 0.7-3.5 ms a MiB on a small VM: done by a writer or the collector, it
+// would stall them. So a warmer thread keeps chunks faulted ahead of demand, and take() only faults a chunk
+// itself when the warmer has fallen behind. The reserve follows demand, from kFirstReserve up to
+// kReserveChunks (doubling whenever takes drain half of it): faulting 64 MiB up front would cost a short
+// run on two cores 20 ms of its CPU time.
 class ChunkPool {
 public:
     static constexpr std::size_t kChunkBytes = std::size_t(1) << 20;
     static constexpr std::size_t kKeepBytes = std::size_t(512) << 20;
     static constexpr std::size_t kReserveChunks = 64;
+    static constexpr std::size_t kFirstReserve = 4;
 
     static ChunkPool& instance();
     void* take();
@@ -43,6 +46,7 @@ private:
     std::condition_variable m_low; // the reserve ran low
     std::vector<void*> m_free;
     std::size_t m_inUse = 0;
+    std::size_t m_reserve = kFirstReserve; // what the warmer keeps free
     bool m_warming = false; // the warmer thread exists
 };
 

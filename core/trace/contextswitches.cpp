@@ -111,7 +111,6 @@ void ContextSwitches::read(std::vector<Event>& out)
     // it had less room than the largest record left, the records may stop at the last one read.
     constexpr std::uint64_t kLargestRecord = 64;
     const bool full = head - tail + kLargestRecord > m_dataBytes;
-    std::int64_t lastTime = INT64_MIN;
     auto copyOut = [&](std::uint64_t at, void* to, std::size_t n) {
         const std::size_t offset = std::size_t(at % m_dataBytes);
         const std::size_t first = std::min(n, m_dataBytes - offset);
@@ -128,7 +127,8 @@ void ContextSwitches::read(std::vector<Event>& out)
             copyOut(tail + sizeof h, &id, sizeof id);
             const auto time = std::int64_t(id.time);
             const auto cpu = std::uint8_t(id.cpu < kUnknownCpu ? id.cpu : kUnknownCpu);
-            lastTime = time;
+            m_lastTime = time;
+            m_mayStopSent = false;
             if (m_pendingLost > 0) {
                 out.push_back({ time, std::int32_t(std::min<std::uint64_t>(m_pendingLost, INT32_MAX)),
                     kLostSwitchRecords, kUnknownCpu, EventKind::Lost });
@@ -144,11 +144,19 @@ void ContextSwitches::read(std::vector<Event>& out)
             copyOut(tail + sizeof h, idAndLost, sizeof idAndLost);
             m_lost += idAndLost[1];
             m_pendingLost += idAndLost[1];
+            // The records lost came after the last one read: from there the CPU is unknown. Said here, as the
+            // records stream in, so that spans built live and spans built from the stored lane agree.
+            if (!m_mayStopSent && m_lastTime != INT64_MIN) {
+                out.push_back({ m_lastTime, kSwitchRecordsMayStop, 0, kUnknownCpu, EventKind::SwitchOut });
+                m_mayStopSent = true;
+            }
         }
         tail += h.size;
     }
-    if (full && lastTime != INT64_MIN)
-        out.push_back({ lastTime, kSwitchRecordsMayStop, 0, kUnknownCpu, EventKind::SwitchOut });
+    if (full && !m_mayStopSent && m_lastTime != INT64_MIN) {
+        out.push_back({ m_lastTime, kSwitchRecordsMayStop, 0, kUnknownCpu, EventKind::SwitchOut });
+        m_mayStopSent = true;
+    }
     __atomic_store_n(&header->data_tail, tail, __ATOMIC_RELEASE);
 }
 

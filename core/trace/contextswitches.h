@@ -45,6 +45,8 @@ private:
     std::size_t m_dataBytes;
     std::uint64_t m_lost = 0;
     std::uint64_t m_pendingLost = 0; // lost records not yet reported as a Lost event
+    std::int64_t m_lastTime = INT64_MIN; // of the last switch record read
+    bool m_mayStopSent = false; // a kSwitchRecordsMayStop follows the last switch record read
 };
 
 // The name `scheduler_source` gives this source.

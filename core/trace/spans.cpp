@@ -276,6 +276,15 @@ LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs)
 
 void markContendedHolds(std::vector<LaneSpans>& lanes)
 {
+    std::vector<ChunkedVector<Span>*> spans;
+    for (LaneSpans& lane : lanes)
+        spans.push_back(&lane.spans);
+    markContendedHolds(spans);
+}
+
+std::vector<std::size_t> markContendedHolds(const std::vector<ChunkedVector<Span>*>& lanes)
+{
+    std::vector<std::size_t> firstChanged(lanes.size(), SIZE_MAX);
     // Per lock: every wait interval sorted by start, with a running maximum of the ends, so "did a wait
     // overlap [h0, h1)" is "is maxEnd over the waits starting before h1 greater than h0". Each lane's waits
     // and holds are already in time order, so the sorted list is a merge of sorted runs, and each lane walks
@@ -285,11 +294,11 @@ void markContendedHolds(std::vector<LaneSpans>& lanes)
         std::vector<std::int64_t> maxEnds;
     };
     std::vector<Waits> byLock;
-    for (const auto& lane : lanes) {
+    for (const auto* lane : lanes) {
         std::vector<std::size_t> runStart(byLock.size());
         for (std::size_t l = 0; l < byLock.size(); ++l)
             runStart[l] = byLock[l].intervals.size();
-        for (const Span& s : lane.spans) {
+        for (const Span& s : *lane) {
             if (s.state != LaneState::LockWait)
                 continue;
             if (s.lock >= byLock.size()) {
@@ -303,13 +312,16 @@ void markContendedHolds(std::vector<LaneSpans>& lanes)
             std::inplace_merge(v.begin(), v.begin() + std::ptrdiff_t(runStart[l]), v.end());
         }
     }
+    if (byLock.empty())
+        return firstChanged; // nobody waited for any lock
     for (auto& w : byLock) {
         std::int64_t maxEnd = INT64_MIN;
         w.maxEnds.reserve(w.intervals.size());
         for (const auto& interval : w.intervals)
             w.maxEnds.push_back(maxEnd = std::max(maxEnd, interval.second));
     }
-    for (auto& lane : lanes) {
+    for (std::size_t l = 0; l < lanes.size(); ++l) {
+        ChunkedVector<Span>& lane = *lanes[l];
         std::vector<std::size_t> cursor(byLock.size(), 0); // waits starting before the current hold's end
         // A hold is contended if someone waited for its lock meanwhile, whether the holder ran, waited for
         // another lock or had no CPU at the time (then it is the hold the span is inside).
@@ -322,14 +334,19 @@ void markContendedHolds(std::vector<LaneSpans>& lanes)
                 ++k;
             return k > 0 && w.maxEnds[k - 1] > s.start;
         };
-        for (std::size_t i = 0; i < lane.spans.size(); ++i) {
-            Span& s = lane.spans[i];
-            if (s.state == LaneState::LockHeld && contended(s, s.lock))
+        for (std::size_t i = 0; i < lane.size(); ++i) {
+            Span& s = lane[i];
+            if (s.state == LaneState::LockHeld && contended(s, s.lock)) {
                 s.state = LaneState::LockHeldContended;
-            if (s.inside == LaneState::LockHeld && contended(s, s.insideLock))
+                firstChanged[l] = std::min(firstChanged[l], i);
+            }
+            if (s.inside == LaneState::LockHeld && contended(s, s.insideLock)) {
                 s.inside = LaneState::LockHeldContended;
+                firstChanged[l] = std::min(firstChanged[l], i);
+            }
         }
     }
+    return firstChanged;
 }
 
 std::vector<LaneSpans> buildSpans(const Trace& trace)

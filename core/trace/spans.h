@@ -134,7 +134,9 @@ LaneSpans spansForLane(const ChunkedVector<Event>& events, std::int64_t endNs);
 // All lanes, with lock holds split into contended / alone by looking at the other lanes' waits.
 std::vector<LaneSpans> buildSpans(const Trace& trace);
 
-// Marks every hold during which another worker waited for the same lock as LockHeldContended.
+// Marks every hold during which another worker waited for the same lock as LockHeldContended. Returns, per
+// lane, the index of the first span it changed (SIZE_MAX: none), for indexes kept over the spans.
+std::vector<std::size_t> markContendedHolds(const std::vector<ChunkedVector<Span>*>& lanes);
 void markContendedHolds(std::vector<LaneSpans>& lanes);
 
 } // namespace tl

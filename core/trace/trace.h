@@ -48,6 +48,10 @@ struct Trace {
     std::int64_t startNs = 0;
     std::int64_t endNs = 0;
     std::uint64_t droppedEvents = 0; // each loss is also a Lost event in its lane, where the gap is
+    // The run's recording memory (RecordingBudget) and when it was spent (0: never): from then on the
+    // in-process workers' events were dropped.
+    std::size_t recordingBudgetBytes = 0;
+    std::int64_t recordingBudgetSpentNs = 0;
     std::vector<LaneLoss> losses; // those Lost events, in the order the collector stored them
     // Which clock the recorders ticked on ("tsc" or "clock_monotonic"), for the account of the run.
     QString tickSource;

@@ -65,10 +65,12 @@ void BM_ReadTsc(benchmark::State& state)
 }
 BENCHMARK(BM_ReadTsc)->Threads(1)->Threads(2)->Repetitions(kRepetitions)->ReportAggregatesOnly(true);
 
-// What workers do: one record() into the worker's own ring.
+// What workers do: one record() into the worker's own recorder, as a run makes it (growing, handing over
+// full chunks and taking recycled ones, charging a budget).
 void BM_RecordEvent(benchmark::State& state)
 {
-    const auto owned = Recorder::create(std::uint32_t(state.thread_index()), kRing);
+    RecordingBudget budget(std::size_t(1) << 50); // never spent: the drainer recycles the chunks
+    const auto owned = Recorder::create(std::uint32_t(state.thread_index()), budget);
     Recorder& rec = *owned;
     Drainer drainer([&] { rec.drain([](std::span<const Event>) {}); });
     std::int32_t i = 0;
@@ -150,7 +152,6 @@ double runWorkload(const Workload& w, Observe mode)
     constexpr int kWorkers = 2;
     ParamSet noParams;
     RunContext ctx(noParams);
-    ctx.reserveWorkers(kWorkers);
     Trace trace;
     Collector collector(
         ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);
@@ -254,7 +255,6 @@ void BM_Pipeline(benchmark::State& state)
     for (auto _ : state) {
         ParamSet noParams;
         RunContext ctx(noParams);
-        ctx.reserveWorkers(kWorkers);
         Trace trace;
         Collector collector(
             ctx, trace, [](TraceBatchPtr) {}, BatchContent::SpansAndProgress);

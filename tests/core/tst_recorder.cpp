@@ -4,7 +4,11 @@
 #include <trace/recorder.h>
 #include <trace/spans.h>
 
+#include <run/run.h>
+#include <scenarios/registry.h>
+
 #include <QTest>
+#include <mutex>
 #include <thread>
 
 using namespace tl;
@@ -14,6 +18,10 @@ class TestRecorder : public QObject {
 private slots:
     void eventsAreSixteenBytes();
     void manyThreadsLoseNothing();
+    void aGrowingRecorderKeepsEverythingWhileNobodyDrains();
+    void aSpentBudgetLeavesOneGapFromTheLastKeptEventToTheExit();
+    void theBatchesCarryTheWholeTimeline_data();
+    void theBatchesCarryTheWholeTimeline();
     void overflowIsMarkedWhereItHappened();
     void aLaneWhoseLastEventsWereLostEndsWhereTheyWere();
     void ticksBecomeMonotonicNanoseconds_data();
@@ -24,7 +32,7 @@ void TestRecorder::eventsAreSixteenBytes()
 {
     // Four to a cache line; the ring's memory per event is what a user can predict.
     QCOMPARE(sizeof(Event), std::size_t(16));
-    QCOMPARE(Recorder::bytesFor(1024) - sizeof(Recorder), std::size_t(1024 * 16));
+    QCOMPARE(Recorder::bytesFor(1024) - Recorder::bytesFor(512), std::size_t(512 * 16));
 }
 
 // Eight writers record while a reader drains concurrently: every event arrives once, in order.
@@ -82,6 +90,165 @@ void TestRecorder::manyThreadsLoseNothing()
     }
 }
 
+// A writer hands over full chunks and takes fresh ones: a collector that does not drain at all for a
+// while (a loaded machine, a long page-fault storm) costs memory, never events.
+void TestRecorder::aGrowingRecorderKeepsEverythingWhileNobodyDrains()
+{
+    constexpr std::int32_t kEvents = 3'000'000; // 46 chunks of 1 MiB
+    RecordingBudget budget(std::size_t(1) << 30);
+    const auto rec = Recorder::create(0, budget);
+    for (std::int32_t i = 0; i < kEvents; ++i)
+        rec->record(EventKind::Mark, i);
+    QCOMPARE(rec->dropped(), std::uint64_t(0));
+    QCOMPARE(rec->pending(), std::uint64_t(kEvents));
+    std::int32_t expected = 0;
+    bool ordered = true;
+    rec->drain([&](std::span<const Event> events) {
+        for (const Event& e : events)
+            ordered = ordered && e.kind == EventKind::Mark && e.value == expected++;
+    });
+    QVERIFY(ordered);
+    QCOMPARE(expected, kEvents);
+    QCOMPARE(budget.spentAtNs(), std::int64_t(0));
+    QCOMPARE(budget.used(), std::size_t(46) << 20); // each chunk started is charged what its events take
+}
+
+// With the budget spent every later event of the in-process workers is dropped, so each lane has one gap:
+// from its worker's last kept event (known from the worker's own sequence numbers, the oracle) to its exit.
+// Nothing after that last event is claimed, and the lane does not outlive the worker.
+void TestRecorder::aSpentBudgetLeavesOneGapFromTheLastKeptEventToTheExit()
+{
+    constexpr int kWorkers = 2;
+    constexpr std::int32_t kEvents = 20'000;
+    RecordingBudget::choose(std::size_t(5) * 1024 * sizeof(Event)); // five 1024-event chunks for the run
+    qputenv("THREADLAB_CHUNK_EVENTS", "1024");
+    RunContext ctx { ParamSet() };
+    RecordingBudget::choose(0);
+    std::vector<std::uint32_t> ids;
+    for (int w = 0; w < kWorkers; ++w)
+        ids.push_back(ctx.addWorker(QStringLiteral("worker-%1").arg(w + 1)));
+    qunsetenv("THREADLAB_CHUNK_EVENTS");
+    Trace trace;
+    Collector collector(ctx, trace, {}, BatchContent::ProgressOnly);
+    collector.start();
+    std::vector<std::int64_t> exitedBefore(kWorkers), exitedAfter(kWorkers);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWorkers; ++w)
+        threads.emplace_back([&, w] {
+            Recorder& rec = ctx.recorder(ids[std::size_t(w)]);
+            rec.record(EventKind::Started);
+            for (std::int32_t i = 0; i < kEvents; ++i)
+                rec.record(EventKind::Mark, i);
+            exitedBefore[std::size_t(w)] = clock::monotonicNs();
+            rec.record(EventKind::Finished);
+            exitedAfter[std::size_t(w)] = clock::monotonicNs();
+        });
+    for (auto& t : threads)
+        t.join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // the run goes on after them
+    collector.finish();
+    QVERIFY(ctx.recordingBudget().spentAtNs() > 0);
+    QCOMPARE(trace.recordingBudgetSpentNs, ctx.recordingBudget().spentAtNs());
+    std::uint64_t keptMarks = 0;
+    for (int w = 0; w < kWorkers; ++w) {
+        const auto& events = trace.lanes.at(ids[std::size_t(w)]);
+        // The kept marks are the worker's first ones, in sequence; the last of them is where the gap begins.
+        std::int32_t next = 0;
+        std::int64_t lastKept = 0;
+        for (const Event& e : events)
+            if (e.kind == EventKind::Mark) {
+                QCOMPARE(e.value, next++);
+                lastKept = e.time;
+            }
+        QVERIFY2(next < kEvents, "the budget was meant to run out before the worker finished");
+        keptMarks += std::uint64_t(next);
+        const auto lane = spansForLane(events, trace.endNs);
+        QVERIFY(!lane.spans.empty());
+        const Span& gap = lane.spans.back();
+        QCOMPARE(gap.state, LaneState::NoData);
+        QCOMPARE(lane.gaps.size(), std::size_t(1));
+        QCOMPARE(lane.gaps.front().lost, std::uint64_t(kEvents - next + 1)); // the marks and the Finished
+        QVERIFY2(std::llabs(gap.start - lastKept) <= 1000, qPrintable(QString::number(gap.start - lastKept)));
+        // The Finished that was lost is stamped between the worker's own two clock reads around it (within
+        // the calibration's error): the lane ends at the exit, not at the run's end 50 ms later.
+        QVERIFY2(gap.end >= exitedBefore[std::size_t(w)] - 1000 && gap.end <= exitedAfter[std::size_t(w)] + 1000,
+            qPrintable(QStringLiteral("the gap ends %1 ns after the exit").arg(gap.end - exitedAfter[std::size_t(w)])));
+        for (std::size_t i = 0; i + 1 < lane.spans.size(); ++i)
+            QVERIFY(lane.spans[i].end <= gap.start);
+    }
+    // Five chunks' worth were kept, no more (the first marker-free chunk of each worker included).
+    QVERIFY2(keptMarks <= 5 * 1024, qPrintable(QString::number(keptMarks)));
+}
+
+void TestRecorder::theBatchesCarryTheWholeTimeline_data()
+{
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QStringList>("assignments");
+    QTest::newRow("lock-contention") << QStringLiteral("lock-contention") << QStringList {};
+    QTest::newRow("race-counter, lost events")
+        << QStringLiteral("race-counter") << QStringList { "workers=3", "increments=200000", "lock=none" };
+    QTest::newRow("producer-consumer") << QStringLiteral("producer-consumer") << QStringList {};
+}
+
+// The window keeps the spans the collector's batches carried as the run's timeline, without building it
+// again from the events at the end: they must be what spansForLane builds from the stored lanes (the oracle
+// the exports use), span for span, including gaps, marks and contended holds.
+void TestRecorder::theBatchesCarryTheWholeTimeline()
+{
+    QFETCH(QString, scenario);
+    QFETCH(QStringList, assignments);
+    auto s = createScenario(scenario);
+    ParamSet params(s->info().params);
+    for (const QString& a : assignments)
+        QVERIFY(params.assign(a, nullptr));
+    std::vector<LaneSpans> live;
+    std::mutex mutex;
+    // Small fixed rings for the lossy row, so gaps come and go during the run.
+    if (scenario == u"race-counter")
+        qputenv("THREADLAB_RING_EVENTS", "1024");
+    Run run(std::move(s), params);
+    run.setBatchSink([&](TraceBatchPtr batch) {
+        std::lock_guard lock(mutex);
+        live.resize(std::max(live.size(), batch->lanes.size()));
+        for (std::size_t w = 0; w < batch->lanes.size(); ++w) {
+            live[w].spans.append(std::span<const Span>(batch->lanes[w].spans));
+            live[w].gaps.insert(live[w].gaps.end(), batch->lanes[w].gaps.begin(), batch->lanes[w].gaps.end());
+            live[w].marks.insert(live[w].marks.end(), batch->lanes[w].marks.begin(), batch->lanes[w].marks.end());
+            QVERIFY(!batch->lanes[w].hasOpen || batch->nowNs < INT64_MAX);
+        }
+    });
+    const RunOutcome outcome = run.execute();
+    qunsetenv("THREADLAB_RING_EVENTS");
+    markContendedHolds(live);
+    const auto built = buildSpans(*outcome.trace);
+    QCOMPARE(live.size(), built.size());
+    for (std::size_t w = 0; w < built.size(); ++w) {
+        QCOMPARE(live[w].spans.size(), built[w].spans.size());
+        for (std::size_t i = 0; i < built[w].spans.size(); ++i) {
+            const Span& a = live[w].spans[i];
+            const Span& b = built[w].spans[i];
+            QVERIFY2(a.start == b.start && a.end == b.end && a.state == b.state && a.cpu == b.cpu && a.lock == b.lock
+                    && a.inside == b.inside && a.insideLock == b.insideLock,
+                qPrintable(QStringLiteral("lane %1 span %2: live %3 [%4, %5] vs built %6 [%7, %8]")
+                               .arg(w)
+                               .arg(i)
+                               .arg(laneStateName(a.state))
+                               .arg(a.start)
+                               .arg(a.end)
+                               .arg(laneStateName(b.state))
+                               .arg(b.start)
+                               .arg(b.end)));
+        }
+        QCOMPARE(live[w].gaps.size(), built[w].gaps.size());
+        for (std::size_t g = 0; g < built[w].gaps.size(); ++g)
+            QVERIFY(live[w].gaps[g].start == built[w].gaps[g].start && live[w].gaps[g].end == built[w].gaps[g].end
+                && live[w].gaps[g].lost == built[w].gaps[g].lost);
+        QCOMPARE(live[w].marks.size(), built[w].marks.size());
+    }
+    if (scenario == u"race-counter")
+        QVERIFY2(outcome.trace->droppedEvents > 0, "1024-event rings kept every event: no gap was compared");
+}
+
 // A full ring drops, counts, and marks the place: the worker's next event is preceded by a Lost marker
 // carrying the count, so the lane can show a gap from the last event kept to the first after the loss.
 void TestRecorder::overflowIsMarkedWhereItHappened()
@@ -91,7 +258,7 @@ void TestRecorder::overflowIsMarkedWhereItHappened()
     QCOMPARE(rec.capacity(), std::size_t(1024));
     for (int i = 0; i < 5000; ++i)
         rec.record(EventKind::Mark, i);
-    const std::uint64_t kept = 1023; // one slot stays free for the marker
+    const std::uint64_t kept = 1024; // the marker goes first into the next chunk
     QCOMPARE(rec.dropped(), std::uint64_t(5000 - kept));
     QCOMPARE(rec.unmarkedLost(), std::uint64_t(5000 - kept));
     std::vector<Event> first;
@@ -118,8 +285,8 @@ void TestRecorder::aLaneWhoseLastEventsWereLostEndsWhereTheyWere()
 {
     qputenv("THREADLAB_RING_EVENTS", "16");
     RunContext ctx { ParamSet() };
-    qunsetenv("THREADLAB_RING_EVENTS");
     const std::uint32_t worker = ctx.addWorker(QStringLiteral("worker-1"));
+    qunsetenv("THREADLAB_RING_EVENTS");
     Recorder& rec = ctx.recorder(worker);
     QCOMPARE(rec.capacity(), std::size_t(16));
     Trace trace;

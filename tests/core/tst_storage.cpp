@@ -58,8 +58,9 @@ void TestStorage::manyRunsHoldNoMoreThanOne()
     }
     const std::int64_t afterTenth = residentBytes();
     const std::size_t chunksAfterTenth = ChunkPool::instance().chunksInUse() + ChunkPool::instance().chunksFree();
-    // The pool reuses what the previous run gave back: no chunk more after eight more runs.
-    QVERIFY2(chunksAfterTenth <= chunksAfterSecond,
+    // The pool reuses what the previous run gave back: after eight more runs, no chunk more than the reserve
+    // the warmer keeps faulted ahead (which grows with demand up to kReserveChunks).
+    QVERIFY2(chunksAfterTenth <= chunksAfterSecond + ChunkPool::kReserveChunks,
         qPrintable(
             QStringLiteral("%1 chunks after run 2, %2 after run 10").arg(chunksAfterSecond).arg(chunksAfterTenth)));
     // And the process as a whole: growth well under one run's worth (generous: allocator noise, lazy caches).
