@@ -68,13 +68,8 @@ void LiveTimeline::finish(const Trace& trace)
     if (m_data.use_count() > 1) // a snapshot is held (an export): it keeps the live version
         m_data = std::make_shared<TimelineData>(*m_data);
     m_data->markContendedHolds();
+    // Lanes, locks and phases came with the last batch; the range is the workers' events, not the batch's time.
     std::tie(m_data->startNs, m_data->endNs) = trace.activeRange();
-    m_data->lockNames = trace.lockNames;
-    m_data->phases = trace.phases;
-    for (std::size_t i = 0; i < m_data->lanes.size() && i < trace.workers.size(); ++i) {
-        m_data->lanes[i].pid = trace.workers[i].pid;
-        m_data->lanes[i].group = processLabel(trace.workers[i]);
-    }
 }
 
 } // namespace tl::ui

@@ -158,6 +158,7 @@ void Collector::collect(bool last)
     const std::int64_t settled = clock::monotonicNs() - kSwitchesSettleNs;
     std::uint64_t dropped = 0;
     std::uint64_t stored = 0;
+    std::uint64_t oldestPending = UINT64_MAX; // ticks of the oldest event left in a recorder
     for (Recorder* rec : recorders) {
         const std::uint32_t w = rec->worker();
         auto& lane = m_trace.lanes[w];
@@ -238,14 +239,13 @@ void Collector::collect(bool last)
                 }
         stored += lane.size() - before;
         dropped += droppedNow;
-        if (const std::uint64_t pending = rec->pending(); pending > 0) {
-            batch->pendingEvents += pending;
-            if (const std::uint64_t oldest = rec->oldestPendingTicks(); oldest > 0)
-                batch->lagNs = std::max(batch->lagNs, clock::monotonicNs() - m_clock.toNs(oldest));
-        }
+        batch->pendingEvents += rec->pending();
+        oldestPending = std::min(oldestPending, rec->oldestPendingTicks());
     }
 
     const std::int64_t now = clock::monotonicNs();
+    if (oldestPending != UINT64_MAX)
+        batch->lagNs = std::max<std::int64_t>(0, now - m_clock.toNs(oldestPending));
     if (spans)
         for (std::size_t w = 0; w < recorders.size(); ++w) {
             // The last batch closes every lane as spansForLane(lane, endNs) would: the spans the batches

@@ -139,7 +139,7 @@ QString gapAccount(const Trace& trace)
                                "them); the counted figures above are exact all the same.%3")
                     .arg(where, events,
                         trace.recordingBudgetSpentNs > 0
-                            ? QStringLiteral(" Give runs more with --recording-memory or Run ▸ Recording memory.")
+                            ? QStringLiteral(" Give runs more with --recording-memory or Run ▸ Recording Memory.")
                             : QString());
     }
     if (const QString switches = list(true); !switches.isEmpty())

@@ -104,50 +104,40 @@ void RunContext::addWorkerLocked(const QString& name, const QString& group, Reco
 
 void RunContext::setWorkerProcess(std::uint32_t worker, std::int64_t pid)
 {
-    // The collector sees the process and its records together.
-    QString why;
-    auto switches = followFresh(worker, pid_t(pid), &why);
-    std::lock_guard lock(m_mutex);
-    m_workers.at(worker).pid = pid;
-    m_workers.at(worker).tid = pid; // a child process runs its part on its main thread
-    installLocked(worker, pid_t(pid), std::move(switches), why);
-}
-
-void RunContext::leaveLocked(std::uint32_t worker)
-{
-    // The thread this lane had before is done with it; its last records are read once more, then let go.
-    // The lane's previous thread may live on a while (a pool's thread exiting): its switches from now on
-    // are not the lane's, and read after the new thread's they would be merged out of order. So it stops
-    // before the new one starts (the same thread, bound again, would otherwise be recorded twice).
-    if (auto& before = m_switches.at(worker)) {
-        before->stop();
-        m_leftSwitches.emplace_back(worker, std::move(before));
-    }
-}
-
-std::unique_ptr<ContextSwitches> RunContext::followFresh(std::uint32_t worker, pid_t tid, QString* why)
-{
     {
         std::lock_guard lock(m_mutex);
-        // The lane's thread bound again (a parent's lane, followed from the start and then run as a worker):
-        // its records go on uninterrupted, where following it anew would miss the switches in between.
-        if (tid == 0 && m_switches.at(worker) && m_followedTids.at(worker) == gettid())
-            return nullptr;
-        leaveLocked(worker);
+        m_workers.at(worker).pid = pid;
+        m_workers.at(worker).tid = pid; // a child process runs its part on its main thread
     }
-    // Opening the kernel's records and mapping their ring takes milliseconds on a busy machine: not under
-    // the lock the counter sampler takes every 10 ms.
-    return ContextSwitches::follow(tid, why);
+    follow(worker, pid_t(pid));
 }
 
-void RunContext::installLocked(
-    std::uint32_t worker, pid_t tid, std::unique_ptr<ContextSwitches> switches, const QString& why)
+void RunContext::follow(std::uint32_t worker, pid_t tid)
 {
-    if (!switches && why.isEmpty() && m_switches.at(worker))
-        return; // still following this thread (followFresh)
-    leaveLocked(worker); // in case another thread bound the lane meanwhile
-    m_followedTids.at(worker) = tid == 0 ? gettid() : tid;
-    m_switches[worker] = std::move(switches);
+    const pid_t target = tid == 0 ? gettid() : tid;
+    {
+        std::lock_guard lock(m_mutex);
+        // The lane's thread bound again (a parent's lane, followed from the start and then run as a worker;
+        // a pool thread given the same lane's next task): its records go on uninterrupted, where following
+        // it anew would miss the switches in between.
+        if (m_switches.at(worker) && m_followedTids.at(worker) == target)
+            return;
+        // The thread this lane had before is done with it; its last records are read once more, then let
+        // go. The lane's previous thread may live on a while (a pool's thread exiting): its switches from now
+        // on are not the lane's, and read after the new thread's they would be merged out of order. So it
+        // stops before the new one starts.
+        if (auto& before = m_switches.at(worker)) {
+            before->stop();
+            m_leftSwitches.emplace_back(worker, std::move(before));
+        }
+    }
+    // Opening the kernel's records and mapping their ring takes milliseconds on a busy machine: not under the
+    // lock the counter sampler takes every 10 ms.
+    QString why;
+    auto switches = ContextSwitches::follow(tid, &why);
+    std::lock_guard lock(m_mutex);
+    m_followedTids.at(worker) = target;
+    m_switches.at(worker) = std::move(switches);
     m_anyFollowed = m_anyFollowed || m_switches[worker];
     if (!m_switches[worker] && m_switchesRefused.isEmpty())
         m_switchesRefused = why;
@@ -227,12 +217,10 @@ std::vector<Recorder*> RunContext::recorders() const
 
 void RunContext::bindCurrentThread(std::uint32_t worker)
 {
-    QString why;
-    auto switches = followFresh(worker, 0, &why);
+    follow(worker, 0);
     QString name;
     {
         std::lock_guard lock(m_mutex);
-        installLocked(worker, 0, std::move(switches), why);
         name = m_workers.at(worker).name;
     }
     // Linux limits thread names to 15 bytes; tools like top and gdb show them.
@@ -248,10 +236,8 @@ void RunContext::bindCurrentThread(std::uint32_t worker)
 
 void RunContext::followCurrentThread(std::uint32_t worker)
 {
-    QString why;
-    auto switches = followFresh(worker, 0, &why);
+    follow(worker, 0);
     std::lock_guard lock(m_mutex);
-    installLocked(worker, 0, std::move(switches), why);
     m_workers.at(worker).tid = gettid();
 }
 

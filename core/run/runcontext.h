@@ -150,11 +150,8 @@ private:
     void freezeCounter(std::size_t index);
     std::uint16_t addLockNameLocked(const QString& name);
     void addWorkerLocked(const QString& name, const QString& group, Recorder* recorder);
-    // Following a thread for a lane: the lane's previous source stops (leaveLocked), a new one is opened
-    // outside the lock (followFresh), then made the lane's (installLocked; `why` if it is none).
-    void leaveLocked(std::uint32_t worker);
-    std::unique_ptr<ContextSwitches> followFresh(std::uint32_t worker, pid_t tid, QString* why);
-    void installLocked(std::uint32_t worker, pid_t tid, std::unique_ptr<ContextSwitches> switches, const QString& why);
+    // Makes the kernel's switch records of thread or process `tid` (0: the calling thread) the lane's source.
+    void follow(std::uint32_t worker, pid_t tid);
 
     ParamSet m_params;
     std::vector<std::unique_ptr<std::atomic<std::int64_t>>> m_values;

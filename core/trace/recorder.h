@@ -173,11 +173,11 @@ public:
     {
         return m_head.load(std::memory_order_acquire) - m_tail.load(std::memory_order_relaxed);
     }
-    // The oldest pending event's time (clock ticks), or 0 when none is pending. Collector side.
+    // The oldest pending event's time (clock ticks), or UINT64_MAX when none is pending. Collector side.
     std::uint64_t oldestPendingTicks() const noexcept
     {
         const std::uint64_t tail = m_tail.load(std::memory_order_relaxed);
-        return m_head.load(std::memory_order_acquire) > tail ? std::uint64_t(eventAt(tail).time) : 0;
+        return m_head.load(std::memory_order_acquire) > tail ? std::uint64_t(eventAt(tail).time) : UINT64_MAX;
     }
 
     // Events that could not be kept, in all.
