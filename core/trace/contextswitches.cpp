@@ -36,6 +36,9 @@ int openEvent(pid_t tid)
     attr.type = PERF_TYPE_SOFTWARE;
     attr.config = PERF_COUNT_SW_DUMMY; // counts nothing: only the side-band switch records are wanted
     attr.context_switch = 1;
+    // And its exit (PERF_RECORD_EXIT): the last switch-out of a dying thread is never recorded, so without
+    // it a process killed while running would be drawn running until its parent notices (milliseconds).
+    attr.task = 1;
     attr.sample_id_all = 1;
     attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
     attr.use_clockid = 1;
@@ -68,7 +71,8 @@ std::unique_ptr<ContextSwitches> ContextSwitches::follow(pid_t tid, QString* why
         if (ring != MAP_FAILED) {
             if (tid == 0)
                 t_followed = true;
-            return std::unique_ptr<ContextSwitches>(new ContextSwitches(fd, ring, pages * page));
+            return std::unique_ptr<ContextSwitches>(
+                new ContextSwitches(fd, ring, pages * page, tid == 0 ? pid_t(gettid()) : tid));
         }
     }
     if (why)
@@ -77,8 +81,9 @@ std::unique_ptr<ContextSwitches> ContextSwitches::follow(pid_t tid, QString* why
     return nullptr;
 }
 
-ContextSwitches::ContextSwitches(int fd, void* ring, std::size_t dataBytes)
+ContextSwitches::ContextSwitches(int fd, void* ring, std::size_t dataBytes, pid_t tid)
     : m_fd(fd)
+    , m_tid(tid)
     , m_ring(ring)
     , m_dataBytes(dataBytes)
 {
@@ -139,6 +144,14 @@ void ContextSwitches::read(std::vector<Event>& out)
                     { time, (h.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) ? 1 : 0, 0, cpu, EventKind::SwitchOut });
             else
                 out.push_back({ time, 0, 0, cpu, EventKind::SwitchIn });
+        } else if (h.type == PERF_RECORD_EXIT && h.size >= sizeof h + 24) {
+            struct {
+                std::uint32_t pid, ppid, tid, ptid;
+                std::uint64_t time;
+            } exit;
+            copyOut(tail + sizeof h, &exit, sizeof exit);
+            if (pid_t(exit.tid) == m_tid) // not a thread it started (task records cover those too)
+                out.push_back({ std::int64_t(exit.time), kThreadExited, 0, kUnknownCpu, EventKind::SwitchOut });
         } else if (h.type == PERF_RECORD_LOST && h.size >= sizeof h + 16) {
             std::uint64_t idAndLost[2];
             copyOut(tail + sizeof h, idAndLost, sizeof idAndLost);

@@ -16,8 +16,9 @@ namespace tl {
 // lost its CPU was preempted (still runnable: it waits for a CPU) or blocked in the kernel. Times come
 // from CLOCK_MONOTONIC, the clock every other event is stored in.
 //
-// The records are read as Events: SwitchOut (value 1 when preempted, 0 when blocked) and SwitchIn, with
-// the CPU. Records the kernel had no room for come back as a Lost event before the next record.
+// The records are read as Events: SwitchOut (value 1 when preempted, 0 when blocked, kThreadExited at the
+// thread's exit) and SwitchIn, with the CPU. Records the kernel had no room for come back as a Lost event
+// before the next record.
 class ContextSwitches {
 public:
     // Follows thread `tid` (0: the calling thread; a process id follows that process's main thread).
@@ -38,9 +39,10 @@ public:
     static bool followsCallingThread();
 
 private:
-    ContextSwitches(int fd, void* ring, std::size_t dataBytes);
+    ContextSwitches(int fd, void* ring, std::size_t dataBytes, pid_t tid);
 
     int m_fd;
+    pid_t m_tid; // the thread followed
     void* m_ring; // perf_event_mmap_page, then the data area
     std::size_t m_dataBytes;
     std::uint64_t m_lost = 0;

@@ -28,6 +28,9 @@ enum class EventKind : std::uint8_t {
 // A SwitchOut with this value is no switch: the kernel's ring was full when read, so its records may stop
 // here. Whether the thread had a CPU stays unknown until the next record (a Lost one first, if any were).
 inline constexpr std::int32_t kSwitchRecordsMayStop = 2;
+// A SwitchOut with this value is the thread's end as the kernel saw it (PERF_RECORD_EXIT): nothing of it runs
+// after this, even before its parent notices that the process is gone.
+inline constexpr std::int32_t kThreadExited = 3;
 // A Lost event with this `lock` counts the kernel's switch records, not the worker's events: every event of
 // the worker is there, only when it was on a CPU is unknown (from the kSwitchRecordsMayStop before it).
 inline constexpr std::uint16_t kLostSwitchRecords = 1;

@@ -278,7 +278,7 @@ std::string_view valueMeaning(const Event& e)
         return "\"exit code; negative: the signal that ended it\"";
     case EventKind::SwitchOut:
         return "\"1: preempted, still runnable (the kernel's record); 0: blocked in the kernel; 2: the kernel's "
-               "records may stop here (its ring was full)\"";
+               "records may stop here (its ring was full); 3: the thread exited\"";
     default:
         return "\"unused\"";
     }

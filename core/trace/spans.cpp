@@ -186,6 +186,13 @@ void SpanBuilder::add(const Event& e)
         break;
     case EventKind::SwitchOut:
     case EventKind::SwitchIn: {
+        if (e.value == kThreadExited && e.kind == EventKind::SwitchOut) { // nothing of it runs after this
+            m_kernelSeen = true;
+            close(e.time);
+            forgetHolds();
+            m_cpuState = Cpu::Blocked;
+            break;
+        }
         const Cpu before = m_cpuState;
         const std::int16_t cpuBefore = m_switchCpu;
         m_kernelSeen = true;

@@ -122,21 +122,35 @@ void TestOffCpu::noTwoWorkersRunOnOneCpuAtOnce_data()
 {
     QTest::addColumn<QString>("scenario");
     QTest::addColumn<QStringList>("params");
-    QTest::newRow("cores") << QStringLiteral("cores") << QStringList {};
-    QTest::newRow("gil") << QStringLiteral("gil") << QStringList {};
+    QTest::addColumn<QString>("childProgram"); // what the children run instead of ThreadLab, if anything
+    QTest::newRow("cores") << QStringLiteral("cores") << QStringList {} << QString();
+    QTest::newRow("gil") << QStringLiteral("gil") << QStringList {} << QString();
     QTest::newRow("race-counter 4 workers")
-        << QStringLiteral("race-counter") << QStringList { QStringLiteral("workers=4"), QStringLiteral("lock=mutex") };
+        << QStringLiteral("race-counter") << QStringList { QStringLiteral("workers=4"), QStringLiteral("lock=mutex") }
+        << QString();
     // Child processes: followed by the kernel only once their PID is known, after exec. Before the kernel's
     // first record of a child, its lane must not claim the CPU the parent spawned it on (the parent runs there).
     QTest::newRow("shared-memory 4 children")
-        << QStringLiteral("shared-memory") << QStringList { QStringLiteral("children=4"), QStringLiteral("add=1") };
+        << QStringLiteral("shared-memory") << QStringList { QStringLiteral("children=4"), QStringLiteral("add=1") }
+        << QString();
+    // Children that die at once, running, before they record anything (a crash, a wrong program): the kernel
+    // records no last switch-out of a dying process, so each lane must end at the kernel's record of the exit,
+    // not run on until the parent notices (milliseconds later, while the parent and the next child use the CPU).
+    QTest::newRow("shared-memory 8 children that die at once")
+        << QStringLiteral("shared-memory") << QStringList { QStringLiteral("children=8"), QStringLiteral("add=1") }
+        << QStringLiteral("/bin/true");
 }
 
 void TestOffCpu::noTwoWorkersRunOnOneCpuAtOnce()
 {
     QFETCH(QString, scenario);
     QFETCH(QStringList, params);
+    QFETCH(QString, childProgram);
+    const QByteArray childExe = qgetenv("THREADLAB_CHILD_EXE");
+    if (!childProgram.isEmpty())
+        qputenv("THREADLAB_CHILD_EXE", childProgram.toLocal8Bit());
     const RunOutcome o = test::runScenario(scenario, params);
+    qputenv("THREADLAB_CHILD_EXE", childExe);
     QCOMPARE(o.status, RunOutcome::Status::Completed);
     if (const auto missing = missingSwitchRecords(o)) {
         QVERIFY2(missing->refused, qPrintable(missing->why));
