@@ -2,6 +2,8 @@
 #include "benchmain.h"
 
 #include <models/livetimeline.h>
+#include <run/run.h>
+#include <scenarios/registry.h>
 #include <timeline/timelineexport.h>
 #include <timeline/timelinepainter.h>
 
@@ -10,8 +12,14 @@
 #include <QPainter>
 #include <benchmark/benchmark.h>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
 #include <ctime>
+#include <deque>
+#include <fstream>
+#include <mutex>
 #include <random>
+#include <thread>
 
 using namespace tl;
 using namespace tl::ui;
@@ -143,6 +151,85 @@ BENCHMARK(BM_LiveAppend)
     ->Unit(benchmark::kMillisecond)
     ->Repetitions(3)
     ->ReportAggregatesOnly(true);
+
+// The window's end of a run, on race-counter lock=none with 5 workers: from the moment the workers are done
+// (the scenario returns) until the timeline is final (LiveTimeline::finish, the batches having been appended
+// on a thread of their own as the GUI thread does), against what building the spans again from the stored
+// events costs on the same run (buildSpans + TimelineData::fromSpans, the path before the batches were kept).
+// Also the run's peak RSS above what the process held before it, per stored event, and the events dropped.
+std::int64_t statusKb(const char* field)
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind(field, 0) == 0)
+            return std::stoll(line.substr(std::strlen(field)));
+    return -1;
+}
+
+void BM_RunAvailable(benchmark::State& state)
+{
+    double availableMs = 0, rebuildMs = 0, peakMb = 0, bytesPerEvent = 0, dropped = 0;
+    for (auto _ : state) {
+        std::ofstream("/proc/self/clear_refs") << "5"; // the peak (VmHWM) starts again from now
+        const std::int64_t rssBefore = statusKb("VmRSS:");
+        auto scenario = createScenario(QStringLiteral("race-counter"));
+        ParamSet params(scenario->info().params);
+        for (const QString& a : { QStringLiteral("workers=5"), QStringLiteral("increments=%1").arg(state.range(0)),
+                 QStringLiteral("lock=none") })
+            params.assign(a, nullptr);
+        Run run(std::move(scenario), params);
+        LiveTimeline live;
+        live.reset(QStringLiteral("race-counter"), {});
+        std::mutex mutex;
+        std::condition_variable arrived;
+        std::deque<TraceBatchPtr> queue;
+        bool ended = false;
+        std::thread gui([&] {
+            std::unique_lock lock(mutex);
+            for (;;) {
+                arrived.wait(lock, [&] { return ended || !queue.empty(); });
+                if (queue.empty())
+                    return;
+                const TraceBatchPtr batch = std::move(queue.front());
+                queue.pop_front();
+                lock.unlock();
+                live.append(*batch);
+                lock.lock();
+            }
+        });
+        run.setBatchSink([&](TraceBatchPtr batch) {
+            std::lock_guard lock(mutex);
+            queue.push_back(std::move(batch));
+            arrived.notify_one();
+        });
+        const RunOutcome outcome = run.execute();
+        const std::int64_t workersDone = outcome.trace->startNs + outcome.durationNs;
+        {
+            std::lock_guard lock(mutex);
+            ended = true;
+        }
+        arrived.notify_one();
+        gui.join();
+        live.finish(*outcome.trace);
+        availableMs += double(clock::monotonicNs() - workersDone) / 1e6;
+        peakMb += double(statusKb("VmHWM:")) / 1024.0;
+        bytesPerEvent += double(statusKb("VmHWM:") - rssBefore) * 1024.0 / double(outcome.trace->laneEventCount());
+        dropped += double(outcome.trace->droppedEvents);
+        const std::int64_t t0 = clock::monotonicNs();
+        const TimelineData rebuilt = TimelineData::fromSpans(*outcome.trace, buildSpans(*outcome.trace));
+        benchmark::DoNotOptimize(rebuilt.lanes.size());
+        rebuildMs += double(clock::monotonicNs() - t0) / 1e6;
+    }
+    const double n = double(state.iterations());
+    state.counters["available_ms"] = availableMs / n;
+    state.counters["rebuild_ms"] = rebuildMs / n;
+    state.counters["rebuild_over_available"] = rebuildMs / std::max(availableMs, 1e-3);
+    state.counters["peak_rss_mb"] = peakMb / n;
+    state.counters["bytes_per_event"] = bytesPerEvent / n;
+    state.counters["dropped"] = dropped / n;
+}
+BENCHMARK(BM_RunAvailable)->Arg(2'000'000)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kSecond);
 
 } // namespace
 
