@@ -33,6 +33,7 @@
 #include <QProgressBar>
 #include <QProgressDialog>
 #include <QSettings>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -460,15 +461,25 @@ void MainWindow::setRunning(bool running)
 
 void MainWindow::chooseRecordingMemory()
 {
-    bool ok = false;
-    const int mib = QInputDialog::getInt(this, tr("Recording Memory"),
-        tr("Memory a run may fill with its events, in MiB.\nBeyond it, later events are dropped and the "
-           "timeline hatches where they are missing.\nDefault: a quarter of this machine's RAM (%1 MiB).")
-            .arg(RecordingBudget::defaultBytes() >> 20),
-        int(RecordingBudget::chosenBytes() >> 20), int(RecordingBudget::kMinBytes >> 20),
-        int(std::min<std::size_t>(RecordingBudget::machineBytes() >> 20, INT_MAX)), 256, &ok);
-    if (!ok)
+    QInputDialog dialog(this);
+    dialog.setWindowTitle(tr("Recording Memory"));
+    dialog.setLabelText(tr("Memory a run may fill with its events. Beyond it, later events are dropped\nand "
+                           "the timeline hatches where they are missing. About 16 bytes an event.\n"
+                           "Default: a quarter of this machine's RAM (%L1 MiB); at most all of it (%L2 MiB).")
+                            .arg(RecordingBudget::defaultBytes() >> 20)
+                            .arg(RecordingBudget::machineBytes() >> 20));
+    dialog.setInputMode(QInputDialog::IntInput);
+    dialog.setIntRange(int(RecordingBudget::kMinBytes >> 20),
+        int(std::min<std::size_t>(RecordingBudget::machineBytes() >> 20, INT_MAX)));
+    dialog.setIntStep(256);
+    dialog.setIntValue(int(RecordingBudget::chosenBytes() >> 20));
+    if (auto* box = dialog.findChild<QSpinBox*>()) {
+        box->setSuffix(tr(" MiB"));
+        box->setGroupSeparatorShown(true);
+    }
+    if (dialog.exec() != QDialog::Accepted)
         return;
+    const int mib = dialog.intValue();
     RecordingBudget::choose(std::size_t(mib) << 20);
     QSettings().setValue(QStringLiteral("recordingMemoryMiB"), mib);
     statusBar()->showMessage(tr("Runs from now on may keep %L1 MiB of events").arg(mib), 5000);
