@@ -62,7 +62,8 @@ void Collector::repeatUntilStopped(const char* threadName, std::chrono::millisec
             action(last);
             return true;
         } catch (const std::exception& e) {
-            m_ctx.fail(QStringLiteral("%1 gave up: %2").arg(QLatin1StringView(threadName), failureText(e)));
+            m_ctx.failFromOwnThread(
+                [&] { return QStringLiteral("%1 gave up: %2").arg(QLatin1StringView(threadName), failureText(e)); });
             return false;
         }
     };

@@ -114,6 +114,16 @@ public:
     // A worker failed (an exception, e.g. out of memory): the run stops, and fails with the first reason
     // (failureText() words an exception for it).
     void fail(const QString& why);
+    // The same from a thread of the run's own, where an exception would end ThreadLab: with the words
+    // `describe()` builds, or, out of memory even for those, with a literal that needs none.
+    template <typename Describe> void failFromOwnThread(Describe&& describe) noexcept
+    {
+        try {
+            fail(describe());
+        } catch (...) {
+            fail(QStringLiteral("out of memory"));
+        }
+    }
     QString failure() const;
     // Records Sleeping then Running around an interruptible sleep; false when the run was stopped.
     bool sleepFor(std::chrono::nanoseconds duration, Recorder& rec);

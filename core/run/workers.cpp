@@ -56,11 +56,8 @@ void runBound(RunContext& ctx, std::uint32_t worker, Recorder& rec, const Worker
     const auto failed = [&](const std::exception& e) {
         if (!ownThread)
             throw;
-        try {
-            ctx.fail(QStringLiteral("%1: %2").arg(ctx.workers().at(worker).name, failureText(e)));
-        } catch (...) { // no memory even for the words: a literal needs none
-            ctx.fail(QStringLiteral("a worker ran out of memory"));
-        }
+        ctx.failFromOwnThread(
+            [&] { return QStringLiteral("%1: %2").arg(ctx.workers().at(worker).name, failureText(e)); });
     };
     // Followed by the kernel before its first event: the lane's Started must not claim a CPU that no switch
     // record can contradict.
@@ -92,7 +89,7 @@ void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)
     runBound(ctx, worker, ctx.recorder(worker), body, false);
 }
 
-void runOnOwnThread(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)
+void detail::runOnOwnThread(RunContext& ctx, std::uint32_t worker, const WorkerBody& body)
 {
     runBound(ctx, worker, ctx.recorder(worker), body, true);
 }

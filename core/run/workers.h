@@ -16,8 +16,15 @@ using WorkerBody = std::function<void(std::uint32_t worker, Recorder& rec)>;
 // and reports the worker's figure `elapsed_ns`.
 void runAsWorker(RunContext& ctx, std::uint32_t worker, const WorkerBody& body);
 // The same on a thread the scenario made for the worker, where an exception would end ThreadLab
-// (std::terminate): the run fails instead, and says why.
+// (std::terminate): the run fails instead, and says why. `body` is held by reference (a std::function of a
+// std::ref allocates nothing), so even out of memory nothing can throw before the worker's failure is caught.
+namespace detail {
 void runOnOwnThread(RunContext& ctx, std::uint32_t worker, const WorkerBody& body);
+}
+template <typename Body> void runOnOwnThread(RunContext& ctx, std::uint32_t worker, Body&& body)
+{
+    detail::runOnOwnThread(ctx, worker, WorkerBody(std::ref(body)));
+}
 
 // Runs `body` once per worker and returns when all have finished (they should watch ctx.stopRequested()).
 // StdThread: one std::thread per worker. ThreadPool: a QThreadPool sized to the workers, with Enqueued

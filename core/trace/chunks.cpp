@@ -15,6 +15,13 @@ ChunkPool& ChunkPool::instance()
     return pool;
 }
 
+ChunkPool::ChunkPool()
+{
+    // Room for every chunk it may keep, once: give() and the warmer then never allocate, so running out of
+    // memory cannot throw on their threads (the warmer's own, or a destructor's).
+    m_free.reserve(kKeepBytes / kChunkBytes + kReserveChunks);
+}
+
 void* ChunkPool::take()
 {
     {

@@ -39,7 +39,7 @@ public:
     std::size_t chunksFree() const;
 
 private:
-    ChunkPool() = default;
+    ChunkPool();
     void warm();
 
     mutable std::mutex m_mutex;

@@ -15,7 +15,11 @@ namespace tl {
 
 namespace {
 
-thread_local bool t_followed = false;
+// Initial-exec: in the static TLS block glibc sets up with the thread. The library is loaded with dlopen, so
+// its TLS would otherwise be allocated on a thread's first access, and glibc aborts the process when that
+// allocation fails ("cannot allocate memory for thread-local data"): out of memory, a worker must still fail
+// cleanly.
+__attribute__((tls_model("initial-exec"))) thread_local bool t_followed = false;
 
 // 128 KiB: 4096 records, i.e. ~100 000 switches a second between two 20 ms drains. Locked memory is
 // limited per user (perf_event_mlock_kb, then RLIMIT_MEMLOCK), so smaller rings are tried when refused.
