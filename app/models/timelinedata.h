@@ -52,7 +52,7 @@ struct TimelineLane {
     std::vector<LaneMark> marks; // scenario marks and the process's end, in time order
     // Level-of-detail index, so a pixel column of thousands of spans costs a few cache lines, not all of them:
     // blocks[k] = time spent in each state by spans[0, k * kBlock); blockStarts[k] = spans[k * kBlock].start.
-    static constexpr std::size_t kBlock = 8;
+    static constexpr std::size_t kBlock = 16;
     ChunkedVector<StateTimes> blocks;
     ChunkedVector<std::int64_t> blockStarts;
 
