@@ -1,6 +1,7 @@
 #include "perfetto.h"
 
-#include "exporters.h"
+#include "exportnames.h"
+#include "exportwriter.h"
 #include "spans.h"
 
 #include <QIODevice>
