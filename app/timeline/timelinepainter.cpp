@@ -176,35 +176,113 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
     return l;
 }
 
-void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0,
-    std::int64_t t1, const Options& options)
-{
-    const Layout l = layout(data, target, options);
-    p.save();
-    p.fillRect(target, options.theme.background);
-    p.setPen(options.theme.ink);
+namespace {
 
-    if (options.header) {
-        p.setFont(font(20, true));
-        p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop,
-            QStringLiteral("ThreadLab — %1").arg(data.title));
-        double below = 32;
-        if (!options.headline.isEmpty()) {
-            p.setFont(font(16, true));
-            const QFontMetricsF hfm(p.font());
-            p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop,
-                hfm.elidedText(options.headline, Qt::ElideRight, l.header.width() - 24));
-            below += kHeadlineHeight;
-        }
-        p.setFont(font(13));
-        p.setPen(options.theme.faint);
-        p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
+// One paint() call, step by step in the order the layers stack: each step leaves the painter's pen, font and
+// clip as the next one expects (the order is the picture's: later steps draw over earlier ones).
+class PaintPass {
+public:
+    using Options = TimelinePainter::Options;
+    using Layout = TimelinePainter::Layout;
+
+    PaintPass(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0, std::int64_t t1,
+        const Options& options, const Layout& l)
+        : p(p)
+        , target(target)
+        , data(data)
+        , t0(t0)
+        , t1(t1)
+        , options(options)
+        , l(l)
+        , nsPerPx(double(t1 - t0) / l.plot.width())
+        , rel0(double(t0 - data.startNs))
+        , ticks(gridTicks())
+    {
     }
 
-    // Legend, where the layout placed each entry.
+    void background()
+    {
+        p.fillRect(target, options.theme.background);
+        p.setPen(options.theme.ink);
+    }
+    void header();
+    void legend();
+    void laneLabels();
+    void grid();
+    void spans();
+    void phases();
+    void marks();
+    void counters();
+    void axis();
+
+private:
+    // Where the spans of one lane go: its pixel rows and the height of the strip along its bottom.
+    struct LaneBand {
+        int top;
+        int height;
+        int stripHeight; // the hold kept meanwhile (Span::inside); 0 when the lane is too thin for one
+    };
+    // The rects of the lanes drawn on a vector target, batched per colour, and the gaps of every lane.
+    struct SpanBatches {
+        std::array<QList<QRect>, kLaneStateCount> byState;
+        std::array<QList<QRect>, kLaneStateCount> insideByState;
+        QList<QRectF> hatched; // gaps, hatched over whatever the row shows there
+    };
+
+    // Round times relative to the run's start, 1, 2 or 5 × 10^k ns apart, across the visible range.
+    std::vector<double> gridTicks() const
+    {
+        const double step = niceStep(nsPerPx, 110);
+        std::vector<double> result;
+        for (double t = std::ceil(rel0 / step) * step; t <= double(t1 - data.startNs); t += step)
+            result.push_back(t);
+        return result;
+    }
+    double tickX(double t) const { return l.plot.left() + (t - rel0) / nsPerPx; }
+    LaneBand laneBand(std::size_t lane) const;
+    void addGaps(std::size_t lane, const LaneBand& band, QList<QRectF>& hatched) const;
+    void laneRects(std::size_t lane, std::vector<LodRect>& rects) const;
+    void drawBatches(const SpanBatches& batches);
+    void counterTrack(const CounterSeries& counter, const QRectF& box);
+
+    QPainter& p;
+    const QRectF& target;
+    const TimelineData& data;
+    const std::int64_t t0;
+    const std::int64_t t1;
+    const Options& options;
+    const Layout& l;
+    const double nsPerPx;
+    const double rel0; // t0 since the run's start
+    const std::vector<double> ticks;
+};
+
+void PaintPass::header()
+{
+    if (!options.header)
+        return;
+    p.setFont(font(20, true));
+    p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop,
+        QStringLiteral("ThreadLab — %1").arg(data.title));
+    double below = 32;
+    if (!options.headline.isEmpty()) {
+        p.setFont(font(16, true));
+        const QFontMetricsF hfm(p.font());
+        p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop,
+            hfm.elidedText(options.headline, Qt::ElideRight, l.header.width() - 24));
+        below += kHeadlineHeight;
+    }
+    p.setFont(font(13));
+    p.setPen(options.theme.faint);
+    p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop, data.subtitle);
+}
+
+// The legend, where the layout placed each entry.
+void PaintPass::legend()
+{
     p.setFont(legendFont());
     const QFontMetricsF fm(p.font());
-    for (const LegendEntry& e : l.legendEntries) {
+    for (const TimelinePainter::LegendEntry& e : l.legendEntries) {
         if (e.strip) {
             p.fillRect(e.swatch, stateColor(LaneState::LockWait));
             p.fillRect(e.swatch.adjusted(0, 8, 0, 0), stateColor(LaneState::LockHeld));
@@ -218,8 +296,11 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
         p.setPen(options.theme.ink);
         p.drawText(QPointF(e.swatch.right() + 5, e.swatch.center().y() + fm.ascent() / 2 - 1), e.name);
     }
+}
 
-    // Lane shading, group titles and lane names.
+// Lane shading, group titles and lane names.
+void PaintPass::laneLabels()
+{
     p.setClipRect(target);
     p.setFont(font(12, true));
     for (const auto& [title, gy] : l.groups) {
@@ -239,25 +320,65 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                 Qt::AlignLeft | Qt::AlignVCenter, data.lanes[i].name);
         }
     }
+}
 
-    // Grid lines under the spans, at round times relative to the run's start.
+// Grid lines under the spans, at round times relative to the run's start.
+void PaintPass::grid()
+{
     p.setClipRect(l.plot);
-    const double nsPerPx = double(t1 - t0) / l.plot.width();
-    const double step = niceStep(nsPerPx, 110);
-    const double rel0 = double(t0 - data.startNs);
-    std::vector<double> ticks;
-    for (double t = std::ceil(rel0 / step) * step; t <= double(t1 - data.startNs); t += step)
-        ticks.push_back(t);
     p.setPen(options.theme.grid);
     for (const double t : ticks) {
-        const double x = l.plot.left() + (t - rel0) / nsPerPx;
+        const double x = tickX(t);
         p.drawLine(QPointF(x, l.plot.top()), QPointF(x, l.axis.top()));
     }
+}
 
-    // Spans. On raster targets (screen, PNG, clipboard) each lane is written into a one-pixel-high row of
-    // colours and stretched to the lane's height with one drawImage: a few hundred rects per lane cost
-    // ~1,000 instructions each in the raster engine, a row costs a memory fill. Vector targets (SVG, PDF)
-    // get real rectangles, snapped to whole pixels and batched per colour.
+PaintPass::LaneBand PaintPass::laneBand(std::size_t lane) const
+{
+    const QRectF band = l.lanes[lane];
+    const double pad = l.laneHeight >= 10 ? 2 : 0;
+    const int top = int(std::lround(band.top() + pad));
+    const int h = std::max(1, int(std::lround(band.height() - 2 * pad)));
+    return { top, h, h >= 6 ? std::max(2, h / 3) : 0 };
+}
+
+// Gaps are hatched whatever their width: even a sub-pixel one says "data missing here".
+void PaintPass::addGaps(std::size_t lane, const LaneBand& band, QList<QRectF>& hatched) const
+{
+    const double scale = l.plot.width() / double(t1 - t0);
+    for (const Gap& g : data.lanes[lane].gaps)
+        if (g.end >= t0 && g.start <= t1) {
+            const double a = l.plot.left() + double(std::max(g.start, t0) - t0) * scale;
+            const double b = l.plot.left() + double(std::min(g.end, t1) - t0) * scale;
+            // Only the CPU is unknown where the kernel's records were lost: hatch the strip, not the states.
+            const int gapH = g.cpuOnly && band.stripHeight > 0 ? band.stripHeight : band.height;
+            hatched.append(QRectF(a, band.top + band.height - gapH, std::max(b - a, 2.0), gapH));
+        }
+}
+
+void PaintPass::laneRects(std::size_t lane, std::vector<LodRect>& rects) const
+{
+    rects.clear();
+    if (options.lod) {
+        lodRects(data.lanes[lane], t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
+        return;
+    }
+    // Every span a rect of its own, drawn the same way: what level of detail saves, alone.
+    const double scale = l.plot.width() / double(t1 - t0);
+    for (const Span& sp : data.lanes[lane].spans)
+        if (sp.end >= t0 && sp.start <= t1)
+            rects.push_back({ float(l.plot.left() + double(std::max(sp.start, t0) - t0) * scale),
+                float(l.plot.left() + double(std::min(sp.end, t1) - t0) * scale), sp.state, false });
+}
+
+// Spans. On raster targets (screen, PNG, clipboard) each lane is written into a one-pixel-high row of colours
+// and stretched to the lane's height with one drawImage: a few hundred rects per lane cost ~1,000
+// instructions each in the raster engine, a row costs a memory fill. Vector targets (SVG, PDF) get real
+// rectangles, snapped to whole pixels and batched per colour.
+// The hold a lane is still inside while it waits, sleeps or has no CPU: a strip along the lane's bottom in the
+// hold's colour, over the state's (a deadlocked worker's red wait shows the green lock it holds).
+void PaintPass::spans()
+{
     p.setPen(Qt::NoPen);
     const bool raster = p.paintEngine() && p.paintEngine()->type() == QPaintEngine::Raster;
     const int plotLeft = int(std::floor(l.plot.left()));
@@ -267,37 +388,13 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     for (int s = 0; s < kLaneStateCount; ++s)
         rgb[std::size_t(s)] = stateColor(LaneState(s)).rgba();
     std::vector<LodRect> rects;
-    std::array<QList<QRect>, kLaneStateCount> byState;
-    // The hold a lane is still inside while it waits, sleeps or has no CPU: a strip along the lane's bottom
-    // in the hold's colour, over the state's (a deadlocked worker's red wait shows the green lock it holds).
     QImage insideRow = row;
-    std::array<QList<QRect>, kLaneStateCount> insideByState;
-    QList<QRectF> hatched; // gaps, hatched over whatever the row shows there
+    SpanBatches batches;
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
-        const QRectF band = l.lanes[i];
-        const double pad = l.laneHeight >= 10 ? 2 : 0;
-        const int top = int(std::lround(band.top() + pad));
-        const int h = std::max(1, int(std::lround(band.height() - 2 * pad)));
-        // Gaps are hatched whatever their width: even a sub-pixel one says "data missing here".
-        const double scale = l.plot.width() / double(t1 - t0);
-        const int stripH = h >= 6 ? std::max(2, h / 3) : 0;
-        for (const Gap& g : data.lanes[i].gaps)
-            if (g.end >= t0 && g.start <= t1) {
-                const double a = l.plot.left() + double(std::max(g.start, t0) - t0) * scale;
-                const double b = l.plot.left() + double(std::min(g.end, t1) - t0) * scale;
-                // Only the CPU is unknown where the kernel's records were lost: hatch the strip, not the states.
-                const int gapH = g.cpuOnly && stripH > 0 ? stripH : h;
-                hatched.append(QRectF(a, top + h - gapH, std::max(b - a, 2.0), gapH));
-            }
-        rects.clear();
-        if (options.lod) {
-            lodRects(data.lanes[i], t0, t1, l.plot.left(), l.plot.width(), options.minPx, rects);
-        } else { // every span a rect of its own, drawn the same way: what level of detail saves, alone
-            for (const Span& sp : data.lanes[i].spans)
-                if (sp.end >= t0 && sp.start <= t1)
-                    rects.push_back({ float(l.plot.left() + double(std::max(sp.start, t0) - t0) * scale),
-                        float(l.plot.left() + double(std::min(sp.end, t1) - t0) * scale), sp.state, false });
-        }
+        const LaneBand band = laneBand(i);
+        addGaps(i, band, batches.hatched);
+        laneRects(i, rects);
+        const int stripH = band.stripHeight;
         const bool anyInside = stripH > 0
             && std::any_of(rects.begin(), rects.end(), [](const LodRect& r) { return r.inside != LaneState::Running; });
         if (raster) {
@@ -313,20 +410,27 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
                 if (anyInside && r.inside != LaneState::Running)
                     std::fill(insidePixels + a, insidePixels + b, rgb[std::size_t(r.inside)]);
             }
-            p.drawImage(QRect(plotLeft, top, plotWidth, h), row);
+            p.drawImage(QRect(plotLeft, band.top, plotWidth, band.height), row);
             if (anyInside)
-                p.drawImage(QRect(plotLeft, top + h - stripH, plotWidth, stripH), insideRow);
+                p.drawImage(QRect(plotLeft, band.top + band.height - stripH, plotWidth, stripH), insideRow);
         } else {
             for (const LodRect& r : rects) {
                 const int x0 = int(std::lround(r.x0));
                 const int w = std::max(1, int(std::lround(r.x1)) - x0);
-                byState[std::size_t(r.state)].append(QRect(x0, top, w, h));
+                batches.byState[std::size_t(r.state)].append(QRect(x0, band.top, w, band.height));
                 if (anyInside && r.inside != LaneState::Running)
-                    insideByState[std::size_t(r.inside)].append(QRect(x0, top + h - stripH, w, stripH));
+                    batches.insideByState[std::size_t(r.inside)].append(
+                        QRect(x0, band.top + band.height - stripH, w, stripH));
             }
         }
     }
-    for (const auto* lists : { &byState, &insideByState })
+    drawBatches(batches);
+}
+
+// The vector targets' rects, one drawRects per colour, then the gaps over every target's spans.
+void PaintPass::drawBatches(const SpanBatches& batches)
+{
+    for (const auto* lists : { &batches.byState, &batches.insideByState })
         for (int s = 0; s < kLaneStateCount; ++s) {
             const QList<QRect>& list = (*lists)[std::size_t(s)];
             if (list.isEmpty())
@@ -334,44 +438,49 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
             p.setBrush(stateColor(LaneState(s)));
             p.drawRects(list.constData(), int(list.size()));
         }
-    if (!hatched.isEmpty()) {
+    if (!batches.hatched.isEmpty()) {
         p.setBrush(options.theme.background);
-        p.drawRects(hatched.constData(), int(hatched.size()));
+        p.drawRects(batches.hatched.constData(), int(batches.hatched.size()));
         p.setBrush(hatchBrush(options.theme.ink));
-        p.drawRects(hatched.constData(), int(hatched.size()));
+        p.drawRects(batches.hatched.constData(), int(batches.hatched.size()));
     }
+}
 
-    // Phases: a labelled cell each in the strip above the lanes, and a line across the lanes where one begins.
-    if (!data.phases.empty()) {
-        p.setClipRect(l.phases.united(l.plot));
-        p.setFont(font(11, true));
-        const QFontMetricsF pfm(p.font());
-        const QColor separator
-            = QColor(options.theme.ink.red(), options.theme.ink.green(), options.theme.ink.blue(), 140);
-        int index = 0;
-        for (const Phase& phase : data.phases) {
-            const std::int64_t end = phase.end == INT64_MAX ? data.endNs : phase.end;
-            const bool shaded = index++ % 2 == 1;
-            if (end < t0 || phase.start > t1)
-                continue;
-            const double a = std::max(l.plot.left() + double(phase.start - t0) / nsPerPx, l.plot.left());
-            const double b = std::min(l.plot.left() + double(end - t0) / nsPerPx, l.plot.right());
-            const QRectF cell(a, l.phases.top() + 1, std::max(b - a, 1.0), l.phases.height() - 2);
-            p.fillRect(cell, shaded ? options.theme.grid : options.theme.laneShade);
-            if (phase.start >= t0) {
-                p.fillRect(QRectF(a, l.phases.top(), 1, l.plot.bottom() - l.phases.top()), separator);
-            }
-            if (cell.width() > 24) {
-                p.setPen(options.theme.ink);
-                p.drawText(cell.adjusted(4, 0, -4, 0), Qt::AlignCenter,
-                    pfm.elidedText(phase.label, Qt::ElideRight, cell.width() - 8));
-            }
+// Phases: a labelled cell each in the strip above the lanes, and a line across the lanes where one begins.
+void PaintPass::phases()
+{
+    if (data.phases.empty())
+        return;
+    p.setClipRect(l.phases.united(l.plot));
+    p.setFont(font(11, true));
+    const QFontMetricsF pfm(p.font());
+    const QColor separator = QColor(options.theme.ink.red(), options.theme.ink.green(), options.theme.ink.blue(), 140);
+    int index = 0;
+    for (const Phase& phase : data.phases) {
+        const std::int64_t end = phase.end == INT64_MAX ? data.endNs : phase.end;
+        const bool shaded = index++ % 2 == 1;
+        if (end < t0 || phase.start > t1)
+            continue;
+        const double a = std::max(l.plot.left() + double(phase.start - t0) / nsPerPx, l.plot.left());
+        const double b = std::min(l.plot.left() + double(end - t0) / nsPerPx, l.plot.right());
+        const QRectF cell(a, l.phases.top() + 1, std::max(b - a, 1.0), l.phases.height() - 2);
+        p.fillRect(cell, shaded ? options.theme.grid : options.theme.laneShade);
+        if (phase.start >= t0) {
+            p.fillRect(QRectF(a, l.phases.top(), 1, l.plot.bottom() - l.phases.top()), separator);
         }
-        p.setClipRect(l.plot);
+        if (cell.width() > 24) {
+            p.setPen(options.theme.ink);
+            p.drawText(cell.adjusted(4, 0, -4, 0), Qt::AlignCenter,
+                pfm.elidedText(phase.label, Qt::ElideRight, cell.width() - 8));
+        }
     }
+    p.setClipRect(l.plot);
+}
 
-    // Marks: a scenario's marks as ticks at the top of the lane (one per pixel column at most), and the end
-    // of a lane's process as a red bar with what ended it.
+// Marks: a scenario's marks as ticks at the top of the lane (one per pixel column at most), and the end of a
+// lane's process as a red bar with what ended it.
+void PaintPass::marks()
+{
     const QColor death(0xc6, 0x28, 0x28);
     p.setFont(font(std::clamp(l.laneHeight * 0.5, 8.0, 11.0), true));
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
@@ -402,69 +511,97 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
             }
         }
     }
+}
 
-    // Counters (slides): a step line per track over the visible time, scaled from 0 to the largest value
-    // shown, named in the label column with the value at the right end of the range.
+// Counters (slides): a step line per track over the visible time, scaled from 0 to the largest value shown,
+// named in the label column with the value at the right end of the range.
+void PaintPass::counters()
+{
     std::size_t track = 0;
     for (const auto& counter : data.counters) {
         if (counter.points.empty() || track >= l.counters.size())
             continue;
-        const QRectF box = l.counters[track++];
-        p.setClipRect(target);
-        p.fillRect(QRectF(l.labels.left(), box.top() + 2, box.right() - l.labels.left(), box.height() - 4),
-            options.theme.laneShade);
-        const auto& pts = counter.points;
-        const auto sampledAfter = [](std::int64_t t, const auto& pt) { return t < pt.first; };
-        auto first = std::upper_bound(pts.begin(), pts.end(), t0, sampledAfter);
-        if (first != pts.begin())
-            --first; // the value in force at t0
-        // Shown to its end, a run's counters end at their final values (sampled once the workers were done).
-        const auto last = t1 >= data.endNs ? pts.end() : std::upper_bound(first, pts.end(), t1, sampledAfter);
-        std::int64_t most = 0;
-        for (auto it = first; it != last; ++it)
-            most = std::max(most, it->second);
-        const QRectF plotBox = box.adjusted(0, 5, 0, -5);
-        auto yOf = [&](std::int64_t v) {
-            return plotBox.bottom() - (most > 0 ? double(v) / double(most) * plotBox.height() : 0.0);
-        };
-        QPolygonF line;
-        for (auto it = first; it != last; ++it) {
-            const double x
-                = std::clamp(l.plot.left() + double(it->first - t0) / nsPerPx, l.plot.left(), l.plot.right());
-            if (!line.isEmpty())
-                line << QPointF(x, line.back().y()); // a counter holds its value until the next sample
-            line << QPointF(x, yOf(it->second));
-        }
-        if (!line.isEmpty()) // the last value holds to the end of the range (even a single sample's)
-            line << QPointF(l.plot.right(), line.back().y());
-        const std::int64_t shownLast = first != last ? std::prev(last)->second : 0;
-        p.setPen(options.theme.ink);
-        p.setFont(font(12, true));
-        p.drawText(QRectF(l.labels.left() + 20, box.top(), kLabelWidth - 24, box.height()),
-            Qt::AlignLeft | Qt::AlignVCenter, counter.name);
-        p.setClipRect(box);
-        p.setPen(QPen(QColor(0xc6, 0x28, 0x28), 2));
-        p.drawPolyline(line);
-        p.setPen(options.theme.ink);
-        p.drawText(plotBox.adjusted(0, -5, -6, 5), Qt::AlignRight | Qt::AlignVCenter, groupedNumber(shownLast));
+        counterTrack(counter, l.counters[track++]);
     }
+}
 
-    // Axis labels under the plot.
+void PaintPass::counterTrack(const CounterSeries& counter, const QRectF& box)
+{
+    p.setClipRect(target);
+    p.fillRect(QRectF(l.labels.left(), box.top() + 2, box.right() - l.labels.left(), box.height() - 4),
+        options.theme.laneShade);
+    const auto& pts = counter.points;
+    const auto sampledAfter = [](std::int64_t t, const auto& pt) { return t < pt.first; };
+    auto first = std::upper_bound(pts.begin(), pts.end(), t0, sampledAfter);
+    if (first != pts.begin())
+        --first; // the value in force at t0
+    // Shown to its end, a run's counters end at their final values (sampled once the workers were done).
+    const auto last = t1 >= data.endNs ? pts.end() : std::upper_bound(first, pts.end(), t1, sampledAfter);
+    std::int64_t most = 0;
+    for (auto it = first; it != last; ++it)
+        most = std::max(most, it->second);
+    const QRectF plotBox = box.adjusted(0, 5, 0, -5);
+    auto yOf = [&](std::int64_t v) {
+        return plotBox.bottom() - (most > 0 ? double(v) / double(most) * plotBox.height() : 0.0);
+    };
+    QPolygonF line;
+    for (auto it = first; it != last; ++it) {
+        const double x = std::clamp(l.plot.left() + double(it->first - t0) / nsPerPx, l.plot.left(), l.plot.right());
+        if (!line.isEmpty())
+            line << QPointF(x, line.back().y()); // a counter holds its value until the next sample
+        line << QPointF(x, yOf(it->second));
+    }
+    if (!line.isEmpty()) // the last value holds to the end of the range (even a single sample's)
+        line << QPointF(l.plot.right(), line.back().y());
+    const std::int64_t shownLast = first != last ? std::prev(last)->second : 0;
+    p.setPen(options.theme.ink);
+    p.setFont(font(12, true));
+    p.drawText(QRectF(l.labels.left() + 20, box.top(), kLabelWidth - 24, box.height()),
+        Qt::AlignLeft | Qt::AlignVCenter, counter.name);
+    p.setClipRect(box);
+    p.setPen(QPen(QColor(0xc6, 0x28, 0x28), 2));
+    p.drawPolyline(line);
+    p.setPen(options.theme.ink);
+    p.drawText(plotBox.adjusted(0, -5, -6, 5), Qt::AlignRight | Qt::AlignVCenter, groupedNumber(shownLast));
+}
+
+// Axis labels under the plot, and the axis's title in the label column beside it.
+void PaintPass::axis()
+{
     p.setClipRect(target);
     p.setPen(options.theme.faint);
     p.drawLine(l.axis.topLeft(), l.axis.topRight());
     p.setFont(font(11));
     for (const double t : ticks) {
-        const double x = l.plot.left() + (t - rel0) / nsPerPx;
+        const double x = tickX(t);
         p.drawLine(QPointF(x, l.axis.top()), QPointF(x, l.axis.top() + 5));
         // The start is 0 in any unit: "0 ns" next to "500 ms" read as a unit change.
         p.drawText(QRectF(x - 60, l.axis.top() + 6, 120, 18), Qt::AlignHCenter | Qt::AlignTop,
             t == 0 ? QStringLiteral("0") : tl::formatDuration(t));
     }
-    // The axis's title, in the label column beside it.
     p.setPen(options.theme.ink);
     p.drawText(QRectF(l.labels.left() + 8, l.axis.top() + 6, kLabelWidth - 16, 18), Qt::AlignRight | Qt::AlignTop,
         QStringLiteral("time since start"));
+}
+
+} // namespace
+
+void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0,
+    std::int64_t t1, const Options& options)
+{
+    const Layout l = layout(data, target, options);
+    p.save();
+    PaintPass pass(p, target, data, t0, t1, options, l);
+    pass.background();
+    pass.header();
+    pass.legend();
+    pass.laneLabels();
+    pass.grid();
+    pass.spans();
+    pass.phases();
+    pass.marks();
+    pass.counters();
+    pass.axis();
     p.restore();
 }
 
