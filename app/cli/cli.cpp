@@ -308,117 +308,176 @@ void printSummary(const QJsonObject& json, QTextStream& o)
     }
 }
 
-// `program`: argv[0], for the application object, made only once the command line holds (a refused one is
-// answered in a few milliseconds, without loading fonts and platform).
-int runScenario(const QStringList& args, StopSignals& stop, char* program)
-{
-    if (args.isEmpty())
-        return usageError(QStringLiteral("run needs a scenario name; available: %1").arg(scenarioNames().join(u", ")));
-    const QString name = args.first();
-    auto scenario = createScenario(name);
-    if (!scenario)
-        return unknownScenario(name);
-    const ScenarioInfo info = scenario->info();
-    ParamSet params(info.params);
-
+// What `threadlab run NAME [options]` asks for, read from its arguments before anything runs.
+struct RunRequest {
+    QString name;
+    ParamSet params;
     bool json = false;
     ui::ImageOptions image;
-    std::array outputs { OutputOption { QStringLiteral("--png") }, OutputOption { QStringLiteral("--svg"), true },
-        OutputOption { QStringLiteral("--pdf") }, OutputOption { QStringLiteral("--trace"), true },
-        OutputOption { QStringLiteral("--csv"), true }, OutputOption { QStringLiteral("--chart") },
-        OutputOption { QStringLiteral("--perfetto"), true }, OutputOption { QStringLiteral("--spans-csv"), true } };
-    const auto find = [&](QStringView option) {
-        return std::find_if(outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == option; });
-    };
-    const auto path = [&](QStringView option) -> const QString& { return find(option)->path; };
-    RepeatedOptions repeated;
+    std::array<OutputOption, 8> outputs { OutputOption { QStringLiteral("--png") },
+        OutputOption { QStringLiteral("--svg"), true }, OutputOption { QStringLiteral("--pdf") },
+        OutputOption { QStringLiteral("--trace"), true }, OutputOption { QStringLiteral("--csv"), true },
+        OutputOption { QStringLiteral("--chart") }, OutputOption { QStringLiteral("--perfetto"), true },
+        OutputOption { QStringLiteral("--spans-csv"), true } };
+
+    // The output `option` names (--png...), or null.
+    OutputOption* output(QStringView option)
+    {
+        const auto found
+            = std::find_if(outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == option; });
+        return found == outputs.end() ? nullptr : &*found;
+    }
+    const QString& path(QStringView option) const
+    {
+        return std::find_if(outputs.begin(), outputs.end(), [&](const auto& o) { return o.name == option; })->path;
+    }
+    // How many outputs go to standard output.
+    qsizetype toStdout() const
+    {
+        return std::count_if(outputs.begin(), outputs.end(), [](const auto& o) { return isStandardOutput(o.path); });
+    }
+};
+
+// `--option VALUE` or `--option=VALUE`.
+bool isOption(const QString& arg, QStringView option)
+{
+    return arg.section(u'=', 0, 0) == option;
+}
+
+// The value of the option at args[i], given after '=' or as the next argument (which `i` then moves past);
+// empty when there is none.
+QString optionValue(const QStringList& args, int& i)
+{
+    if (args[i].contains(u'='))
+        return args[i].section(u'=', 1);
+    return i + 1 < args.size() ? args[++i] : QString();
+}
+
+int chooseRecordingMemory(const QString& text)
+{
+    bool ok = false;
+    const qulonglong mib = text.trimmed().toULongLong(&ok);
+    if (!ok || mib < kMinRecordingMib || mib > maxRecordingMib())
+        return usageError(QStringLiteral("--recording-memory: '%1' is not a number of MiB from %2 to %3 (the "
+                                         "machine's RAM)")
+                              .arg(text)
+                              .arg(kMinRecordingMib)
+                              .arg(maxRecordingMib()));
+    RecordingBudget::choose(std::size_t(mib) << 20);
+    return kOk;
+}
+
+int setImageSize(const QString& text, ui::ImageOptions& image)
+{
+    const auto size = ui::parseImageSize(text.trimmed());
+    if (!size)
+        return usageError(QStringLiteral("--size: '%1' is not WIDTHxHEIGHT with a width of %2..%3 and a "
+                                         "height of %4..%5 pixels (e.g. 1920x1080)")
+                              .arg(text)
+                              .arg(ui::ImageOptions::kMinSize.width())
+                              .arg(ui::ImageOptions::kMaxSize.width())
+                              .arg(ui::ImageOptions::kMinSize.height())
+                              .arg(ui::ImageOptions::kMaxSize.height()));
+    image.size = *size;
+    return kOk;
+}
+
+int setParameter(const QString& keyEqualsValue, RunRequest& request)
+{
+    if (keyEqualsValue.startsWith(u"--"))
+        return usageError(QStringLiteral("--set needs KEY=VALUE, not the option '%1'").arg(keyEqualsValue));
+    QString error;
+    if (!request.params.assign(keyEqualsValue, &error))
+        return usageError(QStringLiteral("%1: %2").arg(request.name, error));
+    return kOk;
+}
+
+int setOutputPath(const QString& file, OutputOption& output)
+{
+    if (file.isEmpty())
+        return usageError(QStringLiteral("%1 needs a file name").arg(output.name));
+    // `--png --json` forgot the file name: writing an image called "--json" would lose the summary.
+    if (file.startsWith(u'-') && !isStandardOutput(file))
+        return usageError(QStringLiteral("%1 needs a file name, not '%2' (for a file of that name, "
+                                         "write ./%2)")
+                              .arg(output.name, file));
+    output.path = file;
+    return kOk;
+}
+
+// Reads the options after the scenario's name into `request`: kOk, or the usage error's exit code.
+int parseRunOptions(const QStringList& args, RunRequest& request, RepeatedOptions& repeated)
+{
     for (int i = 1; i < args.size(); ++i) {
         const QString& a = args[i];
-        QString error;
-        const auto output = find(a.section(u'=', 0, 0));
+        OutputOption* const output = request.output(a.section(u'=', 0, 0));
+        int rc = kOk;
         if (a == u"--json") {
-            json = true;
-        } else if (a == u"--recording-memory" || a.startsWith(u"--recording-memory=")) {
-            const QString text
-                = a == u"--recording-memory" ? (i + 1 < args.size() ? args[++i] : QString()) : a.section(u'=', 1);
-            bool ok = false;
-            const qulonglong mib = text.trimmed().toULongLong(&ok);
-            if (!ok || mib < kMinRecordingMib || mib > maxRecordingMib())
-                return usageError(QStringLiteral("--recording-memory: '%1' is not a number of MiB from %2 to %3 (the "
-                                                 "machine's RAM)")
-                                      .arg(text)
-                                      .arg(kMinRecordingMib)
-                                      .arg(maxRecordingMib()));
-            RecordingBudget::choose(std::size_t(mib) << 20);
+            request.json = true;
+        } else if (isOption(a, u"--recording-memory")) {
+            const QString text = optionValue(args, i);
+            rc = chooseRecordingMemory(text);
             repeated.given(QStringLiteral("--recording-memory"), text);
-        } else if (a == u"--size" || a.startsWith(u"--size=")) {
-            const QString text = a == u"--size" ? (i + 1 < args.size() ? args[++i] : QString()) : a.mid(7);
-            const auto size = ui::parseImageSize(text.trimmed());
-            if (!size)
-                return usageError(QStringLiteral("--size: '%1' is not WIDTHxHEIGHT with a width of %2..%3 and a "
-                                                 "height of %4..%5 pixels (e.g. 1920x1080)")
-                                      .arg(text)
-                                      .arg(ui::ImageOptions::kMinSize.width())
-                                      .arg(ui::ImageOptions::kMaxSize.width())
-                                      .arg(ui::ImageOptions::kMinSize.height())
-                                      .arg(ui::ImageOptions::kMaxSize.height()));
-            image.size = *size;
+        } else if (isOption(a, u"--size")) {
+            const QString text = optionValue(args, i);
+            rc = setImageSize(text, request.image);
             repeated.given(QStringLiteral("--size"), text);
-        } else if (a == u"--set" || a.startsWith(u"--set=")) {
-            const QString kv = a == u"--set" ? (i + 1 < args.size() ? args[++i] : QString()) : a.mid(6);
-            if (kv.startsWith(u"--"))
-                return usageError(QStringLiteral("--set needs KEY=VALUE, not the option '%1'").arg(kv));
-            if (!params.assign(kv, &error))
-                return usageError(QStringLiteral("%1: %2").arg(name, error));
+        } else if (isOption(a, u"--set")) {
+            const QString kv = optionValue(args, i);
+            rc = setParameter(kv, request);
             repeated.given(QStringLiteral("--set ") + kv.section(u'=', 0, 0).trimmed(), kv.trimmed());
-        } else if (output != outputs.end()) {
-            QString file = a.contains(u'=') ? a.section(u'=', 1) : (i + 1 < args.size() ? args[++i] : QString());
-            if (file.isEmpty())
-                return usageError(QStringLiteral("%1 needs a file name").arg(output->name));
-            // `--png --json` forgot the file name: writing an image called "--json" would lose the summary.
-            if (file.startsWith(u'-') && !isStandardOutput(file))
-                return usageError(QStringLiteral("%1 needs a file name, not '%2' (for a file of that name, "
-                                                 "write ./%2)")
-                                      .arg(output->name, file));
-            output->path = file;
+        } else if (output) {
+            const QString file = optionValue(args, i);
+            rc = setOutputPath(file, *output);
             repeated.given(output->name, file);
         } else {
-            return usageError(QStringLiteral("unknown option '%1' for run (see --help)").arg(a));
+            rc = usageError(QStringLiteral("unknown option '%1' for run (see --help)").arg(a));
         }
+        if (rc != kOk)
+            return rc;
     }
-    const auto toStdout
-        = std::count_if(outputs.begin(), outputs.end(), [](const auto& o) { return isStandardOutput(o.path); });
-    if (toStdout > 1 || (toStdout == 1 && json))
+    return kOk;
+}
+
+// The outputs asked for can be written, before the run starts: kOk, or the usage error's exit code.
+int checkOutputs(const RunRequest& request, const ScenarioInfo& info)
+{
+    const auto toStdout = request.toStdout();
+    if (toStdout > 1 || (toStdout == 1 && request.json))
         return usageError(QStringLiteral("only one of --json and the outputs given as '-' can use standard output"));
-    for (const auto& output : outputs) {
+    for (const auto& output : request.outputs) {
         QString error;
         if (!output.path.isEmpty() && !checkWritable(output, &error))
             return usageError(error);
     }
-    if (!path(u"--chart").isEmpty() && info.chart != ScenarioInfo::Chart::Drawn) {
+    if (!request.path(u"--chart").isEmpty() && info.chart != ScenarioInfo::Chart::Drawn) {
         QStringList charted;
         for (const auto& s : scenarioCatalog())
             if (s.chart == ScenarioInfo::Chart::Drawn)
                 charted << s.name;
         return usageError(QStringLiteral("--chart: %1 has no results chart; these scenarios have one: %2")
-                              .arg(name, charted.join(u", ")));
+                              .arg(request.name, charted.join(u", ")));
     }
-    repeated.note();
-    // A signal sent before now may still be pending for main()'s signal thread, not yet in the pipe (on a busy
-    // machine that thread may not have run yet): then wait for it to arrive.
+    return kOk;
+}
+
+// The signal that asked to stop before the run started, or 0. One sent before now may still be pending for
+// main()'s signal thread, not yet in the pipe (on a busy machine that thread may not have run yet): then
+// wait for it to arrive.
+int signalBeforeStart(StopSignals& stop)
+{
     sigset_t pending;
     const bool signalPending = ::sigpending(&pending) == 0
         && (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1
             || sigismember(&pending, SIGHUP) == 1);
-    if (const int signo = stop.wait(signalPending ? 10000 : 0))
-        return interrupted(name, signo, " before it started");
+    return stop.wait(signalPending ? 10000 : 0);
+}
 
-    // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    int qtArgc = 1;
-    QApplication app(qtArgc, &program);
-    Run run(std::move(scenario), params);
-    const bool showProgress = !json && isatty(STDERR_FILENO);
+// Runs to the end, showing progress on a terminal. SIGINT, SIGTERM or SIGHUP stops the run cleanly: threads
+// joined, children ended, IPC objects removed by the run's own stop path; the outputs of what ran are still
+// written.
+RunOutcome executeUntilStopped(Run& run, StopSignals& stop, bool showProgress)
+{
     run.setBatchSink(
         [showProgress](TraceBatchPtr b) {
             if (showProgress)
@@ -426,8 +485,6 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
                     static_cast<unsigned long long>(b->totalEvents));
         },
         BatchContent::ProgressOnly);
-    // SIGINT, SIGTERM or SIGHUP stops the run cleanly: threads joined, children ended, IPC objects removed by
-    // the run's own stop path; the outputs of what ran are still written.
     std::atomic<bool> done { false };
     std::thread watcher([&] {
         while (!done.load())
@@ -436,59 +493,66 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
                 return;
             }
     });
-    const RunOutcome outcome = run.execute();
+    RunOutcome outcome = run.execute();
     done.store(true);
     watcher.join();
     if (showProgress)
         std::fprintf(stderr, "\r\033[K");
+    return outcome;
+}
 
-    QString error;
+// Writes every output asked for, in the options table's order, stopping at the first that fails.
+bool writeOutputs(const RunRequest& request, const RunOutcome& outcome, QString* error)
+{
     bool written = true;
     const Trace& trace = *outcome.trace;
-    const QJsonObject summary = summaryJson(outcome);
-    image.headline = ui::runHeadline(outcome, createScenario(name)->describeOutcome(summary));
-    const QString& png = path(u"--png");
-    const QString& svg = path(u"--svg");
-    const QString& pdf = path(u"--pdf");
+    const QString& png = request.path(u"--png");
+    const QString& svg = request.path(u"--svg");
+    const QString& pdf = request.path(u"--pdf");
     if (!png.isEmpty() || !svg.isEmpty() || !pdf.isEmpty()) {
         const auto data = ui::TimelineData::fromTrace(trace);
         const std::pair<const QString&, ui::ImageFormat> images[]
             = { { png, ui::ImageFormat::Png }, { svg, ui::ImageFormat::Svg }, { pdf, ui::ImageFormat::Pdf } };
         for (const auto& [file, format] : images)
             if (!file.isEmpty() && written)
-                written = ui::exportTimelineFile(data, data.startNs, data.endNs, format, file, &error, image);
+                written = ui::exportTimelineFile(data, data.startNs, data.endNs, format, file, error, request.image);
     }
-    if (written && !path(u"--trace").isEmpty())
-        written = writeTraceFile(trace, TraceFormat::ChromeJson, path(u"--trace"), &error);
-    if (written && !path(u"--csv").isEmpty())
-        written = writeTraceFile(trace, TraceFormat::Csv, path(u"--csv"), &error);
-    if (written && !path(u"--perfetto").isEmpty())
-        written = writeTraceFile(trace, TraceFormat::Perfetto, path(u"--perfetto"), &error);
-    if (written && !path(u"--spans-csv").isEmpty())
-        written = writeTraceFile(trace, TraceFormat::SpansCsv, path(u"--spans-csv"), &error);
-    if (written && !path(u"--chart").isEmpty())
-        written = ui::exportChartFile(outcome.results[u"chart"].toObject(), path(u"--chart"), &error);
+    const std::pair<QStringView, TraceFormat> traces[]
+        = { { u"--trace", TraceFormat::ChromeJson }, { u"--csv", TraceFormat::Csv },
+              { u"--perfetto", TraceFormat::Perfetto }, { u"--spans-csv", TraceFormat::SpansCsv } };
+    for (const auto& [option, format] : traces)
+        if (written && !request.path(option).isEmpty())
+            written = writeTraceFile(trace, format, request.path(option), error);
+    if (written && !request.path(u"--chart").isEmpty())
+        written = ui::exportChartFile(outcome.results[u"chart"].toObject(), request.path(u"--chart"), error);
+    return written;
+}
 
-    if (json) {
-        // Unbuffered and checked: a summary that could not be written (a full disk, a closed stdout) fails
-        // the command instead of vanishing.
-        const QByteArray text = QJsonDocument(summary).toJson(QJsonDocument::Indented);
-        QString jsonError;
-        if (!writeOutput(
-                QStringLiteral("-"), [&](QIODevice& o) { return o.write(text) == text.size(); }, &jsonError)) {
-            error = written ? jsonError : error + QStringLiteral("; ") + jsonError;
-            written = false;
-        }
-    } else {
-        QTextStream& o = toStdout > 0 ? err() : out();
+// The summary as JSON on stdout or as text (on stderr when an output took stdout). False, with the reason
+// added to `error`, when the JSON could not be written.
+bool reportSummary(
+    const RunRequest& request, const RunOutcome& outcome, const QJsonObject& summary, bool written, QString& error)
+{
+    if (!request.json) {
+        QTextStream& o = request.toStdout() > 0 ? err() : out();
         printSummary(summary, o);
         if (const QString cpu = cpuAccount(outcome); !cpu.isEmpty())
             o << "  note: " << cpu << "\n";
+        return true;
     }
-    out().flush();
-    err().flush();
-    if (!written)
-        err() << "threadlab: " << error << "\n";
+    // Unbuffered and checked: a summary that could not be written (a full disk, a closed stdout) fails the
+    // command instead of vanishing.
+    const QByteArray text = QJsonDocument(summary).toJson(QJsonDocument::Indented);
+    QString jsonError;
+    if (writeOutput(
+            QStringLiteral("-"), [&](QIODevice& o) { return o.write(text) == text.size(); }, &jsonError))
+        return true;
+    error = written ? jsonError : error + QStringLiteral("; ") + jsonError;
+    return false;
+}
+
+int runExitCode(const QString& name, const RunOutcome& outcome, bool written, StopSignals& stop)
+{
     if (const int signo = stop.wait(0))
         return interrupted(name, signo, "");
     if (!written)
@@ -502,6 +566,47 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
         return kRunFailed;
     }
     return kOk;
+}
+
+// `program`: argv[0], for the application object, made only once the command line holds (a refused one is
+// answered in a few milliseconds, without loading fonts and platform).
+int runScenario(const QStringList& args, StopSignals& stop, char* program)
+{
+    if (args.isEmpty())
+        return usageError(QStringLiteral("run needs a scenario name; available: %1").arg(scenarioNames().join(u", ")));
+    RunRequest request;
+    request.name = args.first();
+    auto scenario = createScenario(request.name);
+    if (!scenario)
+        return unknownScenario(request.name);
+    const ScenarioInfo info = scenario->info();
+    request.params = ParamSet(info.params);
+    RepeatedOptions repeated;
+    if (const int rc = parseRunOptions(args, request, repeated); rc != kOk)
+        return rc;
+    if (const int rc = checkOutputs(request, info); rc != kOk)
+        return rc;
+    repeated.note();
+    if (const int signo = signalBeforeStart(stop))
+        return interrupted(request.name, signo, " before it started");
+
+    // Headless whatever the environment: exports paint with fonts, and charts are widgets (QApplication).
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = 1;
+    QApplication app(qtArgc, &program);
+    Run run(std::move(scenario), request.params);
+    const RunOutcome outcome = executeUntilStopped(run, stop, !request.json && isatty(STDERR_FILENO));
+
+    QString error;
+    const QJsonObject summary = summaryJson(outcome);
+    request.image.headline = ui::runHeadline(outcome, createScenario(request.name)->describeOutcome(summary));
+    bool written = writeOutputs(request, outcome, &error);
+    written = reportSummary(request, outcome, summary, written, error) && written;
+    out().flush();
+    err().flush();
+    if (!written)
+        err() << "threadlab: " << error << "\n";
+    return runExitCode(request.name, outcome, written, stop);
 }
 
 } // namespace
