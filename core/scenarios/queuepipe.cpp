@@ -9,6 +9,7 @@
 
 #include <QJsonArray>
 #include <QMap>
+#include <array>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -93,128 +94,199 @@ ScenarioInfo QueuePipe::info() const
     };
 }
 
-void QueuePipe::run(RunContext& ctx)
+namespace {
+
+void closeFd(int& fd)
 {
-    const auto mechanism = Mechanism(ctx.value(QStringLiteral("mechanism")));
-    const int producers = int(ctx.value(QStringLiteral("producers")));
-    const int consumers = int(ctx.value(QStringLiteral("consumers")));
-    const QString items = QString::number(ctx.value(QStringLiteral("items")));
-    const QString produceUs = QString::number(ctx.value(QStringLiteral("produce_us")));
-    const QString consumeUs = QString::number(ctx.value(QStringLiteral("consume_us")));
-    const QString checkEmpty = QString::number(ctx.value(QStringLiteral("consumer")) == CheckEmpty);
-    const QString mechanismName = mechanism == Pipe ? QStringLiteral("pipe") : QStringLiteral("queue");
-    const bool seedOrder = ctx.value(QStringLiteral("order")) == ProducersFirst;
-    const ScopedSocketPath socket(QStringLiteral("queue"));
+    if (fd >= 0)
+        ::close(fd);
+    fd = -1;
+}
 
-    int pipeFds[2] = { -1, -1 };
-    if (mechanism == Pipe && ::pipe2(pipeFds, O_CLOEXEC) != 0)
-        throw std::runtime_error("cannot create a pipe");
-    auto closeFd = [](int& fd) {
-        if (fd >= 0)
-            ::close(fd);
-        fd = -1;
-    };
+// The parent side of one run, step by step: start the processes in the order the parameters ask for, see
+// them end, and count what they did (the children's side is QueuePipe::runChild).
+class QueuePipeParent {
+public:
+    QueuePipeParent(RunContext& ctx, const QString& scenario)
+        : m_ctx(ctx)
+        , m_mechanism(Mechanism(ctx.value(QStringLiteral("mechanism"))))
+        , m_producers(int(ctx.value(QStringLiteral("producers"))))
+        , m_consumers(int(ctx.value(QStringLiteral("consumers"))))
+        , m_items(QString::number(ctx.value(QStringLiteral("items"))))
+        , m_produceUs(QString::number(ctx.value(QStringLiteral("produce_us"))))
+        , m_consumeUs(QString::number(ctx.value(QStringLiteral("consume_us"))))
+        , m_checkEmpty(QString::number(ctx.value(QStringLiteral("consumer")) == CheckEmpty))
+        , m_mechanismName(m_mechanism == Pipe ? QStringLiteral("pipe") : QStringLiteral("queue"))
+        , m_seedOrder(ctx.value(QStringLiteral("order")) == ProducersFirst)
+        , m_socket(QStringLiteral("queue"))
+        , m_pipeFds(openPipe(m_mechanism))
+        , m_children(ctx, scenario)
+    {
+    }
 
-    Children children(ctx, info().name);
-    std::int64_t maxDepth = 0;
     // Items waiting: in the queue server, or bytes in the pipe (which this parent can still read the size of).
-    auto depth = [&]() -> std::int64_t {
+    std::int64_t depth()
+    {
         int bytes = 0;
-        if (mechanism == Pipe)
-            return pipeFds[0] >= 0 && ::ioctl(pipeFds[0], FIONREAD, &bytes) == 0 ? bytes / int(kRecordBytes) : 0;
-        return children.count() > 0 ? children.gauge(0) : 0;
-    };
-    const auto depthCounter = ctx.addCounter(QStringLiteral("items waiting"), [&] {
+        if (m_mechanism == Pipe)
+            return m_pipeFds[0] >= 0 && ::ioctl(m_pipeFds[0], FIONREAD, &bytes) == 0 ? bytes / int(kRecordBytes) : 0;
+        return m_children.count() > 0 ? m_children.gauge(0) : 0;
+    }
+    // The "items waiting" counter's sample; the largest one is a result.
+    std::int64_t sampleDepth()
+    {
         const std::int64_t d = depth();
-        maxDepth = std::max(maxDepth, d);
+        m_maxDepth = std::max(m_maxDepth, d);
         return d;
-    });
+    }
+    std::uint32_t childrenWorker() const { return m_children.parentWorker(); }
 
-    QJsonObject serverEnd;
-    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
-        if (mechanism == Queue) {
-            startObjectServer(children,
-                { QStringLiteral("Queue"), QStringLiteral("queue"),
-                    { socket.path(), QString::number(ctx.value(QStringLiteral("capacity"))) }, {},
-                    QStringLiteral("holds a queue of %1 items").arg(ctx.value(QStringLiteral("capacity"))), {}, {} },
-                socket.path());
-        }
-        const int firstProducer = children.count();
-        for (int p = 0; p < producers && !ctx.stopRequested(); ++p)
-            children.start({ QStringLiteral("Producer-%1").arg(p + 1), QStringLiteral("producer"),
-                { mechanismName, socket.path(), items, produceUs, QString::number(p + 1) }, {},
-                QStringLiteral("puts %1 items, one per %2 µs").arg(items, produceUs), {},
-                pipeEnd(mechanism, pipeFds[1]) });
-        const int firstConsumer = children.count();
+    // The parent's lane: starts every process and waits for them all.
+    void superviseChildren(Recorder& rec)
+    {
+        if (m_mechanism == Queue)
+            startQueueServer();
+        const int firstProducer = m_children.count();
+        startProducers();
+        const int firstConsumer = m_children.count();
         rec.record(EventKind::Sleeping);
-        auto producersDone = [&] { return children.ended(firstProducer, firstConsumer); };
         bool stuck = false;
-        if (seedOrder) {
-            // p1.join() before p2.start(). A full queue (or pipe) with items still to put can only wait for a
-            // consumer that is not started yet: the seed's order then never ends, so start the consumers anyway.
-            auto full = [&] {
-                const std::int64_t room = mechanism == Queue ? ctx.value(QStringLiteral("capacity"))
-                                                             : ::fcntl(pipeFds[0], F_GETPIPE_SZ) / int(kRecordBytes);
-                std::int64_t put = 0;
-                for (int i = firstProducer; i < firstConsumer; ++i)
-                    put += children.gauge(i);
-                return depth() >= room && put < std::int64_t(producers) * items.toLongLong();
-            };
-            children.waitUntil([&] { return producersDone() || full(); });
-            stuck = !producersDone() && !ctx.stopRequested();
-        }
-        ctx.setResult(QStringLiteral("producers_stuck"), stuck);
-        for (int c = 0; c < consumers && !ctx.stopRequested(); ++c)
-            children.start({ QStringLiteral("Consumer-%1").arg(c + 1), QStringLiteral("consumer"),
-                { mechanismName, socket.path(), consumeUs, checkEmpty }, {},
-                checkEmpty == u"1" ? QStringLiteral("while not queue.empty(): get()")
-                                   : QStringLiteral("get() until done"),
-                {}, pipeEnd(mechanism, pipeFds[0]) });
+        if (m_seedOrder)
+            stuck = waitInSeedOrder(firstProducer, firstConsumer);
+        m_ctx.setResult(QStringLiteral("producers_stuck"), stuck);
+        startConsumers();
         // Only the producers hold the write end now: when the last one exits, readers see end of file.
-        closeFd(pipeFds[1]);
+        closeFd(m_pipeFds[1]);
+        waitForTheEnd(firstProducer, firstConsumer);
+        rec.record(EventKind::Running);
+    }
 
-        auto consumersDone = [&] { return children.ended(firstConsumer, children.count()); };
+    void publishResults();
+
+private:
+    static std::array<int, 2> openPipe(Mechanism mechanism)
+    {
+        std::array<int, 2> fds = { -1, -1 };
+        if (mechanism == Pipe && ::pipe2(fds.data(), O_CLOEXEC) != 0)
+            throw std::runtime_error("cannot create a pipe");
+        return fds;
+    }
+
+    void startQueueServer()
+    {
+        startObjectServer(m_children,
+            { QStringLiteral("Queue"), QStringLiteral("queue"),
+                { m_socket.path(), QString::number(m_ctx.value(QStringLiteral("capacity"))) }, {},
+                QStringLiteral("holds a queue of %1 items").arg(m_ctx.value(QStringLiteral("capacity"))), {}, {} },
+            m_socket.path());
+    }
+
+    void startProducers()
+    {
+        for (int p = 0; p < m_producers && !m_ctx.stopRequested(); ++p)
+            m_children.start({ QStringLiteral("Producer-%1").arg(p + 1), QStringLiteral("producer"),
+                { m_mechanismName, m_socket.path(), m_items, m_produceUs, QString::number(p + 1) }, {},
+                QStringLiteral("puts %1 items, one per %2 µs").arg(m_items, m_produceUs), {},
+                pipeEnd(m_mechanism, m_pipeFds[1]) });
+    }
+
+    // p1.join() before p2.start(). A full queue (or pipe) with items still to put can only wait for a
+    // consumer that is not started yet: the seed's order then never ends, so start the consumers anyway.
+    // Returns whether the producers got stuck so.
+    bool waitInSeedOrder(int firstProducer, int firstConsumer)
+    {
+        auto producersDone = [&] { return m_children.ended(firstProducer, firstConsumer); };
+        auto full = [&] {
+            const std::int64_t room = m_mechanism == Queue ? m_ctx.value(QStringLiteral("capacity"))
+                                                           : ::fcntl(m_pipeFds[0], F_GETPIPE_SZ) / int(kRecordBytes);
+            std::int64_t put = 0;
+            for (int i = firstProducer; i < firstConsumer; ++i)
+                put += m_children.gauge(i);
+            return depth() >= room && put < std::int64_t(m_producers) * m_items.toLongLong();
+        };
+        m_children.waitUntil([&] { return producersDone() || full(); });
+        return !producersDone() && !m_ctx.stopRequested();
+    }
+
+    void startConsumers()
+    {
+        for (int c = 0; c < m_consumers && !m_ctx.stopRequested(); ++c)
+            m_children.start({ QStringLiteral("Consumer-%1").arg(c + 1), QStringLiteral("consumer"),
+                { m_mechanismName, m_socket.path(), m_consumeUs, m_checkEmpty }, {},
+                m_checkEmpty == u"1" ? QStringLiteral("while not queue.empty(): get()")
+                                     : QStringLiteral("get() until done"),
+                {}, pipeEnd(m_mechanism, m_pipeFds[0]) });
+    }
+
+    void waitForTheEnd(int firstProducer, int firstConsumer)
+    {
+        auto producersDone = [&] { return m_children.ended(firstProducer, firstConsumer); };
+        auto consumersDone = [&] { return m_children.ended(firstConsumer, m_children.count()); };
         std::unique_ptr<ObjectProxy> queue;
-        if (mechanism == Queue)
-            queue = std::make_unique<ObjectProxy>(socket.path());
+        if (m_mechanism == Queue)
+            queue = std::make_unique<ObjectProxy>(m_socket.path());
         // Closing tells consumers waiting on an empty queue that nothing more is coming, and refuses puts.
         auto closeQueue = [&] {
-            if (queue && !children.info(0).ended())
+            if (queue && !m_children.info(0).ended())
                 queue->call({ { QStringLiteral("op"), QStringLiteral("close") } });
         };
-        children.waitUntil(
-            [&] { return producersDone() || consumersDone(); }, ctx.value(QStringLiteral("kill_one")) != 0);
+        m_children.waitUntil(
+            [&] { return producersDone() || consumersDone(); }, m_ctx.value(QStringLiteral("kill_one")) != 0);
         if (!producersDone()) {
             // Every consumer is gone and nobody will make room: a full queue or pipe would block the
             // producers for ever. Refuse their puts; for the pipe, the last reader closes (EPIPE).
             closeQueue();
-            closeFd(pipeFds[0]);
-            children.waitUntil(producersDone);
+            closeFd(m_pipeFds[0]);
+            m_children.waitUntil(producersDone);
         }
         closeQueue();
-        children.waitUntil(consumersDone);
-        if (queue && !children.info(0).ended())
-            serverEnd = queue->call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
-        children.waitForAll();
-        rec.record(EventKind::Running);
-    });
+        m_children.waitUntil(consumersDone);
+        if (queue && !m_children.info(0).ended())
+            m_serverEnd = queue->call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
+        m_children.waitForAll();
+    }
 
     // Items the consumers say they got from each producer, by its number.
-    QMap<QString, qint64> consumedFrom;
-    for (int i = 0; i < children.count(); ++i) {
-        const QJsonObject from = children.report(i)[u"from_producer"].toObject();
-        for (auto it = from.begin(); it != from.end(); ++it)
-            consumedFrom[it.key()] += it.value().toInteger();
+    QMap<QString, qint64> consumedFromProducers() const
+    {
+        QMap<QString, qint64> consumedFrom;
+        for (int i = 0; i < m_children.count(); ++i) {
+            const QJsonObject from = m_children.report(i)[u"from_producer"].toObject();
+            for (auto it = from.begin(); it != from.end(); ++it)
+                consumedFrom[it.key()] += it.value().toInteger();
+        }
+        return consumedFrom;
     }
+
+    RunContext& m_ctx;
+    const Mechanism m_mechanism;
+    const int m_producers;
+    const int m_consumers;
+    const QString m_items;
+    const QString m_produceUs;
+    const QString m_consumeUs;
+    const QString m_checkEmpty;
+    const QString m_mechanismName;
+    const bool m_seedOrder;
+    const ScopedSocketPath m_socket;
+    std::array<int, 2> m_pipeFds;
+    Children m_children;
+    std::int64_t m_maxDepth = 0;
+    QJsonObject m_serverEnd;
+};
+
+void QueuePipeParent::publishResults()
+{
+    const QMap<QString, qint64> consumedFrom = consumedFromProducers();
     qint64 produced = 0;
     qint64 consumed = 0;
     double producerWaitMs = 0;
     double consumerWaitMs = 0;
     QJsonArray reports;
     QJsonArray unreported;
-    for (int i = 0; i < children.count(); ++i) {
-        const QJsonObject report = children.report(i);
-        const QString name = children.info(i).name;
+    for (int i = 0; i < m_children.count(); ++i) {
+        const QJsonObject report = m_children.report(i);
+        const QString name = m_children.info(i).name;
         const QString role = name.startsWith(u"Producer") ? QStringLiteral("producer")
             : name.startsWith(u"Consumer")                ? QStringLiteral("consumer")
                                                           : QStringLiteral("queue");
@@ -222,7 +294,7 @@ void QueuePipe::run(RunContext& ctx)
             // Killed (or crashed) before it could report: count what it did from its live gauge, which it
             // moves after each item; a producer may have put one item more than that (if a consumer got it,
             // the consumers' tally shows it; if not, it may still be unread).
-            const qint64 gauge = children.gauge(i);
+            const qint64 gauge = m_children.gauge(i);
             if (role == u"producer")
                 produced += std::max(gauge, consumedFrom.value(name.section(u'-', 1)));
             else
@@ -236,20 +308,30 @@ void QueuePipe::run(RunContext& ctx)
         reports.append(QJsonObject {
             { QStringLiteral("name"), name }, { QStringLiteral("role"), role }, { QStringLiteral("report"), report } });
     }
-    ctx.setResult(QStringLiteral("children"), reports);
+    m_ctx.setResult(QStringLiteral("children"), reports);
     if (!unreported.isEmpty())
-        ctx.setResult(QStringLiteral("counted_from_gauges"), unreported);
-    const qint64 leftOver = mechanism == Queue ? serverEnd[u"queued"].toInteger() : std::max<qint64>(depth(), 0);
-    closeFd(pipeFds[0]);
-    ctx.setResult(QStringLiteral("produced"), produced);
-    ctx.setResult(QStringLiteral("consumed"), consumed);
+        m_ctx.setResult(QStringLiteral("counted_from_gauges"), unreported);
+    const qint64 leftOver = m_mechanism == Queue ? m_serverEnd[u"queued"].toInteger() : std::max<qint64>(depth(), 0);
+    closeFd(m_pipeFds[0]);
+    m_ctx.setResult(QStringLiteral("produced"), produced);
+    m_ctx.setResult(QStringLiteral("consumed"), consumed);
     // Missed: items the producers set out to make that no consumer got (left in the queue or pipe, or refused
     // because every consumer had gone).
-    ctx.setResult(QStringLiteral("missed"), qint64(producers) * items.toLongLong() - consumed);
-    ctx.setResult(QStringLiteral("left_unread"), leftOver);
-    ctx.setResult(QStringLiteral("max_depth"), qint64(maxDepth));
-    ctx.setResult(QStringLiteral("producers_blocked_ms"), producerWaitMs);
-    ctx.setResult(QStringLiteral("consumers_blocked_ms"), consumerWaitMs);
+    m_ctx.setResult(QStringLiteral("missed"), qint64(m_producers) * m_items.toLongLong() - consumed);
+    m_ctx.setResult(QStringLiteral("left_unread"), leftOver);
+    m_ctx.setResult(QStringLiteral("max_depth"), qint64(m_maxDepth));
+    m_ctx.setResult(QStringLiteral("producers_blocked_ms"), producerWaitMs);
+    m_ctx.setResult(QStringLiteral("consumers_blocked_ms"), consumerWaitMs);
+}
+
+} // namespace
+
+void QueuePipe::run(RunContext& ctx)
+{
+    QueuePipeParent parent(ctx, info().name);
+    const auto depthCounter = ctx.addCounter(QStringLiteral("items waiting"), [&] { return parent.sampleDepth(); });
+    runAsWorker(ctx, parent.childrenWorker(), [&](std::uint32_t, Recorder& rec) { parent.superviseChildren(rec); });
+    parent.publishResults();
 }
 
 int QueuePipe::runChild(const QString& role, ChildContext& child)
