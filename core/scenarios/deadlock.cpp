@@ -61,14 +61,127 @@ ScenarioInfo Deadlock::info() const
     };
 }
 
+namespace {
+
+struct Settings {
+    Deadlock::Variant variant;
+    Deadlock::Strategy strategy;
+    int n;
+    std::int64_t rounds;
+    std::chrono::microseconds hold;
+    std::chrono::milliseconds keep;
+};
+
+using TimedEdge = std::pair<LockRegistry::Edge, std::int64_t>; // an edge and since when its worker waits
+
+// The cycle, for the results: who holds what and waits for what, and how long it stood before it was found.
+QJsonObject describeCycle(const RunContext& ctx, const std::vector<TimedEdge>& cycle)
+{
+    const auto names = ctx.lockNames();
+    const auto infos = ctx.workers();
+    std::int64_t formedNs = 0;
+    const std::int64_t detectedNs = clock::monotonicNs();
+    QJsonArray edges;
+    for (std::size_t i = 0; i < cycle.size(); ++i) {
+        const auto& [e, since] = cycle[i];
+        formedNs = std::max(formedNs, since);
+        // Each waits for a lock the next one holds, so it holds the lock the one before waits for.
+        const auto& before = cycle[(i + cycle.size() - 1) % cycle.size()].first;
+        // from_ns/to_ns: its wait until the deadlock was found, for the window's "show" link.
+        edges.append(QJsonObject { { QStringLiteral("worker"), infos[e.worker].name },
+            { QStringLiteral("holds"), names[before.lock] }, { QStringLiteral("waits_for"), names[e.lock] },
+            { QStringLiteral("from_ns"), qint64(since) }, { QStringLiteral("to_ns"), qint64(detectedNs) } });
+    }
+    return { { QStringLiteral("cycle"), edges },
+        { QStringLiteral("detected_after_ms"), double(detectedNs - formedNs) / 1e6 } };
+}
+
+// The wait-for graph, watched from outside the workers: a cycle that stands for a few checks is a deadlock.
+// Returns it described, or nothing once the workers finished or the run stopped.
+QJsonObject watchForDeadlock(RunContext& ctx, const std::vector<WorkerState>& state, std::uint32_t firstWorker,
+    const std::atomic<bool>& finished)
+{
+    // A cycle is the same one only if each of its workers is still in the same wait: try-lock workers that
+    // collide again and again form the same edges anew each time, which is contention, not a deadlock.
+    std::vector<TimedEdge> candidate;
+    int seen = 0;
+    while (!finished.load() && !ctx.stopRequested()) {
+        std::this_thread::sleep_for(kWatchEvery);
+        std::vector<TimedEdge> cycle;
+        for (const auto& e : LockRegistry::waitCycle(ctx.lockRegistry().snapshot(ctx.workerCount())))
+            cycle.emplace_back(e, state[e.worker - firstWorker].waitingSinceNs.load());
+        const bool same = !cycle.empty() && cycle.size() == candidate.size()
+            && std::is_permutation(cycle.begin(), cycle.end(), candidate.begin(), [](const auto& a, const auto& b) {
+                   return a.first.worker == b.first.worker && a.first.lock == b.first.lock && a.second == b.second;
+               });
+        seen = same ? seen + 1 : (cycle.empty() ? 0 : 1);
+        candidate = std::move(cycle);
+        if (seen >= kChecksToConfirm)
+            return describeCycle(ctx, candidate);
+    }
+    return {};
+}
+
+// One worker's rounds: take both locks as the strategy says, hold them a while, let go. Ends early when it
+// gives up (`broken`: ThreadLab broke a deadlock; or Stop).
+void takeRounds(RunContext& ctx, const Settings& settings, std::size_t i, InstrumentedLock* first,
+    InstrumentedLock* second, WorkerState& me, LockStats& mine, Recorder& rec, const std::atomic<bool>& broken)
+{
+    auto giveUp = [&] { return broken.load() || ctx.stopRequested(); };
+    std::minstd_rand random(unsigned(i + 1));
+    const Deadlock::Strategy strategy = settings.strategy;
+    if (strategy == Deadlock::Ordered && first->id() > second->id())
+        std::swap(first, second);
+    auto take = [&](InstrumentedLock* lock, std::chrono::nanoseconds patience) {
+        me.waitingSinceNs = clock::monotonicNs();
+        const bool got = lock->lockWithin(rec, mine, patience, giveUp);
+        me.waitingSinceNs = 0;
+        return got;
+    };
+    // Takes both locks as the strategy says; false when the worker gave up (Stop, or a broken deadlock).
+    auto takeBoth = [&]() -> bool {
+        InstrumentedLock* a = first;
+        InstrumentedLock* b = second;
+        while (!giveUp()) {
+            if (!take(a, kForever))
+                return false;
+            burnCpu(ctx, settings.hold);
+            const auto patience = strategy == Deadlock::TryLock ? std::chrono::nanoseconds(kTryLockPatience)
+                : strategy == Deadlock::ScopedLock              ? std::chrono::nanoseconds::zero()
+                                                                : kForever;
+            if (take(b, patience)) {
+                first = a;
+                second = b;
+                return true;
+            }
+            a->unlock(rec, mine, LockKind::Mutex);
+            if (strategy == Deadlock::TryLock) // back off a random while, so the two do not collide again in step
+                ctx.sleepFor(std::chrono::microseconds(random() % (settings.hold.count() + 100)), rec);
+            else if (strategy == Deadlock::ScopedLock) // start over from the lock that was busy, as std::lock does
+                std::swap(a, b);
+            else
+                return false;
+        }
+        return false;
+    };
+    for (std::int64_t r = 0; r < settings.rounds && takeBoth(); ++r) {
+        burnCpu(ctx, settings.hold);
+        second->unlock(rec, mine, LockKind::Mutex);
+        first->unlock(rec, mine, LockKind::Mutex);
+        me.rounds = r + 1;
+    }
+}
+
+} // namespace
+
 void Deadlock::run(RunContext& ctx)
 {
     const auto variant = Variant(ctx.value(QStringLiteral("variant")));
-    const auto strategy = Strategy(ctx.value(QStringLiteral("strategy")));
-    const int n = variant == TwoLocks ? 2 : int(ctx.value(QStringLiteral("philosophers")));
-    const std::int64_t rounds = ctx.value(QStringLiteral("rounds"));
-    const auto hold = std::chrono::microseconds(ctx.value(QStringLiteral("hold_us")));
-    const auto keep = std::chrono::milliseconds(ctx.value(QStringLiteral("keep_ms")));
+    const Settings settings { variant, Strategy(ctx.value(QStringLiteral("strategy"))),
+        variant == TwoLocks ? 2 : int(ctx.value(QStringLiteral("philosophers"))), ctx.value(QStringLiteral("rounds")),
+        std::chrono::microseconds(ctx.value(QStringLiteral("hold_us"))),
+        std::chrono::milliseconds(ctx.value(QStringLiteral("keep_ms"))) };
+    const int n = settings.n;
 
     std::vector<InstrumentedLock*> locks;
     for (int i = 0; i < n; ++i)
@@ -80,111 +193,31 @@ void Deadlock::run(RunContext& ctx)
     std::vector<WorkerState> state(static_cast<std::size_t>(n));
     std::vector<LockStats> stats(static_cast<std::size_t>(n));
     std::atomic<bool> broken { false }; // ThreadLab broke a deadlock: waiting workers give up
-    auto giveUp = [&] { return broken.load() || ctx.stopRequested(); };
 
-    // The wait-for graph, watched from outside the workers: a cycle that stands for a few checks is a deadlock.
     QJsonObject found;
     std::atomic<bool> finished { false };
     std::jthread watcher([&] {
-        // A cycle is the same one only if each of its workers is still in the same wait: try-lock workers that
-        // collide again and again form the same edges anew each time, which is contention, not a deadlock.
-        std::vector<std::pair<LockRegistry::Edge, std::int64_t>> candidate;
-        int seen = 0;
-        while (!finished.load() && !ctx.stopRequested()) {
-            std::this_thread::sleep_for(kWatchEvery);
-            std::vector<std::pair<LockRegistry::Edge, std::int64_t>> cycle;
-            for (const auto& e : LockRegistry::waitCycle(ctx.lockRegistry().snapshot(ctx.workerCount())))
-                cycle.emplace_back(e, state[e.worker - workers.front()].waitingSinceNs.load());
-            const bool same = !cycle.empty() && cycle.size() == candidate.size()
-                && std::is_permutation(cycle.begin(), cycle.end(), candidate.begin(), [](const auto& a, const auto& b) {
-                       return a.first.worker == b.first.worker && a.first.lock == b.first.lock && a.second == b.second;
-                   });
-            seen = same ? seen + 1 : (cycle.empty() ? 0 : 1);
-            candidate = std::move(cycle);
-            if (seen < kChecksToConfirm)
-                continue;
-            const auto names = ctx.lockNames();
-            const auto infos = ctx.workers();
-            std::int64_t formedNs = 0;
-            const std::int64_t detectedNs = clock::monotonicNs();
-            QJsonArray edges;
-            for (std::size_t i = 0; i < candidate.size(); ++i) {
-                const auto& [e, since] = candidate[i];
-                formedNs = std::max(formedNs, since);
-                // Each waits for a lock the next one holds, so it holds the lock the one before waits for.
-                const auto& before = candidate[(i + candidate.size() - 1) % candidate.size()].first;
-                // from_ns/to_ns: its wait until the deadlock was found, for the window's "show" link.
-                edges.append(QJsonObject { { QStringLiteral("worker"), infos[e.worker].name },
-                    { QStringLiteral("holds"), names[before.lock] }, { QStringLiteral("waits_for"), names[e.lock] },
-                    { QStringLiteral("from_ns"), qint64(since) }, { QStringLiteral("to_ns"), qint64(detectedNs) } });
-            }
-            found = { { QStringLiteral("cycle"), edges },
-                { QStringLiteral("detected_after_ms"), double(detectedNs - formedNs) / 1e6 } };
-            for (auto it = found.begin(); it != found.end(); ++it)
-                ctx.setLiveResult(it.key(), *it);
-            ctx.setLiveResult(QStringLiteral("deadlock"), true);
-            // Leave it to be seen, then break it (or at once on Stop).
-            const auto until = std::chrono::steady_clock::now() + keep;
-            while (std::chrono::steady_clock::now() < until && !ctx.stopRequested())
-                std::this_thread::sleep_for(kWatchEvery);
-            broken = true;
+        found = watchForDeadlock(ctx, state, workers.front(), finished);
+        if (found.isEmpty())
             return;
-        }
+        for (auto it = found.begin(); it != found.end(); ++it)
+            ctx.setLiveResult(it.key(), *it);
+        ctx.setLiveResult(QStringLiteral("deadlock"), true);
+        // Leave it to be seen, then break it (or at once on Stop).
+        const auto until = std::chrono::steady_clock::now() + settings.keep;
+        while (std::chrono::steady_clock::now() < until && !ctx.stopRequested())
+            std::this_thread::sleep_for(kWatchEvery);
+        broken = true;
     });
 
     runWorkers(ctx, Backend::StdThread, workers, [&](std::uint32_t worker, Recorder& rec) {
         const std::size_t i = worker - workers.front();
-        WorkerState& me = state[i];
-        LockStats& mine = stats[i];
-        std::minstd_rand random(unsigned(i + 1));
         // two-locks: worker 1 takes A then B, worker 2 B then A; philosophers: left fork, then right.
-        InstrumentedLock* first = locks[i];
-        InstrumentedLock* second = locks[(i + 1) % std::size_t(n)];
-        if (strategy == Ordered && first->id() > second->id())
-            std::swap(first, second);
-        auto take = [&](InstrumentedLock* lock, std::chrono::nanoseconds patience) {
-            me.waitingSinceNs = clock::monotonicNs();
-            const bool got = lock->lockWithin(rec, mine, patience, giveUp);
-            me.waitingSinceNs = 0;
-            return got;
-        };
-        // Takes both locks as the strategy says; false when the worker gave up (Stop, or a broken deadlock).
-        auto takeBoth = [&]() -> bool {
-            InstrumentedLock* a = first;
-            InstrumentedLock* b = second;
-            while (!giveUp()) {
-                if (!take(a, kForever))
-                    return false;
-                burnCpu(ctx, hold);
-                const auto patience = strategy == TryLock ? std::chrono::nanoseconds(kTryLockPatience)
-                    : strategy == ScopedLock              ? std::chrono::nanoseconds::zero()
-                                                          : kForever;
-                if (take(b, patience)) {
-                    first = a;
-                    second = b;
-                    return true;
-                }
-                a->unlock(rec, mine, LockKind::Mutex);
-                if (strategy == TryLock) // back off a random while, so the two do not collide again in step
-                    ctx.sleepFor(std::chrono::microseconds(random() % (hold.count() + 100)), rec);
-                else if (strategy == ScopedLock) // start over from the lock that was busy, as std::lock does
-                    std::swap(a, b);
-                else
-                    return false;
-            }
-            return false;
-        };
-        for (std::int64_t r = 0; r < rounds && takeBoth(); ++r) {
-            burnCpu(ctx, hold);
-            second->unlock(rec, mine, LockKind::Mutex);
-            first->unlock(rec, mine, LockKind::Mutex);
-            me.rounds = r + 1;
-        }
+        takeRounds(ctx, settings, i, locks[i], locks[(i + 1) % std::size_t(n)], state[i], stats[i], rec, broken);
     });
     finished = true;
     watcher.join();
 
-    QJsonArray perWorker;
     std::int64_t done = 0;
     for (std::size_t i = 0; i < workers.size(); ++i) {
         reportLockStats(ctx, workers[i], stats[i]);
@@ -197,7 +230,7 @@ void Deadlock::run(RunContext& ctx)
         ctx.setResult(QStringLiteral("detected_after_ms"), found[u"detected_after_ms"]);
     }
     ctx.setResult(QStringLiteral("rounds_done"), qint64(done));
-    ctx.setResult(QStringLiteral("rounds_expected"), qint64(rounds * n));
+    ctx.setResult(QStringLiteral("rounds_expected"), qint64(settings.rounds * n));
 }
 
 QString Deadlock::describeOutcome(const QJsonObject& summary) const

@@ -118,14 +118,11 @@ ScenarioInfo Failures::info() const
     };
 }
 
-void Failures::run(RunContext& ctx)
-{
-    const int tasks = int(ctx.value(QStringLiteral("tasks")));
-    const int workerCount = int(ctx.value(QStringLiteral("workers")));
-    const auto taskTime = std::chrono::milliseconds(ctx.value(QStringLiteral("task_ms")));
-    const std::int64_t timeoutNs = ctx.value(QStringLiteral("timeout_ms")) * 1'000'000;
+namespace {
 
-    // Fates are drawn up front from the seed, so a run can be repeated task for task.
+// Fates are drawn up front from the seed, so a run can be repeated task for task.
+std::vector<Fate> drawFates(const RunContext& ctx, int tasks)
+{
     std::mt19937 random(std::uint32_t(ctx.value(QStringLiteral("seed"))));
     std::uniform_int_distribution<int> percent(0, 99);
     std::vector<Fate> fates;
@@ -136,85 +133,76 @@ void Failures::run(RunContext& ctx)
                 ? Fate::Hang
                 : Fate::Succeed);
     }
+    return fates;
+}
 
-    std::vector<TaskState> state(static_cast<std::size_t>(tasks));
-    std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
-    std::atomic<int> next { 0 };
-    std::atomic<int> doneCount { 0 };
-    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
-    const std::int64_t runStart = clock::monotonicNs();
-
-    // The supervisor: every task's deadline, like future.result(timeout) on each submitted future. A task
-    // that computes is timed out on its own CPU time: with more workers than cores (or other programs busy)
-    // a healthy task can take many times its length in wall time, waiting for a CPU. A task that waits
-    // (not running, not ready to run) is timed out on its time minus the time it spent queued for a CPU.
-    std::atomic<bool> finished { false };
-    std::jthread supervisor([&] {
-        while (!finished) {
-            std::this_thread::sleep_for(kSuperviseEvery);
-            for (auto& t : state) {
-                const auto started = t.startedNs.load();
-                if (started == 0 || t.cancelled)
-                    continue;
-                const ThreadTimes now = threadTimes(t.tid);
-                const std::int64_t cpu = now.cpuNs - t.cpuAtStartNs;
-                const std::int64_t unqueued = clock::monotonicNs() - started - (now.queuedNs - t.queuedAtStartNs);
-                if (cpu > timeoutNs || (!now.runnable && unqueued > timeoutNs))
-                    t.cancel();
-            }
+// The supervisor: every task's deadline, like future.result(timeout) on each submitted future. A task that
+// computes is timed out on its own CPU time: with more workers than cores (or other programs busy) a healthy
+// task can take many times its length in wall time, waiting for a CPU. A task that waits (not running, not
+// ready to run) is timed out on its time minus the time it spent queued for a CPU.
+void superviseDeadlines(std::vector<TaskState>& state, std::int64_t timeoutNs, const std::atomic<bool>& finished)
+{
+    while (!finished) {
+        std::this_thread::sleep_for(kSuperviseEvery);
+        for (auto& t : state) {
+            const auto started = t.startedNs.load();
+            if (started == 0 || t.cancelled)
+                continue;
+            const ThreadTimes now = threadTimes(t.tid);
+            const std::int64_t cpu = now.cpuNs - t.cpuAtStartNs;
+            const std::int64_t unqueued = clock::monotonicNs() - started - (now.queuedNs - t.queuedAtStartNs);
+            if (cpu > timeoutNs || (!now.runnable && unqueued > timeoutNs))
+                t.cancel();
         }
-    });
+    }
+}
 
-    const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
-    runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
-        for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
-            TaskState& task = state[std::size_t(i)];
-            Outcome& out = outcomes[std::size_t(i)];
-            out.worker = int(worker - workers.front());
-            task.tid = ::gettid();
-            const ThreadTimes atStart = threadTimes(task.tid);
-            task.cpuAtStartNs = atStart.cpuNs;
-            task.queuedAtStartNs = atStart.queuedNs;
-            out.startedNs = clock::monotonicNs();
-            task.startedNs = out.startedNs;
-            rec.record(EventKind::Mark, i);
+// Task `i` on the calling worker, to its fate or its deadline; `out` says how it ended.
+void runTask(const RunContext& ctx, int i, Fate fate, std::chrono::milliseconds taskTime, std::int64_t timeoutNs,
+    TaskState& task, Outcome& out, Recorder& rec)
+{
+    task.tid = ::gettid();
+    const ThreadTimes atStart = threadTimes(task.tid);
+    task.cpuAtStartNs = atStart.cpuNs;
+    task.queuedAtStartNs = atStart.queuedNs;
+    out.startedNs = clock::monotonicNs();
+    task.startedNs = out.startedNs;
+    rec.record(EventKind::Mark, i);
+    rec.record(EventKind::Running);
+    try {
+        switch (fate) {
+        case Fate::Succeed:
+            work(ctx, task, taskTime);
+            out = { QStringLiteral("completed"), QStringLiteral("result %1").arg(i * i), out.worker, out.startedNs };
+            break;
+        case Fate::Fail:
+            work(ctx, task, taskTime / 2);
+            throw std::runtime_error("invalid input in task " + std::to_string(i));
+        case Fate::Hang: {
+            // Waits for an answer that never comes; only the timeout (or Stop) ends the wait.
+            rec.record(EventKind::IoWait);
+            std::unique_lock lock(task.mutex);
+            while (!task.cancelled && !ctx.stopRequested())
+                task.wake.wait_for(lock, kSuperviseEvery);
             rec.record(EventKind::Running);
-            try {
-                switch (fates[std::size_t(i)]) {
-                case Fate::Succeed:
-                    work(ctx, task, taskTime);
-                    out = { QStringLiteral("completed"), QStringLiteral("result %1").arg(i * i), out.worker,
-                        out.startedNs };
-                    break;
-                case Fate::Fail:
-                    work(ctx, task, taskTime / 2);
-                    throw std::runtime_error("invalid input in task " + std::to_string(i));
-                case Fate::Hang: {
-                    // Waits for an answer that never comes; only the timeout (or Stop) ends the wait.
-                    rec.record(EventKind::IoWait);
-                    std::unique_lock lock(task.mutex);
-                    while (!task.cancelled && !ctx.stopRequested())
-                        task.wake.wait_for(lock, kSuperviseEvery);
-                    rec.record(EventKind::Running);
-                    throw Cancelled {};
-                }
-                }
-            } catch (const std::exception& e) {
-                out.kind = QStringLiteral("failed");
-                out.message = QString::fromStdString(e.what());
-            } catch (const Cancelled&) {
-                out.kind
-                    = ctx.stopRequested() && !task.cancelled ? QStringLiteral("stopped") : QStringLiteral("timed out");
-                out.message = QStringLiteral("no result after %1 ms").arg(timeoutNs / 1'000'000);
-            }
-            out.endedNs = clock::monotonicNs();
-            task.startedNs = 0;
-            doneCount.fetch_add(1);
+            throw Cancelled {};
         }
-    });
-    finished = true;
+        }
+    } catch (const std::exception& e) {
+        out.kind = QStringLiteral("failed");
+        out.message = QString::fromStdString(e.what());
+    } catch (const Cancelled&) {
+        out.kind = ctx.stopRequested() && !task.cancelled ? QStringLiteral("stopped") : QStringLiteral("timed out");
+        out.message = QStringLiteral("no result after %1 ms").arg(timeoutNs / 1'000'000);
+    }
+    out.endedNs = clock::monotonicNs();
+    task.startedNs = 0;
+}
 
-    // The seed's logging pattern, one line per task in the order they ended.
+// The seed's logging pattern, one line per task in the order they ended, and the tally.
+void publishLog(
+    RunContext& ctx, const std::vector<Fate>& fates, const std::vector<Outcome>& outcomes, std::int64_t runStart)
+{
     std::vector<std::size_t> order;
     for (std::size_t i = 0; i < outcomes.size(); ++i)
         if (outcomes[i].endedNs > 0)
@@ -237,6 +225,7 @@ void Failures::run(RunContext& ctx)
             { QStringLiteral("ran_ms"), double(o.endedNs - o.startedNs) / 1e6 },
             { QStringLiteral("from_ns"), qint64(o.startedNs) }, { QStringLiteral("to_ns"), qint64(o.endedNs) } });
     }
+    const int tasks = int(fates.size());
     ctx.setResult(QStringLiteral("tasks"), tasks);
     ctx.setResult(QStringLiteral("succeeded"), succeeded);
     ctx.setResult(QStringLiteral("failed"), failed);
@@ -244,6 +233,38 @@ void Failures::run(RunContext& ctx)
     ctx.setResult(QStringLiteral("drawn_to_hang"), int(std::count(fates.begin(), fates.end(), Fate::Hang)));
     ctx.setResult(QStringLiteral("not_run"), tasks - int(order.size()));
     ctx.setResult(QStringLiteral("log"), log);
+}
+
+} // namespace
+
+void Failures::run(RunContext& ctx)
+{
+    const int tasks = int(ctx.value(QStringLiteral("tasks")));
+    const int workerCount = int(ctx.value(QStringLiteral("workers")));
+    const auto taskTime = std::chrono::milliseconds(ctx.value(QStringLiteral("task_ms")));
+    const std::int64_t timeoutNs = ctx.value(QStringLiteral("timeout_ms")) * 1'000'000;
+    const std::vector<Fate> fates = drawFates(ctx, tasks);
+
+    std::vector<TaskState> state(static_cast<std::size_t>(tasks));
+    std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
+    std::atomic<int> next { 0 };
+    std::atomic<int> doneCount { 0 };
+    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
+    const std::int64_t runStart = clock::monotonicNs();
+    std::atomic<bool> finished { false };
+    std::jthread supervisor([&] { superviseDeadlines(state, timeoutNs, finished); });
+
+    const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
+    runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
+        for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
+            Outcome& out = outcomes[std::size_t(i)];
+            out.worker = int(worker - workers.front());
+            runTask(ctx, i, fates[std::size_t(i)], taskTime, timeoutNs, state[std::size_t(i)], out, rec);
+            doneCount.fetch_add(1);
+        }
+    });
+    finished = true;
+    publishLog(ctx, fates, outcomes, runStart);
 }
 
 QString Failures::describeOutcome(const QJsonObject& summary) const

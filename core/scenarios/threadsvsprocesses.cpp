@@ -84,15 +84,20 @@ ScenarioInfo ThreadsVsProcesses::info() const
     };
 }
 
-void ThreadsVsProcesses::run(RunContext& ctx)
-{
-    const int n = int(ctx.value(QStringLiteral("workers")));
-    const auto job = std::chrono::milliseconds(ctx.value(QStringLiteral("job_ms")));
-    const std::int64_t updates = ctx.value(QStringLiteral("updates"));
-    const bool crash = ctx.value(QStringLiteral("crash")) != 0;
+namespace {
 
-    // Threads: each measures its own start, does the job and the updates, then stays alive until all are
-    // measured.
+// The job both sides do, from the parameters.
+struct JobSettings {
+    int n;
+    std::chrono::milliseconds job;
+    std::int64_t updates;
+    bool crash;
+};
+
+// Threads: each measures its own start, does the job and the updates, then stays alive until all are measured.
+QJsonObject measureThreads(RunContext& ctx, const JobSettings& settings)
+{
+    const int n = settings.n;
     const auto lanes = addWorkers(ctx, n, QStringLiteral("Thread"));
     std::vector<double> threadStartUs(std::size_t(n), 0.0);
     std::vector<double> threadUpdateNs(std::size_t(n), 0.0);
@@ -130,8 +135,8 @@ void ThreadsVsProcesses::run(RunContext& ctx)
                         stacks[std::size_t(k)] = &onThisStack;
                         arrived = true;
                         allStarted.arrive_and_wait();
-                        burnCpu(ctx, job);
-                        threadUpdateNs[std::size_t(k)] = nsPerUpdate(updates, [&] {
+                        burnCpu(ctx, settings.job);
+                        threadUpdateNs[std::size_t(k)] = nsPerUpdate(settings.updates, [&] {
                             std::lock_guard lock(counterMutex);
                             ++threadCounter;
                         });
@@ -154,8 +159,17 @@ void ThreadsVsProcesses::run(RunContext& ctx)
         for (const void* stack : stacks)
             threadStackKb.push_back(double(residentKbOfMapping(stack)));
     }
+    return { { QStringLiteral("start_us"), mean(threadStartUs) }, { QStringLiteral("memory_kb"), mean(threadStackKb) },
+        { QStringLiteral("update_ns"), mean(threadUpdateNs) }, { QStringLiteral("counter"), qint64(threadCounter) },
+        { QStringLiteral("expected"), qint64(n * settings.updates) } };
+}
 
-    // Processes: the same, with the counter in shared memory under a semaphore.
+// Processes: the same, with the counter in shared memory under a semaphore.
+QJsonObject measureProcesses(RunContext& ctx, const QString& scenario, const JobSettings& settings)
+{
+    const int n = settings.n;
+    const auto job = settings.job;
+    const std::int64_t updates = settings.updates;
     const auto segment = SharedSegment::create(QStringLiteral("counter"), sizeof(std::int64_t));
     auto* processCounter = new (segment->data()) std::atomic<std::int64_t>(0);
     const auto semaphore = SharedSemaphore::create(QStringLiteral("lock"), 1);
@@ -163,12 +177,12 @@ void ThreadsVsProcesses::run(RunContext& ctx)
     int go[2] = { -1, -1 };
     if (::pipe2(hold, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0)
         throw std::runtime_error("cannot create a pipe");
-    Children children(ctx, info().name);
+    Children children(ctx, scenario);
     std::vector<std::int64_t> spawnedNs;
     std::vector<MemoryUse> memory;
     runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
         for (int k = 0; k < n && !ctx.stopRequested(); ++k) {
-            const bool crashes = crash && k == n / 2;
+            const bool crashes = settings.crash && k == n / 2;
             spawnedNs.push_back(clock::monotonicNs());
             children.start({ QStringLiteral("Process-%1").arg(k + 1), QStringLiteral("job"),
                 { QString::number(job.count()), QString::number(updates),
@@ -215,15 +229,17 @@ void ThreadsVsProcesses::run(RunContext& ctx)
         processStartUs.push_back(double(report[u"started_ns"].toInteger() - spawnedNs[std::size_t(k)]) / 1e3);
         processUpdateNs.push_back(report[u"update_ns"].toDouble());
     }
-    const QJsonObject threads { { QStringLiteral("start_us"), mean(threadStartUs) },
-        { QStringLiteral("memory_kb"), mean(threadStackKb) }, { QStringLiteral("update_ns"), mean(threadUpdateNs) },
-        { QStringLiteral("counter"), qint64(threadCounter) }, { QStringLiteral("expected"), qint64(n * updates) } };
-    const QJsonObject processes { { QStringLiteral("start_us"), mean(processStartUs) },
-        { QStringLiteral("memory_kb"), mean(rss) }, { QStringLiteral("pss_kb"), mean(pss) },
-        { QStringLiteral("update_ns"), mean(processUpdateNs) },
+    return { { QStringLiteral("start_us"), mean(processStartUs) }, { QStringLiteral("memory_kb"), mean(rss) },
+        { QStringLiteral("pss_kb"), mean(pss) }, { QStringLiteral("update_ns"), mean(processUpdateNs) },
         { QStringLiteral("counter"), qint64(processCounter->load()) },
         { QStringLiteral("expected"), qint64((children.count() - crashed) * updates) },
         { QStringLiteral("crashed"), crashed }, { QStringLiteral("finished"), int(processUpdateNs.size()) } };
+}
+
+// The two sides side by side: a table and a bar chart.
+void publishComparison(RunContext& ctx, const QJsonObject& threads, const QJsonObject& processes)
+{
+    const int crashed = processes[u"crashed"].toInt();
     ctx.setResult(QStringLiteral("threads"), threads);
     ctx.setResult(QStringLiteral("processes"), processes);
     ctx.setResult(QStringLiteral("table"),
@@ -234,7 +250,7 @@ void ThreadsVsProcesses::run(RunContext& ctx)
             row(QStringLiteral("one shared update"), QStringLiteral("ns"), threads[u"update_ns"],
                 processes[u"update_ns"]),
             row(QStringLiteral("one crashes"), QString(), QStringLiteral("the whole process dies"),
-                crashed > 0 ? QStringLiteral("%1 crashed, %2 finished").arg(crashed).arg(processUpdateNs.size())
+                crashed > 0 ? QStringLiteral("%1 crashed, %2 finished").arg(crashed).arg(processes[u"finished"].toInt())
                             : QStringLiteral("none crashed")),
         });
     auto bars = [&](const QString& name, const QJsonObject& o) {
@@ -251,6 +267,18 @@ void ThreadsVsProcesses::run(RunContext& ctx)
             { QStringLiteral("series"),
                 QJsonArray {
                     bars(QStringLiteral("threads"), threads), bars(QStringLiteral("processes"), processes) } } });
+}
+
+} // namespace
+
+void ThreadsVsProcesses::run(RunContext& ctx)
+{
+    const JobSettings settings { int(ctx.value(QStringLiteral("workers"))),
+        std::chrono::milliseconds(ctx.value(QStringLiteral("job_ms"))), ctx.value(QStringLiteral("updates")),
+        ctx.value(QStringLiteral("crash")) != 0 };
+    const QJsonObject threads = measureThreads(ctx, settings);
+    const QJsonObject processes = measureProcesses(ctx, info().name, settings);
+    publishComparison(ctx, threads, processes);
 }
 
 int ThreadsVsProcesses::runChild(const QString& role, ChildContext& child)
