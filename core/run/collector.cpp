@@ -126,6 +126,51 @@ void Collector::collect(bool last)
             m_builders.push_back(std::make_unique<SpanBuilder>(
                 batch->lanes.front().spans, batch->lanes.front().gaps, batch->lanes.front().marks));
     }
+    const std::uint64_t knownUntil = readSwitchRecords(recorders.size());
+    // Switch records older than this go into their lanes even if the worker has recorded nothing since
+    // (a long computation, a long sleep), so the live view does not wait for the worker's next event.
+    const std::int64_t settled = clock::monotonicNs() - kSwitchesSettleNs;
+    DrainTotals totals;
+    for (Recorder* rec : recorders) {
+        const std::uint32_t w = rec->worker();
+        SpanBuilder* builder = nullptr;
+        if (spans) {
+            LaneDelta& delta = batch->lanes[w];
+            builder = m_builders[w].get();
+            builder->retarget(delta.spans, delta.gaps, delta.marks);
+        }
+        const std::size_t before = m_trace.lanes[w].size();
+        drainLane(*rec, builder, last ? UINT64_MAX : knownUntil, last ? INT64_MAX : settled);
+        if (last)
+            closeUnmarkedLoss(*rec, builder);
+        const std::uint64_t droppedNow = rec->dropped() + m_feeds[w].lost;
+        noteLosses(w, before, droppedNow);
+        totals.stored += m_trace.lanes[w].size() - before;
+        totals.dropped += droppedNow;
+        batch->pendingEvents += rec->pending();
+        totals.oldestPendingTicks = std::min(totals.oldestPendingTicks, rec->oldestPendingTicks());
+    }
+
+    const std::int64_t now = clock::monotonicNs();
+    if (totals.oldestPendingTicks != UINT64_MAX)
+        batch->lagNs = std::max<std::int64_t>(0, now - m_clock.toNs(totals.oldestPendingTicks));
+    if (spans)
+        closeSpans(*batch, recorders.size(), last, now);
+    {
+        std::lock_guard lock(m_samplesMutex);
+        batch->samples.swap(m_pendingSamples);
+    }
+    m_trace.counterSamples.insert(m_trace.counterSamples.end(), batch->samples.begin(), batch->samples.end());
+    m_laneEvents += totals.stored;
+    m_totalEvents += totals.stored + batch->samples.size();
+    updateTrace(last, now, totals.dropped);
+    fillBatch(*batch, now, totals.dropped);
+    if (m_sink)
+        m_sink(std::move(batch));
+}
+
+std::uint64_t Collector::readSwitchRecords(std::size_t lanes)
+{
     // The kernel's switch records, read into each lane's feed in the order contextSwitches() promises. They
     // are known up to the moment of reading; so every lane's ring is drained only up to a little before
     // that moment (the margin covers a record the kernel is still writing), and no event is stored before
@@ -135,8 +180,8 @@ void Collector::collect(bool last)
     std::size_t left = 0;
     const auto switches = m_ctx.contextSwitches(&left);
     const std::uint64_t knownUntil = clock::ticks() - std::uint64_t(kSwitchMarginNs / clock::nsPerTick());
-    if (m_feeds.size() < recorders.size())
-        m_feeds.resize(recorders.size());
+    if (m_feeds.size() < lanes)
+        m_feeds.resize(lanes);
     for (const auto& [worker, source] : switches) {
         if (m_feeds.size() <= worker)
             m_feeds.resize(worker + 1);
@@ -154,116 +199,111 @@ void Collector::collect(bool last)
             std::stable_sort(from, feed.switches.end(), byTime);
     }
     m_ctx.forgetLeftSwitches(left);
-    // Switch records older than this go into their lanes even if the worker has recorded nothing since
-    // (a long computation, a long sleep), so the live view does not wait for the worker's next event.
-    const std::int64_t settled = clock::monotonicNs() - kSwitchesSettleNs;
-    std::uint64_t dropped = 0;
-    std::uint64_t stored = 0;
-    std::uint64_t oldestPending = UINT64_MAX; // ticks of the oldest event left in a recorder
-    for (Recorder* rec : recorders) {
-        const std::uint32_t w = rec->worker();
-        auto& lane = m_trace.lanes[w];
-        LaneFeed& feed = m_feeds[w];
-        SpanBuilder* builder = nullptr;
-        if (spans) {
-            LaneDelta& delta = batch->lanes[w];
-            builder = m_builders[w].get();
-            builder->retarget(delta.spans, delta.gaps, delta.marks);
-        }
-        const std::size_t before = lane.size();
-        auto store = [&](Event e) {
-            e.time = std::max(e.time, feed.last);
-            feed.last = e.time;
-            lane.push_back(e);
-            if (builder)
-                builder->add(e);
-        };
-        // The kernel's switch records are merged in by time: each goes in just before the first of the
-        // worker's own events that is later. Those later than all of them stay for the next drain, unless
-        // they are settled or this is the last drain.
-        auto storeSwitchesBefore = [&](std::int64_t t) {
-            while (feed.next < feed.switches.size() && feed.switches[feed.next].time < t) {
-                store(feed.switches[feed.next++]);
-            }
-        };
-        auto nextSwitch = [&] { return feed.next < feed.switches.size() ? feed.switches[feed.next].time : INT64_MAX; };
-        std::int64_t switchAt = nextSwitch();
-        // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with
-        // the workers for CPU, so every extra pass over millions of events shows up as lateness and drops).
-        rec->drainBefore(!last ? knownUntil : UINT64_MAX, [&](std::span<const Event> events) {
-            while (!events.empty()) {
-                const std::span<Event> room = lane.tail(events.size());
-                std::size_t i = 0;
-                std::int64_t t = 0;
-                for (; i < room.size(); ++i) {
-                    // The ring's lines were just written on the worker's core: ask for several ahead, so the
-                    // cross-core transfers overlap instead of stalling one after another.
-                    __builtin_prefetch(events.data() + std::min(i + 32, events.size() - 1));
-                    Event e = events[i];
-                    t = std::max(m_clock.toNs(std::uint64_t(e.time)), feed.last);
-                    if (t > switchAt)
-                        break;
-                    e.time = feed.last = t;
-                    room[i] = e;
-                    if (builder)
-                        builder->add(e);
-                }
-                lane.commit(i);
-                events = events.subspan(i);
-                if (!events.empty()) { // a switch record comes before events[0]
-                    storeSwitchesBefore(t);
-                    switchAt = nextSwitch();
-                }
-            }
-        });
-        storeSwitchesBefore(last ? INT64_MAX : settled);
-        if (feed.next == feed.switches.size() || feed.next > 4096) {
-            feed.switches.erase(feed.switches.begin(), feed.switches.begin() + std::ptrdiff_t(feed.next));
-            feed.next = 0;
-        }
-        if (last) {
-            // The worker never recorded again: the loss ends with the last event it could not record (its
-            // Finished, if that was lost), not at the run's end, so the lane ends where the thread did.
-            if (const std::uint64_t lost = rec->unmarkedLost(); lost > 0)
-                store({ m_clock.toNs(rec->lastDroppedTicks()), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)),
-                    0, kUnknownCpu, EventKind::Lost });
-        }
-        // Only a lane with losses its Lost events do not yet account for can have stored new ones (a ring
-        // marks a loss with the worker's next event, often a drain later): look for them then, and note them.
-        const std::uint64_t droppedNow = rec->dropped() + feed.lost;
-        if (feed.lossesNoted < droppedNow)
-            for (std::size_t i = before; i < lane.size(); ++i)
-                if (lane[i].kind == EventKind::Lost) {
-                    m_trace.losses.push_back(
-                        { w, lane[i].time, std::uint64_t(lane[i].value), lane[i].lock == kLostSwitchRecords });
-                    feed.lossesNoted += std::uint64_t(lane[i].value);
-                }
-        stored += lane.size() - before;
-        dropped += droppedNow;
-        batch->pendingEvents += rec->pending();
-        oldestPending = std::min(oldestPending, rec->oldestPendingTicks());
-    }
+    return knownUntil;
+}
 
-    const std::int64_t now = clock::monotonicNs();
-    if (oldestPending != UINT64_MAX)
-        batch->lagNs = std::max<std::int64_t>(0, now - m_clock.toNs(oldestPending));
-    if (spans)
-        for (std::size_t w = 0; w < recorders.size(); ++w) {
-            // The last batch closes every lane as spansForLane(lane, endNs) would: the spans the batches
-            // carried are then the run's whole timeline, with no second pass over its events at the end.
-            if (last)
-                m_builders[w]->finish(now);
-            else
-                batch->lanes[w].hasOpen = m_builders[w]->openSpan(now, &batch->lanes[w].open);
+void Collector::drainLane(Recorder& rec, SpanBuilder* builder, std::uint64_t drainBefore, std::int64_t switchesUntil)
+{
+    auto& lane = m_trace.lanes[rec.worker()];
+    LaneFeed& feed = m_feeds[rec.worker()];
+    // The kernel's switch records are merged in by time: each goes in just before the first of the worker's
+    // own events that is later. Those later than all of them stay for the next drain, unless they are
+    // settled or this is the last drain.
+    auto storeSwitchesBefore = [&](std::int64_t t) {
+        while (feed.next < feed.switches.size() && feed.switches[feed.next].time < t) {
+            storeInLane(rec.worker(), feed.switches[feed.next++], builder);
         }
-    {
-        std::lock_guard lock(m_samplesMutex);
-        batch->samples.swap(m_pendingSamples);
+    };
+    auto nextSwitch = [&] { return feed.next < feed.switches.size() ? feed.switches[feed.next].time : INT64_MAX; };
+    std::int64_t switchAt = nextSwitch();
+    // One pass straight into the lane's chunk: convert, store, build spans (the collector competes with the
+    // workers for CPU, so every extra pass over millions of events shows up as lateness and drops).
+    rec.drainBefore(drainBefore, [&](std::span<const Event> events) {
+        while (!events.empty()) {
+            const std::span<Event> room = lane.tail(events.size());
+            std::size_t i = 0;
+            std::int64_t t = 0;
+            for (; i < room.size(); ++i) {
+                // The ring's lines were just written on the worker's core: ask for several ahead, so the
+                // cross-core transfers overlap instead of stalling one after another.
+                __builtin_prefetch(events.data() + std::min(i + 32, events.size() - 1));
+                // The time read from the ring, not from the copy: GCC then keeps the copy out of the call's
+                // way (34 instructions an event, as when this loop was inline in collect(), not 36).
+                t = std::max(m_clock.toNs(std::uint64_t(events[i].time)), feed.last);
+                Event e = events[i];
+                if (t > switchAt)
+                    break;
+                e.time = feed.last = t;
+                room[i] = e;
+                if (builder)
+                    builder->add(e);
+            }
+            lane.commit(i);
+            events = events.subspan(i);
+            if (!events.empty()) { // a switch record comes before events[0]
+                storeSwitchesBefore(t);
+                switchAt = nextSwitch();
+            }
+        }
+    });
+    storeSwitchesBefore(switchesUntil);
+    if (feed.next == feed.switches.size() || feed.next > 4096) {
+        feed.switches.erase(feed.switches.begin(), feed.switches.begin() + std::ptrdiff_t(feed.next));
+        feed.next = 0;
     }
-    m_trace.counterSamples.insert(m_trace.counterSamples.end(), batch->samples.begin(), batch->samples.end());
+}
 
-    m_laneEvents += stored;
-    m_totalEvents += stored + batch->samples.size();
+void Collector::storeInLane(std::uint32_t worker, Event e, SpanBuilder* builder)
+{
+    LaneFeed& feed = m_feeds[worker];
+    e.time = std::max(e.time, feed.last);
+    feed.last = e.time;
+    m_trace.lanes[worker].push_back(e);
+    if (builder)
+        builder->add(e);
+}
+
+void Collector::closeUnmarkedLoss(Recorder& rec, SpanBuilder* builder)
+{
+    // The worker never recorded again: the loss ends with the last event it could not record (its Finished,
+    // if that was lost), not at the run's end, so the lane ends where the thread did.
+    if (const std::uint64_t lost = rec.unmarkedLost(); lost > 0)
+        storeInLane(rec.worker(),
+            { m_clock.toNs(rec.lastDroppedTicks()), std::int32_t(std::min<std::uint64_t>(lost, INT32_MAX)), 0,
+                kUnknownCpu, EventKind::Lost },
+            builder);
+}
+
+void Collector::noteLosses(std::uint32_t worker, std::size_t storedFrom, std::uint64_t droppedNow)
+{
+    // Only a lane with losses its Lost events do not yet account for can have stored new ones (a ring marks
+    // a loss with the worker's next event, often a drain later): look for them then, and note them.
+    LaneFeed& feed = m_feeds[worker];
+    if (feed.lossesNoted >= droppedNow)
+        return;
+    const auto& lane = m_trace.lanes[worker];
+    for (std::size_t i = storedFrom; i < lane.size(); ++i)
+        if (lane[i].kind == EventKind::Lost) {
+            m_trace.losses.push_back(
+                { worker, lane[i].time, std::uint64_t(lane[i].value), lane[i].lock == kLostSwitchRecords });
+            feed.lossesNoted += std::uint64_t(lane[i].value);
+        }
+}
+
+void Collector::closeSpans(TraceBatch& batch, std::size_t lanes, bool last, std::int64_t now)
+{
+    for (std::size_t w = 0; w < lanes; ++w) {
+        // The last batch closes every lane as spansForLane(lane, endNs) would: the spans the batches carried
+        // are then the run's whole timeline, with no second pass over its events at the end.
+        if (last)
+            m_builders[w]->finish(now);
+        else
+            batch.lanes[w].hasOpen = m_builders[w]->openSpan(now, &batch.lanes[w].open);
+    }
+}
+
+void Collector::updateTrace(bool last, std::int64_t now, std::uint64_t dropped)
+{
     m_trace.workers = m_ctx.workers();
     m_trace.counterNames = m_ctx.counterNames();
     m_trace.lockNames = m_ctx.lockNames();
@@ -274,22 +314,23 @@ void Collector::collect(bool last)
     m_trace.endNs = now;
     m_trace.recordingBudgetBytes = m_ctx.recordingBudget().bytes();
     m_trace.recordingBudgetSpentNs = m_ctx.recordingBudget().spentAtNs();
+}
 
-    batch->workers = m_trace.workers;
-    batch->processes = m_ctx.processes();
-    batch->counterNames = m_trace.counterNames;
-    batch->lockNames = m_trace.lockNames;
-    batch->phases = m_trace.phases;
-    batch->droppedEvents = dropped;
-    batch->totalEvents = m_totalEvents;
-    batch->laneEvents = m_laneEvents;
-    batch->workerNs = m_trace.workerTimeNs();
-    batch->startNs = m_trace.startNs;
-    batch->nowNs = now;
-    batch->liveResults = m_ctx.liveResults();
-    batch->locks = m_ctx.lockRegistry().snapshot(m_ctx.workerCount());
-    if (m_sink)
-        m_sink(std::move(batch));
+void Collector::fillBatch(TraceBatch& batch, std::int64_t now, std::uint64_t dropped) const
+{
+    batch.workers = m_trace.workers;
+    batch.processes = m_ctx.processes();
+    batch.counterNames = m_trace.counterNames;
+    batch.lockNames = m_trace.lockNames;
+    batch.phases = m_trace.phases;
+    batch.droppedEvents = dropped;
+    batch.totalEvents = m_totalEvents;
+    batch.laneEvents = m_laneEvents;
+    batch.workerNs = m_trace.workerTimeNs();
+    batch.startNs = m_trace.startNs;
+    batch.nowNs = now;
+    batch.liveResults = m_ctx.liveResults();
+    batch.locks = m_ctx.lockRegistry().snapshot(m_ctx.workerCount());
 }
 
 } // namespace tl

@@ -16,6 +16,7 @@
 namespace tl {
 
 class RunContext;
+class Recorder;
 
 // One lane's part of a batch: spans built on the collector's thread, ready to draw.
 struct LaneDelta {
@@ -82,6 +83,24 @@ private:
     void sampleCounters();
     // `last`: the workers are done, so a loss not yet followed by a Lost marker closes its lane with a gap.
     void collect(bool last);
+    // collect()'s steps, in order. Reads the kernel's new switch records into the lanes' feeds; returns the
+    // tick up to which the rings may be drained.
+    std::uint64_t readSwitchRecords(std::size_t lanes);
+    // Moves the lane's events recorded before `drainBefore` (ticks) into the trace, and its switch records
+    // among them by time (and those older than `switchesUntil`, ns, after them).
+    void drainLane(Recorder& rec, SpanBuilder* builder, std::uint64_t drainBefore, std::int64_t switchesUntil);
+    void storeInLane(std::uint32_t worker, Event e, SpanBuilder* builder);
+    void closeUnmarkedLoss(Recorder& rec, SpanBuilder* builder);
+    // Notes in Trace::losses the Lost events stored in the lane from index `storedFrom` on.
+    void noteLosses(std::uint32_t worker, std::size_t storedFrom, std::uint64_t droppedNow);
+    void closeSpans(TraceBatch& batch, std::size_t lanes, bool last, std::int64_t now);
+    void updateTrace(bool last, std::int64_t now, std::uint64_t dropped);
+    void fillBatch(TraceBatch& batch, std::int64_t now, std::uint64_t dropped) const;
+    struct DrainTotals {
+        std::uint64_t stored = 0;
+        std::uint64_t dropped = 0; // events the lanes' rings and the kernel lost, all told
+        std::uint64_t oldestPendingTicks = UINT64_MAX; // the oldest event left in a recorder
+    };
 
     RunContext& m_ctx;
     Trace& m_trace;
