@@ -77,7 +77,7 @@ void* loadAppModule()
     for (const auto& dir : { exeDir, exeDir / THREADLAB_APP_MODULE_DIR }) {
         if (void* module = dlopen((dir / "libthreadlab_app.so").c_str(), RTLD_NOW | RTLD_LOCAL))
             return module;
-        error = dlerror();
+        error = dlerror(); // NOLINT(concurrency-mt-unsafe): glibc keeps dlerror()'s message per thread
     }
     std::fprintf(stderr,
         "threadlab: cannot load its window and command line (libthreadlab_app.so): %s\n"

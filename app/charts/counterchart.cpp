@@ -85,7 +85,7 @@ void CounterChart::update(const std::vector<CounterSeries>& series, std::int64_t
         // Replace in one call (one repaint); thin to at most kMaxPoints, always keeping the last sample.
         const std::size_t stride = points.size() / kMaxPoints + 1;
         QList<QPointF> shown;
-        shown.reserve(qsizetype(points.size() / stride + 2));
+        shown.reserve(qsizetype(points.size() / stride) + 2);
         for (std::size_t i = 0; i < points.size(); i += stride)
             shown.append(QPointF(double(points[i].first - startNs) / 1e6, double(points[i].second)));
         if (!points.empty() && (points.size() - 1) % stride != 0)

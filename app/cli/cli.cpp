@@ -479,7 +479,7 @@ int signalBeforeStart(StopSignals& stop)
 RunOutcome executeUntilStopped(Run& run, StopSignals& stop, bool showProgress)
 {
     run.setBatchSink(
-        [showProgress](TraceBatchPtr b) {
+        [showProgress](const TraceBatchPtr& b) {
             if (showProgress)
                 std::fprintf(stderr, "\r  running… %.1f s, %llu events", double(b->nowNs - b->startNs) / 1e9,
                     static_cast<unsigned long long>(b->totalEvents));

@@ -64,7 +64,7 @@ QString resultCell(const QString& key, const QJsonValue& value)
             = std::none_of(items.begin(), items.end(), [](const QJsonValue& v) { return v.isArray() || v.isObject(); });
         if (scalars) {
             QStringList shown;
-            for (const QJsonValue& v : items)
+            for (const QJsonValue v : items)
                 shown << resultCell(key, v);
             return shown.join(QStringLiteral(", "));
         }

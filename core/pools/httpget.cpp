@@ -1,6 +1,7 @@
 #include "httpget.h"
 
 #include "../trace/clock.h"
+#include "../trace/systemerror.h"
 
 #include <QByteArray>
 #include <cerrno>
@@ -14,7 +15,7 @@ namespace tl {
 
 namespace {
 constexpr int kStopCheckMs = 20; // how soon a stop request is noticed while waiting on the socket
-constexpr qsizetype kMaxHeadBytes = 64 * 1024; // an answer's head beyond this is refused, not buffered
+constexpr qsizetype kMaxHeadBytes = qsizetype { 64 } * 1024; // an answer's head beyond this is refused, not buffered
 
 struct Fd {
     int fd = -1;
@@ -27,7 +28,7 @@ struct Fd {
 
 QString systemError(int error)
 {
-    return QString::fromLocal8Bit(std::strerror(error));
+    return QString::fromStdString(systemErrorText(error));
 }
 }
 

@@ -18,7 +18,7 @@ namespace tl {
 // a new connection is closed at once; a head not complete within kHeadTimeout is dropped.
 class LoopbackHttpServer {
 public:
-    static constexpr qint64 kMaxHeadBytes = 8 * 1024;
+    static constexpr qint64 kMaxHeadBytes = qint64 { 8 } * 1024;
     static constexpr int kMaxConnections = 64;
     static constexpr std::chrono::seconds kHeadTimeout { 30 };
 

@@ -5,6 +5,7 @@
 #include "../processes/fdio.h"
 #include "../run/runcontext.h"
 #include "../run/workers.h"
+#include "../trace/systemerror.h"
 #include "factorial.h"
 #include "httpget.h"
 #include "preemption.h"
@@ -306,7 +307,7 @@ ProcessPoolExecutor::ProcessPoolExecutor(
     ctx.setSchedulerSource(QStringLiteral("schedstat"));
     int results[2];
     if (::pipe2(results, O_CLOEXEC) != 0)
-        throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+        throw std::runtime_error(std::string("cannot create a pipe: ") + systemErrorText(errno));
     m_resultFd = results[0];
     std::vector<std::int64_t> spawnedNs;
     const QString kind = work.kind == WorkKind::Cpu ? QStringLiteral("cpu") : QStringLiteral("io");
@@ -314,7 +315,7 @@ ProcessPoolExecutor::ProcessPoolExecutor(
         int tasks[2];
         if (::pipe2(tasks, O_CLOEXEC) != 0) {
             ::close(results[1]);
-            throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+            throw std::runtime_error(std::string("cannot create a pipe: ") + systemErrorText(errno));
         }
         m_taskFds.push_back(tasks[1]);
         ChildSpec spec { QStringLiteral("Worker-%1").arg(w + 1), role,
@@ -335,7 +336,7 @@ ProcessPoolExecutor::ProcessPoolExecutor(
         // The URL carries the server's secret: through the task pipe, never on a command line any user reads.
         if (work.kind == WorkKind::Io && !sendUrl(tasks[1], work.url)) {
             ::close(results[1]);
-            throw std::runtime_error(std::string("cannot hand the URL to a pool worker: ") + std::strerror(errno));
+            throw std::runtime_error(std::string("cannot hand the URL to a pool worker: ") + systemErrorText(errno));
         }
     }
     ::close(results[1]); // only the children write results: when all are gone, reading ends

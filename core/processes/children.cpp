@@ -41,7 +41,7 @@ struct Children::Child {
 
 QString Children::executable()
 {
-    const QString overridden = qEnvironmentVariable("THREADLAB_CHILD_EXE");
+    QString overridden = qEnvironmentVariable("THREADLAB_CHILD_EXE");
     if (!overridden.isEmpty())
         return overridden;
     return QCoreApplication::instance() ? QCoreApplication::applicationFilePath()
@@ -110,7 +110,7 @@ int Children::start(const ChildSpec& spec)
     p.setChildProcessModifier([descriptors = spec.descriptors] {
         sigset_t none;
         sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
         constexpr int kAboveTargets = 64;
         int copies[kMaxDescriptors];
         for (std::size_t i = 0; i < descriptors.size(); ++i)

@@ -12,7 +12,7 @@ bool readAll(int fd, void* data, std::size_t bytes);
 bool writeAll(int fd, const void* data, std::size_t bytes);
 // The same, but false soon after `stopped()` turns true, even when the other end neither reads nor writes:
 // waits in poll() with a short timeout and moves at most kStoppableChunk bytes per system call.
-constexpr std::size_t kStoppableChunk = 64 * 1024;
+constexpr std::size_t kStoppableChunk = std::size_t { 64 } * 1024;
 bool readAll(int fd, void* data, std::size_t bytes, const std::function<bool()>& stopped);
 bool writeAll(int fd, const void* data, std::size_t bytes, const std::function<bool()>& stopped);
 

@@ -228,10 +228,10 @@ QString IpcRegistry::newKey(const QString& purpose)
 {
     quint64 random[2];
     QRandomGenerator::system()->fillRange(random);
-    const QString key = QStringLiteral("tl-%1%2-%3")
-                            .arg(random[0], 16, 16, QLatin1Char('0'))
-                            .arg(random[1], 16, 16, QLatin1Char('0'))
-                            .arg(purpose);
+    QString key = QStringLiteral("tl-%1%2-%3")
+                      .arg(random[0], 16, 16, QLatin1Char('0'))
+                      .arg(random[1], 16, 16, QLatin1Char('0'))
+                      .arg(purpose);
     add(kSocketTag + u' ' + key);
     return key;
 }

@@ -1,5 +1,6 @@
 #include "objectserver.h"
 
+#include "../trace/systemerror.h"
 #include "childcontext.h"
 #include "children.h"
 #include "fdio.h"
@@ -29,7 +30,7 @@ QByteArray line(const QJsonObject& o)
 
 [[noreturn]] void fail(const std::string& what)
 {
-    throw std::runtime_error(what + ": " + std::strerror(errno));
+    throw std::runtime_error(what + ": " + systemErrorText(errno));
 }
 
 sockaddr_un addressOf(const QString& path)
@@ -72,7 +73,7 @@ public:
         } else if (op == u"put" && m_closed) {
             reply(client, { { QStringLiteral("closed"), true } });
         } else if (op == u"put") {
-            m_putters.push_back({ client, request[u"item"] });
+            m_putters.emplace_back(client, request[u"item"]);
         } else if (op == u"take") {
             m_takers.push_back(client);
         } else if (op == u"empty") {
@@ -249,7 +250,7 @@ QJsonObject ObjectProxy::call(const QJsonObject& request)
             throw std::runtime_error("the manager went away");
         m_received.append(chunk, n);
     }
-    const QJsonObject reply = QJsonDocument::fromJson(m_received.first(end)).object();
+    QJsonObject reply = QJsonDocument::fromJson(m_received.first(end)).object();
     m_received.remove(0, end + 1);
     return reply;
 }

@@ -1,8 +1,10 @@
 #include "sharedsegment.h"
 
+#include "../trace/systemerror.h"
 #include "ipcregistry.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <sys/shm.h>
@@ -13,7 +15,7 @@ namespace tl {
 namespace {
 std::string systemError()
 {
-    return std::strerror(errno);
+    return systemErrorText(errno);
 }
 }
 
@@ -36,7 +38,7 @@ SharedSegment::~SharedSegment()
 void SharedSegment::map()
 {
     void* data = shmat(m_id, nullptr, 0);
-    if (data == reinterpret_cast<void*>(-1))
+    if (reinterpret_cast<std::intptr_t>(data) == -1) // shmat()'s (void*)-1
         throw std::runtime_error("cannot map shared-memory segment " + std::to_string(m_id) + ": " + systemError());
     m_data = data;
     shmid_ds ds {};

@@ -1,5 +1,6 @@
 #include "sharedsemaphore.h"
 
+#include "../trace/systemerror.h"
 #include "ipcregistry.h"
 
 #include <cerrno>
@@ -12,7 +13,7 @@ namespace tl {
 namespace {
 std::runtime_error failure(const std::string& what, int id)
 {
-    return std::runtime_error(what + " system semaphore " + std::to_string(id) + ": " + std::strerror(errno));
+    return std::runtime_error(what + " system semaphore " + std::to_string(id) + ": " + systemErrorText(errno));
 }
 }
 
@@ -35,7 +36,7 @@ std::unique_ptr<SharedSemaphore> SharedSemaphore::create(const QString& purpose,
     const int id = semget(IPC_PRIVATE, 1, IPC_CREAT | IPC_EXCL | 0600);
     if (id < 0)
         throw std::runtime_error("cannot create a system semaphore for " + purpose.toStdString() + ": "
-            + std::strerror(errno) + " (the system limits are in /proc/sys/kernel/sem)");
+            + systemErrorText(errno) + " (the system limits are in /proc/sys/kernel/sem)");
     std::unique_ptr<SharedSemaphore> s(new SharedSemaphore(id, true)); // removes it from here on
     if (semctl(id, 0, SETVAL, initialValue) != 0)
         throw failure("cannot set the value of", id);

@@ -18,8 +18,9 @@ namespace {
 // where the collector falls behind, or many chunk hand-overs.
 std::size_t forcedEvents(const char* name)
 {
-    const char* forced = std::getenv(name);
-    return forced ? std::size_t(std::strtoull(forced, nullptr, 10)) : 0;
+    // qgetenv: Qt's setters and getters of the environment share a lock; getenv() takes none.
+    const QByteArray forced = qgetenv(name);
+    return forced.isNull() ? 0 : std::size_t(std::strtoull(forced.constData(), nullptr, 10));
 }
 constexpr int kWorkerNice = 10;
 }

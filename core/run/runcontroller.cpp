@@ -37,7 +37,8 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
     // Batches and the outcome cross to this thread in queued calls, which Qt orders with a QMutex that
     // ThreadSanitizer cannot see; invokeQueued makes their hand-over visible, and drops them if the
     // controller is destroyed first.
-    m_run->setBatchSink([this](TraceBatchPtr batch) { invokeQueued(this, [this, batch] { emit batchReady(batch); }); });
+    m_run->setBatchSink(
+        [this](const TraceBatchPtr& batch) { invokeQueued(this, [this, batch] { emit batchReady(batch); }); });
     Run* run = m_run.get();
     m_thread.reset(QThread::create([this, run] {
         RunOutcome outcome = run->execute();
@@ -93,7 +94,7 @@ void RunController::joinThread()
     }
 }
 
-void RunController::onRunEnded(RunOutcome outcome)
+void RunController::onRunEnded(const RunOutcome& outcome)
 {
     joinThread();
     // Every thread of the run is joined by now. Report first, free after: the recorders' memory (up to

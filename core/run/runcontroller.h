@@ -36,7 +36,7 @@ signals:
     void finished(const tl::RunOutcome& outcome);
 
 private:
-    void onRunEnded(RunOutcome outcome);
+    void onRunEnded(const RunOutcome& outcome);
     void joinThread();
 
     std::unique_ptr<Run> m_run;

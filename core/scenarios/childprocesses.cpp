@@ -67,7 +67,7 @@ ScenarioInfo ChildProcesses::info() const
                 QStringLiteral("How the parameters travel: positional arguments (name, number), keyword arguments "
                                "(--name=, --number=), or a complex record (a user with name, age, email and a "
                                "list of settings) serialised to JSON and written to the child's input")),
-            ParamSpec::integer(QStringLiteral("payload_kb"), 0, 0, 256 * 1024,
+            ParamSpec::integer(QStringLiteral("payload_kb"), 0, 0, std::int64_t { 256 } * 1024,
                 QStringLiteral("A payload sent to every child with its parameters, to see what serialising and "
                                "copying data into a child costs"),
                 QStringLiteral("KiB")),

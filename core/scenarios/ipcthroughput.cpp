@@ -5,6 +5,7 @@
 #include "../processes/fdio.h"
 #include "../processes/sharedsegment.h"
 #include "../run/workers.h"
+#include "../trace/systemerror.h"
 
 #include <QJsonArray>
 #include <QLocale>
@@ -22,7 +23,7 @@ namespace tl {
 
 namespace {
 const QStringList kMechanisms { QStringLiteral("pipe"), QStringLiteral("socket"), QStringLiteral("shared_memory") };
-constexpr qint64 kSmallest = 4 * 1024;
+constexpr qint64 kSmallest = qint64 { 4 } * 1024;
 constexpr qint64 kStep = 16; // sizes 4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB
 // The child's descriptors: data in over the pipe, acknowledgements back, and its end of the socket pair.
 constexpr int kPipeIn = 3;
@@ -109,7 +110,7 @@ void IpcThroughput::run(RunContext& ctx)
     Fds fds;
     if (::pipe2(fds.pipeData, O_CLOEXEC) != 0 || ::pipe2(fds.pipeAck, O_CLOEXEC) != 0
         || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds.socket) != 0)
-        throw std::runtime_error(std::string("cannot create a pipe or socket pair: ") + std::strerror(errno));
+        throw std::runtime_error(std::string("cannot create a pipe or socket pair: ") + systemErrorText(errno));
     const auto segment = SharedSegment::create(QStringLiteral("payload"), qsizetype(kPayloadOffset) + largest);
     auto* handover = new (segment->data()) Handover;
     QByteArray payload(largest, Qt::Uninitialized);

@@ -128,7 +128,7 @@ int Manager::runChild(const QString& role, ChildContext& child)
     const bool getThenSet = child.arg(2) == u"get-then-set";
     Recorder& rec = child.recorder();
     ObjectProxy proxy(child.arg(0));
-    auto call = [&](QJsonObject request) {
+    auto call = [&](const QJsonObject& request) {
         rec.record(EventKind::IoWait); // a round trip to the manager
         QJsonObject reply = proxy.call(request);
         rec.record(EventKind::Running);

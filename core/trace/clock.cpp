@@ -1,5 +1,7 @@
 #include "clock.h"
 
+#include <QByteArray>
+#include <QtGlobal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -35,8 +37,7 @@ bool clock::hasInvariantTsc()
 clock::TickSource clock::tickSource()
 {
     static const TickSource source = [] {
-        const char* forced = std::getenv("THREADLAB_CLOCK");
-        if (forced && std::strcmp(forced, "monotonic") == 0)
+        if (qgetenv("THREADLAB_CLOCK") == "monotonic") // qgetenv takes Qt's lock on the environment
             return TickSource::Monotonic;
         return hasInvariantTsc() ? TickSource::Tsc : TickSource::Monotonic;
     }();

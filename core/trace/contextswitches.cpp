@@ -1,4 +1,5 @@
 #include "contextswitches.h"
+#include "systemerror.h"
 
 #include <atomic>
 #include <cerrno>
@@ -66,7 +67,7 @@ std::unique_ptr<ContextSwitches> ContextSwitches::follow(pid_t tid, QString* why
     const int fd = openEvent(tid);
     if (fd < 0) {
         if (why)
-            *why = QStringLiteral("perf_event_open: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+            *why = QStringLiteral("perf_event_open: %1").arg(QString::fromStdString(systemErrorText(errno)));
         return nullptr;
     }
     const std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
@@ -80,7 +81,7 @@ std::unique_ptr<ContextSwitches> ContextSwitches::follow(pid_t tid, QString* why
         }
     }
     if (why)
-        *why = QStringLiteral("perf ring: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+        *why = QStringLiteral("perf ring: %1").arg(QString::fromStdString(systemErrorText(errno)));
     ::close(fd);
     return nullptr;
 }

@@ -1,4 +1,5 @@
 #include "outputfile.h"
+#include "systemerror.h"
 
 #include <QDir>
 #include <QFile>
@@ -89,7 +90,7 @@ private:
 QString kernelFileSystem(const QString& canonicalDir)
 {
     for (const char* root : { "/proc", "/sys", "/dev" }) {
-        const QString r = QString::fromLatin1(root);
+        QString r = QString::fromLatin1(root);
         if (canonicalDir == r || canonicalDir.startsWith(r + u'/'))
             return r;
     }
@@ -109,7 +110,7 @@ QString fileKind(mode_t mode)
 
 QString systemReason(int error)
 {
-    return QString::fromLocal8Bit(std::strerror(error));
+    return QString::fromStdString(systemErrorText(error));
 }
 
 // Closes a descriptor when it goes out of scope.
