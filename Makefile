@@ -3,14 +3,15 @@
 PRESET ?= dev
 BUILD_DIR = $(if $(filter dev,$(PRESET)),build,build-$(PRESET))
 
-.PHONY: all deps configure build run test test-asan test-tsan bench package format clean
+.PHONY: all deps configure build run test test-asan test-tsan bench package format lint format-check tidy clean
 
 all: build
 
 deps:
 	@installer/install-deps.sh
 
-$(BUILD_DIR)/CMakeCache.txt:
+# Configured again when the presets change, so a build directory gets a preset's new settings.
+$(BUILD_DIR)/CMakeCache.txt: CMakePresets.json
 	cmake --preset $(PRESET)
 
 configure: deps $(BUILD_DIR)/CMakeCache.txt
@@ -41,6 +42,19 @@ bench: build
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+# What CI checks besides the suites: formatting, a build without warnings (the dev preset makes a warning an
+# error), and clang-tidy over every source of core/ and app/ with .clang-tidy's checks as errors.
+lint: format-check build tidy
+
+format-check: deps
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')
+
+# Every source of core/ and app/ by default; TIDY_FILES (a regular expression) narrows it, e.g. to the files
+# you changed: make tidy TIDY_FILES='core/run/.*'
+TIDY_FILES ?= (core|app)/.*
+tidy: build
+	run-clang-tidy -p $(BUILD_DIR) -j 2 -quiet '^$(CURDIR)/$(TIDY_FILES)\.cpp$$'
 
 clean:
 	rm -rf build build-release build-asan build-tsan

@@ -19,10 +19,12 @@ packages=(
     protobuf-compiler
     # packaging and the distribution's checkers, run by `make test`
     dpkg-dev lintian desktop-file-utils appstream
+    # `make lint`, which CI runs: formatting checked, and clang-tidy (with run-clang-tidy)
+    clang-format clang-tidy
 )
-# Screenshots under Xvfb and the linters are for developers; CI does not need them.
+# Screenshots under Xvfb are for developers; CI does not need them.
 if [[ "${1:-}" == "--with-dev-tools" ]]; then
-    packages+=(xvfb xauth imagemagick clang-format clang-tidy)
+    packages+=(xvfb xauth imagemagick)
 fi
 
 missing=()
