@@ -2,8 +2,8 @@
 
 #include <models/livetimeline.h>
 #include <models/resultcells.h>
-#include <run/runcontroller.h>
 #include <scenarios/scenario.h>
+#include <session/runcontroller.h>
 #include <sync/handover.h>
 #include <timeline/timelineexport.h>
 

@@ -2,8 +2,8 @@
 
 #include <charts/resultchart.h>
 #include <models/timelinedata.h>
-#include <run/run.h>
 #include <scenarios/registry.h>
+#include <session/run.h>
 #include <timeline/timelineexport.h>
 #include <trace/exporters.h>
 #include <trace/outputfile.h>
@@ -417,7 +417,7 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
     qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = 1;
     QApplication app(qtArgc, &program);
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     const bool showProgress = !json && isatty(STDERR_FILENO);
     run.setBatchSink(
         [showProgress](TraceBatchPtr b) {

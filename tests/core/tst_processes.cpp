@@ -431,7 +431,7 @@ void TestProcesses::stopEndsChildrenAndLeavesNothing()
     auto scenario = createScenario(QStringLiteral("child-processes"));
     ParamSet params(scenario->info().params);
     QVERIFY(params.assign(QStringLiteral("work_ms=600000"), nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::atomic<bool> allRan { false };
     std::thread stopper([&] {
         // Once every child is running, stop the run; stop it anyway after 60 s so the test fails, not hangs.
@@ -659,7 +659,7 @@ void TestProcesses::sharedMemoryWithAKilledChildAddsUp()
         for (const QString& a : { QStringLiteral("children=3"), QStringLiteral("repeats=%1").arg(kRepeats),
                  QStringLiteral("add=1"), QStringLiteral("compute_ns=100"), QStringLiteral("lock=") + lock })
             QVERIFY(params.assign(a, nullptr));
-        Run run(std::move(scenario), params);
+        Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
         std::atomic<bool> killed { false };
         std::thread killer([&] {
             // Once the children are released and the shared number has moved (read through the run's own
@@ -724,7 +724,7 @@ void TestProcesses::queuePipeWithAKilledProducerConsumesNoMoreThanProduced()
              QStringLiteral("consumers=2"), QStringLiteral("items=100000"), QStringLiteral("produce_us=100"),
              QStringLiteral("consume_us=2000"), QStringLiteral("capacity=1000") })
         QVERIFY(params.assign(a, nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::atomic<bool> killed { false };
     std::thread killer([&] {
         for (int waited = 0; waited < 60000 && !killed; ++waited) {
@@ -764,7 +764,7 @@ void TestProcesses::managerStoppedReadsAsStopped()
     ParamSet params(scenario->info().params);
     QVERIFY(params.assign(QStringLiteral("children=3"), nullptr));
     QVERIFY(params.assign(QStringLiteral("updates=100000"), nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::thread stopper([&] {
         for (int waited = 0; waited < 60000; waited += 5) {
             const auto processes = run.context().processes();
@@ -788,7 +788,7 @@ void TestProcesses::ipcThroughputWithLargeSizesStops()
     ParamSet params(scenario->info().params);
     QVERIFY(params.assign(QStringLiteral("largest=256m"), nullptr));
     QVERIFY(params.assign(QStringLiteral("megabytes=4096"), nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::thread stopper([&] {
         // Once the receiver runs and the measurement has begun, stop; no limit on how long that takes.
         for (int waited = 0; waited < 60000; waited += 5) {

@@ -1,8 +1,8 @@
 #include "../support/runscenario.h"
 
-#include <run/run.h>
-#include <run/runcontroller.h>
 #include <scenarios/registry.h>
+#include <session/run.h>
+#include <session/runcontroller.h>
 #include <sync/instrumentedlock.h>
 #include <sync/startbarrier.h>
 
