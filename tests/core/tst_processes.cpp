@@ -1,5 +1,6 @@
 #include "../support/runscenario.h"
 
+#include <algorithm>
 #include <processes/ipcregistry.h>
 #include <processes/sharedsegment.h>
 #include <processes/sharedsemaphore.h>
@@ -597,20 +598,30 @@ void TestProcesses::cleanupAfterSigkillRemovesThatRunsObjectsById()
     QVERIFY(victim.waitForFinished());
 
     // The next start, with yet another TMPDIR, still finds that ledger and removes exactly what it lists.
+    // Any ThreadLab that starts meanwhile (a test running beside this one, a user's window) is such a next
+    // start and may get there first: then the ledger and its objects are gone already, which is the
+    // behaviour under test as well, and the counts cannot be ours to check.
+    auto isGone = [](const QString& entry) {
+        const QStringList fields = entry.split(u' ');
+        return gone(fields[0] == u"shm" ? IpcKind::Segment : IpcKind::Semaphore, fields[1].toInt());
+    };
+    const bool untouched = QFile::exists(ledger) && std::none_of(entries.begin(), entries.end(), isGone);
     QTemporaryDir thirdTemp;
     const QByteArray savedTemp = qgetenv("TMPDIR");
     qputenv("TMPDIR", thirdTemp.path().toUtf8());
     const QStringList dirs = IpcRegistry::ledgerDirectories();
     qputenv("TMPDIR", savedTemp);
-    QVERIFY2(dirs.contains(QFileInfo(ledger).absolutePath()), qPrintable(dirs.join(u' ')));
     const IpcRegistry::Removed removed = IpcRegistry::removeLeftBy(ledger);
-    QCOMPARE(removed.segments, 3);
-    QCOMPARE(removed.semaphores, 1);
-    QCOMPARE(removed.total(), 4); // no socket in shared-memory
-    for (const QString& entry : entries) {
-        const QStringList fields = entry.split(u' ');
-        QVERIFY(gone(fields[0] == u"shm" ? IpcKind::Segment : IpcKind::Semaphore, fields[1].toInt()));
+    if (untouched) {
+        QVERIFY2(dirs.contains(QFileInfo(ledger).absolutePath()), qPrintable(dirs.join(u' ')));
+        QCOMPARE(removed.segments, 3);
+        QCOMPARE(removed.semaphores, 1);
+        QCOMPARE(removed.total(), 4); // no socket in shared-memory
+    } else {
+        qInfo("another ThreadLab started meanwhile and removed the killed run's objects first");
     }
+    for (const QString& entry : entries)
+        QVERIFY2(isGone(entry), qPrintable(entry));
     QVERIFY(!QFile::exists(ledger));
 }
 

@@ -22,8 +22,9 @@ const QList<QStringList> kFloors = {
     { "core/session" }, // Run, RunSource, RunController, the summary JSON, child mode
     { "app/models" }, // data behind the views: Qt Gui, no widgets
     { "app/timeline", "app/charts", "app/graph", "app/processes" }, // the views
-    { "app/cli" }, // the command line
-    { "app" }, // main(), the main window, the parameter form
+    { "app/document" }, // RunDocument (the run on screen), its exports and background jobs, the action style
+    { "app/panels", "app/cli" }, // what people use: the window's panels, and the command line
+    { "app" }, // main(), the main window, themes
 };
 
 // The trees the floors cover, and the build's include directories.
