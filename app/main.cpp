@@ -1,5 +1,5 @@
-#include "processes/childcontext.h"
-#include "processes/ipcregistry.h"
+#include <processes/ipcregistry.h>
+#include <session/childmode.h>
 
 #include <cerrno>
 #include <csignal>

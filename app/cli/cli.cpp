@@ -2,8 +2,8 @@
 
 #include <charts/resultchart.h>
 #include <models/timelinedata.h>
-#include <run/run.h>
 #include <scenarios/registry.h>
+#include <session/run.h>
 #include <timeline/timelineexport.h>
 #include <trace/exporters.h>
 #include <trace/outputfile.h>
@@ -594,7 +594,7 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
     qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = 1;
     QApplication app(qtArgc, &program);
-    Run run(std::move(scenario), request.params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), request.params);
     const RunOutcome outcome = executeUntilStopped(run, stop, !request.json && isatty(STDERR_FILENO));
 
     QString error;

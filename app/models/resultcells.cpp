@@ -1,6 +1,6 @@
 #include "resultcells.h"
 
-#include <scenarios/scenario.h>
+#include <params/format.h>
 
 #include <QJsonArray>
 #include <QJsonDocument>

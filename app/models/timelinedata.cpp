@@ -197,6 +197,8 @@ StateTimes TimelineLane::timesBefore(std::size_t index) const
 std::size_t TimelineLane::firstStartingAtOrAfter(std::int64_t t, std::size_t from) const
 {
     const std::size_t n = spans.size();
+    if (from >= n)
+        return n; // also an empty lane, whose index has no block start to gallop over
     auto scan = [&](std::size_t i, std::size_t end) {
         while (i < end && spans[i].start < t)
             ++i;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <processes/processinfo.h>
+#include <trace/processinfo.h>
 
 #include <QWidget>
 

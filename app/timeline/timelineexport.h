@@ -3,7 +3,7 @@
 #include "timelinepainter.h"
 
 #include <models/timelinedata.h>
-#include <run/run.h>
+#include <session/run.h>
 
 #include <QImage>
 #include <QSize>

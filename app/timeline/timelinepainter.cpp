@@ -1,5 +1,7 @@
 #include "timelinepainter.h"
 
+#include <params/format.h>
+
 #include <QFontMetricsF>
 #include <QImage>
 #include <QPaintEngine>

@@ -1,8 +1,8 @@
 #pragma once
 
 #include <models/timelinedata.h>
-#include <scenarios/scenario.h>
 
+#include <QBrush>
 #include <QColor>
 #include <QRectF>
 #include <vector>

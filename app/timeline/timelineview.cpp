@@ -1,5 +1,7 @@
 #include "timelineview.h"
 
+#include <params/format.h>
+
 #include <QHelpEvent>
 #include <QKeyEvent>
 #include <QPainter>

@@ -1,7 +1,7 @@
 #pragma once
 
+#include "../params/parameter.h"
 #include "../run/runcontext.h"
-#include "../scenarios/parameter.h"
 #include "httpserver.h"
 #include "taskpool.h"
 

@@ -36,9 +36,4 @@ private:
     QJsonObject m_report;
 };
 
-// `threadlab --child SCENARIO ROLE ARGS...`: the hidden mode in which ThreadLab runs as a scenario's child
-// process. Started by Children only (it needs the segment the parent made); returns the exit code.
-bool isChildMode(int argc, char** argv);
-int runChildMode(int argc, char** argv);
-
 } // namespace tl

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "../scenarios/parameter.h"
-#include "processinfo.h"
+#include "../params/parameter.h"
+#include "../trace/processinfo.h"
 
 #include <QByteArray>
 #include <QJsonObject>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "../processes/processinfo.h"
 #include "../sync/lockregistry.h"
 #include "../trace/clock.h"
+#include "../trace/processinfo.h"
 #include "../trace/spans.h"
 #include "../trace/trace.h"
 

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "../processes/processinfo.h"
-#include "../scenarios/parameter.h"
+#include "../params/parameter.h"
 #include "../sync/instrumentedlock.h"
 #include "../sync/lockregistry.h"
 #include "../trace/contextswitches.h"
+#include "../trace/processinfo.h"
 #include "../trace/recorder.h"
 #include "../trace/trace.h"
 

@@ -1,4 +1,4 @@
-#include "childprocesses.h"
+#include "scenario.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -10,6 +10,16 @@
 #include <unistd.h>
 
 namespace tl {
+
+// The seed's child processes: start N children that report their PID, their parent's PID and the
+// parameters they received (positional, keyword or a complex record), optionally with a large payload.
+class ChildProcesses : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 namespace {
 enum Passing { Positional, Keyword, Complex };
@@ -231,6 +241,11 @@ QString ChildProcesses::describeOutcome(const QJsonObject& summary) const
     text += QStringLiteral("Arguments are copied into a child, never shared: a change the child makes stays in "
                            "the child.");
     return text;
+}
+
+std::unique_ptr<Scenario> makeChildProcesses()
+{
+    return std::make_unique<ChildProcesses>();
 }
 
 } // namespace tl

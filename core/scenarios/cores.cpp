@@ -1,4 +1,4 @@
-#include "cores.h"
+#include "scenario.h"
 
 #include "../pools/taskpool.h"
 #include "../pools/workload.h"
@@ -10,6 +10,15 @@
 #include <sched.h>
 
 namespace tl {
+
+// Concurrency vs parallelism: the same CPU tasks on threads confined to one core (interleaved) and free to
+// use every core (in parallel), with the CPUs each run used.
+class Cores : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 namespace {
 QJsonArray cpuArray(std::uint64_t mask)
@@ -123,6 +132,11 @@ QString Cores::describeOutcome(const QJsonObject& summary) const
               .arg(all[u"wall_ms"].toDouble(), 0, 'f', 0)
               .arg(speed, 0, 'f', 2)
               .arg(busyMachineAdvice());
+}
+
+std::unique_ptr<Scenario> makeCores()
+{
+    return std::make_unique<Cores>();
 }
 
 } // namespace tl

@@ -1,4 +1,4 @@
-#include "deadlock.h"
+#include "scenario.h"
 
 #include "../run/workers.h"
 
@@ -7,6 +7,19 @@
 #include <thread>
 
 namespace tl {
+
+// Workers that need two locks at once: two workers taking two locks in opposite orders, or N dining
+// philosophers. The naive strategy can deadlock; ThreadLab finds the cycle in the wait-for graph, reports it,
+// and later breaks it. Ordering the locks, try-lock with back-off and scoped_lock never deadlock.
+class Deadlock : public Scenario {
+public:
+    enum Variant { TwoLocks, Philosophers };
+    enum Strategy { Naive, Ordered, TryLock, ScopedLock };
+
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 namespace {
 // A cycle must stand this long before it counts as a deadlock: the registry is read without a lock, so a
@@ -263,6 +276,11 @@ QString Deadlock::describeOutcome(const QJsonObject& summary) const
         .arg(r[u"rounds_done"].toInteger())
         .arg(r[u"rounds_expected"].toInteger())
         .arg(why);
+}
+
+std::unique_ptr<Scenario> makeDeadlock()
+{
+    return std::make_unique<Deadlock>();
 }
 
 } // namespace tl

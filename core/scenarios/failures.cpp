@@ -1,4 +1,4 @@
-#include "failures.h"
+#include "scenario.h"
 
 #include "../run/workers.h"
 
@@ -11,6 +11,16 @@
 #include <unistd.h>
 
 namespace tl {
+
+// The seed's best practices, failing on purpose: a pool runs tasks of which some raise an error, some hang
+// past their deadline and some succeed. Every task gets a timeout (future.result(timeout=...)), a hung task
+// is cancelled, and every outcome is logged ("Task completed: …" / "Task failed: …").
+class Failures : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 namespace {
 enum class Fate { Succeed, Fail, Hang };
@@ -298,6 +308,11 @@ QString Failures::describeOutcome(const QJsonObject& summary) const
                                "their own work.")
                     .arg(healthyCutOff);
     return text;
+}
+
+std::unique_ptr<Scenario> makeFailures()
+{
+    return std::make_unique<Failures>();
 }
 
 } // namespace tl

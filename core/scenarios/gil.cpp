@@ -1,10 +1,19 @@
-#include "gil.h"
+#include "scenario.h"
 
 #include "../pools/simulatedgil.h"
 #include "../pools/workload.h"
 #include "../run/runcontext.h"
 
 namespace tl {
+
+// A simulated global interpreter lock: the same batch on threads without it and with it. On CPU work the
+// GIL takes the speed-up away and the threads take turns; on I/O work they still overlap.
+class Gil : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 ScenarioInfo Gil::info() const
 {
@@ -92,6 +101,11 @@ QString Gil::describeOutcome(const QJsonObject& summary) const
                                "the machine was the limit; try a longer delay_ms.")
                     .arg(with, 0, 'f', 2);
     return text;
+}
+
+std::unique_ptr<Scenario> makeGil()
+{
+    return std::make_unique<Gil>();
 }
 
 } // namespace tl

@@ -1,4 +1,4 @@
-#include "ipcthroughput.h"
+#include "scenario.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -20,6 +20,17 @@
 #include <unistd.h>
 
 namespace tl {
+
+// Moves payloads of growing size from ThreadLab to a child process through a pipe, a Unix-domain socket and
+// shared memory, and measures bytes per second for each: the seed's "large data should go through shared
+// memory rather than be pickled and copied", measured.
+class IpcThroughput : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 namespace {
 const QStringList kMechanisms { QStringLiteral("pipe"), QStringLiteral("socket"), QStringLiteral("shared_memory") };
@@ -281,6 +292,11 @@ QString IpcThroughput::describeOutcome(const QJsonObject& summary) const
     else if (!smallToShared)
         text += QStringLiteral("It led at large payloads instead.");
     return text;
+}
+
+std::unique_ptr<Scenario> makeIpcThroughput()
+{
+    return std::make_unique<IpcThroughput>();
 }
 
 } // namespace tl

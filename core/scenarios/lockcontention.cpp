@@ -1,10 +1,20 @@
-#include "lockcontention.h"
+#include "scenario.h"
 
 #include "../run/workers.h"
 
 #include <QJsonArray>
 
 namespace tl {
+
+// Workers alternate work outside a lock with a critical section inside it; shows who waits and how long.
+class LockContention : public Scenario {
+public:
+    enum LockChoice { Mutex, Spinlock };
+
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 ScenarioInfo LockContention::info() const
 {
@@ -102,6 +112,11 @@ QString LockContention::describeOutcome(const QJsonObject& summary) const
         text += QStringLiteral(
             " Spinlock waiters keep polling, so their waiting burns CPU that others could have used.");
     return text;
+}
+
+std::unique_ptr<Scenario> makeLockContention()
+{
+    return std::make_unique<LockContention>();
 }
 
 } // namespace tl

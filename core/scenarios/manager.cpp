@@ -1,4 +1,4 @@
-#include "manager.h"
+#include "scenario.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -12,6 +12,16 @@
 #include <csignal>
 
 namespace tl {
+
+// The seed's Manager: a server process owns a dictionary and a list; children change them through a proxy
+// over a local socket, and each operation's cost is set beside the cost of the same update in shared memory.
+class Manager : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 namespace {
 enum Increment { OnServer, GetThenSet };
@@ -209,6 +219,11 @@ QString Manager::describeOutcome(const QJsonObject& summary) const
                             / std::max(results[u"shared_memory_op_us"].toDouble(), 1e-9),
                         0, 'f', 0);
     return text;
+}
+
+std::unique_ptr<Scenario> makeManager()
+{
+    return std::make_unique<Manager>();
 }
 
 } // namespace tl

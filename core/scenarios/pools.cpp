@@ -1,4 +1,4 @@
-#include "pools.h"
+#include "scenario.h"
 
 #include "../pools/simulatedgil.h"
 #include "../pools/workload.h"
@@ -11,6 +11,16 @@
 #include <stdexcept>
 
 namespace tl {
+
+// The seed's executors: one batch of CPU-bound (factorials) or I/O-bound (HTTP GETs) tasks run one by one,
+// then by a thread pool or a process pool; wall time, speed-up, per-task latency and pool overhead.
+class Pools : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 ScenarioInfo Pools::info() const
 {
@@ -152,6 +162,11 @@ QString Pools::describeOutcome(const QJsonObject& summary) const
     if (const int failed = results[u"failed"].toInt(); failed > 0)
         text += QStringLiteral(" <b>%1 task(s) failed</b>; the others completed.").arg(failed);
     return text;
+}
+
+std::unique_ptr<Scenario> makePools()
+{
+    return std::make_unique<Pools>();
 }
 
 } // namespace tl

@@ -1,4 +1,4 @@
-#include "producerconsumer.h"
+#include "scenario.h"
 
 #include "../run/workers.h"
 
@@ -9,6 +9,17 @@
 #include <thread>
 
 namespace tl {
+
+// Threads around a bounded queue: P producers, C consumers. Waiting on condition variables blocks a thread
+// until there is room or an item; busy polling keeps checking, and burns a CPU doing it.
+class ProducerConsumer : public Scenario {
+public:
+    enum Waiting { ConditionVariable, BusyPoll };
+
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 namespace {
 constexpr auto kStopPoll = std::chrono::milliseconds(20);
@@ -238,6 +249,11 @@ QString ProducerConsumer::describeOutcome(const QJsonObject& summary) const
                  : QStringLiteral("A blocked thread slept on a condition variable (red) and used no CPU until "
                                   "notified: compare with busy-poll.");
     return text;
+}
+
+std::unique_ptr<Scenario> makeProducerConsumer()
+{
+    return std::make_unique<ProducerConsumer>();
 }
 
 } // namespace tl

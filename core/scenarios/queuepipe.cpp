@@ -1,4 +1,4 @@
-#include "queuepipe.h"
+#include "scenario.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -17,6 +17,17 @@
 #include <unistd.h>
 
 namespace tl {
+
+// The seed's producer and consumer processes, over a pipe or over a queue a server process holds (like
+// Manager().Queue()): items produced and consumed, the queue's depth, blocked producers and consumers, and
+// the seed's "while not queue.empty()" consumer, which quits early and misses items.
+class QueuePipe : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 namespace {
 enum Mechanism { Pipe, Queue };
@@ -477,6 +488,11 @@ QString QueuePipe::describeOutcome(const QJsonObject& summary) const
                 .arg(results[u"producers_blocked_ms"].toDouble(), 0, 'f', 1)
                 .arg(results[u"consumers_blocked_ms"].toDouble(), 0, 'f', 1);
     return text;
+}
+
+std::unique_ptr<Scenario> makeQueuePipe()
+{
+    return std::make_unique<QueuePipe>();
 }
 
 } // namespace tl

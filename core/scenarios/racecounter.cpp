@@ -1,4 +1,4 @@
-#include "racecounter.h"
+#include "scenario.h"
 
 #include "../run/workers.h"
 #include "../sync/startbarrier.h"
@@ -7,6 +7,17 @@
 #include <unordered_map>
 
 namespace tl {
+
+// The seed's shared counter: N workers each add 1 a number of times. Without a lock, updates are lost.
+class RaceCounter : public Scenario {
+public:
+    enum LockMode { None, Mutex, Atomic };
+    enum BackendChoice { StdThread, QThreadPoolBackend };
+
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 namespace {
 // Every write to the counter is an exchange: still the same unprotected read-add-write (the race is
@@ -340,6 +351,11 @@ QString RaceCounter::describeOutcome(const QJsonObject& summary) const
                             : QStringLiteral(" (the first %1 such writes are listed)").arg(rows.size()));
     }
     return text;
+}
+
+std::unique_ptr<Scenario> makeRaceCounter()
+{
+    return std::make_unique<RaceCounter>();
 }
 
 } // namespace tl

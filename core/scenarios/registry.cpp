@@ -1,52 +1,47 @@
 #include "registry.h"
 
-#include "childprocesses.h"
-#include "cores.h"
-#include "deadlock.h"
-#include "failures.h"
-#include "gil.h"
-#include "ipcthroughput.h"
-#include "lockcontention.h"
-#include "manager.h"
-#include "pools.h"
-#include "producerconsumer.h"
-#include "queuepipe.h"
-#include "racecounter.h"
-#include "sharedmemory.h"
-#include "sweep.h"
-#include "threadsdemo.h"
-#include "threadsvsprocesses.h"
-
-#include <functional>
-
 namespace tl {
 
+// Each scenario is one .cpp with its class and its factory; this is the one place that names them all.
+std::unique_ptr<Scenario> makeRaceCounter();
+std::unique_ptr<Scenario> makeLockContention();
+std::unique_ptr<Scenario> makeThreadsDemo();
+std::unique_ptr<Scenario> makeChildProcesses();
+std::unique_ptr<Scenario> makeSharedMemory();
+std::unique_ptr<Scenario> makeManager();
+std::unique_ptr<Scenario> makeQueuePipe();
+std::unique_ptr<Scenario> makeIpcThroughput();
+std::unique_ptr<Scenario> makePools();
+std::unique_ptr<Scenario> makeSweep();
+std::unique_ptr<Scenario> makeGil();
+std::unique_ptr<Scenario> makeCores();
+std::unique_ptr<Scenario> makeThreadsVsProcesses();
+std::unique_ptr<Scenario> makeDeadlock();
+std::unique_ptr<Scenario> makeFailures();
+std::unique_ptr<Scenario> makeProducerConsumer();
+
 namespace {
-using Factory = std::function<std::unique_ptr<Scenario>()>;
-template <typename T> Factory make()
-{
-    return [] { return std::make_unique<T>(); };
-}
+using Factory = std::unique_ptr<Scenario> (*)();
 
 const std::vector<Factory>& factories()
 {
     static const std::vector<Factory> all {
-        make<RaceCounter>(),
-        make<LockContention>(),
-        make<ThreadsDemo>(),
-        make<ChildProcesses>(),
-        make<SharedMemory>(),
-        make<Manager>(),
-        make<QueuePipe>(),
-        make<IpcThroughput>(),
-        make<Pools>(),
-        make<Sweep>(),
-        make<Gil>(),
-        make<Cores>(),
-        make<ThreadsVsProcesses>(),
-        make<Deadlock>(),
-        make<Failures>(),
-        make<ProducerConsumer>(),
+        makeRaceCounter,
+        makeLockContention,
+        makeThreadsDemo,
+        makeChildProcesses,
+        makeSharedMemory,
+        makeManager,
+        makeQueuePipe,
+        makeIpcThroughput,
+        makePools,
+        makeSweep,
+        makeGil,
+        makeCores,
+        makeThreadsVsProcesses,
+        makeDeadlock,
+        makeFailures,
+        makeProducerConsumer,
     };
     return all;
 }

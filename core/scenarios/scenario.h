@@ -1,6 +1,7 @@
 #pragma once
 
-#include "parameter.h"
+#include "../params/format.h" // describeOutcome() tells its numbers with these
+#include "../params/parameter.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -39,11 +40,6 @@ public:
     // child's exit code. Scenarios without child processes keep this default.
     virtual int runChild(const QString& role, ChildContext& child);
 };
-
-// Helpers for outcome descriptions and reports.
-QString groupedNumber(qint64 n); // 120456 -> "120 456"
-QString percent(double share); // 0.381 -> "38%"
-QString formatDuration(double ns); // "120 µs", "3.5 ms"
 
 // What a measured speed-up shows. A lesson about speed states its point only when its own numbers show it:
 // on a busy machine other programs take the CPUs, and a textbook sentence beside 0.9x teaches the wrong thing.

@@ -1,4 +1,4 @@
-#include "sharedmemory.h"
+#include "scenario.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -11,6 +11,16 @@
 #include <array>
 
 namespace tl {
+
+// The seed's Value and Array across processes: children add to a shared integer and double a shared array
+// in a QSharedMemory segment, guarded by a QSystemSemaphore unless the lock is off.
+class SharedMemory : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 namespace {
 enum Lock { None, Semaphore, ValueLock };
@@ -301,6 +311,11 @@ QString SharedMemory::describeOutcome(const QJsonObject& summary) const
                          "between and be overwritten).")
         : QStringLiteral(" (the lock was off: separate processes race on shared memory exactly as threads do).");
     return text;
+}
+
+std::unique_ptr<Scenario> makeSharedMemory()
+{
+    return std::make_unique<SharedMemory>();
 }
 
 } // namespace tl

@@ -1,4 +1,4 @@
-#include "sweep.h"
+#include "scenario.h"
 
 #include "../pools/simulatedgil.h"
 #include "../pools/workload.h"
@@ -12,6 +12,16 @@
 #include <map>
 
 namespace tl {
+
+// Pools over 1..N workers for threads and processes: speed-up against workers, with the ideal line and the
+// machine's core count, to see where adding workers stops helping.
+class Sweep : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 namespace {
 QJsonArray point(double x, double y)
@@ -225,6 +235,11 @@ QString Sweep::describeOutcome(const QJsonObject& summary) const
                              .arg(cores)
                              .arg(figures);
     return text;
+}
+
+std::unique_ptr<Scenario> makeSweep()
+{
+    return std::make_unique<Sweep>();
 }
 
 } // namespace tl

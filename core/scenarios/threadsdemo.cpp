@@ -1,4 +1,4 @@
-#include "threadsdemo.h"
+#include "scenario.h"
 
 #include "../processes/procfs.h"
 #include "../run/workers.h"
@@ -7,6 +7,14 @@
 #include <thread>
 
 namespace tl {
+
+// The seed's multithreading example: start named threads that sleep, and list the live ones as they run.
+class ThreadsDemo : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+};
 
 ScenarioInfo ThreadsDemo::info() const
 {
@@ -116,6 +124,11 @@ QString ThreadsDemo::describeOutcome(const QJsonObject& summary) const
         .arg(listed.join(u", "))
         .arg(params[u"sleep_ms"].toInteger())
         .arg(results[u"max_active"].toInt());
+}
+
+std::unique_ptr<Scenario> makeThreadsDemo()
+{
+    return std::make_unique<ThreadsDemo>();
 }
 
 } // namespace tl

@@ -1,4 +1,4 @@
-#include "threadsvsprocesses.h"
+#include "scenario.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -17,6 +17,16 @@
 #include <unistd.h>
 
 namespace tl {
+
+// The seed's threads-vs-processes table, measured: N threads and N processes doing the same small job, with
+// what each costs to start, the memory each takes, what one update of shared data costs, and what a crash does.
+class ThreadsVsProcesses : public Scenario {
+public:
+    ScenarioInfo info() const override;
+    void run(RunContext& ctx) override;
+    QString describeOutcome(const QJsonObject& summary) const override;
+    int runChild(const QString& role, ChildContext& child) override;
+};
 
 namespace {
 // A process's descriptor that stays open until the parent has measured everyone's memory.
@@ -338,6 +348,11 @@ QString ThreadsVsProcesses::describeOutcome(const QJsonObject& summary) const
         : QStringLiteral(
             "a crash in one would leave the others running, where a crashing thread ends its whole process.");
     return text;
+}
+
+std::unique_ptr<Scenario> makeThreadsVsProcesses()
+{
+    return std::make_unique<ThreadsVsProcesses>();
 }
 
 } // namespace tl

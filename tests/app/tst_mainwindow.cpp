@@ -1,6 +1,6 @@
 #include <charts/resultchart.h>
 #include <mainwindow.h>
-#include <parameterform.h>
+#include <panels/parameterform.h>
 #include <scenarios/registry.h>
 #include <timeline/timelineexport.h>
 #include <timeline/timelineview.h>

@@ -15,6 +15,7 @@ private slots:
     void lodNeverDrawsMoreRectsThanColumns();
     void lodKeepsWideSpansExact();
     void indexSumsStateTimesExactly();
+    void emptyLaneHasNothingToSum();
 };
 
 void TestTimelineGeometry::zoomKeepsTheTimeUnderTheCursor_data()
@@ -104,6 +105,15 @@ void TestTimelineGeometry::indexSumsStateTimesExactly()
     QCOMPARE(lane.firstStartingAtOrAfter(lane.spans[17].start, 0), std::size_t(17));
     QCOMPARE(lane.firstStartingAtOrAfter(lane.spans[17].start + 1, 3), std::size_t(18));
     QCOMPARE(lane.firstStartingAtOrAfter(INT64_MAX, 0), std::size_t(40));
+}
+
+void TestTimelineGeometry::emptyLaneHasNothingToSum()
+{
+    // A lane with no spans yet (a child process's before it starts) under a selection being dragged.
+    TimelineLane lane;
+    lane.updateIndex();
+    QCOMPARE(lane.firstStartingAtOrAfter(1000, 0), std::size_t(0));
+    QCOMPARE(lane.stateTimesBetween(0, 1000), StateTimes {});
 }
 
 QTEST_GUILESS_MAIN(TestTimelineGeometry)

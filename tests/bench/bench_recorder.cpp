@@ -4,9 +4,9 @@
 
 #include <run/collector.h>
 #include <run/runcontext.h>
-#include <run/runcontroller.h>
 #include <run/workers.h>
 #include <scenarios/registry.h>
+#include <session/runcontroller.h>
 #include <sync/instrumentedlock.h>
 #include <trace/recorder.h>
 

@@ -1,8 +1,8 @@
 #include "benchmain.h"
 
 #include <processes/ipcregistry.h>
-#include <run/runcontroller.h>
 #include <scenarios/registry.h>
+#include <session/runcontroller.h>
 
 #include <QDir>
 #include <QEventLoop>

@@ -2,8 +2,8 @@
 #include "benchmain.h"
 
 #include <models/livetimeline.h>
-#include <run/run.h>
 #include <scenarios/registry.h>
+#include <session/run.h>
 #include <timeline/timelineexport.h>
 #include <timeline/timelinepainter.h>
 #include <trace/prefaultedmemory.h>
@@ -180,7 +180,7 @@ void BM_RunAvailable(benchmark::State& state)
         for (const QString& a : { QStringLiteral("workers=5"), QStringLiteral("increments=%1").arg(state.range(0)),
                  QStringLiteral("lock=none") })
             params.assign(a, nullptr);
-        Run run(std::move(scenario), params);
+        Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
         LiveTimeline live;
         live.reset(QStringLiteral("race-counter"), {});
         std::mutex mutex;

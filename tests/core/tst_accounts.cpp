@@ -1,6 +1,6 @@
-#include <run/run.h>
 #include <scenarios/registry.h>
 #include <scenarios/scenario.h>
+#include <session/run.h>
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,7 +1,7 @@
 #include "../support/lossfixture.h"
 #include "../support/runscenario.h"
 
-#include <run/run.h>
+#include <session/run.h>
 #include <trace/exporters.h>
 #include <trace/spans.h>
 

@@ -1,4 +1,4 @@
-#include <scenarios/parameter.h>
+#include <params/parameter.h>
 #include <scenarios/registry.h>
 
 #include <QTest>

@@ -1,5 +1,6 @@
 #include "../support/runscenario.h"
 
+#include <algorithm>
 #include <processes/ipcregistry.h>
 #include <processes/sharedsegment.h>
 #include <processes/sharedsemaphore.h>
@@ -431,7 +432,7 @@ void TestProcesses::stopEndsChildrenAndLeavesNothing()
     auto scenario = createScenario(QStringLiteral("child-processes"));
     ParamSet params(scenario->info().params);
     QVERIFY(params.assign(QStringLiteral("work_ms=600000"), nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::atomic<bool> allRan { false };
     std::thread stopper([&] {
         // Once every child is running, stop the run; stop it anyway after 60 s so the test fails, not hangs.
@@ -597,20 +598,30 @@ void TestProcesses::cleanupAfterSigkillRemovesThatRunsObjectsById()
     QVERIFY(victim.waitForFinished());
 
     // The next start, with yet another TMPDIR, still finds that ledger and removes exactly what it lists.
+    // Any ThreadLab that starts meanwhile (a test running beside this one, a user's window) is such a next
+    // start and may get there first: then the ledger and its objects are gone already, which is the
+    // behaviour under test as well, and the counts cannot be ours to check.
+    auto isGone = [](const QString& entry) {
+        const QStringList fields = entry.split(u' ');
+        return gone(fields[0] == u"shm" ? IpcKind::Segment : IpcKind::Semaphore, fields[1].toInt());
+    };
+    const bool untouched = QFile::exists(ledger) && std::none_of(entries.begin(), entries.end(), isGone);
     QTemporaryDir thirdTemp;
     const QByteArray savedTemp = qgetenv("TMPDIR");
     qputenv("TMPDIR", thirdTemp.path().toUtf8());
     const QStringList dirs = IpcRegistry::ledgerDirectories();
     qputenv("TMPDIR", savedTemp);
-    QVERIFY2(dirs.contains(QFileInfo(ledger).absolutePath()), qPrintable(dirs.join(u' ')));
     const IpcRegistry::Removed removed = IpcRegistry::removeLeftBy(ledger);
-    QCOMPARE(removed.segments, 3);
-    QCOMPARE(removed.semaphores, 1);
-    QCOMPARE(removed.total(), 4); // no socket in shared-memory
-    for (const QString& entry : entries) {
-        const QStringList fields = entry.split(u' ');
-        QVERIFY(gone(fields[0] == u"shm" ? IpcKind::Segment : IpcKind::Semaphore, fields[1].toInt()));
+    if (untouched) {
+        QVERIFY2(dirs.contains(QFileInfo(ledger).absolutePath()), qPrintable(dirs.join(u' ')));
+        QCOMPARE(removed.segments, 3);
+        QCOMPARE(removed.semaphores, 1);
+        QCOMPARE(removed.total(), 4); // no socket in shared-memory
+    } else {
+        qInfo("another ThreadLab started meanwhile and removed the killed run's objects first");
     }
+    for (const QString& entry : entries)
+        QVERIFY2(isGone(entry), qPrintable(entry));
     QVERIFY(!QFile::exists(ledger));
 }
 
@@ -659,7 +670,7 @@ void TestProcesses::sharedMemoryWithAKilledChildAddsUp()
         for (const QString& a : { QStringLiteral("children=3"), QStringLiteral("repeats=%1").arg(kRepeats),
                  QStringLiteral("add=1"), QStringLiteral("compute_ns=100"), QStringLiteral("lock=") + lock })
             QVERIFY(params.assign(a, nullptr));
-        Run run(std::move(scenario), params);
+        Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
         std::atomic<bool> killed { false };
         std::thread killer([&] {
             // Once the children are released and the shared number has moved (read through the run's own
@@ -724,7 +735,7 @@ void TestProcesses::queuePipeWithAKilledProducerConsumesNoMoreThanProduced()
              QStringLiteral("consumers=2"), QStringLiteral("items=100000"), QStringLiteral("produce_us=100"),
              QStringLiteral("consume_us=2000"), QStringLiteral("capacity=1000") })
         QVERIFY(params.assign(a, nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::atomic<bool> killed { false };
     std::thread killer([&] {
         for (int waited = 0; waited < 60000 && !killed; ++waited) {
@@ -764,7 +775,7 @@ void TestProcesses::managerStoppedReadsAsStopped()
     ParamSet params(scenario->info().params);
     QVERIFY(params.assign(QStringLiteral("children=3"), nullptr));
     QVERIFY(params.assign(QStringLiteral("updates=100000"), nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::thread stopper([&] {
         for (int waited = 0; waited < 60000; waited += 5) {
             const auto processes = run.context().processes();
@@ -788,7 +799,7 @@ void TestProcesses::ipcThroughputWithLargeSizesStops()
     ParamSet params(scenario->info().params);
     QVERIFY(params.assign(QStringLiteral("largest=256m"), nullptr));
     QVERIFY(params.assign(QStringLiteral("megabytes=4096"), nullptr));
-    Run run(std::move(scenario), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(scenario)), params);
     std::thread stopper([&] {
         // Once the receiver runs and the measurement has begun, stop; no limit on how long that takes.
         for (int waited = 0; waited < 60000; waited += 5) {

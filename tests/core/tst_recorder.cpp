@@ -4,8 +4,8 @@
 #include <trace/recorder.h>
 #include <trace/spans.h>
 
-#include <run/run.h>
 #include <scenarios/registry.h>
+#include <session/run.h>
 
 #include <QTest>
 #include <mutex>
@@ -206,7 +206,7 @@ void TestRecorder::theBatchesCarryTheWholeTimeline()
     // Small fixed rings for the lossy row, so gaps come and go during the run.
     if (scenario == u"race-counter")
         qputenv("THREADLAB_RING_EVENTS", "1024");
-    Run run(std::move(s), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(s)), params);
     run.setBatchSink([&](TraceBatchPtr batch) {
         std::lock_guard lock(mutex);
         live.resize(std::max(live.size(), batch->lanes.size()));

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <run/run.h>
 #include <scenarios/registry.h>
+#include <session/run.h>
 
 #include <QStringList>
 #include <QtGlobal>
@@ -20,7 +20,7 @@ inline RunOutcome runScenario(const QString& scenario, const QStringList& assign
         if (!params.assign(a, &error))
             qFatal("bad test parameter %s: %s", qPrintable(a), qPrintable(error));
     }
-    Run run(std::move(s), params);
+    Run run(std::make_unique<ScenarioSource>(std::move(s)), params);
     return run.execute();
 }
 

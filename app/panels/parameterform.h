@@ -1,6 +1,6 @@
 #pragma once
 
-#include <scenarios/parameter.h>
+#include <params/parameter.h>
 
 #include <QWidget>
 

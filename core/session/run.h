@@ -1,8 +1,9 @@
 #pragma once
 
+#include "../run/collector.h"
+#include "../run/runcontext.h"
 #include "../scenarios/scenario.h"
-#include "collector.h"
-#include "runcontext.h"
+#include "runsource.h"
 
 #include <QJsonObject>
 #include <memory>
@@ -24,12 +25,12 @@ struct RunOutcome {
     QString statusName() const;
 };
 
-// One execution of a scenario, synchronous: execute() blocks until the scenario returns. requestStop()
-// and setLive() may be called from any other thread meanwhile. The CLI uses this directly; the GUI wraps
+// One execution of a RunSource, synchronous: execute() blocks until the source returns. requestStop() and
+// setLive() may be called from any other thread meanwhile. The CLI uses this directly; the GUI wraps
 // it in a RunController.
 class Run {
 public:
-    Run(std::unique_ptr<Scenario> scenario, const ParamSet& params);
+    Run(std::unique_ptr<RunSource> source, const ParamSet& params);
     ~Run();
 
     void setBatchSink(BatchSink sink, BatchContent content = BatchContent::SpansAndProgress)
@@ -48,7 +49,7 @@ public:
     const RunContext& context() const { return m_ctx; }
 
 private:
-    std::unique_ptr<Scenario> m_scenario;
+    std::unique_ptr<RunSource> m_source;
     RunContext m_ctx;
     BatchSink m_sink;
     BatchContent m_content = BatchContent::SpansAndProgress;

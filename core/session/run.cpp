@@ -20,8 +20,8 @@ QString RunOutcome::statusName() const
     return {};
 }
 
-Run::Run(std::unique_ptr<Scenario> scenario, const ParamSet& params)
-    : m_scenario(std::move(scenario))
+Run::Run(std::unique_ptr<RunSource> source, const ParamSet& params)
+    : m_source(std::move(source))
     , m_ctx(params)
 {
 }
@@ -31,7 +31,7 @@ Run::~Run() = default;
 RunOutcome Run::execute()
 {
     RunOutcome outcome;
-    outcome.scenario = m_scenario->info();
+    outcome.scenario = m_source->info();
     outcome.params = m_ctx.params();
     auto trace = std::make_shared<Trace>();
     trace->scenario = outcome.scenario.name;
@@ -41,7 +41,7 @@ RunOutcome Run::execute()
     const std::int64_t started = clock::monotonicNs();
     try {
         collector.start();
-        m_scenario->run(m_ctx);
+        m_source->run(m_ctx);
         outcome.status = m_ctx.stopRequested() ? RunOutcome::Status::Stopped : RunOutcome::Status::Completed;
     } catch (const std::exception& e) {
         outcome.status = RunOutcome::Status::Failed;

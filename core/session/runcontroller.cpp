@@ -33,7 +33,7 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
         return false;
     }
     joinThread();
-    m_run = std::make_unique<Run>(std::move(instance), params);
+    m_run = std::make_unique<Run>(std::make_unique<ScenarioSource>(std::move(instance)), params);
     // Batches and the outcome cross to this thread in queued calls, which Qt orders with a QMutex that
     // ThreadSanitizer cannot see; invokeQueued makes their hand-over visible, and drops them if the
     // controller is destroyed first.
