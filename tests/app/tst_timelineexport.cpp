@@ -196,8 +196,12 @@ void TestTimelineExport::failedWriteLeavesNoFile()
 
 void TestTimelineExport::slideShowsTheHeadlineAndTheCounters()
 {
+    // Sleeps of 100 µs in each of 500 increments: at least 50 ms a worker however busy the machine, so the
+    // sampler's 10 ms ticks fall inside the run and every counter has a line to draw (a run of plain
+    // increments could end inside one tick on a loaded machine, leaving each counter a single point).
     const TimelineData data = TimelineData::fromTrace(*test::runScenario(QStringLiteral("race-counter"),
-        { QStringLiteral("workers=2"), QStringLiteral("increments=200000"), QStringLiteral("lock=none") })
+        { QStringLiteral("workers=2"), QStringLiteral("increments=500"), QStringLiteral("lock=none"),
+            QStringLiteral("slow_motion=100") })
                                                            .trace);
     QVERIFY(!data.counters.empty());
     ImageOptions options;
