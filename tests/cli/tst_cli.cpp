@@ -1,5 +1,7 @@
 #include "../support/cli.h"
 
+#include <scenarios/registry.h>
+
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -9,6 +11,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 #include <csignal>
@@ -29,6 +32,7 @@ private slots:
     void writesTheSpeedupChart();
     void unwritableOutputFailsBeforeTheRun();
     void manPageDocumentsEveryOptionOfHelp();
+    void readmeAndManPageListEveryScenarioAndParameter();
     void sharedMemoryOfAKilledRunIsRemovedAtTheNextStart();
     void fullFileSystemKeepsTheOldFile_data();
     void fullFileSystemKeepsTheOldFile();
@@ -219,6 +223,38 @@ void TestCli::manPageDocumentsEveryOptionOfHelp()
     QVERIFY(checked >= 10);
     for (const auto& info : { "race-counter", "lock-contention", "threads" })
         QVERIFY2(man.contains(QLatin1String(info)), info);
+}
+
+void TestCli::readmeAndManPageListEveryScenarioAndParameter()
+{
+    // What `describe` and the GUI form are made from, against the two documents a person reads.
+    QFile readmeFile(QStringLiteral(THREADLAB_README));
+    QFile manFile(QStringLiteral(THREADLAB_MANPAGE));
+    QVERIFY(readmeFile.open(QIODevice::ReadOnly) && manFile.open(QIODevice::ReadOnly));
+    const QString readme = QString::fromUtf8(readmeFile.readAll());
+    const QString man = QString::fromUtf8(manFile.readAll()).remove(u'\\');
+    const auto catalog = tl::scenarioCatalog();
+    QVERIFY(catalog.size() >= 16);
+    for (const tl::ScenarioInfo& info : catalog) {
+        QVERIFY2(man.contains(QStringLiteral(".B ") + info.name),
+            qPrintable(info.name + QStringLiteral(" is not in the man page")));
+        // The scenario's section: from its heading to the next heading.
+        const qsizetype from = readme.indexOf(QStringLiteral("\n### ") + info.name + QStringLiteral(" — "));
+        QVERIFY2(from >= 0, qPrintable(info.name + QStringLiteral(" has no section in the README")));
+        const qsizetype to = readme.indexOf(QRegularExpression(QStringLiteral("\n##+ ")), from + 1);
+        const QString section = readme.mid(from, to < 0 ? -1 : to - from);
+        // The names in its table's first column ("| producers, consumers | …" documents both).
+        QSet<QString> rows;
+        for (const QString& line : section.split(u'\n'))
+            if (line.startsWith(QStringLiteral("| ")))
+                for (QString name : line.section(u'|', 1, 1).split(u','))
+                    rows.insert(name.remove(QStringLiteral("⟳")).trimmed());
+        // Or, where the section tells them in prose, each in backticks.
+        for (const tl::ParamSpec& param : info.params)
+            QVERIFY2(rows.contains(param.name) || section.contains(u'`' + param.name + u'`'),
+                qPrintable(QStringLiteral("the README's %1 section does not name its parameter %2")
+                               .arg(info.name, param.name)));
+    }
 }
 
 void TestCli::sharedMemoryOfAKilledRunIsRemovedAtTheNextStart()
