@@ -220,15 +220,16 @@ void BM_RunAvailable(benchmark::State& state)
         workersMs += double(outcome.durationNs) / 1e6;
         collectorLagMs += double(drained - workersDone) / 1e6;
         guiLagMs += double(appended - drained) / 1e6;
-        peakMb += double(statusKb("VmHWM:")) / 1024.0;
-        bytesPerEvent += double(statusKb("VmHWM:") - rssBefore) * 1024.0 / double(outcome.trace->laneEventCount());
+        const std::int64_t peakKb = statusKb("VmHWM:"); // the run's, before the rebuild below adds its own
+        const std::size_t runBytes = std::size_t(std::max<std::int64_t>(peakKb - rssBefore, 0)) * 1024;
+        peakMb += double(peakKb) / 1024.0;
+        bytesPerEvent += double(runBytes) / double(outcome.trace->laneEventCount());
         dropped += double(outcome.trace->droppedEvents);
         const std::int64_t t0 = clock::monotonicNs();
         const TimelineData rebuilt = TimelineData::fromSpans(*outcome.trace, buildSpans(*outcome.trace));
         benchmark::DoNotOptimize(rebuilt.lanes.size());
         rebuildMs += double(clock::monotonicNs() - t0) / 1e6;
         // The floor under all of it: the kernel faulting in as much fresh memory as the run's peak took.
-        const std::size_t runBytes = std::size_t(std::max<std::int64_t>(statusKb("VmHWM:") - rssBefore, 0)) * 1024;
         const std::int64_t f0 = clock::monotonicNs();
         void* memory = allocatePrefaulted(runBytes);
         faultMs += double(clock::monotonicNs() - f0) / 1e6;
