@@ -102,10 +102,12 @@ void MainWindow::buildMenus()
         m_runAction->setEnabled(false);
         m_stopAction->setEnabled(true);
     });
-    connect(&m_document, &RunDocument::finished, this, [this] {
-        m_runAction->setEnabled(true);
-        m_stopAction->setEnabled(false);
-    });
+    // The next run may start once the workers are done, while this one's picture completes.
+    for (auto done : { &RunDocument::workersEnded, &RunDocument::finished })
+        connect(&m_document, done, this, [this] {
+            m_runAction->setEnabled(true);
+            m_stopAction->setEnabled(false);
+        });
     auto* quit
         = panelAction(this, QStringLiteral("application-exit"), tr("&Quit"), QKeySequence::Quit, tr("Quit ThreadLab"));
     connect(quit, &QAction::triggered, this, &QWidget::close);
@@ -152,6 +154,7 @@ void MainWindow::buildMenus()
 void MainWindow::connectController()
 {
     connect(&m_controller, &RunController::batchReady, &m_document, &RunDocument::appendBatch);
+    connect(&m_controller, &RunController::workersDone, &m_document, &RunDocument::endWorkers);
     connect(&m_controller, &RunController::finished, &m_document, &RunDocument::finish);
     connect(m_parameters->form(), &ParameterForm::liveChanged, this, [this](const QString& name, std::int64_t value) {
         QString error;
@@ -228,8 +231,9 @@ void MainWindow::saveLayout() const
 
 void MainWindow::closeEvent(QCloseEvent* e)
 {
-    // Closing mid-run stops the run and waits for its threads, so the app exits cleanly.
-    m_controller.stop();
+    // Closing mid-run stops the run and waits for its threads, so the app exits cleanly; a picture still
+    // completing is not waited for.
+    m_controller.discard();
     m_controller.waitForFinished();
     saveLayout();
     m_parameters->saveParams();

@@ -16,7 +16,14 @@ void RunDocument::start(const ScenarioInfo& scenario, const ParamSet& params)
     m_resultOrder = scenario.results;
     m_live = true;
     m_sinceStart.start();
+    m_workersEndedAt = -1;
     emit started();
+}
+
+void RunDocument::endWorkers()
+{
+    m_workersEndedAt = m_sinceStart.elapsed();
+    emit workersEnded();
 }
 
 void RunDocument::appendBatch(const TraceBatchPtr& batch)
@@ -31,6 +38,7 @@ void RunDocument::finish(const RunOutcome& outcome)
     m_timeline.finish(*outcome.trace); // the batches carried every span: nothing to build again
     m_byCpu.reset();
     m_live = false;
+    m_workersEndedAt = -1;
     m_summary = summaryJson(outcome);
     m_account = runAccount(outcome, m_summary);
     m_chartSpec = m_summary[u"results"][u"chart"].toObject();

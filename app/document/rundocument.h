@@ -26,9 +26,14 @@ public:
     // until this one finishes (so what was exported last can still be named).
     void start(const ScenarioInfo& scenario, const ParamSet& params);
     void appendBatch(const TraceBatchPtr& batch);
+    // The run's workers are done; its picture completes with the batches still to come, until finish().
+    void endWorkers();
     void finish(const RunOutcome& outcome);
 
     bool isLive() const { return m_live; }
+    // Live and its workers done: the rest of their events are being stored (a new run may start).
+    bool isCompleting() const { return m_live && m_workersEndedAt >= 0; }
+    double workersSeconds() const { return double(m_workersEndedAt) / 1000.0; } // once completing
     // A run has finished and its trace can be exported (false before the first one ends).
     bool hasTrace() const { return m_outcome.trace != nullptr; }
     const QString& title() const { return m_timeline.data().title; }
@@ -54,6 +59,7 @@ public:
 signals:
     void started();
     void batchAppended(const tl::TraceBatchPtr& batch);
+    void workersEnded();
     void finished();
     void lanesChanged(tl::ui::RunDocument::Lanes lanes);
 
@@ -61,6 +67,7 @@ private:
     LiveTimeline m_timeline;
     bool m_live = false;
     QElapsedTimer m_sinceStart;
+    qint64 m_workersEndedAt = -1; // ms since the start; -1 while the workers go
     QStringList m_resultOrder;
     RunOutcome m_outcome;
     QJsonObject m_summary;

@@ -33,7 +33,9 @@ ParametersPanel::ParametersPanel(RunDocument* document, QWidget* parent)
     layout->addWidget(m_explanation, 1);
 
     connect(document, &RunDocument::started, m_form, [this] { m_form->setRunning(true); });
-    connect(document, &RunDocument::finished, m_form, [this] { m_form->setRunning(false); });
+    // The next run's parameters may be set once the workers are done.
+    for (auto done : { &RunDocument::workersEnded, &RunDocument::finished })
+        connect(document, done, m_form, [this] { m_form->setRunning(false); });
 }
 
 void ParametersPanel::showScenario(const ScenarioInfo& info)

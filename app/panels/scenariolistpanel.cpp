@@ -75,7 +75,8 @@ ScenarioListPanel::ScenarioListPanel(RunDocument* document, QWidget* parent)
     layout->addWidget(m_list);
 
     connect(document, &RunDocument::started, m_list, [this] { m_list->setEnabled(false); });
-    connect(document, &RunDocument::finished, m_list, [this] { m_list->setEnabled(true); });
+    for (auto done : { &RunDocument::workersEnded, &RunDocument::finished })
+        connect(document, done, m_list, [this] { m_list->setEnabled(true); });
 }
 
 bool ScenarioListPanel::selectScenario(const QString& name)

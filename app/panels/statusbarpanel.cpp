@@ -30,7 +30,17 @@ StatusBarPanel::StatusBarPanel(RunDocument* document, QWidget* parent)
     addPermanentWidget(m_overhead);
     addPermanentWidget(m_progress);
 
-    connect(document, &RunDocument::started, m_progress, &QWidget::show);
+    connect(document, &RunDocument::started, this, [this] {
+        m_progress->setRange(0, 0);
+        m_progress->setAccessibleName(tr("Run in progress"));
+        m_progress->show();
+        m_completingFrom = 0;
+    });
+    connect(document, &RunDocument::workersEnded, this, [this] {
+        m_state->setText(
+            tr("Workers done after %1 s — completing the picture…").arg(m_document->workersSeconds(), 0, 'f', 1));
+        m_progress->setAccessibleName(tr("Picture completing"));
+    });
     connect(document, &RunDocument::batchAppended, this, &StatusBarPanel::showBatch);
     connect(document, &RunDocument::finished, this, &StatusBarPanel::showFinished);
 }
@@ -42,6 +52,11 @@ void StatusBarPanel::showStopping()
 
 void StatusBarPanel::showBatch(const TraceBatchPtr& batch)
 {
+    showEvents(batch->totalEvents, batch->droppedEvents, recordingOverhead(batch->laneEvents, batch->workerNs));
+    if (m_document->isCompleting()) {
+        showCompleting(*batch);
+        return;
+    }
     QString state = tr("Running %1 — %2 s").arg(m_document->title()).arg(m_document->secondsSinceStart(), 0, 'f', 1);
     // On a busy machine the collector may fall behind the workers: the live view says by how much (nothing is
     // lost meanwhile, and the final picture has everything).
@@ -50,7 +65,23 @@ void StatusBarPanel::showBatch(const TraceBatchPtr& batch)
                      .arg(double(batch->lagNs) / 1e9, 0, 'f', 1)
                      .arg(batch->pendingEvents);
     m_state->setText(state);
-    showEvents(batch->totalEvents, batch->droppedEvents, recordingOverhead(batch->laneEvents, batch->workerNs));
+}
+
+void StatusBarPanel::showCompleting(const TraceBatch& batch)
+{
+    // The workers recorded faster than the collector stores (a busy run on few cores): what they left is
+    // stored slice by slice, and the bar counts it down. Nothing is lost meanwhile.
+    if (batch.pendingEvents == 0)
+        return; // stored: the last batch closes the lanes
+    m_completingFrom = std::max(m_completingFrom, batch.pendingEvents);
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(int(1000 - 1000 * batch.pendingEvents / m_completingFrom));
+    const double drawnTo = double(batch.nowNs - batch.lagNs - batch.startNs) / 1e9; // the oldest event waiting
+    m_state->setText(tr("Workers done after %1 s — completing the picture: drawn up to %2 s, %L3 events to "
+                        "store. Run starts the next run and drops the rest of this one.")
+                         .arg(m_document->workersSeconds(), 0, 'f', 1)
+                         .arg(drawnTo, 0, 'f', 1)
+                         .arg(batch.pendingEvents));
 }
 
 void StatusBarPanel::showFinished()

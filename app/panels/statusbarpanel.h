@@ -24,6 +24,7 @@ public:
 
 private:
     void showBatch(const TraceBatchPtr& batch);
+    void showCompleting(const TraceBatch& batch);
     void showFinished();
     void showEvents(std::uint64_t events, std::uint64_t dropped, const RecordingOverhead& overhead);
 
@@ -32,6 +33,7 @@ private:
     QLabel* m_events;
     QLabel* m_overhead;
     QProgressBar* m_progress;
+    std::uint64_t m_completingFrom = 0; // events left to store when the workers were done
 };
 
 } // namespace tl::ui

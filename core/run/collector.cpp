@@ -12,6 +12,9 @@ Collector::Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent
     , m_trace(trace)
     , m_sink(std::move(sink))
     , m_content(content)
+    , m_sliceNs(qEnvironmentVariableIntValue("THREADLAB_SLICE_NS") > 0
+              ? qEnvironmentVariableIntValue("THREADLAB_SLICE_NS")
+              : kSliceNs)
 {
 }
 
@@ -24,16 +27,23 @@ void Collector::start()
 {
     m_trace.startNs = clock::monotonicNs();
     m_trace.tickSource = QString::fromLatin1(clock::tickSourceName(clock::tickSource()));
-    m_thread = std::thread(
-        [this] { repeatUntilStopped("tl-collector", kTick, m_stopCollecting, [this](bool last) { collect(last); }); });
+    m_thread = std::thread([this] {
+        repeatUntilStopped("tl-collector", kTick, m_stopCollecting, [this](bool last) {
+            if (last)
+                complete();
+            else
+                collect(false);
+        });
+    });
     m_sampler = std::thread(
         [this] { repeatUntilStopped("tl-sampler", kSampleEvery, m_stopSampling, [this](bool) { sampleCounters(); }); });
 }
 
-void Collector::finish()
+void Collector::finish(std::int64_t runEndNs)
 {
     if (!m_thread.joinable())
         return;
+    m_runEndNs = runEndNs > 0 ? runEndNs : clock::monotonicNs(); // the collector's thread reads it after the stop
     // The sampler first: its last samples must be in place before the collector's final drain takes them.
     stopAndJoin(m_sampler, m_stopSampling);
     stopAndJoin(m_thread, m_stopCollecting);
@@ -114,6 +124,36 @@ void Collector::SpanVectors::giveBack(TraceBatch& done)
         }
 }
 
+void Collector::complete()
+{
+    // Each pass drains a slice and publishes it; one that stores nothing while events remain would loop.
+    for (std::uint64_t pending = pendingEvents(); pending > 0 && !m_ctx.discarded();) {
+        collect(false);
+        const std::uint64_t left = pendingEvents();
+        if (left >= pending)
+            break;
+        pending = left;
+    }
+    if (!m_ctx.discarded())
+        collect(true);
+}
+
+std::int64_t Collector::runEnd() const
+{
+    std::int64_t end = m_runEndNs > 0 ? m_runEndNs : clock::monotonicNs();
+    for (const LaneFeed& feed : m_feeds) // a record stamped as the workers were joined
+        end = std::max(end, feed.last);
+    return end;
+}
+
+std::uint64_t Collector::pendingEvents() const
+{
+    std::uint64_t pending = 0;
+    for (const Recorder* rec : m_ctx.recorders())
+        pending += rec->pending();
+    return pending;
+}
+
 void Collector::collect(bool last)
 {
     const auto recorders = m_ctx.recorders();
@@ -127,9 +167,18 @@ void Collector::collect(bool last)
                 batch->lanes.front().spans, batch->lanes.front().gaps, batch->lanes.front().marks));
     }
     const std::uint64_t knownUntil = readSwitchRecords(recorders.size());
+    std::uint64_t drainBefore = last ? UINT64_MAX : knownUntil;
+    // No further than a slice past the oldest event still waiting (see kSliceNs).
+    std::uint64_t oldest = UINT64_MAX;
+    for (const Recorder* rec : recorders)
+        oldest = std::min(oldest, rec->oldestPendingTicks());
+    if (!last && oldest != UINT64_MAX)
+        drainBefore = std::min(drainBefore, oldest + std::uint64_t(double(m_sliceNs) / clock::nsPerTick()));
     // Switch records older than this go into their lanes even if the worker has recorded nothing since
-    // (a long computation, a long sleep), so the live view does not wait for the worker's next event.
-    const std::int64_t settled = clock::monotonicNs() - kSwitchesSettleNs;
+    // (a long computation, a long sleep), so the live view does not wait for the worker's next event; but
+    // none later than the events drained, which they would otherwise precede in the lane.
+    const std::int64_t switchesUntil
+        = last ? INT64_MAX : std::min(clock::monotonicNs() - kSwitchesSettleNs, m_clock.toNs(drainBefore));
     DrainTotals totals;
     for (Recorder* rec : recorders) {
         const std::uint32_t w = rec->worker();
@@ -140,7 +189,7 @@ void Collector::collect(bool last)
             builder->retarget(delta.spans, delta.gaps, delta.marks);
         }
         const std::size_t before = m_trace.lanes[w].size();
-        drainLane(*rec, builder, last ? UINT64_MAX : knownUntil, last ? INT64_MAX : settled);
+        drainLane(*rec, builder, drainBefore, switchesUntil);
         if (last)
             closeUnmarkedLoss(*rec, builder);
         const std::uint64_t droppedNow = rec->dropped() + m_feeds[w].lost;
@@ -151,9 +200,11 @@ void Collector::collect(bool last)
         totals.oldestPendingTicks = std::min(totals.oldestPendingTicks, rec->oldestPendingTicks());
     }
 
-    const std::int64_t now = clock::monotonicNs();
+    std::int64_t now = clock::monotonicNs();
     if (totals.oldestPendingTicks != UINT64_MAX)
         batch->lagNs = std::max<std::int64_t>(0, now - m_clock.toNs(totals.oldestPendingTicks));
+    if (last) // the run ended with its workers, not when the collector caught up with them
+        now = runEnd();
     if (spans)
         closeSpans(*batch, recorders.size(), last, now);
     {

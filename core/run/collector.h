@@ -68,12 +68,20 @@ public:
     static constexpr std::int64_t kSwitchesSettleNs = 100'000'000;
     // How far before reading the switch records the lanes' rings are drained (see collect).
     static constexpr std::int64_t kSwitchMarginNs = 50'000;
+    // At most this much of the run's time is drained in one tick: a collector far behind the workers
+    // (more events a second than it stores on a busy machine) still publishes a batch every few tens of
+    // milliseconds, so the picture keeps growing and says how far behind it is. THREADLAB_SLICE_NS sets
+    // another, for tests that need a collector behind the workers on any machine.
+    static constexpr std::int64_t kSliceNs = 50'000'000;
 
     Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content);
     ~Collector();
     void start();
-    // Stops the thread and drains what is left: afterwards the Trace is complete and the collector idle.
-    void finish();
+    // The workers ended at `runEndNs` (CLOCK_MONOTONIC; 0: now): stops the thread once it has drained what
+    // is left, slice by slice, a batch each; afterwards the Trace is complete, ends at `runEndNs` and the
+    // collector is idle. When the run is discarded meanwhile (RunContext::discard) it stops there instead,
+    // and the Trace is left incomplete for its owner to throw away.
+    void finish(std::int64_t runEndNs = 0);
 
 private:
     // Runs `action(false)` every `period` on the calling thread until `stop`, then `action(true)` once.
@@ -83,6 +91,10 @@ private:
     void sampleCounters();
     // `last`: the workers are done, so a loss not yet followed by a Lost marker closes its lane with a gap.
     void collect(bool last);
+    // After the workers: the slices they left, then the last collect(); nothing more once discarded.
+    void complete();
+    std::uint64_t pendingEvents() const;
+    std::int64_t runEnd() const; // where the last collect() closes the lanes
     // collect()'s steps, in order. Reads the kernel's new switch records into the lanes' feeds; returns the
     // tick up to which the rings may be drained.
     std::uint64_t readSwitchRecords(std::size_t lanes);
@@ -141,6 +153,8 @@ private:
     std::condition_variable m_wake;
     bool m_stopSampling = false;
     bool m_stopCollecting = false;
+    const std::int64_t m_sliceNs;
+    std::int64_t m_runEndNs = 0; // set by finish() before the collector's thread is told to stop
 };
 
 } // namespace tl

@@ -111,6 +111,14 @@ public:
     // Stop: a request any thread may make; sleeps and waits made through the context end at once.
     void requestStop();
     bool stopRequested() const noexcept { return m_stop.load(std::memory_order_relaxed); }
+    // Nobody wants this run's trace any more (a new run was started while it was being completed, or the
+    // window closed): the collector stops completing it. Also a stop request.
+    void discard()
+    {
+        m_discarded.store(true, std::memory_order_relaxed);
+        requestStop();
+    }
+    bool discarded() const noexcept { return m_discarded.load(std::memory_order_relaxed); }
     // A worker failed (an exception, e.g. out of memory): the run stops, and fails with the first reason
     // (failureText() words an exception for it).
     void fail(const QString& why);
@@ -191,6 +199,7 @@ private:
     LockRegistry m_registry;
 
     std::atomic<bool> m_stop { false };
+    std::atomic<bool> m_discarded { false };
     mutable std::mutex m_stopMutex;
     QString m_failure; // guarded by m_stopMutex
     std::condition_variable m_stopChanged;

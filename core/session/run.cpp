@@ -51,8 +51,11 @@ RunOutcome Run::execute()
         outcome.status = RunOutcome::Status::Failed;
         outcome.error = failure;
     }
-    outcome.durationNs = clock::monotonicNs() - started;
-    collector.finish();
+    const std::int64_t ended = clock::monotonicNs();
+    outcome.durationNs = ended - started;
+    if (m_workersDone)
+        m_workersDone();
+    collector.finish(ended);
     trace->schedulerSource = m_ctx.schedulerSource();
     trace->schedulerNote = m_ctx.schedulerNote();
 

@@ -38,6 +38,9 @@ public:
         m_sink = std::move(sink);
         m_content = content;
     }
+    // Called on execute()'s thread the moment the source has returned, before the rest of its events are
+    // stored: a window may let the user start the next run while this one's picture completes.
+    void setWorkersDoneHandler(std::function<void()> handler) { m_workersDone = std::move(handler); }
     RunOutcome execute();
 
     void requestStop() { m_ctx.requestStop(); }
@@ -46,6 +49,9 @@ public:
         return m_ctx.setLive(name, value, error);
     }
     void requestKill(std::int64_t pid) { m_ctx.requestKill(pid); }
+    // Nobody wants this run's trace: execute() returns without completing it (see RunContext::discard).
+    void discard() { m_ctx.discard(); }
+    bool discarded() const { return m_ctx.discarded(); }
     const RunContext& context() const { return m_ctx; }
 
 private:
@@ -53,6 +59,7 @@ private:
     RunContext m_ctx;
     BatchSink m_sink;
     BatchContent m_content = BatchContent::SpansAndProgress;
+    std::function<void()> m_workersDone;
 };
 
 // The summary `threadlab run --json` prints: scenario, params, duration_ms, events, dropped_events, gaps,

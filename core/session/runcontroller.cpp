@@ -2,9 +2,31 @@
 
 #include "../scenarios/registry.h"
 
+#include <QCoreApplication>
+#include <QEvent>
 #include <QPointer>
 
 namespace tl {
+
+namespace {
+// The workers-done signal jumps the queue of batches (a posted event of high priority, where a queued call
+// has normal): Run responds at once, even while the window still draws the batches before it (on a busy
+// run, hundreds of milliseconds of them).
+QEvent::Type workersDoneEventType()
+{
+    static const auto type = QEvent::Type(QEvent::registerEventType());
+    return type;
+}
+struct WorkersDoneEvent : QEvent {
+    explicit WorkersDoneEvent(const Run* run)
+        : QEvent(workersDoneEventType())
+        , run(run)
+    {
+    }
+    const Run* run;
+};
+constinit HandOver workersDoneHandOver; // see invokeQueued: one per kind of hand-over, at a fixed address
+}
 
 RunController::RunController(QObject* parent)
     : QObject(parent)
@@ -15,13 +37,13 @@ RunController::RunController(QObject* parent)
 
 RunController::~RunController()
 {
-    stop();
+    discard();
     joinThread();
 }
 
 bool RunController::start(const QString& scenario, const ParamSet& params, QString* error)
 {
-    if (m_run) {
+    if (isRunning()) {
         if (error)
             *error = QStringLiteral("a run is already going");
         return false;
@@ -32,23 +54,45 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
             *error = QStringLiteral("unknown scenario '%1'").arg(scenario);
         return false;
     }
+    if (isCompleting()) {
+        m_run->discard();
+        m_next = NextRun { std::move(instance), params };
+        return true;
+    }
+    launch(std::move(instance), params);
+    return true;
+}
+
+void RunController::launch(std::unique_ptr<Scenario> scenario, const ParamSet& params)
+{
     joinThread();
-    m_run = std::make_unique<Run>(std::make_unique<ScenarioSource>(std::move(instance)), params);
+    const QString name = scenario->info().name;
+    m_run = std::make_unique<Run>(std::make_unique<ScenarioSource>(std::move(scenario)), params);
+    m_completing = false;
     // Batches and the outcome cross to this thread in queued calls, which Qt orders with a QMutex that
     // ThreadSanitizer cannot see; invokeQueued makes their hand-over visible, and drops them if the
-    // controller is destroyed first.
-    m_run->setBatchSink(
-        [this](const TraceBatchPtr& batch) { invokeQueued(this, [this, batch] { emit batchReady(batch); }); });
+    // controller is destroyed first. A discarded run's batches still queued are dropped here.
     Run* run = m_run.get();
+    m_run->setBatchSink([this, run](const TraceBatchPtr& batch) {
+        invokeQueued(this, [this, run, batch] {
+            if (!run->discarded())
+                emit batchReady(batch);
+        });
+    });
+    m_run->setWorkersDoneHandler([this, run] {
+        workersDoneHandOver.give(
+            [&] { QCoreApplication::postEvent(this, new WorkersDoneEvent(run), Qt::HighEventPriority); });
+    });
     m_thread.reset(QThread::create([this, run] {
         RunOutcome outcome = run->execute();
+        if (run->discarded())
+            outcome.trace.reset(); // its memory goes here, off the window's thread
         // The run thread's last step, under m_handOver, which joinThread() takes after QThread::wait().
         m_handOver.give([&] { invokeQueued(this, [this, outcome = std::move(outcome)] { onRunEnded(outcome); }); });
     }));
     m_thread->setObjectName(QStringLiteral("tl-run"));
     m_thread->start();
-    emit started(scenario);
-    return true;
+    emit started(name);
 }
 
 void RunController::stop()
@@ -94,13 +138,36 @@ void RunController::joinThread()
     }
 }
 
+void RunController::customEvent(QEvent* event)
+{
+    if (event->type() != workersDoneEventType())
+        return;
+    workersDoneHandOver.take();
+    const Run* run = static_cast<WorkersDoneEvent*>(event)->run;
+    if (m_run.get() == run && !run->discarded()) {
+        m_completing = true;
+        emit workersDone();
+    }
+}
+
+void RunController::discard()
+{
+    m_next.reset();
+    if (m_run)
+        m_run->discard();
+}
+
 void RunController::onRunEnded(const RunOutcome& outcome)
 {
     joinThread();
     // Every thread of the run is joined by now. Report first, free after: the recorders' memory (up to
     // 192 MiB) takes a while to release, under sanitizers especially, and nobody needs to wait for that.
     const auto ended = std::move(m_run); // isRunning() is false for the slots below
-    emit finished(outcome);
+    m_completing = false;
+    if (std::optional<NextRun> next = std::exchange(m_next, std::nullopt))
+        launch(std::move(next->scenario), next->params);
+    else if (!ended->discarded())
+        emit finished(outcome);
 }
 
 } // namespace tl

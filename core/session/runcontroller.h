@@ -18,10 +18,17 @@ public:
     explicit RunController(QObject* parent = nullptr);
     ~RunController() override; // stops and joins a run still going
 
-    bool isRunning() const { return m_run != nullptr; }
-    // False (with a reason) when a run is already going or the scenario is unknown.
+    // A run's workers are going (its picture may then still be completing: see workersDone).
+    bool isRunning() const { return m_run != nullptr && !m_completing; }
+    // The workers of the run are done and the rest of its events are being stored.
+    bool isCompleting() const { return m_run != nullptr && m_completing; }
+    // False (with a reason) when a run's workers are still going or the scenario is unknown. While the
+    // previous run is completing, that run is discarded (no finished() for it) and this one starts as soon
+    // as the previous one has let go of its threads and memory.
     bool start(const QString& scenario, const ParamSet& params, QString* error = nullptr);
     void stop();
+    // Stops the run and throws its trace away (no finished()): for a window that closes.
+    void discard();
     // Kills one of the run's child processes (SIGKILL); it is shown as crashed and the run carries on.
     void killProcess(std::int64_t pid);
     bool setLive(const QString& name, std::int64_t value, QString* error = nullptr);
@@ -32,14 +39,28 @@ public:
 
 signals:
     void started(const QString& scenario);
+    // The run's workers are done: a new run may start. Batches go on until finished(), as the collector
+    // stores what the workers left (on a busy run, seconds of events), and the picture completes.
+    void workersDone();
     void batchReady(const tl::TraceBatchPtr& batch);
     void finished(const tl::RunOutcome& outcome);
 
+protected:
+    void customEvent(QEvent* event) override;
+
 private:
+    void launch(std::unique_ptr<Scenario> scenario, const ParamSet& params);
     void onRunEnded(const RunOutcome& outcome);
     void joinThread();
 
     std::unique_ptr<Run> m_run;
+    bool m_completing = false; // m_run's workers are done
+    // The run start() was asked for while m_run, discarded, lets go of its threads and memory.
+    struct NextRun {
+        std::unique_ptr<Scenario> scenario;
+        ParamSet params;
+    };
+    std::optional<NextRun> m_next;
     // A QThread, not a std::thread: scenarios with child processes run QProcess on it, which needs the
     // thread's event dispatcher.
     std::unique_ptr<QThread> m_thread;

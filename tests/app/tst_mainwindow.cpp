@@ -13,12 +13,14 @@
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QLabel>
 #include <QPalette>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -39,6 +41,7 @@ private slots:
     void formIsGeneratedFromTheParameters();
     void togglingTheLockDuringARunChangesTheLockMode();
     void closingMidRunStopsCleanly();
+    void runIsAvailableWhileThePictureCompletes();
     void afterARunTheAccountAndChartTellItsNumbers();
     void lostUpdateLinksShowTheirInterleaving();
     void exportMatchesTheVisibleLanes();
@@ -148,6 +151,43 @@ void TestMainWindow::closingMidRunStopsCleanly()
         = QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
     QCOMPARE(threadsAfter, threadsBefore);
     delete window;
+}
+
+// Once the workers are done, Run is enabled while the picture completes (the status bar counts down what is
+// left); starting then replaces the run: the window ends showing the new run's outcome, not the old one's.
+void TestMainWindow::runIsAvailableWhileThePictureCompletes()
+{
+    qputenv("THREADLAB_SLICE_NS", "20000"); // the collector behind the workers, whatever the machine
+    MainWindow window;
+    QAction* run = nullptr;
+    QAction* stop = nullptr;
+    for (QAction* action : window.findChildren<QAction*>()) {
+        if (action->shortcut() == QKeySequence(Qt::Key_F5))
+            run = action;
+        if (action->shortcut() == QKeySequence(Qt::SHIFT | Qt::Key_F5))
+            stop = action;
+    }
+    QVERIFY(run && stop);
+    QVERIFY(window.selectScenario(QStringLiteral("lock-contention")));
+    QSignalSpy workersDone(&window.controller(), &RunController::workersDone);
+    QSignalSpy finished(&window.controller(), &RunController::finished);
+    window.startRun();
+    QVERIFY(!run->isEnabled());
+    QVERIFY(workersDone.wait(60000));
+    QVERIFY(window.document().isCompleting());
+    QVERIFY(run->isEnabled());
+    QVERIFY(!stop->isEnabled());
+    QVERIFY2(window.statusBar()->findChildren<QLabel*>().front()->text().startsWith(u"Workers done"),
+        qPrintable(window.statusBar()->findChildren<QLabel*>().front()->text()));
+    QVERIFY(finished.isEmpty());
+    window.startRun();
+    QVERIFY(finished.wait(60000));
+    qunsetenv("THREADLAB_SLICE_NS");
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(workersDone.size(), 2);
+    QCOMPARE(window.document().trace()->startNs, finished.first().first().value<RunOutcome>().trace->startNs);
+    QVERIFY(!window.document().isLive());
+    QVERIFY(run->isEnabled());
 }
 
 void TestMainWindow::afterARunTheAccountAndChartTellItsNumbers()

@@ -188,6 +188,7 @@ void TestRecorder::theBatchesCarryTheWholeTimeline_data()
     QTest::newRow("race-counter, lost events")
         << QStringLiteral("race-counter") << QStringList { "workers=3", "increments=200000", "lock=none" };
     QTest::newRow("producer-consumer") << QStringLiteral("producer-consumer") << QStringList {};
+    QTest::newRow("lock-contention, drained in slices") << QStringLiteral("lock-contention") << QStringList {};
 }
 
 // The window keeps the spans the collector's batches carried as the run's timeline, without building it
@@ -206,6 +207,12 @@ void TestRecorder::theBatchesCarryTheWholeTimeline()
     // Small fixed rings for the lossy row, so gaps come and go during the run.
     if (scenario == u"race-counter")
         qputenv("THREADLAB_RING_EVENTS", "1024");
+    // 20 µs of the run a tick: the collector falls behind at once and completes the run slice by slice
+    // after the workers, merging the kernel's switch records into lanes drained only partly.
+    const bool sliced = QByteArray(QTest::currentDataTag()).contains("slices");
+    if (sliced)
+        qputenv("THREADLAB_SLICE_NS", "20000");
+    int batchesBehind = 0;
     Run run(std::make_unique<ScenarioSource>(std::move(s)), params);
     run.setBatchSink([&](TraceBatchPtr batch) {
         std::lock_guard lock(mutex);
@@ -216,9 +223,17 @@ void TestRecorder::theBatchesCarryTheWholeTimeline()
             live[w].marks.insert(live[w].marks.end(), batch->lanes[w].marks.begin(), batch->lanes[w].marks.end());
             QVERIFY(!batch->lanes[w].hasOpen || batch->nowNs < INT64_MAX);
         }
+        batchesBehind += batch->pendingEvents > 0;
     });
     const RunOutcome outcome = run.execute();
     qunsetenv("THREADLAB_RING_EVENTS");
+    qunsetenv("THREADLAB_SLICE_NS");
+    if (sliced)
+        QVERIFY2(batchesBehind > 10, qPrintable(QString::number(batchesBehind)));
+    // However late the collector caught up, the run ends with its workers (the lanes' last spans with it).
+    QVERIFY2(outcome.trace->endNs <= outcome.trace->startNs + outcome.durationNs + 1'000'000,
+        qPrintable(QStringLiteral("the trace ends %1 ms after the workers")
+                       .arg(double(outcome.trace->endNs - outcome.trace->startNs - outcome.durationNs) / 1e6)));
     markContendedHolds(live);
     const auto built = buildSpans(*outcome.trace);
     QCOMPARE(live.size(), built.size());

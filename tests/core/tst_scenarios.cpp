@@ -33,6 +33,7 @@ private slots:
     void threadsAreListedByName();
     void stopEndsTheRun_data();
     void stopEndsTheRun();
+    void aRunStartedWhileThePictureCompletesReplacesIt();
     void naiveLockingDeadlocksAndTheCycleIsFound_data();
     void naiveLockingDeadlocksAndTheCycleIsFound();
     void safeStrategiesNeverDeadlock_data();
@@ -303,6 +304,40 @@ void TestScenarios::stopEndsTheRun()
     QVERIFY2(finished.wait(60000), "the stopped run did not finish within 60 s");
     QCOMPARE(finished.first().first().value<RunOutcome>().status, RunOutcome::Status::Stopped);
     QVERIFY(!controller.isRunning());
+}
+
+// Run is available once the workers are done; a run started then discards the one completing: its outcome
+// never arrives (the window would show it over the new run), and no batch of it follows the new start.
+void TestScenarios::aRunStartedWhileThePictureCompletesReplacesIt()
+{
+    RunController controller;
+    QSignalSpy started(&controller, &RunController::started);
+    QSignalSpy finished(&controller, &RunController::finished);
+    ParamSet params(createScenario(QStringLiteral("lock-contention"))->info().params);
+    QVERIFY(params.assign(QStringLiteral("workers=2"), nullptr));
+    std::vector<std::int64_t> batchStarts; // each batch's run, by its start time
+    int batchesAtRestart = -1;
+    connect(&controller, &RunController::batchReady, this,
+        [&](const TraceBatchPtr& batch) { batchStarts.push_back(batch->startNs); });
+    connect(&controller, &RunController::workersDone, this, [&] {
+        if (batchesAtRestart >= 0)
+            return;
+        QVERIFY(controller.isCompleting());
+        QVERIFY(!controller.isRunning());
+        batchesAtRestart = int(batchStarts.size());
+        QVERIFY(controller.start(QStringLiteral("lock-contention"), params));
+    });
+    QVERIFY(controller.start(QStringLiteral("lock-contention"), params));
+    QVERIFY2(finished.wait(120000), "the second run did not finish");
+    QCOMPARE(started.size(), 2);
+    QCOMPARE(finished.size(), 1); // the second run's only
+    const auto outcome = finished.first().first().value<RunOutcome>();
+    QCOMPARE(outcome.status, RunOutcome::Status::Completed);
+    QVERIFY(batchesAtRestart > 0 && std::size_t(batchesAtRestart) < batchStarts.size());
+    const std::int64_t first = batchStarts.front();
+    QVERIFY(outcome.trace->startNs != first);
+    for (std::size_t i = std::size_t(batchesAtRestart); i < batchStarts.size(); ++i)
+        QVERIFY2(batchStarts[i] == outcome.trace->startNs, "a batch of the discarded run reached the window");
 }
 
 void TestScenarios::naiveLockingDeadlocksAndTheCycleIsFound_data()
