@@ -20,8 +20,9 @@ public:
     void finish(const Trace& trace);
 
     const TimelineData& data() const { return *m_data; }
-    // The current timeline, kept alive for as long as the caller holds it (e.g. a background export);
-    // reset() and finish() start a new one rather than changing it.
+    // The current timeline, kept alive for as long as the caller holds it (e.g. a background export of a
+    // finished run); reset() starts a new one. While live it changes in place: only the window's thread
+    // reads it then (exports wait for the run to finish).
     std::shared_ptr<const TimelineData> snapshot() const { return m_data; }
     const std::vector<CounterSeries>& counters() const { return m_data->counters; }
 

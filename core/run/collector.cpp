@@ -205,8 +205,10 @@ void Collector::collect(bool last)
         batch->lagNs = std::max<std::int64_t>(0, now - m_clock.toNs(totals.oldestPendingTicks));
     if (last) // the run ended with its workers, not when the collector caught up with them
         now = runEnd();
+    // Spans still in progress are shown up to where every lane is drained, not to now: a collector behind
+    // the workers does not know yet what they did after that.
     if (spans)
-        closeSpans(*batch, recorders.size(), last, now);
+        closeSpans(*batch, recorders.size(), last, last ? now : std::min(now, m_clock.toNs(drainBefore)));
     {
         std::lock_guard lock(m_samplesMutex);
         batch->samples.swap(m_pendingSamples);
@@ -341,15 +343,15 @@ void Collector::noteLosses(std::uint32_t worker, std::size_t storedFrom, std::ui
         }
 }
 
-void Collector::closeSpans(TraceBatch& batch, std::size_t lanes, bool last, std::int64_t now)
+void Collector::closeSpans(TraceBatch& batch, std::size_t lanes, bool last, std::int64_t until)
 {
     for (std::size_t w = 0; w < lanes; ++w) {
         // The last batch closes every lane as spansForLane(lane, endNs) would: the spans the batches carried
         // are then the run's whole timeline, with no second pass over its events at the end.
         if (last)
-            m_builders[w]->finish(now);
+            m_builders[w]->finish(until);
         else
-            batch.lanes[w].hasOpen = m_builders[w]->openSpan(now, &batch.lanes[w].open);
+            batch.lanes[w].hasOpen = m_builders[w]->openSpan(until, &batch.lanes[w].open);
     }
 }
 

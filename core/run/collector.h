@@ -70,9 +70,11 @@ public:
     static constexpr std::int64_t kSwitchMarginNs = 50'000;
     // At most this much of the run's time is drained in one tick: a collector far behind the workers
     // (more events a second than it stores on a busy machine) still publishes a batch every few tens of
-    // milliseconds, so the picture keeps growing and says how far behind it is. THREADLAB_SLICE_NS sets
-    // another, for tests that need a collector behind the workers on any machine.
-    static constexpr std::int64_t kSliceNs = 50'000'000;
+    // milliseconds, so the picture keeps growing and says how far behind it is; and no batch takes the
+    // window's thread long to append (a 50 ms slice of race-counter 5x10M, ~2 M spans, kept Run waiting
+    // 160-260 ms behind one). THREADLAB_SLICE_NS sets another, for tests that need a collector behind the
+    // workers on any machine.
+    static constexpr std::int64_t kSliceNs = 10'000'000;
 
     Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content);
     ~Collector();
@@ -105,7 +107,7 @@ private:
     void closeUnmarkedLoss(Recorder& rec, SpanBuilder* builder);
     // Notes in Trace::losses the Lost events stored in the lane from index `storedFrom` on.
     void noteLosses(std::uint32_t worker, std::size_t storedFrom, std::uint64_t droppedNow);
-    void closeSpans(TraceBatch& batch, std::size_t lanes, bool last, std::int64_t now);
+    void closeSpans(TraceBatch& batch, std::size_t lanes, bool last, std::int64_t until);
     void updateTrace(bool last, std::int64_t now, std::uint64_t dropped);
     void fillBatch(TraceBatch& batch, std::int64_t now, std::uint64_t dropped) const;
     struct DrainTotals {
