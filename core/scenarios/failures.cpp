@@ -12,16 +12,6 @@
 
 namespace tl {
 
-// The seed's best practices, failing on purpose: a pool runs tasks of which some raise an error, some hang
-// past their deadline and some succeed. Every task gets a timeout (future.result(timeout=...)), a hung task
-// is cancelled, and every outcome is logged ("Task completed: …" / "Task failed: …").
-class Failures : public Scenario {
-public:
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-};
-
 namespace {
 enum class Fate { Succeed, Fail, Hang };
 const char* const kFateNames[] = { "succeed", "fail", "hang" };
@@ -93,42 +83,6 @@ void work(const RunContext& ctx, TaskState& task, std::chrono::nanoseconds durat
         burnCpu(ctx, std::min<std::chrono::nanoseconds>(left, kWorkSlice));
     }
 }
-}
-
-ScenarioInfo Failures::info() const
-{
-    return {
-        QStringLiteral("failures"),
-        QStringLiteral("Timeouts and failing tasks"),
-        QStringLiteral("A pool runs tasks that succeed, raise an error or hang; timeouts end the hung ones"),
-        QStringLiteral("Best practices: always set timeouts, handle exceptions, log task results"),
-        {
-            ParamSpec::integer(QStringLiteral("tasks"), 20, 1, 1000, QStringLiteral("Tasks submitted to the pool")),
-            ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool")),
-            ParamSpec::integer(QStringLiteral("failure_rate"), 20, 0, 100,
-                QStringLiteral("Share of the tasks that raise an error partway"), QStringLiteral("%")),
-            ParamSpec::integer(QStringLiteral("hang_rate"), 15, 0, 100,
-                QStringLiteral("Share of the tasks that hang (wait for an answer that never comes)"),
-                QStringLiteral("%")),
-            ParamSpec::integer(QStringLiteral("task_ms"), 50, 0, 10'000, QStringLiteral("How long a task computes"),
-                QStringLiteral("ms")),
-            ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
-                QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
-                               "out. A computing task is timed on its own CPU time, so a busy machine does not cut off "
-                               "healthy tasks; a waiting (hung) task on its time minus any time queued for a CPU"),
-                QStringLiteral("ms")),
-            ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
-                QStringLiteral("Which tasks fail or hang: the same seed gives the same ones")),
-        },
-        ScenarioInfo::Chart::None,
-        { QStringLiteral("tasks"), QStringLiteral("succeeded"), QStringLiteral("failed"), QStringLiteral("timed_out"),
-            QStringLiteral("drawn_to_hang"), QStringLiteral("not_run"), QStringLiteral("log"), QStringLiteral("task"),
-            QStringLiteral("worker"), QStringLiteral("drawn"), QStringLiteral("outcome"), QStringLiteral("ran_ms"),
-            QStringLiteral("time_ms") },
-    };
-}
-
-namespace {
 
 // Fates are drawn up front from the seed, so a run can be repeated task for task.
 std::vector<Fate> drawFates(const RunContext& ctx, int tasks)
@@ -245,74 +199,113 @@ void publishLog(
     ctx.setResult(QStringLiteral("log"), log);
 }
 
-} // namespace
-
-void Failures::run(RunContext& ctx)
-{
-    const int tasks = int(ctx.value(QStringLiteral("tasks")));
-    const int workerCount = int(ctx.value(QStringLiteral("workers")));
-    const auto taskTime = std::chrono::milliseconds(ctx.value(QStringLiteral("task_ms")));
-    const std::int64_t timeoutNs = ctx.value(QStringLiteral("timeout_ms")) * 1'000'000;
-    const std::vector<Fate> fates = drawFates(ctx, tasks);
-
-    std::vector<TaskState> state(static_cast<std::size_t>(tasks));
-    std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
-    std::atomic<int> next { 0 };
-    std::atomic<int> doneCount { 0 };
-    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
-    const std::int64_t runStart = clock::monotonicNs();
-    std::atomic<bool> finished { false };
-    std::jthread supervisor([&] { superviseDeadlines(state, timeoutNs, finished); });
-
-    const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
-    runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
-        for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
-            Outcome& out = outcomes[std::size_t(i)];
-            out.worker = int(worker - workers.front());
-            runTask(ctx, i, fates[std::size_t(i)], taskTime, timeoutNs, state[std::size_t(i)], out, rec);
-            doneCount.fetch_add(1);
-        }
-    });
-    finished = true;
-    publishLog(ctx, fates, outcomes, runStart);
-}
-
-QString Failures::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject r = summary[u"results"].toObject();
-    QString text = QStringLiteral("Of %1 tasks, <b>%2 completed, %3 failed and %4 timed out</b>")
-                       .arg(r[u"tasks"].toInt())
-                       .arg(r[u"succeeded"].toInt())
-                       .arg(r[u"failed"].toInt())
-                       .arg(r[u"timed_out"].toInt());
-    if (const int notRun = r[u"not_run"].toInt(); notRun > 0)
-        text += QStringLiteral(" (%1 never ran: the run was stopped)").arg(notRun);
-    text += QStringLiteral(". Each failure was caught and logged instead of killing its worker");
-    const int hung = r[u"drawn_to_hang"].toInt();
-    int healthyCutOff = 0;
-    int hungCancelled = 0;
-    for (const auto& line : r[u"log"].toArray()) {
-        const bool timedOut = line[u"outcome"].toString() == u"timed out";
-        healthyCutOff += timedOut && line[u"drawn"].toString() != u"hang";
-        hungCancelled += timedOut && line[u"drawn"].toString() == u"hang";
+// The seed's best practices, failing on purpose: a pool runs tasks of which some raise an error, some hang
+// past their deadline and some succeed. Every task gets a timeout (future.result(timeout=...)), a hung task
+// is cancelled, and every outcome is logged ("Task completed: …" / "Task failed: …").
+class FailingTasks final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("failures"),
+            .title = QStringLiteral("Timeouts and failing tasks"),
+            .summary = QStringLiteral("A pool runs tasks that succeed, raise an error or hang; timeouts end the hung ones"),
+            .topic = QStringLiteral("Best practices: always set timeouts, handle exceptions, log task results"),
+            .params = {
+                ParamSpec::integer(QStringLiteral("tasks"), 20, 1, 1000, QStringLiteral("Tasks submitted to the pool")),
+                ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool")),
+                ParamSpec::integer(QStringLiteral("failure_rate"), 20, 0, 100,
+                    QStringLiteral("Share of the tasks that raise an error partway"), QStringLiteral("%")),
+                ParamSpec::integer(QStringLiteral("hang_rate"), 15, 0, 100,
+                    QStringLiteral("Share of the tasks that hang (wait for an answer that never comes)"),
+                    QStringLiteral("%")),
+                ParamSpec::integer(QStringLiteral("task_ms"), 50, 0, 10'000, QStringLiteral("How long a task computes"),
+                    QStringLiteral("ms")),
+                ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
+                    QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
+                                   "out. A computing task is timed on its own CPU time, so a busy machine does not cut off "
+                                   "healthy tasks; a waiting (hung) task on its time minus any time queued for a CPU"),
+                    QStringLiteral("ms")),
+                ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
+                    QStringLiteral("Which tasks fail or hang: the same seed gives the same ones")),
+            },
+            .results = { QStringLiteral("tasks"), QStringLiteral("succeeded"), QStringLiteral("failed"), QStringLiteral("timed_out"),
+                QStringLiteral("drawn_to_hang"), QStringLiteral("not_run"), QStringLiteral("log"), QStringLiteral("task"),
+                QStringLiteral("worker"), QStringLiteral("drawn"), QStringLiteral("outcome"), QStringLiteral("ran_ms"),
+                QStringLiteral("time_ms") },
+        };
     }
-    if (hung > 0)
-        text += QStringLiteral(", and %1 of the %2 hung task(s) were cancelled at their deadline, so the pool went on "
-                               "with the rest. Without a timeout, every hung task would hold a worker for ever.")
-                    .arg(hungCancelled)
-                    .arg(hung);
-    else
-        text += QStringLiteral(". No task hung in this draw (raise hang_rate or change the seed to see a timeout).");
-    if (healthyCutOff > 0)
-        text += QStringLiteral(" <b>%1 task(s) that were not hung timed out</b>: their deadline was shorter than "
-                               "their own work.")
-                    .arg(healthyCutOff);
-    return text;
+
+    void run(RunContext& ctx) override
+    {
+        const int tasks = int(ctx.value(QStringLiteral("tasks")));
+        const int workerCount = int(ctx.value(QStringLiteral("workers")));
+        const auto taskTime = std::chrono::milliseconds(ctx.value(QStringLiteral("task_ms")));
+        const std::int64_t timeoutNs = ctx.value(QStringLiteral("timeout_ms")) * 1'000'000;
+        const std::vector<Fate> fates = drawFates(ctx, tasks);
+
+        std::vector<TaskState> state(static_cast<std::size_t>(tasks));
+        std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
+        std::atomic<int> next { 0 };
+        std::atomic<int> doneCount { 0 };
+        const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
+        const std::int64_t runStart = clock::monotonicNs();
+        std::atomic<bool> finished { false };
+        std::jthread supervisor([&] { superviseDeadlines(state, timeoutNs, finished); });
+
+        const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
+        runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
+            for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
+                Outcome& out = outcomes[std::size_t(i)];
+                out.worker = int(worker - workers.front());
+                runTask(ctx, i, fates[std::size_t(i)], taskTime, timeoutNs, state[std::size_t(i)], out, rec);
+                doneCount.fetch_add(1);
+            }
+        });
+        finished = true;
+        publishLog(ctx, fates, outcomes, runStart);
+    }
+
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const QJsonObject r = summary[u"results"].toObject();
+        QString text = QStringLiteral("Of %1 tasks, <b>%2 completed, %3 failed and %4 timed out</b>")
+                           .arg(r[u"tasks"].toInt())
+                           .arg(r[u"succeeded"].toInt())
+                           .arg(r[u"failed"].toInt())
+                           .arg(r[u"timed_out"].toInt());
+        if (const int notRun = r[u"not_run"].toInt(); notRun > 0)
+            text += QStringLiteral(" (%1 never ran: the run was stopped)").arg(notRun);
+        text += QStringLiteral(". Each failure was caught and logged instead of killing its worker");
+        const int hung = r[u"drawn_to_hang"].toInt();
+        int healthyCutOff = 0;
+        int hungCancelled = 0;
+        for (const auto& line : r[u"log"].toArray()) {
+            const bool timedOut = line[u"outcome"].toString() == u"timed out";
+            healthyCutOff += timedOut && line[u"drawn"].toString() != u"hang";
+            hungCancelled += timedOut && line[u"drawn"].toString() == u"hang";
+        }
+        if (hung > 0)
+            text += QStringLiteral(
+                ", and %1 of the %2 hung task(s) were cancelled at their deadline, so the pool went on "
+                "with the rest. Without a timeout, every hung task would hold a worker for ever.")
+                        .arg(hungCancelled)
+                        .arg(hung);
+        else
+            text
+                += QStringLiteral(". No task hung in this draw (raise hang_rate or change the seed to see a timeout).");
+        if (healthyCutOff > 0)
+            text += QStringLiteral(" <b>%1 task(s) that were not hung timed out</b>: their deadline was shorter than "
+                                   "their own work.")
+                        .arg(healthyCutOff);
+        return text;
+    }
+};
 }
 
-std::unique_ptr<Scenario> makeFailures()
+std::unique_ptr<Scenario> makeFailingTasks()
 {
-    return std::make_unique<Failures>();
+    return std::make_unique<FailingTasks>();
 }
 
 } // namespace tl

@@ -18,17 +18,6 @@
 
 namespace tl {
 
-// The seed's producer and consumer processes, over a pipe or over a queue a server process holds (like
-// Manager().Queue()): items produced and consumed, the queue's depth, blocked producers and consumers, and
-// the seed's "while not queue.empty()" consumer, which quits early and misses items.
-class QueuePipe : public Scenario {
-public:
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-    int runChild(const QString& role, ChildContext& child) override;
-};
-
 namespace {
 enum Mechanism { Pipe, Queue };
 enum ConsumerKind { Blocking, CheckEmpty };
@@ -62,50 +51,6 @@ void sleepUs(std::int64_t us)
 {
     std::this_thread::sleep_for(std::chrono::microseconds(us));
 }
-}
-
-ScenarioInfo QueuePipe::info() const
-{
-    return {
-        QStringLiteral("queue-pipe"),
-        QStringLiteral("Producers and consumers: pipe and queue"),
-        QStringLiteral(
-            "Producer and consumer processes pass items over a pipe or a queue; the empty() check misses items"),
-        QStringLiteral("Child processes: Queue, Pipe, producer/consumer, while not queue.empty()"),
-        {
-            ParamSpec::choice(QStringLiteral("mechanism"), { QStringLiteral("pipe"), QStringLiteral("queue") }, Queue,
-                QStringLiteral("pipe: one OS pipe the producers write and the consumers read; queue: a bounded "
-                               "queue held by a server process, reached over a local socket")),
-            ParamSpec::integer(QStringLiteral("producers"), 1, 1, 8, QStringLiteral("Producer processes")),
-            ParamSpec::integer(QStringLiteral("consumers"), 1, 1, 8, QStringLiteral("Consumer processes")),
-            ParamSpec::integer(
-                QStringLiteral("items"), 5, 1, 100'000, QStringLiteral("Items each producer puts (the seed: 5)")),
-            ParamSpec::integer(QStringLiteral("capacity"), 4, 1, 10'000,
-                QStringLiteral("How many items the queue holds before put() blocks (queue only; a pipe holds 64 KiB)")),
-            ParamSpec::integer(QStringLiteral("produce_us"), 20'000, 0, 10'000'000,
-                QStringLiteral("Time a producer takes to make each item"), QStringLiteral("µs")),
-            ParamSpec::integer(QStringLiteral("consume_us"), 5'000, 0, 10'000'000,
-                QStringLiteral("Time a consumer takes to handle each item"), QStringLiteral("µs")),
-            ParamSpec::choice(QStringLiteral("consumer"), { QStringLiteral("blocking"), QStringLiteral("check-empty") },
-                Blocking,
-                QStringLiteral("blocking: get() waits for the next item until the producers are done; check-empty: "
-                               "the seed's 'while not queue.empty(): get()', which stops at the first moment the "
-                               "queue happens to be empty")),
-            ParamSpec::choice(QStringLiteral("order"), { QStringLiteral("together"), QStringLiteral("seed") }, Together,
-                QStringLiteral("together: producers and consumers all start at once; seed: the seed's program, "
-                               "which starts the producers, joins them, and only then starts the consumers")),
-            Children::killOneParam(),
-        },
-        ScenarioInfo::Chart::None,
-        { QStringLiteral("produced"), QStringLiteral("consumed"), QStringLiteral("missed"),
-            QStringLiteral("left_unread"), QStringLiteral("max_depth"), QStringLiteral("producers_blocked_ms"),
-            QStringLiteral("consumers_blocked_ms"), QStringLiteral("producers_stuck"),
-            QStringLiteral("counted_from_gauges"), QStringLiteral("children"), QStringLiteral("name"),
-            QStringLiteral("role"), QStringLiteral("report") },
-    };
-}
-
-namespace {
 
 void closeFd(int& fd)
 {
@@ -335,159 +280,206 @@ void QueuePipeParent::publishResults()
     m_ctx.setResult(QStringLiteral("consumers_blocked_ms"), consumerWaitMs);
 }
 
-} // namespace
+// The seed's producer and consumer processes, over a pipe or over a queue a server process holds (like
+// Manager().Queue()): items produced and consumed, the queue's depth, blocked producers and consumers, and
+// the seed's "while not queue.empty()" consumer, which quits early and misses items.
+class QueuePipe final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("queue-pipe"),
+            .title = QStringLiteral("Producers and consumers: pipe and queue"),
+            .summary = QStringLiteral(
+                "Producer and consumer processes pass items over a pipe or a queue; the empty() check misses items"),
+            .topic = QStringLiteral("Child processes: Queue, Pipe, producer/consumer, while not queue.empty()"),
+            .params = {
+                ParamSpec::choice(QStringLiteral("mechanism"), { QStringLiteral("pipe"), QStringLiteral("queue") }, Queue,
+                    QStringLiteral("pipe: one OS pipe the producers write and the consumers read; queue: a bounded "
+                                   "queue held by a server process, reached over a local socket")),
+                ParamSpec::integer(QStringLiteral("producers"), 1, 1, 8, QStringLiteral("Producer processes")),
+                ParamSpec::integer(QStringLiteral("consumers"), 1, 1, 8, QStringLiteral("Consumer processes")),
+                ParamSpec::integer(
+                    QStringLiteral("items"), 5, 1, 100'000, QStringLiteral("Items each producer puts (the seed: 5)")),
+                ParamSpec::integer(QStringLiteral("capacity"), 4, 1, 10'000,
+                    QStringLiteral("How many items the queue holds before put() blocks (queue only; a pipe holds 64 KiB)")),
+                ParamSpec::integer(QStringLiteral("produce_us"), 20'000, 0, 10'000'000,
+                    QStringLiteral("Time a producer takes to make each item"), QStringLiteral("µs")),
+                ParamSpec::integer(QStringLiteral("consume_us"), 5'000, 0, 10'000'000,
+                    QStringLiteral("Time a consumer takes to handle each item"), QStringLiteral("µs")),
+                ParamSpec::choice(QStringLiteral("consumer"), { QStringLiteral("blocking"), QStringLiteral("check-empty") },
+                    Blocking,
+                    QStringLiteral("blocking: get() waits for the next item until the producers are done; check-empty: "
+                                   "the seed's 'while not queue.empty(): get()', which stops at the first moment the "
+                                   "queue happens to be empty")),
+                ParamSpec::choice(QStringLiteral("order"), { QStringLiteral("together"), QStringLiteral("seed") }, Together,
+                    QStringLiteral("together: producers and consumers all start at once; seed: the seed's program, "
+                                   "which starts the producers, joins them, and only then starts the consumers")),
+                Children::killOneParam(),
+            },
+            .results = { QStringLiteral("produced"), QStringLiteral("consumed"), QStringLiteral("missed"),
+                QStringLiteral("left_unread"), QStringLiteral("max_depth"), QStringLiteral("producers_blocked_ms"),
+                QStringLiteral("consumers_blocked_ms"), QStringLiteral("producers_stuck"),
+                QStringLiteral("counted_from_gauges"), QStringLiteral("children"), QStringLiteral("name"),
+                QStringLiteral("role"), QStringLiteral("report") },
+        };
+    }
 
-void QueuePipe::run(RunContext& ctx)
-{
-    QueuePipeParent parent(ctx, info().name);
-    const auto depthCounter = ctx.addCounter(QStringLiteral("items waiting"), [&] { return parent.sampleDepth(); });
-    runAsWorker(ctx, parent.childrenWorker(), [&](std::uint32_t, Recorder& rec) { parent.superviseChildren(rec); });
-    parent.publishResults();
-}
+    void run(RunContext& ctx) override
+    {
+        QueuePipeParent parent(ctx, info().name);
+        const auto depthCounter = ctx.addCounter(QStringLiteral("items waiting"), [&] { return parent.sampleDepth(); });
+        runAsWorker(ctx, parent.childrenWorker(), [&](std::uint32_t, Recorder& rec) { parent.superviseChildren(rec); });
+        parent.publishResults();
+    }
 
-int QueuePipe::runChild(const QString& role, ChildContext& child)
-{
-    if (role == u"queue")
-        return runObjectServer(child, child.arg(0), child.arg(1).toInt());
-    if (role != u"producer" && role != u"consumer")
-        return Scenario::runChild(role, child);
-    const bool overPipe = child.arg(0) == u"pipe";
-    Recorder& rec = child.recorder();
-    std::unique_ptr<ObjectProxy> queue;
-    if (!overPipe)
-        queue = std::make_unique<ObjectProxy>(child.arg(1));
-    std::int64_t waitedNs = 0;
+    int runChild(const QString& role, ChildContext& child) override
+    {
+        if (role == u"queue")
+            return runObjectServer(child, child.arg(0), child.arg(1).toInt());
+        if (role != u"producer" && role != u"consumer")
+            return Scenario::runChild(role, child);
+        const bool overPipe = child.arg(0) == u"pipe";
+        Recorder& rec = child.recorder();
+        std::unique_ptr<ObjectProxy> queue;
+        if (!overPipe)
+            queue = std::make_unique<ObjectProxy>(child.arg(1));
+        std::int64_t waitedNs = 0;
 
-    if (role == u"producer") {
-        const int items = child.arg(2).toInt();
-        const std::int64_t produceUs = child.arg(3).toLongLong();
-        int produced = 0;
-        for (int i = 0; i < items; ++i) {
-            sleepUs(produceUs);
-            const QByteArray item = QStringLiteral("Item %1 from Producer-%2").arg(i).arg(child.arg(4)).toUtf8();
-            bool sent = false;
-            if (overPipe) {
-                QByteArray record = item.leftJustified(kRecordBytes, '\0', true);
-                sent = blocking(rec, waitedNs, [&] { return writeAll(kPipeFd, record.constData(), kRecordBytes); });
-            } else {
-                sent = !blocking(rec, waitedNs, [&] {
-                    return queue->call({ { QStringLiteral("op"), QStringLiteral("put") },
-                        { QStringLiteral("item"), QString::fromUtf8(item) } });
-                }).contains(u"closed");
+        if (role == u"producer") {
+            const int items = child.arg(2).toInt();
+            const std::int64_t produceUs = child.arg(3).toLongLong();
+            int produced = 0;
+            for (int i = 0; i < items; ++i) {
+                sleepUs(produceUs);
+                const QByteArray item = QStringLiteral("Item %1 from Producer-%2").arg(i).arg(child.arg(4)).toUtf8();
+                bool sent = false;
+                if (overPipe) {
+                    QByteArray record = item.leftJustified(kRecordBytes, '\0', true);
+                    sent = blocking(rec, waitedNs, [&] { return writeAll(kPipeFd, record.constData(), kRecordBytes); });
+                } else {
+                    sent = !blocking(rec, waitedNs, [&] {
+                        return queue->call({ { QStringLiteral("op"), QStringLiteral("put") },
+                            { QStringLiteral("item"), QString::fromUtf8(item) } });
+                    }).contains(u"closed");
+                }
+                if (!sent) // no reader left (EPIPE) or the queue was closed: nobody would ever get it
+                    break;
+                ++produced;
+                child.setGauge(produced); // the parent's view of how far it got, while it runs
             }
-            if (!sent) // no reader left (EPIPE) or the queue was closed: nobody would ever get it
-                break;
-            ++produced;
-            child.setGauge(produced); // the parent's view of how far it got, while it runs
+            child.report(QStringLiteral("produced"), produced);
+            child.report(QStringLiteral("put_wait_ms"), double(waitedNs) / 1e6);
+            return 0;
         }
-        child.report(QStringLiteral("produced"), produced);
-        child.report(QStringLiteral("put_wait_ms"), double(waitedNs) / 1e6);
+
+        const std::int64_t consumeUs = child.arg(2).toLongLong();
+        const bool checkEmpty = child.arg(3) == u"1";
+        // Is there an item right now? Only the flawed consumer asks; it stops at the first "no".
+        auto looksEmpty = [&] {
+            if (overPipe) {
+                pollfd pfd { kPipeFd, POLLIN, 0 };
+                return ::poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN);
+            }
+            return queue->call({ { QStringLiteral("op"), QStringLiteral("empty") } })[u"empty"].toBool();
+        };
+        // How many items came from each producer ("Item 3 from Producer-2"): what a killed producer put is then
+        // known from the consumers' side too.
+        QMap<QString, int> fromProducer;
+        // The next item, waiting for one; false once the producers are done and nothing is left.
+        auto take = [&] {
+            QByteArray item;
+            const bool got = blocking(rec, waitedNs, [&] {
+                if (overPipe) {
+                    char record[kRecordBytes];
+                    const bool ok = readAll(kPipeFd, record, kRecordBytes);
+                    item = QByteArray(record, qstrnlen(record, kRecordBytes));
+                    return ok;
+                }
+                const QJsonObject reply = queue->call({ { QStringLiteral("op"), QStringLiteral("take") } });
+                item = reply[u"item"].toString().toUtf8();
+                return reply.contains(u"item");
+            });
+            if (got)
+                ++fromProducer[QString::fromUtf8(item.mid(item.lastIndexOf('-') + 1))];
+            return got;
+        };
+        int consumed = 0;
+        while (!(checkEmpty && looksEmpty()) && take()) {
+            ++consumed;
+            child.setGauge(consumed); // what the parent counts for this consumer if it is killed
+            sleepUs(consumeUs);
+        }
+        QJsonObject from;
+        for (auto it = fromProducer.begin(); it != fromProducer.end(); ++it)
+            from.insert(it.key(), it.value());
+        child.report(QStringLiteral("consumed"), consumed);
+        child.report(QStringLiteral("from_producer"), from);
+        child.report(QStringLiteral("get_wait_ms"), double(waitedNs) / 1e6);
         return 0;
     }
 
-    const std::int64_t consumeUs = child.arg(2).toLongLong();
-    const bool checkEmpty = child.arg(3) == u"1";
-    // Is there an item right now? Only the flawed consumer asks; it stops at the first "no".
-    auto looksEmpty = [&] {
-        if (overPipe) {
-            pollfd pfd { kPipeFd, POLLIN, 0 };
-            return ::poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN);
-        }
-        return queue->call({ { QStringLiteral("op"), QStringLiteral("empty") } })[u"empty"].toBool();
-    };
-    // How many items came from each producer ("Item 3 from Producer-2"): what a killed producer put is then
-    // known from the consumers' side too.
-    QMap<QString, int> fromProducer;
-    // The next item, waiting for one; false once the producers are done and nothing is left.
-    auto take = [&] {
-        QByteArray item;
-        const bool got = blocking(rec, waitedNs, [&] {
-            if (overPipe) {
-                char record[kRecordBytes];
-                const bool ok = readAll(kPipeFd, record, kRecordBytes);
-                item = QByteArray(record, qstrnlen(record, kRecordBytes));
-                return ok;
-            }
-            const QJsonObject reply = queue->call({ { QStringLiteral("op"), QStringLiteral("take") } });
-            item = reply[u"item"].toString().toUtf8();
-            return reply.contains(u"item");
-        });
-        if (got)
-            ++fromProducer[QString::fromUtf8(item.mid(item.lastIndexOf('-') + 1))];
-        return got;
-    };
-    int consumed = 0;
-    while (!(checkEmpty && looksEmpty()) && take()) {
-        ++consumed;
-        child.setGauge(consumed); // what the parent counts for this consumer if it is killed
-        sleepUs(consumeUs);
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const QJsonObject params = summary[u"params"].toObject();
+        const QJsonObject results = summary[u"results"].toObject();
+        const qint64 produced = results[u"produced"].toInteger();
+        const qint64 consumed = results[u"consumed"].toInteger();
+        const qint64 missed = results[u"missed"].toInteger();
+        QString text
+            = QStringLiteral("Over a <b>%1</b>, %2 producer(s) made %3 items and %4 consumer(s) handled <b>%5</b>. "
+                             "At most %6 items were waiting at once. ")
+                  .arg(params[u"mechanism"].toString())
+                  .arg(params[u"producers"].toInteger())
+                  .arg(groupedNumber(produced))
+                  .arg(params[u"consumers"].toInteger())
+                  .arg(groupedNumber(consumed))
+                  .arg(results[u"max_depth"].toInteger());
+        if (results[u"producers_stuck"].toBool())
+            text += QStringLiteral("In the seed's order the consumers start only once the producers are done, but the "
+                                   "%1 filled up with items still to put: a producer can only wait for room that no "
+                                   "consumer is there to make, so the program would never end. ThreadLab started the "
+                                   "consumers anyway. ")
+                        .arg(params[u"mechanism"].toString());
+        else if (params[u"order"].toString() == u"seed")
+            text += QStringLiteral("In the seed's order the producers were done before the first consumer started. ");
+        QStringList killed;
+        for (const auto& name : results[u"counted_from_gauges"].toArray())
+            killed << name.toString();
+        if (!killed.isEmpty())
+            text += QStringLiteral(
+                "%1 ended before it could report (killed): what it did is counted from the figure it "
+                "published after each item, and a producer killed in the middle of a put may have put "
+                "one more. ")
+                        .arg(killed.join(QStringLiteral(", ")));
+        else if (produced < params[u"producers"].toInteger() * params[u"items"].toInteger())
+            text += QStringLiteral("The producers made only %1 of their %2 items: once every consumer had gone, the "
+                                   "queue refused their puts (a pipe with no reader fails them). ")
+                        .arg(groupedNumber(produced),
+                            groupedNumber(params[u"producers"].toInteger() * params[u"items"].toInteger()));
+        if (missed > 0 && params[u"consumer"].toString() == u"check-empty")
+            text += QStringLiteral(
+                "<b>%1 items were missed</b>: the consumer asked \"is it empty?\", got yes at a moment "
+                "the producers had not put the next item yet, and stopped. empty() says what was "
+                "true a moment ago, not whether more is coming; a blocking get() with an end "
+                "marker (or a closed pipe) is the reliable way to know. ")
+                        .arg(groupedNumber(missed));
+        else if (missed > 0)
+            text += QStringLiteral("%1 items were not consumed (a process was killed or the run stopped). ")
+                        .arg(groupedNumber(missed));
+        else if (params[u"consumer"].toString() == u"check-empty")
+            text += QStringLiteral("Every item was consumed, this time: the queue was never empty before the producers "
+                                   "were done, but empty() did not promise it. ");
+        else
+            text += QStringLiteral(
+                "Every item was consumed: the consumers waited in get() until the producers were done. ");
+        text += QStringLiteral("Producers spent %1 ms blocked putting (queue or pipe full), consumers %2 ms blocked "
+                               "getting (nothing there yet).")
+                    .arg(results[u"producers_blocked_ms"].toDouble(), 0, 'f', 1)
+                    .arg(results[u"consumers_blocked_ms"].toDouble(), 0, 'f', 1);
+        return text;
     }
-    QJsonObject from;
-    for (auto it = fromProducer.begin(); it != fromProducer.end(); ++it)
-        from.insert(it.key(), it.value());
-    child.report(QStringLiteral("consumed"), consumed);
-    child.report(QStringLiteral("from_producer"), from);
-    child.report(QStringLiteral("get_wait_ms"), double(waitedNs) / 1e6);
-    return 0;
-}
-
-QString QueuePipe::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject params = summary[u"params"].toObject();
-    const QJsonObject results = summary[u"results"].toObject();
-    const qint64 produced = results[u"produced"].toInteger();
-    const qint64 consumed = results[u"consumed"].toInteger();
-    const qint64 missed = results[u"missed"].toInteger();
-    QString text
-        = QStringLiteral("Over a <b>%1</b>, %2 producer(s) made %3 items and %4 consumer(s) handled <b>%5</b>. "
-                         "At most %6 items were waiting at once. ")
-              .arg(params[u"mechanism"].toString())
-              .arg(params[u"producers"].toInteger())
-              .arg(groupedNumber(produced))
-              .arg(params[u"consumers"].toInteger())
-              .arg(groupedNumber(consumed))
-              .arg(results[u"max_depth"].toInteger());
-    if (results[u"producers_stuck"].toBool())
-        text += QStringLiteral("In the seed's order the consumers start only once the producers are done, but the "
-                               "%1 filled up with items still to put: a producer can only wait for room that no "
-                               "consumer is there to make, so the program would never end. ThreadLab started the "
-                               "consumers anyway. ")
-                    .arg(params[u"mechanism"].toString());
-    else if (params[u"order"].toString() == u"seed")
-        text += QStringLiteral("In the seed's order the producers were done before the first consumer started. ");
-    QStringList killed;
-    for (const auto& name : results[u"counted_from_gauges"].toArray())
-        killed << name.toString();
-    if (!killed.isEmpty())
-        text += QStringLiteral("%1 ended before it could report (killed): what it did is counted from the figure it "
-                               "published after each item, and a producer killed in the middle of a put may have put "
-                               "one more. ")
-                    .arg(killed.join(QStringLiteral(", ")));
-    else if (produced < params[u"producers"].toInteger() * params[u"items"].toInteger())
-        text += QStringLiteral("The producers made only %1 of their %2 items: once every consumer had gone, the "
-                               "queue refused their puts (a pipe with no reader fails them). ")
-                    .arg(groupedNumber(produced),
-                        groupedNumber(params[u"producers"].toInteger() * params[u"items"].toInteger()));
-    if (missed > 0 && params[u"consumer"].toString() == u"check-empty")
-        text += QStringLiteral("<b>%1 items were missed</b>: the consumer asked \"is it empty?\", got yes at a moment "
-                               "the producers had not put the next item yet, and stopped. empty() says what was "
-                               "true a moment ago, not whether more is coming; a blocking get() with an end "
-                               "marker (or a closed pipe) is the reliable way to know. ")
-                    .arg(groupedNumber(missed));
-    else if (missed > 0)
-        text += QStringLiteral("%1 items were not consumed (a process was killed or the run stopped). ")
-                    .arg(groupedNumber(missed));
-    else if (params[u"consumer"].toString() == u"check-empty")
-        text += QStringLiteral("Every item was consumed, this time: the queue was never empty before the producers "
-                               "were done, but empty() did not promise it. ");
-    else
-        text
-            += QStringLiteral("Every item was consumed: the consumers waited in get() until the producers were done. ");
-    text += QStringLiteral("Producers spent %1 ms blocked putting (queue or pipe full), consumers %2 ms blocked "
-                           "getting (nothing there yet).")
-                .arg(results[u"producers_blocked_ms"].toDouble(), 0, 'f', 1)
-                .arg(results[u"consumers_blocked_ms"].toDouble(), 0, 'f', 1);
-    return text;
+};
 }
 
 std::unique_ptr<Scenario> makeQueuePipe()

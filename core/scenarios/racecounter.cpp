@@ -8,17 +8,6 @@
 
 namespace tl {
 
-// The seed's shared counter: N workers each add 1 a number of times. Without a lock, updates are lost.
-class RaceCounter : public Scenario {
-public:
-    enum LockMode { None, Mutex, Atomic };
-    enum BackendChoice { StdThread, QThreadPoolBackend };
-
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-};
-
 namespace {
 // Every write to the counter is an exchange: still the same unprotected read-add-write (the race is
 // unchanged), but each write learns the value it replaced. Summed over writes, replaced − read telescopes
@@ -131,226 +120,237 @@ void reportLostUpdates(
         ctx.setResult(QStringLiteral("write_log"), writes);
     }
 }
-}
 
-ScenarioInfo RaceCounter::info() const
-{
-    return {
-        QStringLiteral("race-counter"),
-        QStringLiteral("Race on a shared counter"),
-        QStringLiteral("Workers increment one counter; switch the lock off and updates get lost"),
-        QStringLiteral("Thread data sharing with synchronization (5 threads x 100000 = 500000)"),
-        {
-            ParamSpec::integer(QStringLiteral("workers"), 5, 1, 64, QStringLiteral("Threads incrementing the counter")),
-            ParamSpec::integer(QStringLiteral("increments"), 100000, 1, 10'000'000,
-                QStringLiteral("How many times each worker adds 1")),
-            ParamSpec::choice(QStringLiteral("lock"),
-                { QStringLiteral("none"), QStringLiteral("mutex"), QStringLiteral("atomic") }, Mutex,
-                QStringLiteral("none: read, add, write with no protection (updates get lost); mutex: the same "
-                               "inside a std::mutex; atomic: one fetch_add"))
-                .changeableWhileRunning(),
-            ParamSpec::choice(QStringLiteral("backend"),
-                { QStringLiteral("std-thread"), QStringLiteral("qthreadpool") }, StdThread,
-                QStringLiteral("One std::thread per worker, or a QThreadPool sized to the workers")),
-            ParamSpec::integer(QStringLiteral("inspect"), 0, 0, 100'000,
-                QStringLiteral("Lost-update inspector: record every read and write of the first this many increments "
-                               "of each worker (and stop there), then list each lost update (0 = off)")),
-            ParamSpec::integer(QStringLiteral("slow_motion"), 0, 0, 100'000,
-                QStringLiteral("Sleep this long between reading and writing the counter, widening the race "
-                               "window (0 = off)"),
-                QStringLiteral("µs"))
-                .changeableWhileRunning(),
-        },
-        ScenarioInfo::Chart::None,
-        { QStringLiteral("expected"), QStringLiteral("actual"), QStringLiteral("lost_updates"),
-            QStringLiteral("increments"), QStringLiteral("interleaved_increments"),
-            QStringLiteral("inspected_increments"), QStringLiteral("inspected_lost_updates"),
-            QStringLiteral("lost_update_list_complete"), QStringLiteral("lost_update_list"),
-            QStringLiteral("write_log"), QStringLiteral("inspector_error"), QStringLiteral("write"),
-            QStringLiteral("writer"), QStringLiteral("worker"), QStringLiteral("read"), QStringLiteral("read_write"),
-            QStringLiteral("wrote"), QStringLiteral("overwrote"), QStringLiteral("replaced"),
-            QStringLiteral("replaced_write"), QStringLiteral("written_by"), QStringLiteral("lost") },
-    };
-}
+// The seed's shared counter: N workers each add 1 a number of times. Without a lock, updates are lost.
+class RaceCounter final : public Scenario {
+public:
+    enum LockMode { None, Mutex, Atomic };
+    enum BackendChoice { StdThread, QThreadPoolBackend };
 
-void RaceCounter::run(RunContext& ctx)
-{
-    const int workerCount = int(ctx.value(QStringLiteral("workers")));
-    const std::int64_t inspect = ctx.value(QStringLiteral("inspect"));
-    const std::int64_t increments = inspect > 0 ? std::min(inspect, ctx.value(QStringLiteral("increments")))
-                                                : ctx.value(QStringLiteral("increments"));
-    const auto& lockMode = ctx.param(QStringLiteral("lock"));
-    const auto& slowMotionUs = ctx.param(QStringLiteral("slow_motion"));
-    const auto backend = ctx.value(QStringLiteral("backend")) == StdThread ? Backend::StdThread : Backend::ThreadPool;
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("race-counter"),
+            .title = QStringLiteral("Race on a shared counter"),
+            .summary = QStringLiteral("Workers increment one counter; switch the lock off and updates get lost"),
+            .topic = QStringLiteral("Thread data sharing with synchronization (5 threads x 100000 = 500000)"),
+            .params = {
+                ParamSpec::integer(QStringLiteral("workers"), 5, 1, 64, QStringLiteral("Threads incrementing the counter")),
+                ParamSpec::integer(QStringLiteral("increments"), 100000, 1, 10'000'000,
+                    QStringLiteral("How many times each worker adds 1")),
+                ParamSpec::choice(QStringLiteral("lock"),
+                    { QStringLiteral("none"), QStringLiteral("mutex"), QStringLiteral("atomic") }, Mutex,
+                    QStringLiteral("none: read, add, write with no protection (updates get lost); mutex: the same "
+                                   "inside a std::mutex; atomic: one fetch_add"))
+                    .changeableWhileRunning(),
+                ParamSpec::choice(QStringLiteral("backend"),
+                    { QStringLiteral("std-thread"), QStringLiteral("qthreadpool") }, StdThread,
+                    QStringLiteral("One std::thread per worker, or a QThreadPool sized to the workers")),
+                ParamSpec::integer(QStringLiteral("inspect"), 0, 0, 100'000,
+                    QStringLiteral("Lost-update inspector: record every read and write of the first this many increments "
+                                   "of each worker (and stop there), then list each lost update (0 = off)")),
+                ParamSpec::integer(QStringLiteral("slow_motion"), 0, 0, 100'000,
+                    QStringLiteral("Sleep this long between reading and writing the counter, widening the race "
+                                   "window (0 = off)"),
+                    QStringLiteral("µs"))
+                    .changeableWhileRunning(),
+            },
+            .results = { QStringLiteral("expected"), QStringLiteral("actual"), QStringLiteral("lost_updates"),
+                QStringLiteral("increments"), QStringLiteral("interleaved_increments"),
+                QStringLiteral("inspected_increments"), QStringLiteral("inspected_lost_updates"),
+                QStringLiteral("lost_update_list_complete"), QStringLiteral("lost_update_list"),
+                QStringLiteral("write_log"), QStringLiteral("inspector_error"), QStringLiteral("write"),
+                QStringLiteral("writer"), QStringLiteral("worker"), QStringLiteral("read"), QStringLiteral("read_write"),
+                QStringLiteral("wrote"), QStringLiteral("overwrote"), QStringLiteral("replaced"),
+                QStringLiteral("replaced_write"), QStringLiteral("written_by"), QStringLiteral("lost") },
+        };
+    }
 
-    // The counter is an atomic so that the unprotected mode is a well-defined race (relaxed load, then a
-    // separate write), not undefined behaviour that the optimiser may fold into one addition.
-    std::atomic<std::int64_t> counter { 0 };
-    // One cache line per worker, so progress reports do not contend with each other. Both are published
-    // after the write they count, so a sample never counts an increment that has not happened yet.
-    struct alignas(64) Progress {
-        std::atomic<std::int64_t> done { 0 };
-        std::atomic<std::int64_t> wipedOut { 0 }; // Σ replaced − read over this worker's writes
-    };
-    std::vector<Progress> progress(static_cast<std::size_t>(workerCount));
-    InstrumentedLock& lock = ctx.addLock(QStringLiteral("counter"), LockKind::Mutex);
+    void run(RunContext& ctx) override
+    {
+        const int workerCount = int(ctx.value(QStringLiteral("workers")));
+        const std::int64_t inspect = ctx.value(QStringLiteral("inspect"));
+        const std::int64_t increments = inspect > 0 ? std::min(inspect, ctx.value(QStringLiteral("increments")))
+                                                    : ctx.value(QStringLiteral("increments"));
+        const auto& lockMode = ctx.param(QStringLiteral("lock"));
+        const auto& slowMotionUs = ctx.param(QStringLiteral("slow_motion"));
+        const auto backend
+            = ctx.value(QStringLiteral("backend")) == StdThread ? Backend::StdThread : Backend::ThreadPool;
 
-    auto expected = [&] {
-        std::int64_t sum = 0;
-        for (const auto& p : progress)
-            sum += p.done.load(std::memory_order_relaxed);
-        return sum;
-    };
-    const auto expectedCounter = ctx.addCounter(QStringLiteral("expected"), expected);
-    const auto actualCounter
-        = ctx.addCounter(QStringLiteral("actual"), [&] { return valueOf(counter.load(std::memory_order_relaxed)); });
-    // Not expected − actual: those two are read a moment apart while workers keep going, so even a mutex
-    // would show a few "lost" updates in between. The workers' own tallies are 0 under mutex and atomic.
-    const auto lostCounter = ctx.addCounter(QStringLiteral("lost_updates"), [&] {
-        std::int64_t sum = 0;
-        for (const auto& p : progress)
-            sum += p.wipedOut.load(std::memory_order_relaxed);
-        return sum;
-    });
+        // The counter is an atomic so that the unprotected mode is a well-defined race (relaxed load, then a
+        // separate write), not undefined behaviour that the optimiser may fold into one addition.
+        std::atomic<std::int64_t> counter { 0 };
+        // One cache line per worker, so progress reports do not contend with each other. Both are published
+        // after the write they count, so a sample never counts an increment that has not happened yet.
+        struct alignas(64) Progress {
+            std::atomic<std::int64_t> done { 0 };
+            std::atomic<std::int64_t> wipedOut { 0 }; // Σ replaced − read over this worker's writes
+        };
+        std::vector<Progress> progress(static_cast<std::size_t>(workerCount));
+        InstrumentedLock& lock = ctx.addLock(QStringLiteral("counter"), LockKind::Mutex);
 
-    const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
-    std::vector<LockStats> stats(workers.size());
-    std::vector<std::vector<CounterAccess>> accesses(workers.size());
-    // Starting a thread takes longer than 100000 increments: without the barrier each worker would be done
-    // before the next one began and the race would never race. The wait is drawn as one (sleeping).
-    StartBarrier atStart(workers.size());
-    runWorkers(ctx, backend, workers, [&](std::uint32_t worker, Recorder& rec) {
-        rec.record(EventKind::Sleeping);
-        atStart.arriveAndWait([&] { return ctx.stopRequested(); });
-        rec.record(EventKind::Running);
-        const std::size_t index = worker - workers.front();
-        LockStats& mine = stats[index];
-        Progress& me = progress[index];
-        std::vector<CounterAccess>& log = accesses[index];
-        log.reserve(std::size_t(inspect));
-        for (std::int64_t i = 0; i < increments && !ctx.stopRequested(); ++i) {
-            // Ids only while inspecting (they are unique there: increments are capped at `inspect`).
-            const std::int64_t id = inspect > 0 ? std::int64_t(index) * increments + i + 1 : 0;
-            const auto mode = lockMode.load(std::memory_order_relaxed);
-            std::int64_t readNs = 0;
-            std::int64_t seen = 0;
-            std::int64_t replaced = 0;
-            auto publish = [&] {
-                me.wipedOut.store(me.wipedOut.load(std::memory_order_relaxed) + valueOf(replaced) - valueOf(seen),
-                    std::memory_order_relaxed);
-                me.done.store(i + 1, std::memory_order_relaxed);
-            };
-            if (mode == Atomic) {
-                if (inspect > 0) {
-                    // The same one indivisible step as fetch_add, written so the new value carries its id.
-                    readNs = clock::monotonicNs();
-                    seen = counter.load(std::memory_order_relaxed);
-                    while (
-                        !counter.compare_exchange_weak(seen, wordOf(id, valueOf(seen) + 1), std::memory_order_relaxed))
-                        ;
+        auto expected = [&] {
+            std::int64_t sum = 0;
+            for (const auto& p : progress)
+                sum += p.done.load(std::memory_order_relaxed);
+            return sum;
+        };
+        const auto expectedCounter = ctx.addCounter(QStringLiteral("expected"), expected);
+        const auto actualCounter = ctx.addCounter(
+            QStringLiteral("actual"), [&] { return valueOf(counter.load(std::memory_order_relaxed)); });
+        // Not expected − actual: those two are read a moment apart while workers keep going, so even a mutex
+        // would show a few "lost" updates in between. The workers' own tallies are 0 under mutex and atomic.
+        const auto lostCounter = ctx.addCounter(QStringLiteral("lost_updates"), [&] {
+            std::int64_t sum = 0;
+            for (const auto& p : progress)
+                sum += p.wipedOut.load(std::memory_order_relaxed);
+            return sum;
+        });
+
+        const auto workers = addWorkers(ctx, workerCount, QStringLiteral("worker"));
+        std::vector<LockStats> stats(workers.size());
+        std::vector<std::vector<CounterAccess>> accesses(workers.size());
+        // Starting a thread takes longer than 100000 increments: without the barrier each worker would be done
+        // before the next one began and the race would never race. The wait is drawn as one (sleeping).
+        StartBarrier atStart(workers.size());
+        runWorkers(ctx, backend, workers, [&](std::uint32_t worker, Recorder& rec) {
+            rec.record(EventKind::Sleeping);
+            atStart.arriveAndWait([&] { return ctx.stopRequested(); });
+            rec.record(EventKind::Running);
+            const std::size_t index = worker - workers.front();
+            LockStats& mine = stats[index];
+            Progress& me = progress[index];
+            std::vector<CounterAccess>& log = accesses[index];
+            log.reserve(std::size_t(inspect));
+            for (std::int64_t i = 0; i < increments && !ctx.stopRequested(); ++i) {
+                // Ids only while inspecting (they are unique there: increments are capped at `inspect`).
+                const std::int64_t id = inspect > 0 ? std::int64_t(index) * increments + i + 1 : 0;
+                const auto mode = lockMode.load(std::memory_order_relaxed);
+                std::int64_t readNs = 0;
+                std::int64_t seen = 0;
+                std::int64_t replaced = 0;
+                auto publish = [&] {
+                    me.wipedOut.store(me.wipedOut.load(std::memory_order_relaxed) + valueOf(replaced) - valueOf(seen),
+                        std::memory_order_relaxed);
+                    me.done.store(i + 1, std::memory_order_relaxed);
+                };
+                if (mode == Atomic) {
+                    if (inspect > 0) {
+                        // The same one indivisible step as fetch_add, written so the new value carries its id.
+                        readNs = clock::monotonicNs();
+                        seen = counter.load(std::memory_order_relaxed);
+                        while (!counter.compare_exchange_weak(
+                            seen, wordOf(id, valueOf(seen) + 1), std::memory_order_relaxed))
+                            ;
+                    } else {
+                        seen = counter.fetch_add(1, std::memory_order_relaxed);
+                    }
+                    replaced = seen;
+                    publish();
                 } else {
-                    seen = counter.fetch_add(1, std::memory_order_relaxed);
+                    InstrumentedGuard guard(lock, rec, mine, mode == Mutex ? LockKind::Mutex : LockKind::None);
+                    readNs = inspect > 0 ? clock::monotonicNs() : 0;
+                    seen = counter.load(std::memory_order_relaxed);
+                    if (const auto us = slowMotionUs.load(std::memory_order_relaxed); us > 0)
+                        ctx.sleepFor(std::chrono::microseconds(us), rec);
+                    replaced = counter.exchange(wordOf(id, valueOf(seen) + 1), std::memory_order_relaxed);
+                    publish(); // inside the lock: a sample sees the increment done once it is
                 }
-                replaced = seen;
-                publish();
-            } else {
-                InstrumentedGuard guard(lock, rec, mine, mode == Mutex ? LockKind::Mutex : LockKind::None);
-                readNs = inspect > 0 ? clock::monotonicNs() : 0;
-                seen = counter.load(std::memory_order_relaxed);
-                if (const auto us = slowMotionUs.load(std::memory_order_relaxed); us > 0)
-                    ctx.sleepFor(std::chrono::microseconds(us), rec);
-                replaced = counter.exchange(wordOf(id, valueOf(seen) + 1), std::memory_order_relaxed);
-                publish(); // inside the lock: a sample sees the increment done once it is
+                if (inspect > 0)
+                    log.push_back({ std::uint32_t(index), id, seen, replaced, readNs, clock::monotonicNs() });
             }
-            if (inspect > 0)
-                log.push_back({ std::uint32_t(index), id, seen, replaced, readNs, clock::monotonicNs() });
+        });
+        if (inspect > 0) {
+            std::vector<QString> names;
+            for (const auto w : workers)
+                names.push_back(ctx.workers()[w].name);
+            reportLostUpdates(ctx, accesses, names);
         }
-    });
-    if (inspect > 0) {
-        std::vector<QString> names;
-        for (const auto w : workers)
-            names.push_back(ctx.workers()[w].name);
-        reportLostUpdates(ctx, accesses, names);
+
+        const std::int64_t expectedTotal = expected();
+        const std::int64_t actual = valueOf(counter.load());
+        for (std::size_t i = 0; i < workers.size(); ++i) {
+            reportLockStats(ctx, workers[i], stats[i]);
+            ctx.setWorkerFigure(workers[i], QStringLiteral("increments"), qint64(progress[i].done.load()));
+        }
+        ctx.setResult(QStringLiteral("expected"), qint64(expectedTotal));
+        ctx.setResult(QStringLiteral("actual"), qint64(actual));
+        ctx.setResult(QStringLiteral("lost_updates"), qint64(expectedTotal - actual));
     }
 
-    const std::int64_t expectedTotal = expected();
-    const std::int64_t actual = valueOf(counter.load());
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        reportLockStats(ctx, workers[i], stats[i]);
-        ctx.setWorkerFigure(workers[i], QStringLiteral("increments"), qint64(progress[i].done.load()));
-    }
-    ctx.setResult(QStringLiteral("expected"), qint64(expectedTotal));
-    ctx.setResult(QStringLiteral("actual"), qint64(actual));
-    ctx.setResult(QStringLiteral("lost_updates"), qint64(expectedTotal - actual));
-}
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const QJsonObject results = summary[u"results"].toObject();
+        const QJsonArray workers = summary[u"workers"].toArray();
+        const QString lock = summary[u"params"].toObject()[u"lock"].toString();
+        const qint64 expected = results[u"expected"].toInteger();
+        const qint64 actual = results[u"actual"].toInteger();
+        const qint64 lost = results[u"lost_updates"].toInteger();
+        double waited = 0, elapsed = 0, longest = 0;
+        for (const auto& w : workers) {
+            waited += w[u"wait_ns"].toDouble();
+            elapsed += w[u"elapsed_ns"].toDouble();
+            longest = std::max(longest, w[u"longest_wait_ns"].toDouble());
+        }
 
-QString RaceCounter::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject results = summary[u"results"].toObject();
-    const QJsonArray workers = summary[u"workers"].toArray();
-    const QString lock = summary[u"params"].toObject()[u"lock"].toString();
-    const qint64 expected = results[u"expected"].toInteger();
-    const qint64 actual = results[u"actual"].toInteger();
-    const qint64 lost = results[u"lost_updates"].toInteger();
-    double waited = 0, elapsed = 0, longest = 0;
-    for (const auto& w : workers) {
-        waited += w[u"wait_ns"].toDouble();
-        elapsed += w[u"elapsed_ns"].toDouble();
-        longest = std::max(longest, w[u"longest_wait_ns"].toDouble());
+        QString text;
+        if (lost > 0) {
+            text = QStringLiteral(
+                "<b>%1 of %2 updates were lost (%3).</b> %4 workers each read the counter, added 1 and "
+                "wrote it back; whenever two of them read the same value, one write overwrote the "
+                "other. The counter ended at %5 instead of %2.")
+                       .arg(groupedNumber(lost), groupedNumber(expected), percent(double(lost) / double(expected)))
+                       .arg(workers.size())
+                       .arg(groupedNumber(actual));
+            if (lock != u"none")
+                text += QStringLiteral(" The lock was switched off for part of the run: those increments raced.");
+        } else if (lock == u"mutex") {
+            text = QStringLiteral(
+                "<b>No update was lost:</b> %1 increments, counter %2. The mutex let one worker at a time "
+                "read, add and write. The price was waiting: the workers spent %3 of their time waiting "
+                "for the lock (longest single wait %4).")
+                       .arg(groupedNumber(expected), groupedNumber(actual), percent(elapsed > 0 ? waited / elapsed : 0),
+                           formatDuration(longest));
+        } else if (lock == u"atomic") {
+            text = QStringLiteral(
+                "<b>No update was lost:</b> %1 increments, counter %2. fetch_add makes read, add and write "
+                "one indivisible step, with no lock to wait for.")
+                       .arg(groupedNumber(expected), groupedNumber(actual));
+        } else if (results.contains(u"interleaved_increments")) {
+            const qint64 interleaved = results[u"interleaved_increments"].toInteger();
+            text = interleaved == 0
+                ? QStringLiteral(
+                    "No update was lost this time (%1 increments), but nothing prevented it: the inspector "
+                    "saw no write land between another increment's read and write. Raise the increments "
+                    "or the workers, or turn on slow motion.")
+                      .arg(groupedNumber(expected))
+                : QStringLiteral("No update was lost this time (%1 increments), although in %2 of them another write "
+                                 "landed between the read and the write: the later writes happened to restore the "
+                                 "count. Nothing prevented a loss.")
+                      .arg(groupedNumber(expected), groupedNumber(interleaved));
+        } else {
+            text = QStringLiteral(
+                "No update was lost this time (%1 increments), but nothing prevented it: with no lock, "
+                "any write may land between another worker's read and write. Raise the increments or "
+                "the workers, or turn on slow motion.")
+                       .arg(groupedNumber(expected));
+        }
+        if (results.contains(u"inspected_lost_updates") && lost > 0) {
+            const QJsonArray rows = results[u"lost_update_list"].toArray();
+            text
+                += QStringLiteral(" The inspector recorded every read and write: %1 of the increments interleaved with "
+                                  "another write, and %2 were lost for good. Each row of lost_update_list is one write "
+                                  "that wiped out updates for good, with how many (<i>lost</i>)%3; click <i>show</i> "
+                                  "to see that interleaving on the timeline.")
+                       .arg(groupedNumber(results[u"interleaved_increments"].toInteger()),
+                           groupedNumber(results[u"inspected_lost_updates"].toInteger()),
+                           results[u"lost_update_list_complete"].toBool()
+                               ? QStringLiteral(": the rows add up to the %1 lost").arg(groupedNumber(lost))
+                               : QStringLiteral(" (the first %1 such writes are listed)").arg(rows.size()));
+        }
+        return text;
     }
-
-    QString text;
-    if (lost > 0) {
-        text = QStringLiteral("<b>%1 of %2 updates were lost (%3).</b> %4 workers each read the counter, added 1 and "
-                              "wrote it back; whenever two of them read the same value, one write overwrote the "
-                              "other. The counter ended at %5 instead of %2.")
-                   .arg(groupedNumber(lost), groupedNumber(expected), percent(double(lost) / double(expected)))
-                   .arg(workers.size())
-                   .arg(groupedNumber(actual));
-        if (lock != u"none")
-            text += QStringLiteral(" The lock was switched off for part of the run: those increments raced.");
-    } else if (lock == u"mutex") {
-        text
-            = QStringLiteral("<b>No update was lost:</b> %1 increments, counter %2. The mutex let one worker at a time "
-                             "read, add and write. The price was waiting: the workers spent %3 of their time waiting "
-                             "for the lock (longest single wait %4).")
-                  .arg(groupedNumber(expected), groupedNumber(actual), percent(elapsed > 0 ? waited / elapsed : 0),
-                      formatDuration(longest));
-    } else if (lock == u"atomic") {
-        text = QStringLiteral(
-            "<b>No update was lost:</b> %1 increments, counter %2. fetch_add makes read, add and write "
-            "one indivisible step, with no lock to wait for.")
-                   .arg(groupedNumber(expected), groupedNumber(actual));
-    } else if (results.contains(u"interleaved_increments")) {
-        const qint64 interleaved = results[u"interleaved_increments"].toInteger();
-        text = interleaved == 0
-            ? QStringLiteral("No update was lost this time (%1 increments), but nothing prevented it: the inspector "
-                             "saw no write land between another increment's read and write. Raise the increments "
-                             "or the workers, or turn on slow motion.")
-                  .arg(groupedNumber(expected))
-            : QStringLiteral("No update was lost this time (%1 increments), although in %2 of them another write "
-                             "landed between the read and the write: the later writes happened to restore the "
-                             "count. Nothing prevented a loss.")
-                  .arg(groupedNumber(expected), groupedNumber(interleaved));
-    } else {
-        text = QStringLiteral("No update was lost this time (%1 increments), but nothing prevented it: with no lock, "
-                              "any write may land between another worker's read and write. Raise the increments or "
-                              "the workers, or turn on slow motion.")
-                   .arg(groupedNumber(expected));
-    }
-    if (results.contains(u"inspected_lost_updates") && lost > 0) {
-        const QJsonArray rows = results[u"lost_update_list"].toArray();
-        text += QStringLiteral(" The inspector recorded every read and write: %1 of the increments interleaved with "
-                               "another write, and %2 were lost for good. Each row of lost_update_list is one write "
-                               "that wiped out updates for good, with how many (<i>lost</i>)%3; click <i>show</i> "
-                               "to see that interleaving on the timeline.")
-                    .arg(groupedNumber(results[u"interleaved_increments"].toInteger()),
-                        groupedNumber(results[u"inspected_lost_updates"].toInteger()),
-                        results[u"lost_update_list_complete"].toBool()
-                            ? QStringLiteral(": the rows add up to the %1 lost").arg(groupedNumber(lost))
-                            : QStringLiteral(" (the first %1 such writes are listed)").arg(rows.size()));
-    }
-    return text;
+};
 }
 
 std::unique_ptr<Scenario> makeRaceCounter()

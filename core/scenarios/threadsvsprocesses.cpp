@@ -18,16 +18,6 @@
 
 namespace tl {
 
-// The seed's threads-vs-processes table, measured: N threads and N processes doing the same small job, with
-// what each costs to start, the memory each takes, what one update of shared data costs, and what a crash does.
-class ThreadsVsProcesses : public Scenario {
-public:
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-    int runChild(const QString& role, ChildContext& child) override;
-};
-
 namespace {
 // A process's descriptor that stays open until the parent has measured everyone's memory.
 constexpr int kHoldFd = 3;
@@ -64,37 +54,6 @@ QJsonObject row(const QString& measure, const QString& unit, const QJsonValue& t
     return { { QStringLiteral("measure"), measure }, { QStringLiteral("unit"), unit },
         { QStringLiteral("threads"), threads }, { QStringLiteral("processes"), processes } };
 }
-}
-
-ScenarioInfo ThreadsVsProcesses::info() const
-{
-    return {
-        QStringLiteral("threads-vs-processes"),
-        QStringLiteral("Threads vs processes"),
-        QStringLiteral("N threads and N processes do the same job: start-up, memory, sharing data, a crash"),
-        QStringLiteral("Threads vs processes: memory space, creation overhead, data sharing, crash isolation"),
-        {
-            ParamSpec::integer(QStringLiteral("workers"), 4, 1, 16, QStringLiteral("Threads, and processes, to start")),
-            ParamSpec::integer(QStringLiteral("job_ms"), 20, 0, 10'000, QStringLiteral("CPU time of each worker's job"),
-                QStringLiteral("ms")),
-            ParamSpec::integer(QStringLiteral("updates"), 20'000, 1, 1'000'000,
-                QStringLiteral("Updates each worker makes to one shared counter: a mutex for threads, a "
-                               "semaphore-guarded shared-memory value for processes (the seed's Value)")),
-            ParamSpec::boolean(QStringLiteral("crash"), true,
-                QStringLiteral(
-                    "One process crashes after its job (abort(), SIGABRT, as an uncaught C++ exception "
-                    "does; in the seed's Python an uncaught exception exits with code 1): the others carry "
-                    "on. (A crashing thread would end ThreadLab itself, so the thread side only tells it.)")),
-        },
-        ScenarioInfo::Chart::Drawn,
-        { QStringLiteral("table"), QStringLiteral("measure"), QStringLiteral("unit"), QStringLiteral("threads"),
-            QStringLiteral("processes"), QStringLiteral("start_us"), QStringLiteral("memory_kb"),
-            QStringLiteral("pss_kb"), QStringLiteral("update_ns"), QStringLiteral("counter"),
-            QStringLiteral("expected"), QStringLiteral("finished"), QStringLiteral("crashed") },
-    };
-}
-
-namespace {
 
 // The job both sides do, from the parameters.
 struct JobSettings {
@@ -279,75 +238,109 @@ void publishComparison(RunContext& ctx, const QJsonObject& threads, const QJsonO
                     bars(QStringLiteral("threads"), threads), bars(QStringLiteral("processes"), processes) } } });
 }
 
-} // namespace
-
-void ThreadsVsProcesses::run(RunContext& ctx)
-{
-    const JobSettings settings { int(ctx.value(QStringLiteral("workers"))),
-        std::chrono::milliseconds(ctx.value(QStringLiteral("job_ms"))), ctx.value(QStringLiteral("updates")),
-        ctx.value(QStringLiteral("crash")) != 0 };
-    const QJsonObject threads = measureThreads(ctx, settings);
-    const QJsonObject processes = measureProcesses(ctx, info().name, settings);
-    publishComparison(ctx, threads, processes);
-}
-
-int ThreadsVsProcesses::runChild(const QString& role, ChildContext& child)
-{
-    if (role != u"job")
-        return Scenario::runChild(role, child);
-    child.report(QStringLiteral("started_ns"), qint64(clock::monotonicNs()));
-    char byte = 0;
-    readAll(kGoFd, &byte, 1);
-    spin(std::chrono::milliseconds(child.arg(0).toLongLong()));
-    if (child.arg(2) == u"crash")
-        std::abort(); // SIGABRT: sanitizers turn a SIGSEGV into an exit code, but leave this a crash
-    const auto segment = SharedSegment::attach(child.sharedKey(0));
-    auto* counter = std::launder(static_cast<std::atomic<std::int64_t>*>(segment->data()));
-    const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
-    child.report(QStringLiteral("update_ns"), nsPerUpdate(child.arg(1).toLongLong(), [&] {
-        semaphore->acquire();
-        counter->store(counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        semaphore->release();
-    }));
-    child.recorder().record(EventKind::Sleeping);
-    child.setGauge(1); // done: the parent measures memory now
-    readAll(kHoldFd, &byte, 1); // until the parent closes its end
-    child.recorder().record(EventKind::Running);
-    return 0;
-}
-
-QString ThreadsVsProcesses::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject r = summary[u"results"].toObject();
-    const QJsonObject t = r[u"threads"].toObject();
-    const QJsonObject p = r[u"processes"].toObject();
-    QString text = QStringLiteral("<table cellpadding=3><tr><th></th><th align=right>threads</th>"
-                                  "<th align=right>processes</th></tr>");
-    for (const auto& v : r[u"table"].toArray()) {
-        auto cell = [&](const QJsonValue& x) {
-            return x.isDouble() ? QStringLiteral("%1 %2")
-                                      .arg(x.toDouble(), 0, 'f', x.toDouble() < 10 ? 1 : 0)
-                                      .arg(v[u"unit"].toString())
-                                : x.toString();
+// The seed's threads-vs-processes table, measured: N threads and N processes doing the same small job, with
+// what each costs to start, the memory each takes, what one update of shared data costs, and what a crash does.
+class ThreadsVsProcesses final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("threads-vs-processes"),
+            .title = QStringLiteral("Threads vs processes"),
+            .summary = QStringLiteral("N threads and N processes do the same job: start-up, memory, sharing data, a crash"),
+            .topic = QStringLiteral("Threads vs processes: memory space, creation overhead, data sharing, crash isolation"),
+            .params = {
+                ParamSpec::integer(QStringLiteral("workers"), 4, 1, 16, QStringLiteral("Threads, and processes, to start")),
+                ParamSpec::integer(QStringLiteral("job_ms"), 20, 0, 10'000, QStringLiteral("CPU time of each worker's job"),
+                    QStringLiteral("ms")),
+                ParamSpec::integer(QStringLiteral("updates"), 20'000, 1, 1'000'000,
+                    QStringLiteral("Updates each worker makes to one shared counter: a mutex for threads, a "
+                                   "semaphore-guarded shared-memory value for processes (the seed's Value)")),
+                ParamSpec::boolean(QStringLiteral("crash"), true,
+                    QStringLiteral(
+                        "One process crashes after its job (abort(), SIGABRT, as an uncaught C++ exception "
+                        "does; in the seed's Python an uncaught exception exits with code 1): the others carry "
+                        "on. (A crashing thread would end ThreadLab itself, so the thread side only tells it.)")),
+            },
+            .chart = ScenarioInfo::Chart::Drawn,
+            .results = { QStringLiteral("table"), QStringLiteral("measure"), QStringLiteral("unit"), QStringLiteral("threads"),
+                QStringLiteral("processes"), QStringLiteral("start_us"), QStringLiteral("memory_kb"),
+                QStringLiteral("pss_kb"), QStringLiteral("update_ns"), QStringLiteral("counter"),
+                QStringLiteral("expected"), QStringLiteral("finished"), QStringLiteral("crashed") },
         };
-        text += QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td></tr>")
-                    .arg(v[u"measure"].toString(), cell(v[u"threads"]), cell(v[u"processes"]));
     }
-    text += QStringLiteral("</table>");
-    text += QStringLiteral("A process costs <b>%1× the start-up</b> of a thread and its own copy of the program's "
-                           "memory; sharing one counter costs %2× as much per update (a system semaphore and shared "
-                           "memory instead of a mutex). In return a process is isolated: ")
-                .arg(p[u"start_us"].toDouble() / std::max(t[u"start_us"].toDouble(), 0.001), 0, 'f', 0)
-                .arg(p[u"update_ns"].toDouble() / std::max(t[u"update_ns"].toDouble(), 0.001), 0, 'f', 1);
-    text += p[u"crashed"].toInt() > 0
-        ? QStringLiteral("one crashed and the other %1 finished their work (the counter holds %2 of the expected %3); "
-                         "a thread that crashes takes every thread of its process down with it.")
-              .arg(p[u"finished"].toInt())
-              .arg(p[u"counter"].toInteger())
-              .arg(p[u"expected"].toInteger())
-        : QStringLiteral(
-            "a crash in one would leave the others running, where a crashing thread ends its whole process.");
-    return text;
+
+    void run(RunContext& ctx) override
+    {
+        const JobSettings settings { int(ctx.value(QStringLiteral("workers"))),
+            std::chrono::milliseconds(ctx.value(QStringLiteral("job_ms"))), ctx.value(QStringLiteral("updates")),
+            ctx.value(QStringLiteral("crash")) != 0 };
+        const QJsonObject threads = measureThreads(ctx, settings);
+        const QJsonObject processes = measureProcesses(ctx, info().name, settings);
+        publishComparison(ctx, threads, processes);
+    }
+
+    int runChild(const QString& role, ChildContext& child) override
+    {
+        if (role != u"job")
+            return Scenario::runChild(role, child);
+        child.report(QStringLiteral("started_ns"), qint64(clock::monotonicNs()));
+        char byte = 0;
+        readAll(kGoFd, &byte, 1);
+        spin(std::chrono::milliseconds(child.arg(0).toLongLong()));
+        if (child.arg(2) == u"crash")
+            std::abort(); // SIGABRT: sanitizers turn a SIGSEGV into an exit code, but leave this a crash
+        const auto segment = SharedSegment::attach(child.sharedKey(0));
+        auto* counter = std::launder(static_cast<std::atomic<std::int64_t>*>(segment->data()));
+        const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
+        child.report(QStringLiteral("update_ns"), nsPerUpdate(child.arg(1).toLongLong(), [&] {
+            semaphore->acquire();
+            counter->store(counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            semaphore->release();
+        }));
+        child.recorder().record(EventKind::Sleeping);
+        child.setGauge(1); // done: the parent measures memory now
+        readAll(kHoldFd, &byte, 1); // until the parent closes its end
+        child.recorder().record(EventKind::Running);
+        return 0;
+    }
+
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const QJsonObject r = summary[u"results"].toObject();
+        const QJsonObject t = r[u"threads"].toObject();
+        const QJsonObject p = r[u"processes"].toObject();
+        QString text = QStringLiteral("<table cellpadding=3><tr><th></th><th align=right>threads</th>"
+                                      "<th align=right>processes</th></tr>");
+        for (const auto& v : r[u"table"].toArray()) {
+            auto cell = [&](const QJsonValue& x) {
+                return x.isDouble() ? QStringLiteral("%1 %2")
+                                          .arg(x.toDouble(), 0, 'f', x.toDouble() < 10 ? 1 : 0)
+                                          .arg(v[u"unit"].toString())
+                                    : x.toString();
+            };
+            text += QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td></tr>")
+                        .arg(v[u"measure"].toString(), cell(v[u"threads"]), cell(v[u"processes"]));
+        }
+        text += QStringLiteral("</table>");
+        text
+            += QStringLiteral("A process costs <b>%1× the start-up</b> of a thread and its own copy of the program's "
+                              "memory; sharing one counter costs %2× as much per update (a system semaphore and shared "
+                              "memory instead of a mutex). In return a process is isolated: ")
+                   .arg(p[u"start_us"].toDouble() / std::max(t[u"start_us"].toDouble(), 0.001), 0, 'f', 0)
+                   .arg(p[u"update_ns"].toDouble() / std::max(t[u"update_ns"].toDouble(), 0.001), 0, 'f', 1);
+        text += p[u"crashed"].toInt() > 0
+            ? QStringLiteral(
+                "one crashed and the other %1 finished their work (the counter holds %2 of the expected %3); "
+                "a thread that crashes takes every thread of its process down with it.")
+                  .arg(p[u"finished"].toInt())
+                  .arg(p[u"counter"].toInteger())
+                  .arg(p[u"expected"].toInteger())
+            : QStringLiteral(
+                "a crash in one would leave the others running, where a crashing thread ends its whole process.");
+        return text;
+    }
+};
 }
 
 std::unique_ptr<Scenario> makeThreadsVsProcesses()
