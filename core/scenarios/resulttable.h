@@ -19,12 +19,12 @@ template <typename T> constexpr bool kIsOptional<std::optional<T>> = true;
 
 template <typename T> QJsonValue toJson(const T& value)
 {
-    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, int> || std::is_same_v<T, double>)
-        return QJsonValue(value);
-    else if constexpr (std::is_integral_v<T>)
+    // QJsonValue takes bool, int, qint64, double, QString, QJsonObject and QJsonArray; other integers (long)
+    // would be ambiguous.
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, int>)
         return QJsonValue(qint64(value));
     else
-        return QJsonValue(value); // QString, QJsonObject, QJsonArray
+        return QJsonValue(value);
 }
 
 template <typename T> T fromJson(const QJsonValue& v)
@@ -109,6 +109,26 @@ public:
 private:
     std::vector<ResultField<S>> m_fields;
 };
+
+// The reading order of records of several kinds in one list (ScenarioInfo::results has one for every
+// level): each kind's columns keep their order, a column they share stands once.
+inline QStringList mergedOrder(const QStringList& a, const QStringList& b)
+{
+    QStringList out;
+    qsizetype i = 0;
+    qsizetype j = 0;
+    while (i < a.size() || j < b.size()) {
+        if (i < a.size() && out.contains(a[i]))
+            ++i;
+        else if (j < b.size() && out.contains(b[j]))
+            ++j;
+        else if (j == b.size() || (i < a.size() && b.indexOf(a[i], j) < 0))
+            out << a[i++]; // next in a, and b does not need it later
+        else
+            out << b[j++];
+    }
+    return out;
+}
 
 // `member` of S is the result `key` (bool, int, 64-bit integer, double, QString, QJsonObject, QJsonArray,
 // or a std::optional of one of them).
