@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -52,6 +55,72 @@ quint64 fnv1a(QByteArrayView data)
     return h;
 }
 
+struct Params {
+    int children = 0;
+    Passing passing = Positional;
+    qsizetype payloadKb = 0;
+    std::int64_t workMs = 0;
+    bool killOne = false;
+};
+const ParamTable<Params> kParams {
+    param(&Params::children,
+        ParamSpec::integer(QStringLiteral("children"), 3, 1, 32, QStringLiteral("Child processes to start"))),
+    param(&Params::passing,
+        ParamSpec::choice(QStringLiteral("pass"),
+            { QStringLiteral("positional"), QStringLiteral("keyword"), QStringLiteral("complex") }, Positional,
+            QStringLiteral("How the parameters travel: positional arguments (name, number), keyword arguments "
+                           "(--name=, --number=), or a complex record (a user with name, age, email and a "
+                           "list of settings) serialised to JSON and written to the child's input"))),
+    param(&Params::payloadKb,
+        ParamSpec::integer(QStringLiteral("payload_kb"), 0, 0, std::int64_t { 256 } * 1024,
+            QStringLiteral("A payload sent to every child with its parameters, to see what serialising and "
+                           "copying data into a child costs"),
+            QStringLiteral("KiB"))),
+    param(&Params::workMs,
+        ParamSpec::integer(QStringLiteral("work_ms"), 500, 0, 600'000,
+            QStringLiteral("How long each child works (sleeps) after reporting, so it can be watched or killed"),
+            QStringLiteral("ms"))),
+    param(&Params::killOne, Children::killOneParam()),
+};
+
+// A row of `children`: what a child reported (name and state are the parent's; a child that never reported
+// has only those).
+struct ChildRow {
+    std::optional<QString> name;
+    std::optional<qint64> pid;
+    std::optional<qint64> ppid;
+    std::optional<QString> state;
+    std::optional<QJsonObject> received;
+    std::optional<qint64> payloadBytes;
+    std::optional<QString> payloadChecksum;
+    std::optional<double> inputMs;
+    std::optional<QJsonObject> result; // the seed's processing of a complex record
+};
+const ResultTable<ChildRow> kChildRow {
+    result(&ChildRow::name, QStringLiteral("name")),
+    result(&ChildRow::pid, QStringLiteral("pid")),
+    result(&ChildRow::ppid, QStringLiteral("ppid")),
+    result(&ChildRow::state, QStringLiteral("state")),
+    result(&ChildRow::received, QStringLiteral("received")),
+    result(&ChildRow::payloadBytes, QStringLiteral("payload_bytes")),
+    result(&ChildRow::payloadChecksum, QStringLiteral("payload_checksum")),
+    result(&ChildRow::inputMs, QStringLiteral("input_ms")),
+    result(&ChildRow::result, QStringLiteral("result")),
+};
+
+struct Results {
+    qint64 parentPid = 0;
+    bool ppidsMatch = false;
+    bool payloadsIntact = false;
+    QJsonArray children; // of ChildRow
+};
+const ResultTable<Results> kResults {
+    result(&Results::parentPid, QStringLiteral("parent_pid")),
+    result(&Results::ppidsMatch, QStringLiteral("ppids_match")),
+    result(&Results::payloadsIntact, QStringLiteral("payloads_intact")),
+    result(&Results::children, QStringLiteral("children")),
+};
+
 // The seed's child processes: start N children that report their PID, their parent's PID and the
 // parameters they received (positional, keyword or a complex record), optionally with a large payload.
 class ChildProcesses final : public Scenario {
@@ -61,37 +130,21 @@ public:
         return {
             .name = QStringLiteral("child-processes"),
             .title = QStringLiteral("Child processes and their parameters"),
-            .summary = QStringLiteral("Start child processes that report their PID, their parent's PID and what they received"),
+            .summary
+            = QStringLiteral("Start child processes that report their PID, their parent's PID and what they received"),
             .topic = QStringLiteral("Child processes: Process(target, args, kwargs), os.getpid(), os.getppid()"),
-            .params = {
-                ParamSpec::integer(QStringLiteral("children"), 3, 1, 32, QStringLiteral("Child processes to start")),
-                ParamSpec::choice(QStringLiteral("pass"),
-                    { QStringLiteral("positional"), QStringLiteral("keyword"), QStringLiteral("complex") }, Positional,
-                    QStringLiteral("How the parameters travel: positional arguments (name, number), keyword arguments "
-                                   "(--name=, --number=), or a complex record (a user with name, age, email and a "
-                                   "list of settings) serialised to JSON and written to the child's input")),
-                ParamSpec::integer(QStringLiteral("payload_kb"), 0, 0, std::int64_t { 256 } * 1024,
-                    QStringLiteral("A payload sent to every child with its parameters, to see what serialising and "
-                                   "copying data into a child costs"),
-                    QStringLiteral("KiB")),
-                ParamSpec::integer(QStringLiteral("work_ms"), 500, 0, 600'000,
-                    QStringLiteral("How long each child works (sleeps) after reporting, so it can be watched or killed"),
-                    QStringLiteral("ms")),
-                Children::killOneParam(),
-            },
-            .results = { QStringLiteral("parent_pid"), QStringLiteral("ppids_match"), QStringLiteral("payloads_intact"),
-                QStringLiteral("children"), QStringLiteral("name"), QStringLiteral("pid"), QStringLiteral("ppid"),
-                QStringLiteral("state"), QStringLiteral("received"), QStringLiteral("payload_bytes"),
-                QStringLiteral("payload_checksum"), QStringLiteral("input_ms") },
+            .params = kParams.specs(),
+            .results = kResults.keys() + kChildRow.keys(),
         };
     }
 
     void run(RunContext& ctx) override
     {
-        const int count = int(ctx.value(QStringLiteral("children")));
-        const auto passing = Passing(ctx.value(QStringLiteral("pass")));
-        const QByteArray payload = makePayload(qsizetype(ctx.value(QStringLiteral("payload_kb"))) * 1024);
-        const QString workMs = QString::number(ctx.value(QStringLiteral("work_ms")));
+        const Params p = kParams.read(ctx);
+        const int count = p.children;
+        const Passing passing = p.passing;
+        const QByteArray payload = makePayload(p.payloadKb * 1024);
+        const QString workMs = QString::number(p.workMs);
 
         Children children(ctx, info().name);
         runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
@@ -120,30 +173,26 @@ public:
                 children.start(spec);
             }
             rec.record(EventKind::Sleeping); // like p.join(): the parent waits for its children
-            children.waitForAll(ctx.value(QStringLiteral("kill_one")) != 0);
+            children.waitForAll(p.killOne);
             rec.record(EventKind::Running);
         });
 
-        const quint64 expectedChecksum = fnv1a(payload);
-        QJsonArray reports;
-        bool allParentsMatch = true;
-        bool allPayloadsIntact = true;
+        const QString expectedChecksum = QString::number(fnv1a(payload), 16);
+        Results r { .parentPid = qint64(getpid()), .ppidsMatch = true, .payloadsIntact = true, .children = {} };
         for (int i = 0; i < children.count(); ++i) {
             const ProcessInfo info = children.info(i);
             QJsonObject report = children.report(i);
-            report.insert(QStringLiteral("name"), info.name);
-            report.insert(QStringLiteral("state"), info.stateText());
-            if (!report.isEmpty() && report.contains(QStringLiteral("ppid"))) {
-                allParentsMatch = allParentsMatch && report[u"ppid"].toInteger() == getpid();
-                allPayloadsIntact = allPayloadsIntact && report[u"payload_bytes"].toInteger() == payload.size()
-                    && report[u"payload_checksum"].toString() == QString::number(expectedChecksum, 16);
+            const ChildRow row = kChildRow.fromObject(report);
+            report.insert(kChildRow.key(&ChildRow::name), info.name);
+            report.insert(kChildRow.key(&ChildRow::state), info.stateText());
+            if (row.ppid) {
+                r.ppidsMatch = r.ppidsMatch && *row.ppid == r.parentPid;
+                r.payloadsIntact
+                    = r.payloadsIntact && row.payloadBytes == payload.size() && row.payloadChecksum == expectedChecksum;
             }
-            reports.append(report);
+            r.children.append(report);
         }
-        ctx.setResult(QStringLiteral("parent_pid"), qint64(getpid()));
-        ctx.setResult(QStringLiteral("children"), reports);
-        ctx.setResult(QStringLiteral("ppids_match"), allParentsMatch);
-        ctx.setResult(QStringLiteral("payloads_intact"), allPayloadsIntact);
+        kResults.report(ctx, r);
     }
 
     int runChild(const QString& role, ChildContext& child) override
@@ -157,8 +206,9 @@ public:
         const QByteArrayView header = QByteArrayView(input).first(std::max<qsizetype>(newline, 0));
         const QByteArrayView payload = QByteArrayView(input).sliced(newline + 1);
 
-        child.report(QStringLiteral("pid"), qint64(getpid()));
-        child.report(QStringLiteral("ppid"), qint64(getppid()));
+        ChildRow row;
+        row.pid = qint64(getpid());
+        row.ppid = qint64(getppid());
         QJsonObject received;
         for (const QString& arg : child.args().mid(1)) {
             if (arg.startsWith(u"--")) {
@@ -172,15 +222,15 @@ public:
             received = QJsonDocument::fromJson(header.toByteArray()).object();
             // The seed's processing of the record.
             const QJsonObject user = received[u"user"].toObject();
-            child.report(QStringLiteral("result"),
-                QJsonObject { { QStringLiteral("processed_by"), qint64(getpid()) },
-                    { QStringLiteral("user_age_in_months"), user[u"age"].toInt() * 12 },
-                    { QStringLiteral("settings_count"), received[u"settings"].toArray().size() } });
+            row.result = QJsonObject { { QStringLiteral("processed_by"), qint64(getpid()) },
+                { QStringLiteral("user_age_in_months"), user[u"age"].toInt() * 12 },
+                { QStringLiteral("settings_count"), received[u"settings"].toArray().size() } };
         }
-        child.report(QStringLiteral("received"), received);
-        child.report(QStringLiteral("payload_bytes"), qint64(payload.size()));
-        child.report(QStringLiteral("payload_checksum"), QString::number(fnv1a(payload), 16));
-        child.report(QStringLiteral("input_ms"), inputMs);
+        row.received = received;
+        row.payloadBytes = qint64(payload.size());
+        row.payloadChecksum = QString::number(fnv1a(payload), 16);
+        row.inputMs = inputMs;
+        kChildRow.forEach(row, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
 
         child.recorder().record(EventKind::Sleeping);
         std::this_thread::sleep_for(std::chrono::milliseconds(child.arg(0).toLongLong()));
@@ -190,7 +240,7 @@ public:
 
     QString describeOutcome(const QJsonObject& summary) const override
     {
-        const QJsonObject results = summary[u"results"].toObject();
+        const Results r = kResults.fromSummary(summary);
         const QJsonArray processes = summary[u"processes"].toArray();
         QStringList started;
         QStringList crashed;
@@ -203,31 +253,29 @@ public:
                 crashed << QStringLiteral("%1 ended by %2").arg(o[u"name"].toString(), o[u"signal"].toString());
         }
         QString text = QStringLiteral("ThreadLab (pid %1) started %2 child processes: %3. ")
-                           .arg(results[u"parent_pid"].toInteger())
+                           .arg(r.parentPid)
                            .arg(started.size())
                            .arg(started.join(u", "));
-        text += results[u"ppids_match"].toBool()
+        text += r.ppidsMatch
             ? QStringLiteral("Every child that reported gave <b>its parent's PID as %1</b>, ThreadLab's. ")
-                  .arg(results[u"parent_pid"].toInteger())
+                  .arg(r.parentPid)
             : QStringLiteral("<b>Some child reported another parent PID.</b> ");
-        const QJsonArray children = results[u"children"].toArray();
-        if (!children.isEmpty()) {
-            const QJsonObject first = children.first().toObject();
+        if (!r.children.isEmpty()) {
+            const ChildRow first = kChildRow.fromObject(r.children.first().toObject());
             text += QStringLiteral("%1 received %2. ")
-                        .arg(first[u"name"].toString(),
+                        .arg(first.name.value_or(QString()),
                             QString::fromUtf8(
-                                QJsonDocument(first[u"received"].toObject()).toJson(QJsonDocument::Compact))
+                                QJsonDocument(first.received.value_or(QJsonObject())).toJson(QJsonDocument::Compact))
                                 .toHtmlEscaped());
-            const qint64 bytes = first[u"payload_bytes"].toInteger();
+            const qint64 bytes = first.payloadBytes.value_or(0);
             if (bytes > 0) {
-                const double ms = first[u"input_ms"].toDouble();
+                const double ms = first.inputMs.value_or(0);
                 text += QStringLiteral("Copying its %1 KiB payload into the child took %2 ms (%3 MB/s); %4. ")
                             .arg(groupedNumber(bytes / 1024))
                             .arg(ms, 0, 'f', 1)
                             .arg(ms > 0 ? double(bytes) / 1e3 / ms : 0.0, 0, 'f', 0)
-                            .arg(results[u"payloads_intact"].toBool()
-                                    ? QStringLiteral("every payload arrived intact")
-                                    : QStringLiteral("<b>a payload arrived damaged</b>"));
+                            .arg(r.payloadsIntact ? QStringLiteral("every payload arrived intact")
+                                                  : QStringLiteral("<b>a payload arrived damaged</b>"));
             }
         }
         if (!crashed.isEmpty())

@@ -82,9 +82,14 @@ public:
     // Sets each result on the run (RunContext: setResult(key, value)).
     template <typename Context> void report(Context& ctx, const S& results) const
     {
+        forEach(results, [&ctx](const QString& key, const QJsonValue& value) { ctx.setResult(key, value); });
+    }
+    // Calls report(key, value) for each result that is there (e.g. ChildContext::report).
+    template <typename Report> void forEach(const S& results, Report&& report) const
+    {
         for (const auto& f : m_fields)
             if (const auto v = f.get(results))
-                ctx.setResult(f.key, *v);
+                report(f.key, *v);
     }
     // From a run's summary JSON (its "results").
     S fromSummary(const QJsonObject& summary) const { return fromObject(summary[QLatin1String("results")].toObject()); }
