@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -18,6 +21,52 @@ enum Increment { OnServer, GetThenSet };
 // Shared-memory updates each client times for comparison (one update per round trip is too few to time).
 constexpr int kSharedMemoryUpdates = 2000;
 
+const QStringList kIncrementChoices { QStringLiteral("on-server"), QStringLiteral("get-then-set") };
+
+struct Params {
+    int children = 0;
+    std::int64_t updates = 0;
+    Increment increment = OnServer;
+    bool killOne = false;
+};
+const ParamTable<Params> kParams {
+    param(&Params::children,
+        ParamSpec::integer(QStringLiteral("children"), 1, 1, 16, QStringLiteral("Child processes using the proxies"))),
+    param(&Params::updates,
+        ParamSpec::integer(QStringLiteral("updates"), 1, 1, 100'000,
+            QStringLiteral("How many times each child runs the seed's update (set new_key, count += 1, append)"))),
+    param(&Params::increment,
+        ParamSpec::choice(QStringLiteral("increment"), kIncrementChoices, OnServer,
+            QStringLiteral("on-server: count += 1 is one request the server carries out; get-then-set: a get "
+                           "and a set, two round trips, as d['count'] += 1 does through a Python proxy, "
+                           "which loses updates when children interleave"))),
+    param(&Params::killOne, Children::killOneParam()),
+};
+
+// What each client reports: the mean cost of one operation each way.
+struct ClientReport {
+    double managerOpNs = 0;
+    double sharedMemoryOpNs = 0;
+};
+const ResultTable<ClientReport> kClientReport {
+    result(&ClientReport::managerOpNs, QStringLiteral("manager_op_ns")),
+    result(&ClientReport::sharedMemoryOpNs, QStringLiteral("shared_memory_op_ns")),
+};
+
+struct Results {
+    QJsonObject dict; // the manager's, when it shut down
+    QJsonArray list;
+    // Means over the clients that reported:
+    std::optional<double> managerOpUs;
+    std::optional<double> sharedMemoryOpUs;
+};
+const ResultTable<Results> kResults {
+    result(&Results::dict, QStringLiteral("dict")),
+    result(&Results::list, QStringLiteral("list")),
+    result(&Results::managerOpUs, QStringLiteral("manager_op_us")),
+    result(&Results::sharedMemoryOpUs, QStringLiteral("shared_memory_op_us")),
+};
+
 // The seed's Manager: a server process owns a dictionary and a list; children change them through a proxy
 // over a local socket, and each operation's cost is set beside the cost of the same update in shared memory.
 class ManagerProxies final : public Scenario {
@@ -27,31 +76,20 @@ public:
         return {
             .name = QStringLiteral("manager"),
             .title = QStringLiteral("Manager: shared objects in a server process"),
-            .summary = QStringLiteral("Children update a dictionary and a list owned by a server process, through a proxy"),
+            .summary
+            = QStringLiteral("Children update a dictionary and a list owned by a server process, through a proxy"),
             .topic = QStringLiteral("Child processes: Manager().dict() and .list() shared with children"),
-            .params = {
-                ParamSpec::integer(
-                    QStringLiteral("children"), 1, 1, 16, QStringLiteral("Child processes using the proxies")),
-                ParamSpec::integer(QStringLiteral("updates"), 1, 1, 100'000,
-                    QStringLiteral("How many times each child runs the seed's update (set new_key, count += 1, append)")),
-                ParamSpec::choice(QStringLiteral("increment"),
-                    { QStringLiteral("on-server"), QStringLiteral("get-then-set") }, OnServer,
-                    QStringLiteral("on-server: count += 1 is one request the server carries out; get-then-set: a get "
-                                   "and a set, two round trips, as d['count'] += 1 does through a Python proxy, "
-                                   "which loses updates when children interleave")),
-                Children::killOneParam(),
-            },
-            .results = { QStringLiteral("dict"), QStringLiteral("list"), QStringLiteral("manager_op_us"),
-                QStringLiteral("shared_memory_op_us") },
+            .params = kParams.specs(),
+            .results = kResults.keys(),
         };
     }
 
     void run(RunContext& ctx) override
     {
-        const int count = int(ctx.value(QStringLiteral("children")));
-        const QString updates = QString::number(ctx.value(QStringLiteral("updates")));
-        const QString increment = ctx.params().specs()[ctx.params().indexOf(QStringLiteral("increment"))].format(
-            ctx.value(QStringLiteral("increment")));
+        const Params p = kParams.read(ctx);
+        const int count = p.children;
+        const QString updates = QString::number(p.updates);
+        const QString& increment = kIncrementChoices[p.increment];
         const ScopedSocketPath socket(QStringLiteral("manager"));
         // For the comparison: one shared integer and its semaphore.
         const auto segment = SharedSegment::create(QStringLiteral("compare"), sizeof(std::int64_t));
@@ -88,8 +126,7 @@ public:
                             .arg(updates, increment),
                         { segment->key(), semaphore->key() }, {} });
                 rec.record(EventKind::Sleeping);
-                const bool killOne = ctx.value(QStringLiteral("kill_one")) != 0;
-                children.waitUntil([&] { return children.ended(1, children.count()); }, killOne); // the clients
+                children.waitUntil([&] { return children.ended(1, children.count()); }, p.killOne); // the clients
                 rec.record(EventKind::Running);
                 if (!children.info(0).ended() && !ctx.stopRequested())
                     final = proxy.call({ { QStringLiteral("op"), QStringLiteral("shutdown") } });
@@ -108,16 +145,19 @@ public:
             const QJsonObject report = children.report(c);
             if (report.isEmpty())
                 continue;
-            managerNs += report[u"manager_op_ns"].toDouble();
-            sharedNs += report[u"shared_memory_op_ns"].toDouble();
+            const ClientReport client = kClientReport.fromObject(report);
+            managerNs += client.managerOpNs;
+            sharedNs += client.sharedMemoryOpNs;
             ++reported;
         }
-        ctx.setResult(QStringLiteral("dict"), final[u"dict"].toObject());
-        ctx.setResult(QStringLiteral("list"), final[u"list"].toArray());
-        if (reported > 0) {
-            ctx.setResult(QStringLiteral("manager_op_us"), managerNs / reported / 1e3);
-            ctx.setResult(QStringLiteral("shared_memory_op_us"), sharedNs / reported / 1e3);
-        }
+        const Results r = kResults.fromObject(final); // the server's reply holds the dict and the list
+        kResults.report(ctx,
+            {
+                .dict = r.dict,
+                .list = r.list,
+                .managerOpUs = reported > 0 ? std::optional(managerNs / reported / 1e3) : std::nullopt,
+                .sharedMemoryOpUs = reported > 0 ? std::optional(sharedNs / reported / 1e3) : std::nullopt,
+            });
     }
 
     int runChild(const QString& role, ChildContext& child) override
@@ -128,7 +168,7 @@ public:
             return Scenario::runChild(role, child);
 
         const int updates = child.arg(1).toInt();
-        const bool getThenSet = child.arg(2) == u"get-then-set";
+        const bool getThenSet = kIncrementChoices.indexOf(child.arg(2)) == GetThenSet;
         Recorder& rec = child.recorder();
         ObjectProxy proxy(child.arg(0));
         auto call = [&](const QJsonObject& request) {
@@ -164,7 +204,8 @@ public:
                 { QStringLiteral("value"), QStringLiteral("Process-%1").arg(value) } });
             calls += 2;
         }
-        child.report(QStringLiteral("manager_op_ns"), double(clock::monotonicNs() - started) / calls);
+        ClientReport report;
+        report.managerOpNs = double(clock::monotonicNs() - started) / calls;
 
         // The same kind of update through shared memory and a semaphore, for comparison.
         const auto segment = SharedSegment::attach(child.sharedKey(0));
@@ -176,17 +217,17 @@ public:
             ++*shared;
             semaphore->release();
         }
-        child.report(
-            QStringLiteral("shared_memory_op_ns"), double(clock::monotonicNs() - sharedStarted) / kSharedMemoryUpdates);
+        report.sharedMemoryOpNs = double(clock::monotonicNs() - sharedStarted) / kSharedMemoryUpdates;
+        kClientReport.forEach(report, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
         return 0;
     }
 
     QString describeOutcome(const QJsonObject& summary) const override
     {
-        const QJsonObject params = summary[u"params"].toObject();
-        const QJsonObject results = summary[u"results"].toObject();
-        const QJsonObject dict = results[u"dict"].toObject();
-        const qint64 expected = params[u"children"].toInteger() * params[u"updates"].toInteger();
+        const Params p = kParams.fromSummary(summary);
+        const Results r = kResults.fromSummary(summary);
+        const QJsonObject& dict = r.dict;
+        const qint64 expected = p.children * p.updates;
         QStringList entries;
         for (auto it = dict.begin(); it != dict.end(); ++it)
             entries << QStringLiteral("'%1': %2")
@@ -195,7 +236,7 @@ public:
                                                      : QString::number(it.value().toInteger()));
         QString text = QStringLiteral("The manager process ended with <b>{%1}</b> and a list of %2 entries. ")
                            .arg(entries.join(QStringLiteral(", ")).toHtmlEscaped())
-                           .arg(results[u"list"].toArray().size());
+                           .arg(r.list.size());
         const qint64 counter = dict[u"counter"].toInteger();
         if (counter == expected)
             text += QStringLiteral("The counter is exactly the %1 updates the children made. ")
@@ -205,14 +246,12 @@ public:
                 "The children made %1 updates but the counter says %2: <b>%3 were lost</b>, because a "
                 "get and a set are two requests and another child's update fell in between. ")
                         .arg(groupedNumber(expected), groupedNumber(counter), groupedNumber(expected - counter));
-        if (results.contains(u"manager_op_us"))
+        if (r.managerOpUs)
             text += QStringLiteral("Each proxy operation took %1 µs (a round trip to another process); the same update "
                                    "in shared memory under a semaphore took %2 µs, %3× less.")
-                        .arg(results[u"manager_op_us"].toDouble(), 0, 'f', 1)
-                        .arg(results[u"shared_memory_op_us"].toDouble(), 0, 'f', 2)
-                        .arg(results[u"manager_op_us"].toDouble()
-                                / std::max(results[u"shared_memory_op_us"].toDouble(), 1e-9),
-                            0, 'f', 0);
+                        .arg(*r.managerOpUs, 0, 'f', 1)
+                        .arg(r.sharedMemoryOpUs.value_or(0), 0, 'f', 2)
+                        .arg(*r.managerOpUs / std::max(r.sharedMemoryOpUs.value_or(0), 1e-9), 0, 'f', 0);
         return text;
     }
 };
