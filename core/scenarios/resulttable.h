@@ -39,6 +39,8 @@ template <typename T> T fromJson(const QJsonValue& v)
         return v.toString();
     else if constexpr (std::is_same_v<T, QJsonObject>)
         return v.toObject();
+    else if constexpr (std::is_same_v<T, QJsonValue>)
+        return v; // a figure that is a number or a text
     else
         return v.toArray();
 }
@@ -136,7 +138,7 @@ inline QStringList mergedOrder(const QStringList& a, const QStringList& b)
 }
 
 // `member` of S is the result `key` (bool, int, 64-bit integer, double, QString, QJsonObject, QJsonArray,
-// or a std::optional of one of them).
+// QJsonValue, or a std::optional of one of them).
 template <typename S, typename T> ResultField<S> result(T S::*member, QString key)
 {
     return { std::move(key),
