@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -78,6 +81,54 @@ struct Fds {
     }
 };
 
+struct Params {
+    int largest = 0; // the index of the largest size: kSmallest × kStep^(largest + 1)
+    std::int64_t megabytes = 0;
+    bool killOne = false;
+};
+const ParamTable<Params> kParams {
+    param(&Params::largest,
+        ParamSpec::choice(QStringLiteral("largest"),
+            { QStringLiteral("64k"), QStringLiteral("1m"), QStringLiteral("16m"), QStringLiteral("256m") }, 2,
+            QStringLiteral("The largest payload; sizes grow ×16 from 4 KiB up to it"))),
+    param(&Params::megabytes,
+        ParamSpec::integer(QStringLiteral("megabytes"), 64, 1, 4096,
+            QStringLiteral("How much to move at each size and mechanism (more: steadier figures, longer run)"),
+            QStringLiteral("MiB"))),
+    param(&Params::killOne, Children::killOneParam()),
+};
+
+struct Results {
+    QJsonObject bytesPerS; // by mechanism, then by size
+    QJsonArray sizes;
+    std::optional<bool> receiverLost; // the receiving process was killed
+    QJsonObject chart;
+};
+const ResultTable<Results> kResults {
+    result(&Results::bytesPerS, QStringLiteral("bytes_per_s")),
+    result(&Results::sizes, QStringLiteral("sizes")),
+    result(&Results::receiverLost, QStringLiteral("receiver_lost")),
+    result(&Results::chart, QStringLiteral("chart")),
+};
+
+// Throughput by size, for the window's results chart.
+QJsonObject throughputChart(const QJsonObject& rates, const std::vector<qint64>& sizes)
+{
+    QJsonArray series;
+    for (const QString& mechanism : kMechanisms) {
+        QJsonArray points;
+        for (const qint64 s : sizes)
+            if (rates[mechanism][QString::number(s)].isDouble())
+                points.append(QJsonArray { double(s) / 1024, rates[mechanism][QString::number(s)].toDouble() / 1e9 });
+        series.append(QJsonObject {
+            { QStringLiteral("name"), QString(mechanism).replace(u'_', u' ') }, { QStringLiteral("points"), points } });
+    }
+    return { { QStringLiteral("title"), QStringLiteral("Throughput by payload size") },
+        { QStringLiteral("x_title"), QStringLiteral("payload (KiB)") },
+        { QStringLiteral("y_title"), QStringLiteral("GB/s") }, { QStringLiteral("x_log"), true },
+        { QStringLiteral("series"), series } };
+}
+
 // Moves payloads of growing size from ThreadLab to a child process through a pipe, a Unix-domain socket and
 // shared memory, and measures bytes per second for each: the seed's "large data should go through shared
 // memory rather than be pickled and copied", measured.
@@ -88,27 +139,21 @@ public:
         return {
             .name = QStringLiteral("ipc-throughput"),
             .title = QStringLiteral("Moving data between processes"),
-            .summary = QStringLiteral("Bytes per second through a pipe, a local socket and shared memory, by payload size"),
-            .topic = QStringLiteral("Child processes: for large data, use shared memory instead of pickling and copying"),
-            .params = {
-                ParamSpec::choice(QStringLiteral("largest"),
-                    { QStringLiteral("64k"), QStringLiteral("1m"), QStringLiteral("16m"), QStringLiteral("256m") }, 2,
-                    QStringLiteral("The largest payload; sizes grow ×16 from 4 KiB up to it")),
-                ParamSpec::integer(QStringLiteral("megabytes"), 64, 1, 4096,
-                    QStringLiteral("How much to move at each size and mechanism (more: steadier figures, longer run)"),
-                    QStringLiteral("MiB")),
-                Children::killOneParam(),
-            },
+            .summary
+            = QStringLiteral("Bytes per second through a pipe, a local socket and shared memory, by payload size"),
+            .topic
+            = QStringLiteral("Child processes: for large data, use shared memory instead of pickling and copying"),
+            .params = kParams.specs(),
             .chart = ScenarioInfo::Chart::Drawn,
-            .results = { QStringLiteral("bytes_per_s"), QStringLiteral("sizes"), QStringLiteral("receiver_lost"),
-                QStringLiteral("pipe"), QStringLiteral("socket"), QStringLiteral("shared_memory") },
+            .results = kResults.keys() + kMechanisms,
         };
     }
 
     void run(RunContext& ctx) override
     {
-        const qint64 largest = kSmallest * qint64(std::pow(kStep, ctx.value(QStringLiteral("largest")) + 1));
-        const qint64 budget = ctx.value(QStringLiteral("megabytes")) << 20;
+        const Params p = kParams.read(ctx);
+        const qint64 largest = kSmallest * qint64(std::pow(kStep, p.largest + 1));
+        const qint64 budget = p.megabytes << 20;
         const auto sizes = sizesUpTo(largest);
 
         Fds fds;
@@ -132,7 +177,7 @@ public:
             // Only the child holds its ends now, so if it dies a write fails (EPIPE) and a read ends (EOF).
             for (int* fd : { &fds.pipeData[0], &fds.pipeAck[1], &fds.socket[1] })
                 ::close(std::exchange(*fd, -1));
-            const bool killOne = ctx.value(QStringLiteral("kill_one")) != 0;
+            const bool killOne = p.killOne;
             auto receiverGone = [&] {
                 children.service(killOne);
                 return children.info(0).ended() || ctx.stopRequested();
@@ -175,34 +220,18 @@ public:
                     bySize.insert(QString::number(size), double(size * rounds) / seconds);
                 }
                 rates.insert(mechanism, bySize);
-                ctx.setLiveResult(QStringLiteral("bytes_per_s"), rates);
+                ctx.setLiveResult(kResults.key(&Results::bytesPerS), rates);
             }
         });
-        children.waitForAll(ctx.value(QStringLiteral("kill_one")) != 0);
-        ctx.setResult(QStringLiteral("bytes_per_s"), rates);
+        children.waitForAll(p.killOne);
+        Results r;
+        r.bytesPerS = rates;
         if (receiverLost)
-            ctx.setResult(QStringLiteral("receiver_lost"), true);
-        QJsonArray sizeList;
+            r.receiverLost = true;
         for (const qint64 s : sizes)
-            sizeList.append(s);
-        ctx.setResult(QStringLiteral("sizes"), sizeList);
-
-        // Throughput by size, for the window's results chart.
-        QJsonArray series;
-        for (const QString& mechanism : kMechanisms) {
-            QJsonArray points;
-            for (const qint64 s : sizes)
-                if (rates[mechanism][QString::number(s)].isDouble())
-                    points.append(
-                        QJsonArray { double(s) / 1024, rates[mechanism][QString::number(s)].toDouble() / 1e9 });
-            series.append(QJsonObject { { QStringLiteral("name"), QString(mechanism).replace(u'_', u' ') },
-                { QStringLiteral("points"), points } });
-        }
-        ctx.setResult(QStringLiteral("chart"),
-            QJsonObject { { QStringLiteral("title"), QStringLiteral("Throughput by payload size") },
-                { QStringLiteral("x_title"), QStringLiteral("payload (KiB)") },
-                { QStringLiteral("y_title"), QStringLiteral("GB/s") }, { QStringLiteral("x_log"), true },
-                { QStringLiteral("series"), series } });
+            r.sizes.append(s);
+        r.chart = throughputChart(rates, sizes);
+        kResults.report(ctx, r);
     }
 
     int runChild(const QString& role, ChildContext& child) override
@@ -243,14 +272,13 @@ public:
 
     QString describeOutcome(const QJsonObject& summary) const override
     {
-        const QJsonObject results = summary[u"results"].toObject();
-        const QJsonObject rates = results[u"bytes_per_s"].toObject();
-        const QJsonArray sizes = results[u"sizes"].toArray();
+        const Results r = kResults.fromSummary(summary);
+        const QJsonObject& rates = r.bytesPerS;
+        const QJsonArray& sizes = r.sizes;
         if (rates.size() < kMechanisms.size())
-            return results[u"receiver_lost"].toBool()
-                ? QStringLiteral("The receiving process was killed before every "
-                                 "measurement finished.")
-                : QStringLiteral("The run ended before every measurement finished.");
+            return r.receiverLost.value_or(false) ? QStringLiteral("The receiving process was killed before every "
+                                                                   "measurement finished.")
+                                                  : QStringLiteral("The run ended before every measurement finished.");
         auto fastestAt = [&](const QJsonValue& sizeValue) {
             const QString size = QString::number(sizeValue.toInteger());
             QString fastest;
