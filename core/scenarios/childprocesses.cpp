@@ -230,7 +230,7 @@ public:
         row.payloadBytes = qint64(payload.size());
         row.payloadChecksum = QString::number(fnv1a(payload), 16);
         row.inputMs = inputMs;
-        kChildRow.forEach(row, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
+        kChildRow.report(child, row);
 
         child.recorder().record(EventKind::Sleeping);
         std::this_thread::sleep_for(std::chrono::milliseconds(child.arg(0).toLongLong()));

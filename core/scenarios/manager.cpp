@@ -218,7 +218,7 @@ public:
             semaphore->release();
         }
         report.sharedMemoryOpNs = double(clock::monotonicNs() - sharedStarted) / kSharedMemoryUpdates;
-        kClientReport.forEach(report, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
+        kClientReport.report(child, report);
         return 0;
     }
 

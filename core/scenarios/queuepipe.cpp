@@ -442,8 +442,7 @@ public:
             ChildReport report;
             report.produced = produced;
             report.putWaitMs = double(waitedNs) / 1e6;
-            kChildReport.forEach(
-                report, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
+            kChildReport.report(child, report);
             return 0;
         }
 
@@ -491,7 +490,7 @@ public:
         report.consumed = consumed;
         report.fromProducer = from;
         report.getWaitMs = double(waitedNs) / 1e6;
-        kChildReport.forEach(report, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
+        kChildReport.report(child, report);
         return 0;
     }
 

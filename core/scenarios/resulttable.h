@@ -81,10 +81,16 @@ public:
                 return f.key;
         return {};
     }
-    // Sets each result on the run (RunContext: setResult(key, value)).
-    template <typename Context> void report(Context& ctx, const S& results) const
+    // Sets each result on the run (RunContext::setResult), or in a child process on what it reports to its
+    // parent (ChildContext::report).
+    template <typename Sink> void report(Sink& sink, const S& results) const
     {
-        forEach(results, [&ctx](const QString& key, const QJsonValue& value) { ctx.setResult(key, value); });
+        forEach(results, [&sink](const QString& key, const QJsonValue& value) {
+            if constexpr (requires { sink.setResult(key, value); })
+                sink.setResult(key, value);
+            else
+                sink.report(key, value);
+        });
     }
     // Calls report(key, value) for each result that is there (e.g. ChildContext::report).
     template <typename Report> void forEach(const S& results, Report&& report) const

@@ -298,7 +298,7 @@ public:
         row.added = repeats * add;
         row.doubledArray = true;
         row.valueSeen = data->value.load();
-        kChildRow.forEach(row, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
+        kChildRow.report(child, row);
         return 0;
     }
 

@@ -350,10 +350,7 @@ public:
     {
         if (role != u"job")
             return Scenario::runChild(role, child);
-        auto report = [&](const JobReport& figures) {
-            kJobReport.forEach(figures, [&](const QString& key, const QJsonValue& value) { child.report(key, value); });
-        };
-        report({ .startedNs = clock::monotonicNs(), .updateNs = std::nullopt });
+        kJobReport.report(child, { .startedNs = clock::monotonicNs(), .updateNs = std::nullopt });
         char byte = 0;
         readAll(kGoFd, &byte, 1);
         spin(std::chrono::milliseconds(child.arg(0).toLongLong()));
@@ -362,11 +359,12 @@ public:
         const auto segment = SharedSegment::attach(child.sharedKey(0));
         auto* counter = std::launder(static_cast<std::atomic<std::int64_t>*>(segment->data()));
         const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
-        report({ .startedNs = std::nullopt, .updateNs = nsPerUpdate(child.arg(1).toLongLong(), [&] {
-                    semaphore->acquire();
-                    counter->store(counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-                    semaphore->release();
-                }) });
+        kJobReport.report(child, { .startedNs = std::nullopt, .updateNs = nsPerUpdate(child.arg(1).toLongLong(), [&] {
+                                      semaphore->acquire();
+                                      counter->store(
+                                          counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                                      semaphore->release();
+                                  }) });
         child.recorder().record(EventKind::Sleeping);
         child.setGauge(1); // done: the parent measures memory now
         readAll(kHoldFd, &byte, 1); // until the parent closes its end
