@@ -4,7 +4,6 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -36,6 +35,12 @@ private:
 
 template <typename T> constexpr bool kIsLive = false;
 template <typename T> constexpr bool kIsLive<Live<T>> = true;
+template <typename T> struct LiveValue {
+    using type = T;
+};
+template <typename T> struct LiveValue<Live<T>> {
+    using type = T;
+};
 
 // One member of a parameter struct bound to its ParamSpec.
 template <typename S> struct ParamField {
@@ -73,18 +78,17 @@ public:
         }
         return s;
     }
-    // From a run's summary JSON (its "params", as summaryJson() wrote them).
+    // From a run's summary JSON (its "params", as summaryJson() wrote them). A parameter the summary lacks
+    // reads as 0, false or no choice (-1), as the JSON itself would: never as a default the run did not use.
     S fromSummary(const QJsonObject& summary) const
     {
         const QJsonObject params = summary[QLatin1String("params")].toObject();
         S s {};
         for (const auto& f : m_fields) {
             const QJsonValue v = params[f.spec.name];
-            std::int64_t value = v.toInteger(f.spec.defaultValue);
-            if (f.spec.type == ParamType::Choice)
-                value = std::max<std::int64_t>(f.spec.choices.indexOf(v.toString()), 0);
-            else if (f.spec.type == ParamType::Boolean)
-                value = v.toBool(f.spec.defaultValue != 0);
+            const std::int64_t value = f.spec.type == ParamType::Choice ? f.spec.choices.indexOf(v.toString())
+                : f.spec.type == ParamType::Boolean                     ? std::int64_t(v.toBool())
+                                                                        : v.toInteger();
             f.set(s, nullptr, value);
         }
         return s;
@@ -96,11 +100,16 @@ private:
     std::vector<ParamField<S>> m_fields;
 };
 
-// `member` of S is the parameter `spec` (bool, integer, enum, std::chrono duration or Live<one of those>).
+// `member` of S is the parameter `spec` (bool, integer, std::chrono duration, an enum with a fixed underlying
+// type for a choice, since a summary may hold no choice (-1), or Live<one of those>).
 template <typename S, typename T> std::vector<ParamField<S>> param(T S::*member, ParamSpec spec)
 {
     if constexpr (kIsLive<T>)
         spec.changeableWhileRunning();
+    using Value = typename LiveValue<T>::type;
+    if constexpr (std::is_enum_v<Value>)
+        static_assert(
+            requires { Value { -1 }; }, "a choice's enum needs a fixed underlying type (enum X : int)");
     return { { std::move(spec), [member](S& s, const std::atomic<std::int64_t>* live, std::int64_t value) {
                   if constexpr (kIsLive<T>)
                       s.*member = live ? T(*live) : T(value);

@@ -15,7 +15,7 @@
 namespace tl {
 
 namespace {
-enum Passing { Positional, Keyword, Complex };
+enum Passing : int { Positional, Keyword, Complex };
 
 // The seed's process_data example: a user record and a list of settings.
 QJsonObject complexRecord()

@@ -19,8 +19,8 @@ constexpr int kChecksToConfirm = 3;
 constexpr auto kTryLockPatience = std::chrono::milliseconds(2);
 constexpr auto kForever = InstrumentedLock::kNoDeadline; // naive: a wait that can be part of a deadlock
 
-enum Variant { TwoLocks, Philosophers };
-enum Strategy { Naive, Ordered, TryLock, ScopedLock };
+enum Variant : int { TwoLocks, Philosophers };
+enum Strategy : int { Naive, Ordered, TryLock, ScopedLock };
 
 struct alignas(64) WorkerState {
     std::atomic<std::int64_t> waitingSinceNs { 0 }; // when it began waiting for a lock, 0 when not waiting

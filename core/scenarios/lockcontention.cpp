@@ -10,7 +10,7 @@
 namespace tl {
 
 namespace {
-enum LockChoice { Mutex, Spinlock };
+enum LockChoice : int { Mutex, Spinlock };
 const QStringList kLockChoices { QStringLiteral("mutex"), QStringLiteral("spinlock") }; // by LockChoice
 
 struct Params {
@@ -117,12 +117,12 @@ public:
         const double work = double(p.work.count());
         const double hold = double(p.hold.count());
         // The bold sentence is the slide's headline: it names what it speaks of.
-        QString text
-            = QStringLiteral("%1 workers took the %2 %3 times (%4 per second). <b>The workers spent %5 of "
-                             "their time waiting for the %2</b>; %6 had the longest single wait, %7.")
-                  .arg(workers.size())
-                  .arg(kLockChoices[p.lock], groupedNumber(r.acquisitions), groupedNumber(qint64(r.throughputPerS)),
-                      percent(r.contention), longestName, formatDuration(longest));
+        QString text = QStringLiteral("%1 workers took the %2 %3 times (%4 per second). <b>The workers spent %5 of "
+                                      "their time waiting for the %2</b>; %6 had the longest single wait, %7.")
+                           .arg(workers.size())
+                           .arg(kLockChoices.value(p.lock), groupedNumber(r.acquisitions),
+                               groupedNumber(qint64(r.throughputPerS)), percent(r.contention), longestName,
+                               formatDuration(longest));
         if (hold > 0) {
             // Each worker needs the lock hold/(work+hold) of the time, so about (work+hold)/hold workers saturate
             // it.

@@ -17,7 +17,7 @@
 namespace tl {
 
 namespace {
-enum Increment { OnServer, GetThenSet };
+enum Increment : int { OnServer, GetThenSet };
 // Shared-memory updates each client times for comparison (one update per round trip is too few to time).
 constexpr int kSharedMemoryUpdates = 2000;
 

@@ -150,10 +150,11 @@ public:
         QString text
             = QStringLiteral("%1 %2 tasks one by one took %3. ")
                   .arg(QString::number(p.work.tasks), cpu ? QStringLiteral("factorial") : QStringLiteral("download"),
-                      p.executor == Executor::Sequential ? QStringLiteral("<b>%1</b>").arg(oneByOne) : oneByOne);
-        if (p.executor == Executor::Sequential)
+                      executor == executorName(Executor::Sequential) ? QStringLiteral("<b>%1</b>").arg(oneByOne)
+                                                                     : oneByOne);
+        if (executor == executorName(Executor::Sequential))
             return text + QStringLiteral("Pick threads or processes to see what a pool does with the same batch.");
-        const bool gil = p.gil && p.executor == Executor::Threads;
+        const bool gil = p.gil && executor == executorName(Executor::Threads);
         text += QStringLiteral("%1 %2%3 took <b>%4 ms: %5× as fast as one by one</b>. ")
                     .arg(QString::number(p.workers), executor,
                         gil ? QStringLiteral(" holding a simulated GIL") : QString())

@@ -122,7 +122,7 @@ private:
     int m_producersLeft = 0;
 };
 
-enum Waiting { ConditionVariable, BusyPoll };
+enum Waiting : int { ConditionVariable, BusyPoll };
 
 struct Params {
     int producers = 0;

@@ -22,9 +22,9 @@
 namespace tl {
 
 namespace {
-enum Mechanism { Pipe, Queue };
-enum ConsumerKind { Blocking, CheckEmpty };
-enum Order { Together, ProducersFirst };
+enum Mechanism : int { Pipe, Queue };
+enum ConsumerKind : int { Blocking, CheckEmpty };
+enum Order : int { Together, ProducersFirst };
 // Every item is one fixed-size record: a pipe write of at most PIPE_BUF bytes is atomic, so records from
 // several producers never interleave, and a read of one record gets exactly one.
 constexpr std::size_t kRecordBytes = 64;
@@ -498,7 +498,7 @@ public:
     {
         const Params p = kParams.fromSummary(summary);
         const Results r = kResults.fromSummary(summary);
-        const QString& mechanism = kMechanismChoices[p.mechanism];
+        const QString mechanism = kMechanismChoices.value(p.mechanism);
         const qint64 produced = r.produced;
         const qint64 consumed = r.consumed;
         const qint64 missed = r.missed;

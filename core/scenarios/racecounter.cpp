@@ -47,8 +47,8 @@ struct CounterAccess {
 constexpr int kListedLostUpdates = 200;
 constexpr std::size_t kLoggedWrites = 1000; // the raw log is a result only while it stays readable
 
-enum LockMode { None, Mutex, Atomic };
-enum BackendChoice { StdThread, QThreadPoolBackend };
+enum LockMode : int { None, Mutex, Atomic };
+enum BackendChoice : int { StdThread, QThreadPoolBackend };
 
 struct Params {
     int workers = 0;

@@ -16,7 +16,7 @@
 namespace tl {
 
 namespace {
-enum Lock { None, Semaphore, ValueLock };
+enum Lock : int { None, Semaphore, ValueLock };
 constexpr int kMaxChildren = 16;
 
 // What one child has done so far, published after each update. A child killed mid-update leaves `inFlight`
