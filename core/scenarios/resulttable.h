@@ -57,8 +57,8 @@ template <typename S> struct ResultField {
 // A scenario's results as a struct, and one table binding each member to its JSON key: the scenario fills
 // the struct and reports it once; describeOutcome() reads the same struct back from the summary. The
 // table's order is the order people read them (ScenarioInfo::results). The rows of a result that is a list
-// of records are structs with a table of their own. A std::optional member that is
-// empty is left out of the results, as a key the run never set.
+// of records are structs with a table of their own. An empty std::optional member is left out of the
+// results, as a key the run never set.
 template <typename S> class ResultTable {
 public:
     ResultTable(std::initializer_list<ResultField<S>> fields)
@@ -73,7 +73,8 @@ public:
             list.append(f.key);
         return list;
     }
-    // The key of `member`, for a live result of the same name (RunContext::setLiveResult).
+    // The key of `member`, where a result is named on its own: a live result, a counter of the same name, a
+    // column the parent adds to a child's report.
     template <typename T> QString key(T S::*member) const
     {
         for (const auto& f : m_fields)
