@@ -283,7 +283,7 @@ public:
         };
         const auto expectedCounter = ctx.addCounter(kResults.key(&Results::expected), expected);
         const auto actualCounter = ctx.addCounter(
-            QStringLiteral("actual"), [&] { return valueOf(counter.load(std::memory_order_relaxed)); });
+            kResults.key(&Results::actual), [&] { return valueOf(counter.load(std::memory_order_relaxed)); });
         // Not expected − actual: those two are read a moment apart while workers keep going, so even a mutex
         // would show a few "lost" updates in between. The workers' own tallies are 0 under mutex and atomic.
         const auto lostCounter = ctx.addCounter(kResults.key(&Results::lostUpdates), [&] {
