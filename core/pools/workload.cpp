@@ -6,21 +6,28 @@
 
 namespace tl {
 
-QList<ParamSpec> workParams()
+const ParamTable<WorkParams>& workParams()
 {
-    return {
-        ParamSpec::choice(QStringLiteral("work"), { QStringLiteral("cpu"), QStringLiteral("io") }, 0,
-            QStringLiteral("cpu: each task computes an exact factorial of a large number (GMP), the seed's "
-                           "factorial use case; io: each task GETs a page from a local HTTP server that answers "
-                           "after a delay, the seed's web-scraping use case")),
-        ParamSpec::integer(QStringLiteral("tasks"), 8, 1, 256, QStringLiteral("Tasks in the batch")),
-        ParamSpec::integer(QStringLiteral("number"), 20000, 1000, 200'000,
-            QStringLiteral("cpu: task i computes (number + i)! exactly; 20000! has 77 338 digits")),
-        ParamSpec::integer(QStringLiteral("delay_ms"), 100, 0, 10'000,
-            QStringLiteral("io: how long the HTTP server waits before it answers each request"), QStringLiteral("ms")),
-        ParamSpec::integer(QStringLiteral("response_kb"), 16, 0, 65'536, QStringLiteral("io: size of each answer"),
-            QStringLiteral("KiB")),
+    static const ParamTable<WorkParams> table {
+        param(&WorkParams::kind,
+            ParamSpec::choice(QStringLiteral("work"), { QStringLiteral("cpu"), QStringLiteral("io") }, 0,
+                QStringLiteral("cpu: each task computes an exact factorial of a large number (GMP), the seed's "
+                               "factorial use case; io: each task GETs a page from a local HTTP server that answers "
+                               "after a delay, the seed's web-scraping use case"))),
+        param(&WorkParams::tasks,
+            ParamSpec::integer(QStringLiteral("tasks"), 8, 1, 256, QStringLiteral("Tasks in the batch"))),
+        param(&WorkParams::number,
+            ParamSpec::integer(QStringLiteral("number"), 20000, 1000, 200'000,
+                QStringLiteral("cpu: task i computes (number + i)! exactly; 20000! has 77 338 digits"))),
+        param(&WorkParams::delay,
+            ParamSpec::integer(QStringLiteral("delay_ms"), 100, 0, 10'000,
+                QStringLiteral("io: how long the HTTP server waits before it answers each request"),
+                QStringLiteral("ms"))),
+        param(&WorkParams::responseKb,
+            ParamSpec::integer(QStringLiteral("response_kb"), 16, 0, 65'536, QStringLiteral("io: size of each answer"),
+                QStringLiteral("KiB"))),
     };
+    return table;
 }
 
 ParamSpec switchIntervalParam()
@@ -31,11 +38,10 @@ ParamSpec switchIntervalParam()
         QStringLiteral("ms"));
 }
 
-std::unique_ptr<SimulatedGil> makeGil(RunContext& ctx)
+std::unique_ptr<SimulatedGil> makeGil(RunContext& ctx, std::chrono::milliseconds switchInterval)
 {
-    return std::make_unique<SimulatedGil>(ctx.addExternalLock(QStringLiteral("GIL")),
-        std::chrono::milliseconds(ctx.value(QStringLiteral("switch_interval_ms"))),
-        [&ctx] { return ctx.stopRequested(); });
+    return std::make_unique<SimulatedGil>(
+        ctx.addExternalLock(QStringLiteral("GIL")), switchInterval, [&ctx] { return ctx.stopRequested(); });
 }
 
 ProgressCounters addProgressCounters(RunContext& ctx, const PoolProgress& progress)
@@ -44,16 +50,15 @@ ProgressCounters addProgressCounters(RunContext& ctx, const PoolProgress& progre
         ctx.addCounter(QStringLiteral("tasks done"), [&progress] { return progress.done.load(); }) };
 }
 
-PreparedWork::PreparedWork(const RunContext& ctx)
+PreparedWork::PreparedWork(const WorkParams& params)
 {
-    work.kind = ctx.value(QStringLiteral("work")) == 0 ? WorkKind::Cpu : WorkKind::Io;
-    work.tasks = int(ctx.value(QStringLiteral("tasks")));
-    work.number = ctx.value(QStringLiteral("number"));
+    work.kind = params.kind;
+    work.tasks = params.tasks;
+    work.number = params.number;
     if (work.kind == WorkKind::Io) {
-        const auto delay = std::chrono::milliseconds(ctx.value(QStringLiteral("delay_ms")));
-        server = std::make_unique<LoopbackHttpServer>(delay, ctx.value(QStringLiteral("response_kb")) * 1024);
+        server = std::make_unique<LoopbackHttpServer>(params.delay, params.responseKb * 1024);
         work.url = QUrl(server->url().toString() + QStringLiteral("page/"));
-        work.timeout = delay + std::chrono::seconds(30);
+        work.timeout = params.delay + std::chrono::seconds(30);
     }
 }
 
@@ -63,6 +68,20 @@ QJsonObject PreparedWork::serverJson() const
         return {};
     return { { QStringLiteral("url"), shownUrl(server->url()) },
         { QStringLiteral("requests_served"), server->requestsServed() } };
+}
+
+PoolBench::PoolBench(RunContext& ctx, const WorkParams& params)
+    : prepared(params)
+    , counters(addProgressCounters(ctx, progress))
+    , sequential(ctx)
+{
+}
+
+std::optional<QJsonObject> PoolBench::server() const
+{
+    if (!prepared.server)
+        return std::nullopt;
+    return prepared.serverJson();
 }
 
 double speedup(const BatchOutcome& baseline, const BatchOutcome& batch)

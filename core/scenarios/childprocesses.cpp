@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -11,18 +14,8 @@
 
 namespace tl {
 
-// The seed's child processes: start N children that report their PID, their parent's PID and the
-// parameters they received (positional, keyword or a complex record), optionally with a large payload.
-class ChildProcesses : public Scenario {
-public:
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-    int runChild(const QString& role, ChildContext& child) override;
-};
-
 namespace {
-enum Passing { Positional, Keyword, Complex };
+enum Passing : int { Positional, Keyword, Complex };
 
 // The seed's process_data example: a user record and a list of settings.
 QJsonObject complexRecord()
@@ -61,186 +54,237 @@ quint64 fnv1a(QByteArrayView data)
         h = (h ^ quint8(c)) * 1099511628211ull;
     return h;
 }
-}
 
-ScenarioInfo ChildProcesses::info() const
-{
-    return {
-        QStringLiteral("child-processes"),
-        QStringLiteral("Child processes and their parameters"),
-        QStringLiteral("Start child processes that report their PID, their parent's PID and what they received"),
-        QStringLiteral("Child processes: Process(target, args, kwargs), os.getpid(), os.getppid()"),
-        {
-            ParamSpec::integer(QStringLiteral("children"), 3, 1, 32, QStringLiteral("Child processes to start")),
-            ParamSpec::choice(QStringLiteral("pass"),
-                { QStringLiteral("positional"), QStringLiteral("keyword"), QStringLiteral("complex") }, Positional,
-                QStringLiteral("How the parameters travel: positional arguments (name, number), keyword arguments "
-                               "(--name=, --number=), or a complex record (a user with name, age, email and a "
-                               "list of settings) serialised to JSON and written to the child's input")),
-            ParamSpec::integer(QStringLiteral("payload_kb"), 0, 0, std::int64_t { 256 } * 1024,
-                QStringLiteral("A payload sent to every child with its parameters, to see what serialising and "
-                               "copying data into a child costs"),
-                QStringLiteral("KiB")),
-            ParamSpec::integer(QStringLiteral("work_ms"), 500, 0, 600'000,
-                QStringLiteral("How long each child works (sleeps) after reporting, so it can be watched or killed"),
-                QStringLiteral("ms")),
-            Children::killOneParam(),
-        },
-        ScenarioInfo::Chart::None,
-        { QStringLiteral("parent_pid"), QStringLiteral("ppids_match"), QStringLiteral("payloads_intact"),
-            QStringLiteral("children"), QStringLiteral("name"), QStringLiteral("pid"), QStringLiteral("ppid"),
-            QStringLiteral("state"), QStringLiteral("received"), QStringLiteral("payload_bytes"),
-            QStringLiteral("payload_checksum"), QStringLiteral("input_ms") },
-    };
-}
+struct Params {
+    int children = 0;
+    Passing passing = Positional;
+    qsizetype payloadKb = 0;
+    std::int64_t workMs = 0;
+    bool killOne = false;
+};
+const ParamTable<Params> kParams {
+    param(&Params::children,
+        ParamSpec::integer(QStringLiteral("children"), 3, 1, 32, QStringLiteral("Child processes to start"))),
+    param(&Params::passing,
+        ParamSpec::choice(QStringLiteral("pass"),
+            { QStringLiteral("positional"), QStringLiteral("keyword"), QStringLiteral("complex") }, Positional,
+            QStringLiteral("How the parameters travel: positional arguments (name, number), keyword arguments "
+                           "(--name=, --number=), or a complex record (a user with name, age, email and a "
+                           "list of settings) serialised to JSON and written to the child's input"))),
+    param(&Params::payloadKb,
+        ParamSpec::integer(QStringLiteral("payload_kb"), 0, 0, std::int64_t { 256 } * 1024,
+            QStringLiteral("A payload sent to every child with its parameters, to see what serialising and "
+                           "copying data into a child costs"),
+            QStringLiteral("KiB"))),
+    param(&Params::workMs,
+        ParamSpec::integer(QStringLiteral("work_ms"), 500, 0, 600'000,
+            QStringLiteral("How long each child works (sleeps) after reporting, so it can be watched or killed"),
+            QStringLiteral("ms"))),
+    param(&Params::killOne, Children::killOneParam()),
+};
 
-void ChildProcesses::run(RunContext& ctx)
-{
-    const int count = int(ctx.value(QStringLiteral("children")));
-    const auto passing = Passing(ctx.value(QStringLiteral("pass")));
-    const QByteArray payload = makePayload(qsizetype(ctx.value(QStringLiteral("payload_kb"))) * 1024);
-    const QString workMs = QString::number(ctx.value(QStringLiteral("work_ms")));
+// A row of `children`: what a child reported (name and state are the parent's; a child that never reported
+// has only those).
+struct ChildRow {
+    std::optional<QString> name;
+    std::optional<qint64> pid;
+    std::optional<qint64> ppid;
+    std::optional<QString> state;
+    std::optional<QJsonObject> received;
+    std::optional<qint64> payloadBytes;
+    std::optional<QString> payloadChecksum;
+    std::optional<double> inputMs;
+    std::optional<QJsonObject> result; // the seed's processing of a complex record
+};
+const ResultTable<ChildRow> kChildRow {
+    result(&ChildRow::name, QStringLiteral("name")),
+    result(&ChildRow::pid, QStringLiteral("pid")),
+    result(&ChildRow::ppid, QStringLiteral("ppid")),
+    result(&ChildRow::state, QStringLiteral("state")),
+    result(&ChildRow::received, QStringLiteral("received")),
+    result(&ChildRow::payloadBytes, QStringLiteral("payload_bytes")),
+    result(&ChildRow::payloadChecksum, QStringLiteral("payload_checksum")),
+    result(&ChildRow::inputMs, QStringLiteral("input_ms")),
+    result(&ChildRow::result, QStringLiteral("result")),
+};
 
-    Children children(ctx, info().name);
-    runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
-        for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
-            const QString name = QStringLiteral("Child-%1").arg(i);
-            const QString number = QString::number(i * 10);
-            ChildSpec spec { name, QStringLiteral("child"), { workMs }, {}, {}, {}, {} };
-            QByteArray header; // the first line of the child's input; the payload follows
-            switch (passing) {
-            case Positional:
-                spec.args << name << number;
-                spec.shownParams = QStringLiteral("args=('%1', %2)").arg(name, number);
-                break;
-            case Keyword:
-                spec.args << QStringLiteral("--name=") + name << QStringLiteral("--number=") + number;
-                spec.shownParams = QStringLiteral("kwargs={'name': '%1', 'number': %2}").arg(name, number);
-                break;
-            case Complex:
-                header = QJsonDocument(complexRecord()).toJson(QJsonDocument::Compact);
-                spec.shownParams = QString::fromUtf8(header);
-                break;
+struct Results {
+    qint64 parentPid = 0;
+    bool ppidsMatch = false;
+    bool payloadsIntact = false;
+    QJsonArray children; // of ChildRow
+};
+const ResultTable<Results> kResults {
+    result(&Results::parentPid, QStringLiteral("parent_pid")),
+    result(&Results::ppidsMatch, QStringLiteral("ppids_match")),
+    result(&Results::payloadsIntact, QStringLiteral("payloads_intact")),
+    result(&Results::children, QStringLiteral("children")),
+};
+
+// The seed's child processes: start N children that report their PID, their parent's PID and the
+// parameters they received (positional, keyword or a complex record), optionally with a large payload.
+class ChildProcesses final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("child-processes"),
+            .title = QStringLiteral("Child processes and their parameters"),
+            .summary
+            = QStringLiteral("Start child processes that report their PID, their parent's PID and what they received"),
+            .topic = QStringLiteral("Child processes: Process(target, args, kwargs), os.getpid(), os.getppid()"),
+            .params = kParams.specs(),
+            .results = kResults.keys() + kChildRow.keys(),
+        };
+    }
+
+    void run(RunContext& ctx) override
+    {
+        const Params p = kParams.read(ctx);
+        const int count = p.children;
+        const Passing passing = p.passing;
+        const QByteArray payload = makePayload(p.payloadKb * 1024);
+        const QString workMs = QString::number(p.workMs);
+
+        Children children(ctx, info().name);
+        runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
+            for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
+                const QString name = QStringLiteral("Child-%1").arg(i);
+                const QString number = QString::number(i * 10);
+                ChildSpec spec { name, QStringLiteral("child"), { workMs }, {}, {}, {}, {} };
+                QByteArray header; // the first line of the child's input; the payload follows
+                switch (passing) {
+                case Positional:
+                    spec.args << name << number;
+                    spec.shownParams = QStringLiteral("args=('%1', %2)").arg(name, number);
+                    break;
+                case Keyword:
+                    spec.args << QStringLiteral("--name=") + name << QStringLiteral("--number=") + number;
+                    spec.shownParams = QStringLiteral("kwargs={'name': '%1', 'number': %2}").arg(name, number);
+                    break;
+                case Complex:
+                    header = QJsonDocument(complexRecord()).toJson(QJsonDocument::Compact);
+                    spec.shownParams = QString::fromUtf8(header);
+                    break;
+                }
+                if (!payload.isEmpty())
+                    spec.shownParams += QStringLiteral(" + %1 KiB payload").arg(payload.size() / 1024);
+                spec.input = header + '\n' + payload;
+                children.start(spec);
             }
-            if (!payload.isEmpty())
-                spec.shownParams += QStringLiteral(" + %1 KiB payload").arg(payload.size() / 1024);
-            spec.input = header + '\n' + payload;
-            children.start(spec);
-        }
-        rec.record(EventKind::Sleeping); // like p.join(): the parent waits for its children
-        children.waitForAll(ctx.value(QStringLiteral("kill_one")) != 0);
-        rec.record(EventKind::Running);
-    });
+            rec.record(EventKind::Sleeping); // like p.join(): the parent waits for its children
+            children.waitForAll(p.killOne);
+            rec.record(EventKind::Running);
+        });
 
-    const quint64 expectedChecksum = fnv1a(payload);
-    QJsonArray reports;
-    bool allParentsMatch = true;
-    bool allPayloadsIntact = true;
-    for (int i = 0; i < children.count(); ++i) {
-        const ProcessInfo info = children.info(i);
-        QJsonObject report = children.report(i);
-        report.insert(QStringLiteral("name"), info.name);
-        report.insert(QStringLiteral("state"), info.stateText());
-        if (!report.isEmpty() && report.contains(QStringLiteral("ppid"))) {
-            allParentsMatch = allParentsMatch && report[u"ppid"].toInteger() == getpid();
-            allPayloadsIntact = allPayloadsIntact && report[u"payload_bytes"].toInteger() == payload.size()
-                && report[u"payload_checksum"].toString() == QString::number(expectedChecksum, 16);
+        const QString expectedChecksum = QString::number(fnv1a(payload), 16);
+        Results r { .parentPid = qint64(getpid()), .ppidsMatch = true, .payloadsIntact = true, .children = {} };
+        for (int i = 0; i < children.count(); ++i) {
+            const ProcessInfo info = children.info(i);
+            QJsonObject report = children.report(i);
+            const ChildRow row = kChildRow.fromObject(report);
+            report.insert(kChildRow.key(&ChildRow::name), info.name);
+            report.insert(kChildRow.key(&ChildRow::state), info.stateText());
+            if (row.ppid) {
+                r.ppidsMatch = r.ppidsMatch && *row.ppid == r.parentPid;
+                r.payloadsIntact
+                    = r.payloadsIntact && row.payloadBytes == payload.size() && row.payloadChecksum == expectedChecksum;
+            }
+            r.children.append(report);
         }
-        reports.append(report);
+        kResults.report(ctx, r);
     }
-    ctx.setResult(QStringLiteral("parent_pid"), qint64(getpid()));
-    ctx.setResult(QStringLiteral("children"), reports);
-    ctx.setResult(QStringLiteral("ppids_match"), allParentsMatch);
-    ctx.setResult(QStringLiteral("payloads_intact"), allPayloadsIntact);
-}
 
-int ChildProcesses::runChild(const QString& role, ChildContext& child)
-{
-    if (role != u"child")
-        return Scenario::runChild(role, child);
-    const std::int64_t readStarted = clock::monotonicNs();
-    const QByteArray input = child.readInput();
-    const double inputMs = double(clock::monotonicNs() - readStarted) / 1e6;
-    const qsizetype newline = input.indexOf('\n');
-    const QByteArrayView header = QByteArrayView(input).first(std::max<qsizetype>(newline, 0));
-    const QByteArrayView payload = QByteArrayView(input).sliced(newline + 1);
+    int runChild(const QString& role, ChildContext& child) override
+    {
+        if (role != u"child")
+            return Scenario::runChild(role, child);
+        const std::int64_t readStarted = clock::monotonicNs();
+        const QByteArray input = child.readInput();
+        const double inputMs = double(clock::monotonicNs() - readStarted) / 1e6;
+        const qsizetype newline = input.indexOf('\n');
+        const QByteArrayView header = QByteArrayView(input).first(std::max<qsizetype>(newline, 0));
+        const QByteArrayView payload = QByteArrayView(input).sliced(newline + 1);
 
-    child.report(QStringLiteral("pid"), qint64(getpid()));
-    child.report(QStringLiteral("ppid"), qint64(getppid()));
-    QJsonObject received;
-    for (const QString& arg : child.args().mid(1)) {
-        if (arg.startsWith(u"--")) {
-            const auto eq = arg.indexOf(u'=');
-            received.insert(arg.mid(2, eq - 2), typed(arg.mid(eq + 1)));
-        } else {
-            received.insert(received.isEmpty() ? QStringLiteral("name") : QStringLiteral("number"), typed(arg));
+        ChildRow row;
+        row.pid = qint64(getpid());
+        row.ppid = qint64(getppid());
+        QJsonObject received;
+        for (const QString& arg : child.args().mid(1)) {
+            if (arg.startsWith(u"--")) {
+                const auto eq = arg.indexOf(u'=');
+                received.insert(arg.mid(2, eq - 2), typed(arg.mid(eq + 1)));
+            } else {
+                received.insert(received.isEmpty() ? QStringLiteral("name") : QStringLiteral("number"), typed(arg));
+            }
         }
-    }
-    if (!header.isEmpty()) {
-        received = QJsonDocument::fromJson(header.toByteArray()).object();
-        // The seed's processing of the record.
-        const QJsonObject user = received[u"user"].toObject();
-        child.report(QStringLiteral("result"),
-            QJsonObject { { QStringLiteral("processed_by"), qint64(getpid()) },
+        if (!header.isEmpty()) {
+            received = QJsonDocument::fromJson(header.toByteArray()).object();
+            // The seed's processing of the record.
+            const QJsonObject user = received[u"user"].toObject();
+            row.result = QJsonObject { { QStringLiteral("processed_by"), qint64(getpid()) },
                 { QStringLiteral("user_age_in_months"), user[u"age"].toInt() * 12 },
-                { QStringLiteral("settings_count"), received[u"settings"].toArray().size() } });
-    }
-    child.report(QStringLiteral("received"), received);
-    child.report(QStringLiteral("payload_bytes"), qint64(payload.size()));
-    child.report(QStringLiteral("payload_checksum"), QString::number(fnv1a(payload), 16));
-    child.report(QStringLiteral("input_ms"), inputMs);
-
-    child.recorder().record(EventKind::Sleeping);
-    std::this_thread::sleep_for(std::chrono::milliseconds(child.arg(0).toLongLong()));
-    child.recorder().record(EventKind::Running);
-    return 0;
-}
-
-QString ChildProcesses::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject results = summary[u"results"].toObject();
-    const QJsonArray processes = summary[u"processes"].toArray();
-    QStringList started;
-    QStringList crashed;
-    for (const auto& p : processes) {
-        const QJsonObject o = p.toObject();
-        if (o[u"name"].toString() == u"ThreadLab")
-            continue;
-        started << QStringLiteral("%1 (pid %2)").arg(o[u"name"].toString()).arg(o[u"pid"].toInteger());
-        if (o.contains(u"signal"))
-            crashed << QStringLiteral("%1 ended by %2").arg(o[u"name"].toString(), o[u"signal"].toString());
-    }
-    QString text = QStringLiteral("ThreadLab (pid %1) started %2 child processes: %3. ")
-                       .arg(results[u"parent_pid"].toInteger())
-                       .arg(started.size())
-                       .arg(started.join(u", "));
-    text += results[u"ppids_match"].toBool()
-        ? QStringLiteral("Every child that reported gave <b>its parent's PID as %1</b>, ThreadLab's. ")
-              .arg(results[u"parent_pid"].toInteger())
-        : QStringLiteral("<b>Some child reported another parent PID.</b> ");
-    const QJsonArray children = results[u"children"].toArray();
-    if (!children.isEmpty()) {
-        const QJsonObject first = children.first().toObject();
-        text += QStringLiteral("%1 received %2. ")
-                    .arg(first[u"name"].toString(),
-                        QString::fromUtf8(QJsonDocument(first[u"received"].toObject()).toJson(QJsonDocument::Compact))
-                            .toHtmlEscaped());
-        const qint64 bytes = first[u"payload_bytes"].toInteger();
-        if (bytes > 0) {
-            const double ms = first[u"input_ms"].toDouble();
-            text += QStringLiteral("Copying its %1 KiB payload into the child took %2 ms (%3 MB/s); %4. ")
-                        .arg(groupedNumber(bytes / 1024))
-                        .arg(ms, 0, 'f', 1)
-                        .arg(ms > 0 ? double(bytes) / 1e3 / ms : 0.0, 0, 'f', 0)
-                        .arg(results[u"payloads_intact"].toBool() ? QStringLiteral("every payload arrived intact")
-                                                                  : QStringLiteral("<b>a payload arrived damaged</b>"));
+                { QStringLiteral("settings_count"), received[u"settings"].toArray().size() } };
         }
+        row.received = received;
+        row.payloadBytes = qint64(payload.size());
+        row.payloadChecksum = QString::number(fnv1a(payload), 16);
+        row.inputMs = inputMs;
+        kChildRow.report(child, row);
+
+        child.recorder().record(EventKind::Sleeping);
+        std::this_thread::sleep_for(std::chrono::milliseconds(child.arg(0).toLongLong()));
+        child.recorder().record(EventKind::Running);
+        return 0;
     }
-    if (!crashed.isEmpty())
-        text += QStringLiteral("<b>%1</b>; the others carried on. ").arg(crashed.join(u", "));
-    text += QStringLiteral("Arguments are copied into a child, never shared: a change the child makes stays in "
-                           "the child.");
-    return text;
+
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const Results r = kResults.fromSummary(summary);
+        const QJsonArray processes = summary[u"processes"].toArray();
+        QStringList started;
+        QStringList crashed;
+        for (const auto& p : processes) {
+            const QJsonObject o = p.toObject();
+            if (o[u"name"].toString() == u"ThreadLab")
+                continue;
+            started << QStringLiteral("%1 (pid %2)").arg(o[u"name"].toString()).arg(o[u"pid"].toInteger());
+            if (o.contains(u"signal"))
+                crashed << QStringLiteral("%1 ended by %2").arg(o[u"name"].toString(), o[u"signal"].toString());
+        }
+        QString text = QStringLiteral("ThreadLab (pid %1) started %2 child processes: %3. ")
+                           .arg(r.parentPid)
+                           .arg(started.size())
+                           .arg(started.join(u", "));
+        text += r.ppidsMatch
+            ? QStringLiteral("Every child that reported gave <b>its parent's PID as %1</b>, ThreadLab's. ")
+                  .arg(r.parentPid)
+            : QStringLiteral("<b>Some child reported another parent PID.</b> ");
+        if (!r.children.isEmpty()) {
+            const ChildRow first = kChildRow.fromObject(r.children.first().toObject());
+            text += QStringLiteral("%1 received %2. ")
+                        .arg(first.name.value_or(QString()),
+                            QString::fromUtf8(
+                                QJsonDocument(first.received.value_or(QJsonObject())).toJson(QJsonDocument::Compact))
+                                .toHtmlEscaped());
+            const qint64 bytes = first.payloadBytes.value_or(0);
+            if (bytes > 0) {
+                const double ms = first.inputMs.value_or(0);
+                text += QStringLiteral("Copying its %1 KiB payload into the child took %2 ms (%3 MB/s); %4. ")
+                            .arg(groupedNumber(bytes / 1024))
+                            .arg(ms, 0, 'f', 1)
+                            .arg(ms > 0 ? double(bytes) / 1e3 / ms : 0.0, 0, 'f', 0)
+                            .arg(r.payloadsIntact ? QStringLiteral("every payload arrived intact")
+                                                  : QStringLiteral("<b>a payload arrived damaged</b>"));
+            }
+        }
+        if (!crashed.isEmpty())
+            text += QStringLiteral("<b>%1</b>; the others carried on. ").arg(crashed.join(u", "));
+        text += QStringLiteral("Arguments are copied into a child, never shared: a change the child makes stays in "
+                               "the child.");
+        return text;
+    }
+};
 }
 
 std::unique_ptr<Scenario> makeChildProcesses()

@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../run/workers.h"
 
@@ -8,19 +11,6 @@
 
 namespace tl {
 
-// Workers that need two locks at once: two workers taking two locks in opposite orders, or N dining
-// philosophers. The naive strategy can deadlock; ThreadLab finds the cycle in the wait-for graph, reports it,
-// and later breaks it. Ordering the locks, try-lock with back-off and scoped_lock never deadlock.
-class Deadlock : public Scenario {
-public:
-    enum Variant { TwoLocks, Philosophers };
-    enum Strategy { Naive, Ordered, TryLock, ScopedLock };
-
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-};
-
 namespace {
 // A cycle must stand this long before it counts as a deadlock: the registry is read without a lock, so a
 // snapshot can catch a moment that never was. (Waits that give up at a deadline form no cycle at all.)
@@ -29,66 +19,93 @@ constexpr int kChecksToConfirm = 3;
 constexpr auto kTryLockPatience = std::chrono::milliseconds(2);
 constexpr auto kForever = InstrumentedLock::kNoDeadline; // naive: a wait that can be part of a deadlock
 
+enum Variant : int { TwoLocks, Philosophers };
+enum Strategy : int { Naive, Ordered, TryLock, ScopedLock };
+
 struct alignas(64) WorkerState {
     std::atomic<std::int64_t> waitingSinceNs { 0 }; // when it began waiting for a lock, 0 when not waiting
     std::int64_t rounds = 0;
 };
-}
 
-ScenarioInfo Deadlock::info() const
-{
-    return {
-        QStringLiteral("deadlock"),
-        QStringLiteral("Deadlocks"),
-        QStringLiteral("Workers need two locks at once: naive can deadlock, and ThreadLab finds the cycle"),
-        QStringLiteral("Troubleshooting: deadlocks — always release locks, avoid holding multiple locks"),
-        {
-            ParamSpec::choice(QStringLiteral("variant"),
-                { QStringLiteral("two-locks"), QStringLiteral("philosophers") }, TwoLocks,
-                QStringLiteral("two-locks: two workers take lock-A and lock-B in opposite orders; philosophers: N "
-                               "philosophers each take the fork on their left, then the one on their right")),
-            ParamSpec::integer(QStringLiteral("philosophers"), 5, 2, 16, QStringLiteral("philosophers: how many")),
-            ParamSpec::choice(QStringLiteral("strategy"),
-                { QStringLiteral("naive"), QStringLiteral("ordered"), QStringLiteral("try-lock"),
-                    QStringLiteral("scoped-lock") },
-                Naive,
-                QStringLiteral("naive: first lock, then the second, waiting as long as it takes (can deadlock); "
-                               "ordered: always the lower-numbered lock first; try-lock: give the second lock 2 ms, "
-                               "else let go of the first and back off; scoped-lock: std::scoped_lock's algorithm "
-                               "(take one, try the other, else start over from the other)")),
-            ParamSpec::integer(QStringLiteral("rounds"), 200, 1, 100'000,
-                QStringLiteral("How many times each worker takes both locks")),
-            ParamSpec::integer(QStringLiteral("hold_us"), 1000, 0, 100'000,
-                QStringLiteral("Work done holding the first lock before reaching for the second (and again holding "
-                               "both): a wider window for a deadlock"),
-                QStringLiteral("µs")),
-            ParamSpec::integer(QStringLiteral("keep_ms"), 2000, 0, 600'000,
-                QStringLiteral("How long a detected deadlock is left to look at before ThreadLab breaks it (the "
-                               "waiting workers give up); Stop breaks it at once"),
-                QStringLiteral("ms")),
-        },
-        ScenarioInfo::Chart::None,
-        { QStringLiteral("deadlock"), QStringLiteral("detected_after_ms"), QStringLiteral("cycle"),
-            QStringLiteral("worker"), QStringLiteral("holds"), QStringLiteral("waits_for"),
-            QStringLiteral("rounds_done"), QStringLiteral("rounds_expected"), QStringLiteral("rounds") },
-    };
-}
-
-namespace {
-
-struct Settings {
-    Deadlock::Variant variant;
-    Deadlock::Strategy strategy;
-    int n;
-    std::int64_t rounds;
-    std::chrono::microseconds hold;
-    std::chrono::milliseconds keep;
+struct Params {
+    Variant variant = TwoLocks;
+    int philosophers = 0;
+    Strategy strategy = Naive;
+    std::int64_t rounds = 0;
+    std::chrono::microseconds hold {};
+    std::chrono::milliseconds keep {};
 };
+const ParamTable<Params> kParams {
+    param(&Params::variant,
+        ParamSpec::choice(QStringLiteral("variant"), { QStringLiteral("two-locks"), QStringLiteral("philosophers") },
+            TwoLocks,
+            QStringLiteral("two-locks: two workers take lock-A and lock-B in opposite orders; philosophers: N "
+                           "philosophers each take the fork on their left, then the one on their right"))),
+    param(&Params::philosophers,
+        ParamSpec::integer(QStringLiteral("philosophers"), 5, 2, 16, QStringLiteral("philosophers: how many"))),
+    param(&Params::strategy,
+        ParamSpec::choice(QStringLiteral("strategy"),
+            { QStringLiteral("naive"), QStringLiteral("ordered"), QStringLiteral("try-lock"),
+                QStringLiteral("scoped-lock") },
+            Naive,
+            QStringLiteral("naive: first lock, then the second, waiting as long as it takes (can deadlock); "
+                           "ordered: always the lower-numbered lock first; try-lock: give the second lock 2 ms, "
+                           "else let go of the first and back off; scoped-lock: std::scoped_lock's algorithm "
+                           "(take one, try the other, else start over from the other)"))),
+    param(&Params::rounds,
+        ParamSpec::integer(
+            QStringLiteral("rounds"), 200, 1, 100'000, QStringLiteral("How many times each worker takes both locks"))),
+    param(&Params::hold,
+        ParamSpec::integer(QStringLiteral("hold_us"), 1000, 0, 100'000,
+            QStringLiteral("Work done holding the first lock before reaching for the second (and again holding "
+                           "both): a wider window for a deadlock"),
+            QStringLiteral("µs"))),
+    param(&Params::keep,
+        ParamSpec::integer(QStringLiteral("keep_ms"), 2000, 0, 600'000,
+            QStringLiteral("How long a detected deadlock is left to look at before ThreadLab breaks it (the "
+                           "waiting workers give up); Stop breaks it at once"),
+            QStringLiteral("ms"))),
+};
+
+// A row of `cycle`: one worker of a deadlock. from_ns/to_ns: its wait until the deadlock was found, for the
+// window's "show" link.
+struct CycleEdge {
+    QString worker;
+    QString holds;
+    QString waitsFor;
+    qint64 fromNs = 0;
+    qint64 toNs = 0;
+};
+const ResultTable<CycleEdge> kCycleEdge {
+    result(&CycleEdge::worker, QStringLiteral("worker")),
+    result(&CycleEdge::holds, QStringLiteral("holds")),
+    result(&CycleEdge::waitsFor, QStringLiteral("waits_for")),
+    result(&CycleEdge::fromNs, QStringLiteral("from_ns")),
+    result(&CycleEdge::toNs, QStringLiteral("to_ns")),
+};
+
+// The rounds are known at the end; a deadlock's figures as soon as it is found (they are live results then).
+struct Results {
+    bool deadlock = false;
+    std::optional<double> detectedAfterMs;
+    std::optional<QJsonArray> cycle; // of CycleEdge
+    std::optional<qint64> roundsDone;
+    std::optional<qint64> roundsExpected;
+};
+const ResultTable<Results> kResults {
+    result(&Results::deadlock, QStringLiteral("deadlock")),
+    result(&Results::detectedAfterMs, QStringLiteral("detected_after_ms")),
+    result(&Results::cycle, QStringLiteral("cycle")),
+    result(&Results::roundsDone, QStringLiteral("rounds_done")),
+    result(&Results::roundsExpected, QStringLiteral("rounds_expected")),
+};
+// Each worker's figure: the rounds it finished.
+const QString kRoundsFigure = QStringLiteral("rounds");
 
 using TimedEdge = std::pair<LockRegistry::Edge, std::int64_t>; // an edge and since when its worker waits
 
 // The cycle, for the results: who holds what and waits for what, and how long it stood before it was found.
-QJsonObject describeCycle(const RunContext& ctx, const std::vector<TimedEdge>& cycle)
+Results describeCycle(const RunContext& ctx, const std::vector<TimedEdge>& cycle)
 {
     const auto names = ctx.lockNames();
     const auto infos = ctx.workers();
@@ -100,19 +117,20 @@ QJsonObject describeCycle(const RunContext& ctx, const std::vector<TimedEdge>& c
         formedNs = std::max(formedNs, since);
         // Each waits for a lock the next one holds, so it holds the lock the one before waits for.
         const auto& before = cycle[(i + cycle.size() - 1) % cycle.size()].first;
-        // from_ns/to_ns: its wait until the deadlock was found, for the window's "show" link.
-        edges.append(QJsonObject { { QStringLiteral("worker"), infos[e.worker].name },
-            { QStringLiteral("holds"), names[before.lock] }, { QStringLiteral("waits_for"), names[e.lock] },
-            { QStringLiteral("from_ns"), qint64(since) }, { QStringLiteral("to_ns"), qint64(detectedNs) } });
+        edges.append(
+            kCycleEdge.toObject({ infos[e.worker].name, names[before.lock], names[e.lock], since, detectedNs }));
     }
-    return { { QStringLiteral("cycle"), edges },
-        { QStringLiteral("detected_after_ms"), double(detectedNs - formedNs) / 1e6 } };
+    Results found;
+    found.deadlock = true;
+    found.cycle = edges;
+    found.detectedAfterMs = double(detectedNs - formedNs) / 1e6;
+    return found;
 }
 
 // The wait-for graph, watched from outside the workers: a cycle that stands for a few checks is a deadlock.
 // Returns it described, or nothing once the workers finished or the run stopped.
-QJsonObject watchForDeadlock(RunContext& ctx, const std::vector<WorkerState>& state, std::uint32_t firstWorker,
-    const std::atomic<bool>& finished)
+std::optional<Results> watchForDeadlock(RunContext& ctx, const std::vector<WorkerState>& state,
+    std::uint32_t firstWorker, const std::atomic<bool>& finished)
 {
     // A cycle is the same one only if each of its workers is still in the same wait: try-lock workers that
     // collide again and again form the same edges anew each time, which is contention, not a deadlock.
@@ -132,18 +150,18 @@ QJsonObject watchForDeadlock(RunContext& ctx, const std::vector<WorkerState>& st
         if (seen >= kChecksToConfirm)
             return describeCycle(ctx, candidate);
     }
-    return {};
+    return std::nullopt;
 }
 
 // One worker's rounds: take both locks as the strategy says, hold them a while, let go. Ends early when it
 // gives up (`broken`: ThreadLab broke a deadlock; or Stop).
-void takeRounds(RunContext& ctx, const Settings& settings, std::size_t i, InstrumentedLock* first,
+void takeRounds(RunContext& ctx, const Params& settings, std::size_t i, InstrumentedLock* first,
     InstrumentedLock* second, WorkerState& me, LockStats& mine, Recorder& rec, const std::atomic<bool>& broken)
 {
     auto giveUp = [&] { return broken.load() || ctx.stopRequested(); };
     std::minstd_rand random(unsigned(i + 1));
-    const Deadlock::Strategy strategy = settings.strategy;
-    if (strategy == Deadlock::Ordered && first->id() > second->id())
+    const Strategy strategy = settings.strategy;
+    if (strategy == Ordered && first->id() > second->id())
         std::swap(first, second);
     auto take = [&](InstrumentedLock* lock, std::chrono::nanoseconds patience) {
         me.waitingSinceNs = clock::monotonicNs();
@@ -159,18 +177,18 @@ void takeRounds(RunContext& ctx, const Settings& settings, std::size_t i, Instru
             if (!take(a, kForever))
                 return false;
             burnCpu(ctx, settings.hold);
-            const auto patience = strategy == Deadlock::TryLock ? std::chrono::nanoseconds(kTryLockPatience)
-                : strategy == Deadlock::ScopedLock              ? std::chrono::nanoseconds::zero()
-                                                                : kForever;
+            const auto patience = strategy == TryLock ? std::chrono::nanoseconds(kTryLockPatience)
+                : strategy == ScopedLock              ? std::chrono::nanoseconds::zero()
+                                                      : kForever;
             if (take(b, patience)) {
                 first = a;
                 second = b;
                 return true;
             }
             a->unlock(rec, mine, LockKind::Mutex);
-            if (strategy == Deadlock::TryLock) // back off a random while, so the two do not collide again in step
+            if (strategy == TryLock) // back off a random while, so the two do not collide again in step
                 ctx.sleepFor(std::chrono::microseconds(random() % (settings.hold.count() + 100)), rec);
-            else if (strategy == Deadlock::ScopedLock) // start over from the lock that was busy, as std::lock does
+            else if (strategy == ScopedLock) // start over from the lock that was busy, as std::lock does
                 std::swap(a, b);
             else
                 return false;
@@ -185,97 +203,110 @@ void takeRounds(RunContext& ctx, const Settings& settings, std::size_t i, Instru
     }
 }
 
-} // namespace
-
-void Deadlock::run(RunContext& ctx)
-{
-    const auto variant = Variant(ctx.value(QStringLiteral("variant")));
-    const Settings settings { variant, Strategy(ctx.value(QStringLiteral("strategy"))),
-        variant == TwoLocks ? 2 : int(ctx.value(QStringLiteral("philosophers"))), ctx.value(QStringLiteral("rounds")),
-        std::chrono::microseconds(ctx.value(QStringLiteral("hold_us"))),
-        std::chrono::milliseconds(ctx.value(QStringLiteral("keep_ms"))) };
-    const int n = settings.n;
-
-    std::vector<InstrumentedLock*> locks;
-    for (int i = 0; i < n; ++i)
-        locks.push_back(&ctx.addLock(
-            variant == TwoLocks ? QStringLiteral("lock-%1").arg(QChar(u'A' + i)) : QStringLiteral("fork-%1").arg(i + 1),
-            LockKind::Mutex));
-    const auto workers
-        = addWorkers(ctx, n, variant == TwoLocks ? QStringLiteral("Worker") : QStringLiteral("Philosopher"));
-    std::vector<WorkerState> state(static_cast<std::size_t>(n));
-    std::vector<LockStats> stats(static_cast<std::size_t>(n));
-    std::atomic<bool> broken { false }; // ThreadLab broke a deadlock: waiting workers give up
-
-    QJsonObject found;
-    std::atomic<bool> finished { false };
-    std::jthread watcher([&] {
-        found = watchForDeadlock(ctx, state, workers.front(), finished);
-        if (found.isEmpty())
-            return;
-        for (auto it = found.begin(); it != found.end(); ++it)
-            ctx.setLiveResult(it.key(), *it);
-        ctx.setLiveResult(QStringLiteral("deadlock"), true);
-        // Leave it to be seen, then break it (or at once on Stop).
-        const auto until = std::chrono::steady_clock::now() + settings.keep;
-        while (std::chrono::steady_clock::now() < until && !ctx.stopRequested())
-            std::this_thread::sleep_for(kWatchEvery);
-        broken = true;
-    });
-
-    runWorkers(ctx, Backend::StdThread, workers, [&](std::uint32_t worker, Recorder& rec) {
-        const std::size_t i = worker - workers.front();
-        // two-locks: worker 1 takes A then B, worker 2 B then A; philosophers: left fork, then right.
-        takeRounds(ctx, settings, i, locks[i], locks[(i + 1) % std::size_t(n)], state[i], stats[i], rec, broken);
-    });
-    finished = true;
-    watcher.join();
-
-    std::int64_t done = 0;
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        reportLockStats(ctx, workers[i], stats[i]);
-        ctx.setWorkerFigure(workers[i], QStringLiteral("rounds"), qint64(state[i].rounds));
-        done += state[i].rounds;
+// Workers that need two locks at once: two workers taking two locks in opposite orders, or N dining
+// philosophers. The naive strategy can deadlock; ThreadLab finds the cycle in the wait-for graph, reports it,
+// and later breaks it. Ordering the locks, try-lock with back-off and scoped_lock never deadlock.
+class Deadlock final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("deadlock"),
+            .title = QStringLiteral("Deadlocks"),
+            .summary
+            = QStringLiteral("Workers need two locks at once: naive can deadlock, and ThreadLab finds the cycle"),
+            .topic = QStringLiteral("Troubleshooting: deadlocks — always release locks, avoid holding multiple locks"),
+            .params = kParams.specs(),
+            .results = kResults.keys() + kCycleEdge.keys() + QStringList { kRoundsFigure },
+        };
     }
-    ctx.setResult(QStringLiteral("deadlock"), !found.isEmpty());
-    if (!found.isEmpty()) {
-        ctx.setResult(QStringLiteral("cycle"), found[u"cycle"]);
-        ctx.setResult(QStringLiteral("detected_after_ms"), found[u"detected_after_ms"]);
-    }
-    ctx.setResult(QStringLiteral("rounds_done"), qint64(done));
-    ctx.setResult(QStringLiteral("rounds_expected"), qint64(settings.rounds * n));
-}
 
-QString Deadlock::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject r = summary[u"results"].toObject();
-    const QString strategy = summary[u"params"].toObject()[u"strategy"].toString();
-    if (r[u"deadlock"].toBool()) {
-        QStringList steps;
-        for (const auto& e : r[u"cycle"].toArray())
-            steps << QStringLiteral("%1 holds %2 and waits for %3")
-                         .arg(e[u"worker"].toString(), e[u"holds"].toString(), e[u"waits_for"].toString());
-        return QStringLiteral("<b>Deadlock</b>, found %1 ms after it formed: %2. Nobody can go on: every one waits "
-                              "for a lock the next one holds (the red lanes). ThreadLab broke it by making them give "
-                              "up; %3 of %4 rounds were done. Try <code>ordered</code>, <code>try-lock</code> or "
-                              "<code>scoped-lock</code>.")
-            .arg(r[u"detected_after_ms"].toDouble(), 0, 'f', 0)
-            .arg(steps.join(QStringLiteral("; ")))
-            .arg(r[u"rounds_done"].toInteger())
-            .arg(r[u"rounds_expected"].toInteger());
+    void run(RunContext& ctx) override
+    {
+        const Params settings = kParams.read(ctx);
+        const Variant variant = settings.variant;
+        const int n = variant == TwoLocks ? 2 : settings.philosophers;
+
+        std::vector<InstrumentedLock*> locks;
+        for (int i = 0; i < n; ++i)
+            locks.push_back(&ctx.addLock(variant == TwoLocks ? QStringLiteral("lock-%1").arg(QChar(u'A' + i))
+                                                             : QStringLiteral("fork-%1").arg(i + 1),
+                LockKind::Mutex));
+        const auto workers
+            = addWorkers(ctx, n, variant == TwoLocks ? QStringLiteral("Worker") : QStringLiteral("Philosopher"));
+        std::vector<WorkerState> state(static_cast<std::size_t>(n));
+        std::vector<LockStats> stats(static_cast<std::size_t>(n));
+        std::atomic<bool> broken { false }; // ThreadLab broke a deadlock: waiting workers give up
+
+        std::optional<Results> found;
+        std::atomic<bool> finished { false };
+        std::jthread watcher([&] {
+            found = watchForDeadlock(ctx, state, workers.front(), finished);
+            if (!found)
+                return;
+            kResults.forEach(
+                *found, [&](const QString& key, const QJsonValue& value) { ctx.setLiveResult(key, value); });
+            // Leave it to be seen, then break it (or at once on Stop).
+            const auto until = std::chrono::steady_clock::now() + settings.keep;
+            while (std::chrono::steady_clock::now() < until && !ctx.stopRequested())
+                std::this_thread::sleep_for(kWatchEvery);
+            broken = true;
+        });
+
+        runWorkers(ctx, Backend::StdThread, workers, [&](std::uint32_t worker, Recorder& rec) {
+            const std::size_t i = worker - workers.front();
+            // two-locks: worker 1 takes A then B, worker 2 B then A; philosophers: left fork, then right.
+            takeRounds(ctx, settings, i, locks[i], locks[(i + 1) % std::size_t(n)], state[i], stats[i], rec, broken);
+        });
+        finished = true;
+        watcher.join();
+
+        std::int64_t done = 0;
+        for (std::size_t i = 0; i < workers.size(); ++i) {
+            reportLockStats(ctx, workers[i], stats[i]);
+            ctx.setWorkerFigure(workers[i], kRoundsFigure, qint64(state[i].rounds));
+            done += state[i].rounds;
+        }
+        Results r = found.value_or(Results());
+        r.roundsDone = done;
+        r.roundsExpected = settings.rounds * n;
+        kResults.report(ctx, r);
     }
-    const QString why = strategy == u"ordered" ? QStringLiteral("every worker takes the locks in the same order, so no "
-                                                                "cycle of waits can form")
-        : strategy == u"try-lock" ? QStringLiteral("a worker that cannot get its second lock soon lets go of the first "
+
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const Results r = kResults.fromSummary(summary);
+        const Strategy strategy = kParams.fromSummary(summary).strategy;
+        const qint64 done = r.roundsDone.value_or(0);
+        const qint64 expected = r.roundsExpected.value_or(0);
+        if (r.deadlock) {
+            QStringList steps;
+            for (const auto& e : r.cycle.value_or(QJsonArray())) {
+                const CycleEdge edge = kCycleEdge.fromObject(e.toObject());
+                steps << QStringLiteral("%1 holds %2 and waits for %3").arg(edge.worker, edge.holds, edge.waitsFor);
+            }
+            return QStringLiteral(
+                "<b>Deadlock</b>, found %1 ms after it formed: %2. Nobody can go on: every one waits "
+                "for a lock the next one holds (the red lanes). ThreadLab broke it by making them give "
+                "up; %3 of %4 rounds were done. Try <code>ordered</code>, <code>try-lock</code> or "
+                "<code>scoped-lock</code>.")
+                .arg(r.detectedAfterMs.value_or(0), 0, 'f', 0)
+                .arg(steps.join(QStringLiteral("; ")))
+                .arg(done)
+                .arg(expected);
+        }
+        const QString why = strategy == Ordered
+            ? QStringLiteral("every worker takes the locks in the same order, so no "
+                             "cycle of waits can form")
+            : strategy == TryLock ? QStringLiteral("a worker that cannot get its second lock soon lets go of the first "
                                                    "and backs off, so a cycle never stands")
-        : strategy == u"scoped-lock" ? QStringLiteral("scoped_lock never waits for one lock while holding another: it "
+            : strategy == ScopedLock ? QStringLiteral("scoped_lock never waits for one lock while holding another: it "
                                                       "takes one, tries the other, and starts over if it is busy")
                                      : QStringLiteral("this time the workers' timing never closed the circle; run it "
                                                       "again or raise hold_us");
-    return QStringLiteral("No deadlock: %1 of %2 rounds done — %3.")
-        .arg(r[u"rounds_done"].toInteger())
-        .arg(r[u"rounds_expected"].toInteger())
-        .arg(why);
+        return QStringLiteral("No deadlock: %1 of %2 rounds done — %3.").arg(done).arg(expected).arg(why);
+    }
+};
 }
 
 std::unique_ptr<Scenario> makeDeadlock()

@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../run/workers.h"
 
@@ -11,16 +14,6 @@
 #include <unistd.h>
 
 namespace tl {
-
-// The seed's best practices, failing on purpose: a pool runs tasks of which some raise an error, some hang
-// past their deadline and some succeed. Every task gets a timeout (future.result(timeout=...)), a hung task
-// is cancelled, and every outcome is logged ("Task completed: …" / "Task failed: …").
-class Failures : public Scenario {
-public:
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-};
 
 namespace {
 enum class Fate { Succeed, Fail, Hang };
@@ -53,6 +46,83 @@ ThreadTimes threadTimes(pid_t tid)
     }
     return t;
 }
+
+struct Params {
+    int tasks = 0;
+    int workers = 0;
+    std::int64_t failureRate = 0; // %
+    std::int64_t hangRate = 0; // %
+    std::chrono::milliseconds taskTime {};
+    std::int64_t timeoutMs = 0;
+    std::uint32_t seed = 0;
+};
+const ParamTable<Params> kParams {
+    param(&Params::tasks,
+        ParamSpec::integer(QStringLiteral("tasks"), 20, 1, 1000, QStringLiteral("Tasks submitted to the pool"))),
+    param(&Params::workers,
+        ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool"))),
+    param(&Params::failureRate,
+        ParamSpec::integer(QStringLiteral("failure_rate"), 20, 0, 100,
+            QStringLiteral("Share of the tasks that raise an error partway"), QStringLiteral("%"))),
+    param(&Params::hangRate,
+        ParamSpec::integer(QStringLiteral("hang_rate"), 15, 0, 100,
+            QStringLiteral("Share of the tasks that hang (wait for an answer that never comes)"), QStringLiteral("%"))),
+    param(&Params::taskTime,
+        ParamSpec::integer(QStringLiteral("task_ms"), 50, 0, 10'000, QStringLiteral("How long a task computes"),
+            QStringLiteral("ms"))),
+    param(&Params::timeoutMs,
+        ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
+            QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
+                           "out. A computing task is timed on its own CPU time, so a busy machine does not cut off "
+                           "healthy tasks; a waiting (hung) task on its time minus any time queued for a CPU"),
+            QStringLiteral("ms"))),
+    param(&Params::seed,
+        ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
+            QStringLiteral("Which tasks fail or hang: the same seed gives the same ones"))),
+};
+
+// A line of `log`: one task's outcome, in the order they ended.
+struct LogLine {
+    QString log; // the seed's logging line
+    int task = 0;
+    int worker = 0;
+    QString drawn; // kFateNames
+    QString outcome;
+    double ranMs = 0;
+    double timeMs = 0;
+    qint64 fromNs = 0;
+    qint64 toNs = 0;
+};
+const ResultTable<LogLine> kLogLine {
+    result(&LogLine::log, QStringLiteral("log")),
+    result(&LogLine::task, QStringLiteral("task")),
+    result(&LogLine::worker, QStringLiteral("worker")),
+    result(&LogLine::drawn, QStringLiteral("drawn")),
+    result(&LogLine::outcome, QStringLiteral("outcome")),
+    result(&LogLine::ranMs, QStringLiteral("ran_ms")),
+    result(&LogLine::timeMs, QStringLiteral("time_ms")),
+    result(&LogLine::fromNs, QStringLiteral("from_ns")),
+    result(&LogLine::toNs, QStringLiteral("to_ns")),
+};
+
+struct Results {
+    int tasks = 0;
+    int succeeded = 0;
+    int failed = 0;
+    int timedOut = 0;
+    int drawnToHang = 0;
+    int notRun = 0;
+    QJsonArray log; // of LogLine
+};
+const ResultTable<Results> kResults {
+    result(&Results::tasks, QStringLiteral("tasks")),
+    result(&Results::succeeded, QStringLiteral("succeeded")),
+    result(&Results::failed, QStringLiteral("failed")),
+    result(&Results::timedOut, QStringLiteral("timed_out")),
+    result(&Results::drawnToHang, QStringLiteral("drawn_to_hang")),
+    result(&Results::notRun, QStringLiteral("not_run")),
+    result(&Results::log, QStringLiteral("log")),
+};
 
 // One task's shared state: the worker running it, and the supervisor that may cancel it.
 struct TaskState {
@@ -93,55 +163,18 @@ void work(const RunContext& ctx, TaskState& task, std::chrono::nanoseconds durat
         burnCpu(ctx, std::min<std::chrono::nanoseconds>(left, kWorkSlice));
     }
 }
-}
-
-ScenarioInfo Failures::info() const
-{
-    return {
-        QStringLiteral("failures"),
-        QStringLiteral("Timeouts and failing tasks"),
-        QStringLiteral("A pool runs tasks that succeed, raise an error or hang; timeouts end the hung ones"),
-        QStringLiteral("Best practices: always set timeouts, handle exceptions, log task results"),
-        {
-            ParamSpec::integer(QStringLiteral("tasks"), 20, 1, 1000, QStringLiteral("Tasks submitted to the pool")),
-            ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool")),
-            ParamSpec::integer(QStringLiteral("failure_rate"), 20, 0, 100,
-                QStringLiteral("Share of the tasks that raise an error partway"), QStringLiteral("%")),
-            ParamSpec::integer(QStringLiteral("hang_rate"), 15, 0, 100,
-                QStringLiteral("Share of the tasks that hang (wait for an answer that never comes)"),
-                QStringLiteral("%")),
-            ParamSpec::integer(QStringLiteral("task_ms"), 50, 0, 10'000, QStringLiteral("How long a task computes"),
-                QStringLiteral("ms")),
-            ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
-                QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
-                               "out. A computing task is timed on its own CPU time, so a busy machine does not cut off "
-                               "healthy tasks; a waiting (hung) task on its time minus any time queued for a CPU"),
-                QStringLiteral("ms")),
-            ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
-                QStringLiteral("Which tasks fail or hang: the same seed gives the same ones")),
-        },
-        ScenarioInfo::Chart::None,
-        { QStringLiteral("tasks"), QStringLiteral("succeeded"), QStringLiteral("failed"), QStringLiteral("timed_out"),
-            QStringLiteral("drawn_to_hang"), QStringLiteral("not_run"), QStringLiteral("log"), QStringLiteral("task"),
-            QStringLiteral("worker"), QStringLiteral("drawn"), QStringLiteral("outcome"), QStringLiteral("ran_ms"),
-            QStringLiteral("time_ms") },
-    };
-}
-
-namespace {
 
 // Fates are drawn up front from the seed, so a run can be repeated task for task.
-std::vector<Fate> drawFates(const RunContext& ctx, int tasks)
+std::vector<Fate> drawFates(const Params& p)
 {
-    std::mt19937 random(std::uint32_t(ctx.value(QStringLiteral("seed"))));
+    std::mt19937 random(p.seed);
     std::uniform_int_distribution<int> percent(0, 99);
     std::vector<Fate> fates;
-    for (int i = 0; i < tasks; ++i) {
+    for (int i = 0; i < p.tasks; ++i) {
         const int roll = percent(random);
-        fates.push_back(roll < ctx.value(QStringLiteral("failure_rate")) ? Fate::Fail
-                : roll < ctx.value(QStringLiteral("failure_rate")) + ctx.value(QStringLiteral("hang_rate"))
-                ? Fate::Hang
-                : Fate::Succeed);
+        fates.push_back(roll < p.failureRate        ? Fate::Fail
+                : roll < p.failureRate + p.hangRate ? Fate::Hang
+                                                    : Fate::Succeed);
     }
     return fates;
 }
@@ -210,109 +243,131 @@ void runTask(const RunContext& ctx, int i, Fate fate, std::chrono::milliseconds 
 }
 
 // The seed's logging pattern, one line per task in the order they ended, and the tally.
-void publishLog(
-    RunContext& ctx, const std::vector<Fate>& fates, const std::vector<Outcome>& outcomes, std::int64_t runStart)
+Results publishLog(const std::vector<Fate>& fates, const std::vector<Outcome>& outcomes, std::int64_t runStart)
 {
     std::vector<std::size_t> order;
     for (std::size_t i = 0; i < outcomes.size(); ++i)
         if (outcomes[i].endedNs > 0)
             order.push_back(i);
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return outcomes[a].endedNs < outcomes[b].endedNs; });
-    QJsonArray log;
-    int succeeded = 0, failed = 0, timedOut = 0;
+    Results r;
     for (const std::size_t i : order) {
         const Outcome& o = outcomes[i];
-        succeeded += o.kind == u"completed";
-        failed += o.kind == u"failed";
-        timedOut += o.kind == u"timed out";
+        r.succeeded += o.kind == u"completed";
+        r.failed += o.kind == u"failed";
+        r.timedOut += o.kind == u"timed out";
         const QString line = o.kind == u"completed" ? QStringLiteral("Task completed: %1").arg(o.message)
             : o.kind == u"failed"                   ? QStringLiteral("Task failed: %1").arg(o.message)
                                                     : QStringLiteral("Task %1: %2").arg(o.kind, o.message);
-        log.append(QJsonObject { { QStringLiteral("time_ms"), double(o.endedNs - runStart) / 1e6 },
-            { QStringLiteral("task"), int(i) }, { QStringLiteral("worker"), o.worker + 1 },
-            { QStringLiteral("outcome"), o.kind }, { QStringLiteral("log"), line },
-            { QStringLiteral("drawn"), kFateNames[int(fates[i])] },
-            { QStringLiteral("ran_ms"), double(o.endedNs - o.startedNs) / 1e6 },
-            { QStringLiteral("from_ns"), qint64(o.startedNs) }, { QStringLiteral("to_ns"), qint64(o.endedNs) } });
+        r.log.append(kLogLine.toObject({
+            .log = line,
+            .task = int(i),
+            .worker = o.worker + 1,
+            .drawn = QLatin1String(kFateNames[int(fates[i])]),
+            .outcome = o.kind,
+            .ranMs = double(o.endedNs - o.startedNs) / 1e6,
+            .timeMs = double(o.endedNs - runStart) / 1e6,
+            .fromNs = o.startedNs,
+            .toNs = o.endedNs,
+        }));
     }
-    const int tasks = int(fates.size());
-    ctx.setResult(QStringLiteral("tasks"), tasks);
-    ctx.setResult(QStringLiteral("succeeded"), succeeded);
-    ctx.setResult(QStringLiteral("failed"), failed);
-    ctx.setResult(QStringLiteral("timed_out"), timedOut);
-    ctx.setResult(QStringLiteral("drawn_to_hang"), int(std::count(fates.begin(), fates.end(), Fate::Hang)));
-    ctx.setResult(QStringLiteral("not_run"), tasks - int(order.size()));
-    ctx.setResult(QStringLiteral("log"), log);
+    r.tasks = int(fates.size());
+    r.drawnToHang = int(std::count(fates.begin(), fates.end(), Fate::Hang));
+    r.notRun = r.tasks - int(order.size());
+    return r;
 }
 
-} // namespace
+// The seed's best practices, failing on purpose: a pool runs tasks of which some raise an error, some hang
+// past their deadline and some succeed. Every task gets a timeout (future.result(timeout=...)), a hung task
+// is cancelled, and every outcome is logged ("Task completed: …" / "Task failed: …").
+class FailingTasks final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("failures"),
+            .title = QStringLiteral("Timeouts and failing tasks"),
+            .summary
+            = QStringLiteral("A pool runs tasks that succeed, raise an error or hang; timeouts end the hung ones"),
+            .topic = QStringLiteral("Best practices: always set timeouts, handle exceptions, log task results"),
+            .params = kParams.specs(),
+            .results = kResults.keys() + kLogLine.keys(),
+        };
+    }
 
-void Failures::run(RunContext& ctx)
-{
-    const int tasks = int(ctx.value(QStringLiteral("tasks")));
-    const int workerCount = int(ctx.value(QStringLiteral("workers")));
-    const auto taskTime = std::chrono::milliseconds(ctx.value(QStringLiteral("task_ms")));
-    const std::int64_t timeoutNs = ctx.value(QStringLiteral("timeout_ms")) * 1'000'000;
-    const std::vector<Fate> fates = drawFates(ctx, tasks);
+    void run(RunContext& ctx) override
+    {
+        const Params p = kParams.read(ctx);
+        const int tasks = p.tasks;
+        const int workerCount = p.workers;
+        const auto taskTime = p.taskTime;
+        const std::int64_t timeoutNs = p.timeoutMs * 1'000'000;
+        const std::vector<Fate> fates = drawFates(p);
 
-    std::vector<TaskState> state(static_cast<std::size_t>(tasks));
-    std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
-    std::atomic<int> next { 0 };
-    std::atomic<int> doneCount { 0 };
-    const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
-    const std::int64_t runStart = clock::monotonicNs();
-    std::atomic<bool> finished { false };
-    std::jthread supervisor([&] { superviseDeadlines(state, timeoutNs, finished); });
+        std::vector<TaskState> state(static_cast<std::size_t>(tasks));
+        std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
+        std::atomic<int> next { 0 };
+        std::atomic<int> doneCount { 0 };
+        const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
+        const std::int64_t runStart = clock::monotonicNs();
+        std::atomic<bool> finished { false };
+        std::jthread supervisor([&] { superviseDeadlines(state, timeoutNs, finished); });
 
-    const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
-    runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
-        for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
-            Outcome& out = outcomes[std::size_t(i)];
-            out.worker = int(worker - workers.front());
-            runTask(ctx, i, fates[std::size_t(i)], taskTime, timeoutNs, state[std::size_t(i)], out, rec);
-            doneCount.fetch_add(1);
+        const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
+        runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
+            for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
+                Outcome& out = outcomes[std::size_t(i)];
+                out.worker = int(worker - workers.front());
+                runTask(ctx, i, fates[std::size_t(i)], taskTime, timeoutNs, state[std::size_t(i)], out, rec);
+                doneCount.fetch_add(1);
+            }
+        });
+        finished = true;
+        kResults.report(ctx, publishLog(fates, outcomes, runStart));
+    }
+
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const Results r = kResults.fromSummary(summary);
+        QString text = QStringLiteral("Of %1 tasks, <b>%2 completed, %3 failed and %4 timed out</b>")
+                           .arg(r.tasks)
+                           .arg(r.succeeded)
+                           .arg(r.failed)
+                           .arg(r.timedOut);
+        if (r.notRun > 0)
+            text += QStringLiteral(" (%1 never ran: the run was stopped)").arg(r.notRun);
+        text += QStringLiteral(". Each failure was caught and logged instead of killing its worker");
+        const int hung = r.drawnToHang;
+        int healthyCutOff = 0;
+        int hungCancelled = 0;
+        const QLatin1String hang(kFateNames[int(Fate::Hang)]);
+        for (const auto& l : r.log) {
+            const LogLine line = kLogLine.fromObject(l.toObject());
+            const bool timedOut = line.outcome == u"timed out";
+            healthyCutOff += timedOut && line.drawn != hang;
+            hungCancelled += timedOut && line.drawn == hang;
         }
-    });
-    finished = true;
-    publishLog(ctx, fates, outcomes, runStart);
-}
-
-QString Failures::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject r = summary[u"results"].toObject();
-    QString text = QStringLiteral("Of %1 tasks, <b>%2 completed, %3 failed and %4 timed out</b>")
-                       .arg(r[u"tasks"].toInt())
-                       .arg(r[u"succeeded"].toInt())
-                       .arg(r[u"failed"].toInt())
-                       .arg(r[u"timed_out"].toInt());
-    if (const int notRun = r[u"not_run"].toInt(); notRun > 0)
-        text += QStringLiteral(" (%1 never ran: the run was stopped)").arg(notRun);
-    text += QStringLiteral(". Each failure was caught and logged instead of killing its worker");
-    const int hung = r[u"drawn_to_hang"].toInt();
-    int healthyCutOff = 0;
-    int hungCancelled = 0;
-    for (const auto& line : r[u"log"].toArray()) {
-        const bool timedOut = line[u"outcome"].toString() == u"timed out";
-        healthyCutOff += timedOut && line[u"drawn"].toString() != u"hang";
-        hungCancelled += timedOut && line[u"drawn"].toString() == u"hang";
+        if (hung > 0)
+            text += QStringLiteral(
+                ", and %1 of the %2 hung task(s) were cancelled at their deadline, so the pool went on "
+                "with the rest. Without a timeout, every hung task would hold a worker for ever.")
+                        .arg(hungCancelled)
+                        .arg(hung);
+        else
+            text
+                += QStringLiteral(". No task hung in this draw (raise hang_rate or change the seed to see a timeout).");
+        if (healthyCutOff > 0)
+            text += QStringLiteral(" <b>%1 task(s) that were not hung timed out</b>: their deadline was shorter than "
+                                   "their own work.")
+                        .arg(healthyCutOff);
+        return text;
     }
-    if (hung > 0)
-        text += QStringLiteral(", and %1 of the %2 hung task(s) were cancelled at their deadline, so the pool went on "
-                               "with the rest. Without a timeout, every hung task would hold a worker for ever.")
-                    .arg(hungCancelled)
-                    .arg(hung);
-    else
-        text += QStringLiteral(". No task hung in this draw (raise hang_rate or change the seed to see a timeout).");
-    if (healthyCutOff > 0)
-        text += QStringLiteral(" <b>%1 task(s) that were not hung timed out</b>: their deadline was shorter than "
-                               "their own work.")
-                    .arg(healthyCutOff);
-    return text;
+};
 }
 
-std::unique_ptr<Scenario> makeFailures()
+std::unique_ptr<Scenario> makeFailingTasks()
 {
-    return std::make_unique<Failures>();
+    return std::make_unique<FailingTasks>();
 }
 
 } // namespace tl

@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../run/workers.h"
 
@@ -9,17 +12,6 @@
 #include <thread>
 
 namespace tl {
-
-// Threads around a bounded queue: P producers, C consumers. Waiting on condition variables blocks a thread
-// until there is room or an item; busy polling keeps checking, and burns a CPU doing it.
-class ProducerConsumer : public Scenario {
-public:
-    enum Waiting { ConditionVariable, BusyPoll };
-
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-};
 
 namespace {
 constexpr auto kStopPoll = std::chrono::milliseconds(20);
@@ -129,126 +121,182 @@ private:
     std::size_t m_maxDepth = 0;
     int m_producersLeft = 0;
 };
-}
 
-ScenarioInfo ProducerConsumer::info() const
-{
-    return {
-        QStringLiteral("producer-consumer"),
-        QStringLiteral("Producers and consumers: threads"),
-        QStringLiteral("Threads around a bounded queue: blocked on full, blocked on empty, or busy polling"),
-        QStringLiteral("Use queues for thread-safe communication; synchronize access properly"),
-        {
-            ParamSpec::integer(QStringLiteral("producers"), 2, 1, 16, QStringLiteral("Producer threads")),
-            ParamSpec::integer(QStringLiteral("consumers"), 2, 1, 16, QStringLiteral("Consumer threads")),
-            ParamSpec::integer(QStringLiteral("items"), 200, 1, 1'000'000, QStringLiteral("Items each producer puts")),
-            ParamSpec::integer(QStringLiteral("capacity"), 8, 1, 10'000,
-                QStringLiteral("How many items the queue holds before put() blocks")),
-            ParamSpec::integer(QStringLiteral("produce_us"), 500, 0, 1'000'000,
-                QStringLiteral("Time a producer computes each item"), QStringLiteral("µs")),
-            ParamSpec::integer(QStringLiteral("consume_us"), 1000, 0, 1'000'000,
-                QStringLiteral("Time a consumer computes on each item"), QStringLiteral("µs")),
-            ParamSpec::choice(QStringLiteral("waiting"),
-                { QStringLiteral("condition-variable"), QStringLiteral("busy-poll") }, ConditionVariable,
-                QStringLiteral("condition-variable: a blocked thread sleeps until notified; busy-poll: it checks the "
-                               "queue again and again, using a CPU the whole time")),
-        },
-        ScenarioInfo::Chart::None,
-        { QStringLiteral("produced"), QStringLiteral("consumed"), QStringLiteral("every_item_once"),
-            QStringLiteral("max_depth"), QStringLiteral("producers_blocked_ms"), QStringLiteral("consumers_blocked_ms"),
-            QStringLiteral("wall_ms"), QStringLiteral("cpu_ms"), QStringLiteral("cpu_per_item_us"),
-            QStringLiteral("blocked_ns"), QStringLiteral("cpu_ns") },
-    };
-}
+enum Waiting : int { ConditionVariable, BusyPoll };
 
-void ProducerConsumer::run(RunContext& ctx)
-{
-    const int producers = int(ctx.value(QStringLiteral("producers")));
-    const int consumers = int(ctx.value(QStringLiteral("consumers")));
-    const std::int64_t items = ctx.value(QStringLiteral("items"));
-    const auto produce = std::chrono::microseconds(ctx.value(QStringLiteral("produce_us")));
-    const auto consume = std::chrono::microseconds(ctx.value(QStringLiteral("consume_us")));
-    const bool busyPoll = ctx.value(QStringLiteral("waiting")) == BusyPoll;
+struct Params {
+    int producers = 0;
+    int consumers = 0;
+    std::int64_t items = 0;
+    std::size_t capacity = 0;
+    std::chrono::microseconds produce {};
+    std::chrono::microseconds consume {};
+    Waiting waiting = ConditionVariable;
+};
+const ParamTable<Params> kParams {
+    param(&Params::producers,
+        ParamSpec::integer(QStringLiteral("producers"), 2, 1, 16, QStringLiteral("Producer threads"))),
+    param(&Params::consumers,
+        ParamSpec::integer(QStringLiteral("consumers"), 2, 1, 16, QStringLiteral("Consumer threads"))),
+    param(&Params::items,
+        ParamSpec::integer(QStringLiteral("items"), 200, 1, 1'000'000, QStringLiteral("Items each producer puts"))),
+    param(&Params::capacity,
+        ParamSpec::integer(QStringLiteral("capacity"), 8, 1, 10'000,
+            QStringLiteral("How many items the queue holds before put() blocks"))),
+    param(&Params::produce,
+        ParamSpec::integer(QStringLiteral("produce_us"), 500, 0, 1'000'000,
+            QStringLiteral("Time a producer computes each item"), QStringLiteral("µs"))),
+    param(&Params::consume,
+        ParamSpec::integer(QStringLiteral("consume_us"), 1000, 0, 1'000'000,
+            QStringLiteral("Time a consumer computes on each item"), QStringLiteral("µs"))),
+    param(&Params::waiting,
+        ParamSpec::choice(QStringLiteral("waiting"),
+            { QStringLiteral("condition-variable"), QStringLiteral("busy-poll") }, ConditionVariable,
+            QStringLiteral("condition-variable: a blocked thread sleeps until notified; busy-poll: it checks the "
+                           "queue again and again, using a CPU the whole time"))),
+};
 
-    BoundedQueue queue(std::size_t(ctx.value(QStringLiteral("capacity"))), busyPoll,
-        ctx.addExternalLock(QStringLiteral("queue not full")), ctx.addExternalLock(QStringLiteral("queue not empty")));
-    queue.setProducers(producers);
-    std::atomic<std::int64_t> produced { 0 }, consumed { 0 }, consumedSum { 0 };
-    const auto depth = ctx.addCounter(QStringLiteral("items waiting"), [&] { return queue.depth(); });
+struct Results {
+    qint64 produced = 0;
+    qint64 consumed = 0;
+    bool everyItemOnce = false;
+    qint64 maxDepth = 0;
+    double producersBlockedMs = 0;
+    double consumersBlockedMs = 0;
+    double wallMs = 0;
+    double cpuMs = 0;
+    double cpuPerItemUs = 0;
+};
+const ResultTable<Results> kResults {
+    result(&Results::produced, QStringLiteral("produced")),
+    result(&Results::consumed, QStringLiteral("consumed")),
+    result(&Results::everyItemOnce, QStringLiteral("every_item_once")),
+    result(&Results::maxDepth, QStringLiteral("max_depth")),
+    result(&Results::producersBlockedMs, QStringLiteral("producers_blocked_ms")),
+    result(&Results::consumersBlockedMs, QStringLiteral("consumers_blocked_ms")),
+    result(&Results::wallMs, QStringLiteral("wall_ms")),
+    result(&Results::cpuMs, QStringLiteral("cpu_ms")),
+    result(&Results::cpuPerItemUs, QStringLiteral("cpu_per_item_us")),
+};
 
-    std::vector<std::uint32_t> workers;
-    for (int i = 1; i <= producers; ++i)
-        workers.push_back(ctx.addWorker(QStringLiteral("Producer-%1").arg(i)));
-    for (int i = 1; i <= consumers; ++i)
-        workers.push_back(ctx.addWorker(QStringLiteral("Consumer-%1").arg(i)));
-    std::vector<std::int64_t> blockedNs(workers.size(), 0), cpuNs(workers.size(), 0);
+// Each thread's figures.
+struct WorkerFigures {
+    qint64 blockedNs = 0;
+    qint64 cpuNs = 0;
+};
+const ResultTable<WorkerFigures> kWorkerFigures {
+    result(&WorkerFigures::blockedNs, QStringLiteral("blocked_ns")),
+    result(&WorkerFigures::cpuNs, QStringLiteral("cpu_ns")),
+};
 
-    const std::int64_t started = clock::monotonicNs();
-    runWorkers(ctx, Backend::StdThread, workers, [&](std::uint32_t worker, Recorder& rec) {
-        const std::size_t i = worker - workers.front();
-        const std::int64_t cpu0 = threadCpuNs();
-        if (i < std::size_t(producers)) {
-            // Producer i makes items i*items+1 .. (i+1)*items, so every item is distinct and their sum known.
-            for (std::int64_t k = 1; k <= items && !ctx.stopRequested(); ++k) {
-                burnCpu(ctx, produce);
-                if (!queue.put(std::int64_t(i) * items + k, rec, ctx, blockedNs[i]))
-                    break;
-                produced.fetch_add(1);
-            }
-            queue.producerDone();
-        } else {
-            while (const auto item = queue.take(rec, ctx, blockedNs[i])) {
-                burnCpu(ctx, consume);
-                consumed.fetch_add(1);
-                consumedSum.fetch_add(*item);
-            }
-        }
-        cpuNs[i] = threadCpuNs() - cpu0;
-    });
-    const std::int64_t wall = clock::monotonicNs() - started;
-
-    std::int64_t producersBlocked = 0, consumersBlocked = 0, cpu = 0;
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        ctx.setWorkerFigure(workers[i], QStringLiteral("blocked_ns"), qint64(blockedNs[i]));
-        ctx.setWorkerFigure(workers[i], QStringLiteral("cpu_ns"), qint64(cpuNs[i]));
-        (i < std::size_t(producers) ? producersBlocked : consumersBlocked) += blockedNs[i];
-        cpu += cpuNs[i];
+// Threads around a bounded queue: P producers, C consumers. Waiting on condition variables blocks a thread
+// until there is room or an item; busy polling keeps checking, and burns a CPU doing it.
+class ProducerConsumer final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("producer-consumer"),
+            .title = QStringLiteral("Producers and consumers: threads"),
+            .summary
+            = QStringLiteral("Threads around a bounded queue: blocked on full, blocked on empty, or busy polling"),
+            .topic = QStringLiteral("Use queues for thread-safe communication; synchronize access properly"),
+            .params = kParams.specs(),
+            .results = kResults.keys() + kWorkerFigures.keys(),
+        };
     }
-    const std::int64_t total = std::int64_t(producers) * items;
-    ctx.setResult(QStringLiteral("produced"), qint64(produced.load()));
-    ctx.setResult(QStringLiteral("consumed"), qint64(consumed.load()));
-    ctx.setResult(
-        QStringLiteral("every_item_once"), consumed.load() == total && consumedSum.load() == total * (total + 1) / 2);
-    ctx.setResult(QStringLiteral("max_depth"), qint64(queue.maxDepth()));
-    ctx.setResult(QStringLiteral("producers_blocked_ms"), double(producersBlocked) / 1e6);
-    ctx.setResult(QStringLiteral("consumers_blocked_ms"), double(consumersBlocked) / 1e6);
-    ctx.setResult(QStringLiteral("cpu_ms"), double(cpu) / 1e6);
-    ctx.setResult(QStringLiteral("wall_ms"), double(wall) / 1e6);
-    ctx.setResult(
-        QStringLiteral("cpu_per_item_us"), consumed.load() > 0 ? double(cpu) / 1e3 / double(consumed.load()) : 0.0);
-}
 
-QString ProducerConsumer::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject r = summary[u"results"].toObject();
-    const bool busy = summary[u"params"].toObject()[u"waiting"].toString() == u"busy-poll";
-    QString text = QStringLiteral("%1 items made, %2 consumed%3; the queue held at most %4. Producers were blocked on "
-                                  "a full queue for %5 ms in all, consumers on an empty one for %6 ms. ")
-                       .arg(r[u"produced"].toInteger())
-                       .arg(r[u"consumed"].toInteger())
-                       .arg(r[u"every_item_once"].toBool() ? QStringLiteral(", each exactly once") : QString())
-                       .arg(r[u"max_depth"].toInteger())
-                       .arg(r[u"producers_blocked_ms"].toDouble(), 0, 'f', 0)
-                       .arg(r[u"consumers_blocked_ms"].toDouble(), 0, 'f', 0);
-    text += QStringLiteral("The threads used <b>%1 ms of CPU</b> in %2 ms (%3 µs per item). ")
-                .arg(r[u"cpu_ms"].toDouble(), 0, 'f', 0)
-                .arg(r[u"wall_ms"].toDouble(), 0, 'f', 0)
-                .arg(r[u"cpu_per_item_us"].toDouble(), 0, 'f', 0);
-    text += busy ? QStringLiteral("Busy polling kept the waiting threads on the CPU, checking an empty or full queue "
-                                  "over and over: compare with condition-variable.")
-                 : QStringLiteral("A blocked thread slept on a condition variable (red) and used no CPU until "
-                                  "notified: compare with busy-poll.");
-    return text;
+    void run(RunContext& ctx) override
+    {
+        const Params p = kParams.read(ctx);
+        const int producers = p.producers;
+        const std::int64_t items = p.items;
+        const bool busyPoll = p.waiting == BusyPoll;
+
+        BoundedQueue queue(p.capacity, busyPoll, ctx.addExternalLock(QStringLiteral("queue not full")),
+            ctx.addExternalLock(QStringLiteral("queue not empty")));
+        queue.setProducers(producers);
+        std::atomic<std::int64_t> produced { 0 }, consumed { 0 }, consumedSum { 0 };
+        const auto depth = ctx.addCounter(QStringLiteral("items waiting"), [&] { return queue.depth(); });
+
+        std::vector<std::uint32_t> workers;
+        for (int i = 1; i <= producers; ++i)
+            workers.push_back(ctx.addWorker(QStringLiteral("Producer-%1").arg(i)));
+        for (int i = 1; i <= p.consumers; ++i)
+            workers.push_back(ctx.addWorker(QStringLiteral("Consumer-%1").arg(i)));
+        std::vector<std::int64_t> blockedNs(workers.size(), 0), cpuNs(workers.size(), 0);
+
+        const std::int64_t started = clock::monotonicNs();
+        runWorkers(ctx, Backend::StdThread, workers, [&](std::uint32_t worker, Recorder& rec) {
+            const std::size_t i = worker - workers.front();
+            const std::int64_t cpu0 = threadCpuNs();
+            if (i < std::size_t(producers)) {
+                // Producer i makes items i*items+1 .. (i+1)*items, so every item is distinct and their sum known.
+                for (std::int64_t k = 1; k <= items && !ctx.stopRequested(); ++k) {
+                    burnCpu(ctx, p.produce);
+                    if (!queue.put(std::int64_t(i) * items + k, rec, ctx, blockedNs[i]))
+                        break;
+                    produced.fetch_add(1);
+                }
+                queue.producerDone();
+            } else {
+                while (const auto item = queue.take(rec, ctx, blockedNs[i])) {
+                    burnCpu(ctx, p.consume);
+                    consumed.fetch_add(1);
+                    consumedSum.fetch_add(*item);
+                }
+            }
+            cpuNs[i] = threadCpuNs() - cpu0;
+        });
+        const std::int64_t wall = clock::monotonicNs() - started;
+
+        std::int64_t producersBlocked = 0, consumersBlocked = 0, cpu = 0;
+        for (std::size_t i = 0; i < workers.size(); ++i) {
+            kWorkerFigures.forEach({ blockedNs[i], cpuNs[i] },
+                [&](const QString& key, const QJsonValue& value) { ctx.setWorkerFigure(workers[i], key, value); });
+            (i < std::size_t(producers) ? producersBlocked : consumersBlocked) += blockedNs[i];
+            cpu += cpuNs[i];
+        }
+        const std::int64_t total = std::int64_t(producers) * items;
+        kResults.report(ctx,
+            {
+                .produced = produced.load(),
+                .consumed = consumed.load(),
+                .everyItemOnce = consumed.load() == total && consumedSum.load() == total * (total + 1) / 2,
+                .maxDepth = qint64(queue.maxDepth()),
+                .producersBlockedMs = double(producersBlocked) / 1e6,
+                .consumersBlockedMs = double(consumersBlocked) / 1e6,
+                .wallMs = double(wall) / 1e6,
+                .cpuMs = double(cpu) / 1e6,
+                .cpuPerItemUs = consumed.load() > 0 ? double(cpu) / 1e3 / double(consumed.load()) : 0.0,
+            });
+    }
+
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const Results r = kResults.fromSummary(summary);
+        const bool busy = kParams.fromSummary(summary).waiting == BusyPoll;
+        QString text
+            = QStringLiteral("%1 items made, %2 consumed%3; the queue held at most %4. Producers were blocked on "
+                             "a full queue for %5 ms in all, consumers on an empty one for %6 ms. ")
+                  .arg(r.produced)
+                  .arg(r.consumed)
+                  .arg(r.everyItemOnce ? QStringLiteral(", each exactly once") : QString())
+                  .arg(r.maxDepth)
+                  .arg(r.producersBlockedMs, 0, 'f', 0)
+                  .arg(r.consumersBlockedMs, 0, 'f', 0);
+        text += QStringLiteral("The threads used <b>%1 ms of CPU</b> in %2 ms (%3 µs per item). ")
+                    .arg(r.cpuMs, 0, 'f', 0)
+                    .arg(r.wallMs, 0, 'f', 0)
+                    .arg(r.cpuPerItemUs, 0, 'f', 0);
+        text += busy
+            ? QStringLiteral("Busy polling kept the waiting threads on the CPU, checking an empty or full queue "
+                             "over and over: compare with condition-variable.")
+            : QStringLiteral("A blocked thread slept on a condition variable (red) and used no CPU until "
+                             "notified: compare with busy-poll.");
+        return text;
+    }
+};
 }
 
 std::unique_ptr<Scenario> makeProducerConsumer()

@@ -5,19 +5,19 @@ namespace tl {
 // Each scenario is one .cpp with its class and its factory; this is the one place that names them all.
 std::unique_ptr<Scenario> makeRaceCounter();
 std::unique_ptr<Scenario> makeLockContention();
-std::unique_ptr<Scenario> makeThreadsDemo();
+std::unique_ptr<Scenario> makeNamedThreads();
 std::unique_ptr<Scenario> makeChildProcesses();
 std::unique_ptr<Scenario> makeSharedMemory();
-std::unique_ptr<Scenario> makeManager();
+std::unique_ptr<Scenario> makeManagerProxies();
 std::unique_ptr<Scenario> makeQueuePipe();
 std::unique_ptr<Scenario> makeIpcThroughput();
-std::unique_ptr<Scenario> makePools();
-std::unique_ptr<Scenario> makeSweep();
-std::unique_ptr<Scenario> makeGil();
-std::unique_ptr<Scenario> makeCores();
+std::unique_ptr<Scenario> makePoolSpeedup();
+std::unique_ptr<Scenario> makeWorkerSweep();
+std::unique_ptr<Scenario> makeGilEffect();
+std::unique_ptr<Scenario> makeConcurrencyVsParallelism();
 std::unique_ptr<Scenario> makeThreadsVsProcesses();
 std::unique_ptr<Scenario> makeDeadlock();
-std::unique_ptr<Scenario> makeFailures();
+std::unique_ptr<Scenario> makeFailingTasks();
 std::unique_ptr<Scenario> makeProducerConsumer();
 
 namespace {
@@ -28,19 +28,19 @@ const std::vector<Factory>& factories()
     static const std::vector<Factory> all {
         makeRaceCounter,
         makeLockContention,
-        makeThreadsDemo,
+        makeNamedThreads,
         makeChildProcesses,
         makeSharedMemory,
-        makeManager,
+        makeManagerProxies,
         makeQueuePipe,
         makeIpcThroughput,
-        makePools,
-        makeSweep,
-        makeGil,
-        makeCores,
+        makePoolSpeedup,
+        makeWorkerSweep,
+        makeGilEffect,
+        makeConcurrencyVsParallelism,
         makeThreadsVsProcesses,
         makeDeadlock,
-        makeFailures,
+        makeFailingTasks,
         makeProducerConsumer,
     };
     return all;

@@ -1,4 +1,7 @@
+#include "resulttable.h"
 #include "scenario.h"
+
+#include "../params/paramtable.h"
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
@@ -17,16 +20,6 @@
 #include <unistd.h>
 
 namespace tl {
-
-// The seed's threads-vs-processes table, measured: N threads and N processes doing the same small job, with
-// what each costs to start, the memory each takes, what one update of shared data costs, and what a crash does.
-class ThreadsVsProcesses : public Scenario {
-public:
-    ScenarioInfo info() const override;
-    void run(RunContext& ctx) override;
-    QString describeOutcome(const QJsonObject& summary) const override;
-    int runChild(const QString& role, ChildContext& child) override;
-};
 
 namespace {
 // A process's descriptor that stays open until the parent has measured everyone's memory.
@@ -59,55 +52,92 @@ double mean(const std::vector<double>& values)
     return values.empty() ? 0 : sum / double(values.size());
 }
 
-QJsonObject row(const QString& measure, const QString& unit, const QJsonValue& threads, const QJsonValue& processes)
-{
-    return { { QStringLiteral("measure"), measure }, { QStringLiteral("unit"), unit },
-        { QStringLiteral("threads"), threads }, { QStringLiteral("processes"), processes } };
-}
-}
+struct Params {
+    int workers = 0;
+    std::chrono::milliseconds job {};
+    std::int64_t updates = 0;
+    bool crash = false;
+};
+const ParamTable<Params> kParams {
+    param(&Params::workers,
+        ParamSpec::integer(QStringLiteral("workers"), 4, 1, 16, QStringLiteral("Threads, and processes, to start"))),
+    param(&Params::job,
+        ParamSpec::integer(QStringLiteral("job_ms"), 20, 0, 10'000, QStringLiteral("CPU time of each worker's job"),
+            QStringLiteral("ms"))),
+    param(&Params::updates,
+        ParamSpec::integer(QStringLiteral("updates"), 20'000, 1, 1'000'000,
+            QStringLiteral("Updates each worker makes to one shared counter: a mutex for threads, a "
+                           "semaphore-guarded shared-memory value for processes (the seed's Value)"))),
+    param(&Params::crash,
+        ParamSpec::boolean(QStringLiteral("crash"), true,
+            QStringLiteral("One process crashes after its job (abort(), SIGABRT, as an uncaught C++ exception "
+                           "does; in the seed's Python an uncaught exception exits with code 1): the others carry "
+                           "on. (A crashing thread would end ThreadLab itself, so the thread side only tells it.)"))),
+};
 
-ScenarioInfo ThreadsVsProcesses::info() const
-{
-    return {
-        QStringLiteral("threads-vs-processes"),
-        QStringLiteral("Threads vs processes"),
-        QStringLiteral("N threads and N processes do the same job: start-up, memory, sharing data, a crash"),
-        QStringLiteral("Threads vs processes: memory space, creation overhead, data sharing, crash isolation"),
-        {
-            ParamSpec::integer(QStringLiteral("workers"), 4, 1, 16, QStringLiteral("Threads, and processes, to start")),
-            ParamSpec::integer(QStringLiteral("job_ms"), 20, 0, 10'000, QStringLiteral("CPU time of each worker's job"),
-                QStringLiteral("ms")),
-            ParamSpec::integer(QStringLiteral("updates"), 20'000, 1, 1'000'000,
-                QStringLiteral("Updates each worker makes to one shared counter: a mutex for threads, a "
-                               "semaphore-guarded shared-memory value for processes (the seed's Value)")),
-            ParamSpec::boolean(QStringLiteral("crash"), true,
-                QStringLiteral(
-                    "One process crashes after its job (abort(), SIGABRT, as an uncaught C++ exception "
-                    "does; in the seed's Python an uncaught exception exits with code 1): the others carry "
-                    "on. (A crashing thread would end ThreadLab itself, so the thread side only tells it.)")),
-        },
-        ScenarioInfo::Chart::Drawn,
-        { QStringLiteral("table"), QStringLiteral("measure"), QStringLiteral("unit"), QStringLiteral("threads"),
-            QStringLiteral("processes"), QStringLiteral("start_us"), QStringLiteral("memory_kb"),
-            QStringLiteral("pss_kb"), QStringLiteral("update_ns"), QStringLiteral("counter"),
-            QStringLiteral("expected"), QStringLiteral("finished"), QStringLiteral("crashed") },
-    };
-}
+// One side's figures (`threads`, `processes`): means over its workers.
+struct Side {
+    double startUs = 0;
+    double memoryKb = 0; // RSS: a thread's stack, a process's whole
+    std::optional<double> pssKb; // processes: their share of the memory they have in common
+    double updateNs = 0;
+    qint64 counter = 0;
+    qint64 expected = 0;
+    std::optional<int> finished; // processes
+    std::optional<int> crashed; // processes
+};
+const ResultTable<Side> kSide {
+    result(&Side::startUs, QStringLiteral("start_us")),
+    result(&Side::memoryKb, QStringLiteral("memory_kb")),
+    result(&Side::pssKb, QStringLiteral("pss_kb")),
+    result(&Side::updateNs, QStringLiteral("update_ns")),
+    result(&Side::counter, QStringLiteral("counter")),
+    result(&Side::expected, QStringLiteral("expected")),
+    result(&Side::finished, QStringLiteral("finished")),
+    result(&Side::crashed, QStringLiteral("crashed")),
+};
 
-namespace {
+// A row of `table`: one measure, a number (in `unit`) or a text on each side.
+struct TableRow {
+    QString measure;
+    QString unit;
+    QJsonValue threads;
+    QJsonValue processes;
+};
+const ResultTable<TableRow> kTableRow {
+    result(&TableRow::measure, QStringLiteral("measure")),
+    result(&TableRow::unit, QStringLiteral("unit")),
+    result(&TableRow::threads, QStringLiteral("threads")),
+    result(&TableRow::processes, QStringLiteral("processes")),
+};
 
-// The job both sides do, from the parameters.
-struct JobSettings {
-    int n;
-    std::chrono::milliseconds job;
-    std::int64_t updates;
-    bool crash;
+struct Results {
+    QJsonArray table; // of TableRow
+    QJsonObject threads; // Side
+    QJsonObject processes; // Side
+    QJsonObject chart;
+};
+const ResultTable<Results> kResults {
+    result(&Results::table, QStringLiteral("table")),
+    result(&Results::threads, QStringLiteral("threads")),
+    result(&Results::processes, QStringLiteral("processes")),
+    result(&Results::chart, QStringLiteral("chart")),
+};
+
+// What a process reports: when it started (before the job), and the mean cost of its updates.
+struct JobReport {
+    std::optional<qint64> startedNs;
+    std::optional<double> updateNs;
+};
+const ResultTable<JobReport> kJobReport {
+    result(&JobReport::startedNs, QStringLiteral("started_ns")),
+    result(&JobReport::updateNs, QStringLiteral("update_ns")),
 };
 
 // Threads: each measures its own start, does the job and the updates, then stays alive until all are measured.
-QJsonObject measureThreads(RunContext& ctx, const JobSettings& settings)
+Side measureThreads(RunContext& ctx, const Params& settings)
 {
-    const int n = settings.n;
+    const int n = settings.workers;
     const auto lanes = addWorkers(ctx, n, QStringLiteral("Thread"));
     std::vector<double> threadStartUs(std::size_t(n), 0.0);
     std::vector<double> threadUpdateNs(std::size_t(n), 0.0);
@@ -169,15 +199,19 @@ QJsonObject measureThreads(RunContext& ctx, const JobSettings& settings)
         for (const void* stack : stacks)
             threadStackKb.push_back(double(residentKbOfMapping(stack)));
     }
-    return { { QStringLiteral("start_us"), mean(threadStartUs) }, { QStringLiteral("memory_kb"), mean(threadStackKb) },
-        { QStringLiteral("update_ns"), mean(threadUpdateNs) }, { QStringLiteral("counter"), qint64(threadCounter) },
-        { QStringLiteral("expected"), qint64(n * settings.updates) } };
+    Side side;
+    side.startUs = mean(threadStartUs);
+    side.memoryKb = mean(threadStackKb);
+    side.updateNs = mean(threadUpdateNs);
+    side.counter = threadCounter;
+    side.expected = n * settings.updates;
+    return side;
 }
 
 // Processes: the same, with the counter in shared memory under a semaphore.
-QJsonObject measureProcesses(RunContext& ctx, const QString& scenario, const JobSettings& settings)
+Side measureProcesses(RunContext& ctx, const QString& scenario, const Params& settings)
 {
-    const int n = settings.n;
+    const int n = settings.workers;
     const auto job = settings.job;
     const std::int64_t updates = settings.updates;
     const auto segment = SharedSegment::create(QStringLiteral("counter"), sizeof(std::int64_t));
@@ -229,6 +263,7 @@ QJsonObject measureProcesses(RunContext& ctx, const QString& scenario, const Job
     int crashed = 0;
     for (int k = 0; k < children.count(); ++k) {
         const QJsonObject report = children.report(k);
+        const JobReport job = kJobReport.fromObject(report);
         crashed += children.info(k).state == ProcessInfo::State::Crashed;
         if (memory[std::size_t(k)].rssKb > 0) {
             rss.push_back(double(memory[std::size_t(k)].rssKb));
@@ -236,118 +271,143 @@ QJsonObject measureProcesses(RunContext& ctx, const QString& scenario, const Job
         }
         if (report.isEmpty())
             continue;
-        processStartUs.push_back(double(report[u"started_ns"].toInteger() - spawnedNs[std::size_t(k)]) / 1e3);
-        processUpdateNs.push_back(report[u"update_ns"].toDouble());
+        processStartUs.push_back(double(job.startedNs.value_or(0) - spawnedNs[std::size_t(k)]) / 1e3);
+        processUpdateNs.push_back(job.updateNs.value_or(0));
     }
-    return { { QStringLiteral("start_us"), mean(processStartUs) }, { QStringLiteral("memory_kb"), mean(rss) },
-        { QStringLiteral("pss_kb"), mean(pss) }, { QStringLiteral("update_ns"), mean(processUpdateNs) },
-        { QStringLiteral("counter"), qint64(processCounter->load()) },
-        { QStringLiteral("expected"), qint64((children.count() - crashed) * updates) },
-        { QStringLiteral("crashed"), crashed }, { QStringLiteral("finished"), int(processUpdateNs.size()) } };
+    Side side;
+    side.startUs = mean(processStartUs);
+    side.memoryKb = mean(rss);
+    side.pssKb = mean(pss);
+    side.updateNs = mean(processUpdateNs);
+    side.counter = processCounter->load();
+    side.expected = (children.count() - crashed) * updates;
+    side.crashed = crashed;
+    side.finished = int(processUpdateNs.size());
+    return side;
 }
 
 // The two sides side by side: a table and a bar chart.
-void publishComparison(RunContext& ctx, const QJsonObject& threads, const QJsonObject& processes)
+Results compare(const Side& threads, const Side& processes)
 {
-    const int crashed = processes[u"crashed"].toInt();
-    ctx.setResult(QStringLiteral("threads"), threads);
-    ctx.setResult(QStringLiteral("processes"), processes);
-    ctx.setResult(QStringLiteral("table"),
-        QJsonArray {
-            row(QStringLiteral("start one"), QStringLiteral("µs"), threads[u"start_us"], processes[u"start_us"]),
-            row(QStringLiteral("memory of one (RSS: a thread's stack, a process's whole)"), QStringLiteral("KiB"),
-                threads[u"memory_kb"], processes[u"memory_kb"]),
-            row(QStringLiteral("one shared update"), QStringLiteral("ns"), threads[u"update_ns"],
-                processes[u"update_ns"]),
-            row(QStringLiteral("one crashes"), QString(), QStringLiteral("the whole process dies"),
-                crashed > 0 ? QStringLiteral("%1 crashed, %2 finished").arg(crashed).arg(processes[u"finished"].toInt())
-                            : QStringLiteral("none crashed")),
-        });
-    auto bars = [&](const QString& name, const QJsonObject& o) {
-        return QJsonObject { { QStringLiteral("name"), name },
-            { QStringLiteral("values"), QJsonArray { o[u"start_us"], o[u"memory_kb"], o[u"update_ns"] } } };
+    const int crashed = processes.crashed.value_or(0);
+    auto row = [](const QString& measure, const QString& unit, const QJsonValue& t, const QJsonValue& p) {
+        return kTableRow.toObject({ measure, unit, t, p });
     };
-    ctx.setResult(QStringLiteral("chart"),
-        QJsonObject { { QStringLiteral("kind"), QStringLiteral("bars") },
+    auto bars = [&](const QString& name, const Side& side) {
+        return QJsonObject { { QStringLiteral("name"), name },
+            { QStringLiteral("values"), QJsonArray { side.startUs, side.memoryKb, side.updateNs } } };
+    };
+    return {
+        .table = {
+            row(QStringLiteral("start one"), QStringLiteral("µs"), threads.startUs, processes.startUs),
+            row(QStringLiteral("memory of one (RSS: a thread's stack, a process's whole)"), QStringLiteral("KiB"),
+                threads.memoryKb, processes.memoryKb),
+            row(QStringLiteral("one shared update"), QStringLiteral("ns"), threads.updateNs, processes.updateNs),
+            row(QStringLiteral("one crashes"), QString(), QStringLiteral("the whole process dies"),
+                crashed > 0 ? QStringLiteral("%1 crashed, %2 finished").arg(crashed).arg(processes.finished.value_or(0))
+                            : QStringLiteral("none crashed")),
+        },
+        .threads = kSide.toObject(threads),
+        .processes = kSide.toObject(processes),
+        .chart = { { QStringLiteral("kind"), QStringLiteral("bars") },
             { QStringLiteral("title"), QStringLiteral("Threads vs processes (log scale)") },
             { QStringLiteral("categories"),
-                QJsonArray {
-                    QStringLiteral("start (µs)"), QStringLiteral("memory (KiB)"), QStringLiteral("update (ns)") } },
+                QJsonArray { QStringLiteral("start (µs)"), QStringLiteral("memory (KiB)"), QStringLiteral("update (ns)") } },
             { QStringLiteral("y_log"), true },
             { QStringLiteral("series"),
-                QJsonArray {
-                    bars(QStringLiteral("threads"), threads), bars(QStringLiteral("processes"), processes) } } });
+                QJsonArray { bars(QStringLiteral("threads"), threads), bars(QStringLiteral("processes"), processes) } } },
+    };
 }
 
-} // namespace
-
-void ThreadsVsProcesses::run(RunContext& ctx)
-{
-    const JobSettings settings { int(ctx.value(QStringLiteral("workers"))),
-        std::chrono::milliseconds(ctx.value(QStringLiteral("job_ms"))), ctx.value(QStringLiteral("updates")),
-        ctx.value(QStringLiteral("crash")) != 0 };
-    const QJsonObject threads = measureThreads(ctx, settings);
-    const QJsonObject processes = measureProcesses(ctx, info().name, settings);
-    publishComparison(ctx, threads, processes);
-}
-
-int ThreadsVsProcesses::runChild(const QString& role, ChildContext& child)
-{
-    if (role != u"job")
-        return Scenario::runChild(role, child);
-    child.report(QStringLiteral("started_ns"), qint64(clock::monotonicNs()));
-    char byte = 0;
-    readAll(kGoFd, &byte, 1);
-    spin(std::chrono::milliseconds(child.arg(0).toLongLong()));
-    if (child.arg(2) == u"crash")
-        std::abort(); // SIGABRT: sanitizers turn a SIGSEGV into an exit code, but leave this a crash
-    const auto segment = SharedSegment::attach(child.sharedKey(0));
-    auto* counter = std::launder(static_cast<std::atomic<std::int64_t>*>(segment->data()));
-    const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
-    child.report(QStringLiteral("update_ns"), nsPerUpdate(child.arg(1).toLongLong(), [&] {
-        semaphore->acquire();
-        counter->store(counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        semaphore->release();
-    }));
-    child.recorder().record(EventKind::Sleeping);
-    child.setGauge(1); // done: the parent measures memory now
-    readAll(kHoldFd, &byte, 1); // until the parent closes its end
-    child.recorder().record(EventKind::Running);
-    return 0;
-}
-
-QString ThreadsVsProcesses::describeOutcome(const QJsonObject& summary) const
-{
-    const QJsonObject r = summary[u"results"].toObject();
-    const QJsonObject t = r[u"threads"].toObject();
-    const QJsonObject p = r[u"processes"].toObject();
-    QString text = QStringLiteral("<table cellpadding=3><tr><th></th><th align=right>threads</th>"
-                                  "<th align=right>processes</th></tr>");
-    for (const auto& v : r[u"table"].toArray()) {
-        auto cell = [&](const QJsonValue& x) {
-            return x.isDouble() ? QStringLiteral("%1 %2")
-                                      .arg(x.toDouble(), 0, 'f', x.toDouble() < 10 ? 1 : 0)
-                                      .arg(v[u"unit"].toString())
-                                : x.toString();
+// The seed's threads-vs-processes table, measured: N threads and N processes doing the same small job, with
+// what each costs to start, the memory each takes, what one update of shared data costs, and what a crash does.
+class ThreadsVsProcesses final : public Scenario {
+public:
+    ScenarioInfo info() const override
+    {
+        return {
+            .name = QStringLiteral("threads-vs-processes"),
+            .title = QStringLiteral("Threads vs processes"),
+            .summary
+            = QStringLiteral("N threads and N processes do the same job: start-up, memory, sharing data, a crash"),
+            .topic
+            = QStringLiteral("Threads vs processes: memory space, creation overhead, data sharing, crash isolation"),
+            .params = kParams.specs(),
+            .chart = ScenarioInfo::Chart::Drawn,
+            .results = mergedOrder(kResults.keys(), kTableRow.keys()) + kSide.keys(),
         };
-        text += QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td></tr>")
-                    .arg(v[u"measure"].toString(), cell(v[u"threads"]), cell(v[u"processes"]));
     }
-    text += QStringLiteral("</table>");
-    text += QStringLiteral("A process costs <b>%1× the start-up</b> of a thread and its own copy of the program's "
-                           "memory; sharing one counter costs %2× as much per update (a system semaphore and shared "
-                           "memory instead of a mutex). In return a process is isolated: ")
-                .arg(p[u"start_us"].toDouble() / std::max(t[u"start_us"].toDouble(), 0.001), 0, 'f', 0)
-                .arg(p[u"update_ns"].toDouble() / std::max(t[u"update_ns"].toDouble(), 0.001), 0, 'f', 1);
-    text += p[u"crashed"].toInt() > 0
-        ? QStringLiteral("one crashed and the other %1 finished their work (the counter holds %2 of the expected %3); "
-                         "a thread that crashes takes every thread of its process down with it.")
-              .arg(p[u"finished"].toInt())
-              .arg(p[u"counter"].toInteger())
-              .arg(p[u"expected"].toInteger())
-        : QStringLiteral(
-            "a crash in one would leave the others running, where a crashing thread ends its whole process.");
-    return text;
+
+    void run(RunContext& ctx) override
+    {
+        const Params settings = kParams.read(ctx);
+        const Side threads = measureThreads(ctx, settings);
+        const Side processes = measureProcesses(ctx, info().name, settings);
+        kResults.report(ctx, compare(threads, processes));
+    }
+
+    int runChild(const QString& role, ChildContext& child) override
+    {
+        if (role != u"job")
+            return Scenario::runChild(role, child);
+        kJobReport.report(child, { .startedNs = clock::monotonicNs(), .updateNs = std::nullopt });
+        char byte = 0;
+        readAll(kGoFd, &byte, 1);
+        spin(std::chrono::milliseconds(child.arg(0).toLongLong()));
+        if (child.arg(2) == u"crash")
+            std::abort(); // SIGABRT: sanitizers turn a SIGSEGV into an exit code, but leave this a crash
+        const auto segment = SharedSegment::attach(child.sharedKey(0));
+        auto* counter = std::launder(static_cast<std::atomic<std::int64_t>*>(segment->data()));
+        const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
+        kJobReport.report(child, { .startedNs = std::nullopt, .updateNs = nsPerUpdate(child.arg(1).toLongLong(), [&] {
+                                      semaphore->acquire();
+                                      counter->store(
+                                          counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                                      semaphore->release();
+                                  }) });
+        child.recorder().record(EventKind::Sleeping);
+        child.setGauge(1); // done: the parent measures memory now
+        readAll(kHoldFd, &byte, 1); // until the parent closes its end
+        child.recorder().record(EventKind::Running);
+        return 0;
+    }
+
+    QString describeOutcome(const QJsonObject& summary) const override
+    {
+        const Results r = kResults.fromSummary(summary);
+        const Side t = kSide.fromObject(r.threads);
+        const Side p = kSide.fromObject(r.processes);
+        QString text = QStringLiteral("<table cellpadding=3><tr><th></th><th align=right>threads</th>"
+                                      "<th align=right>processes</th></tr>");
+        for (const auto& v : r.table) {
+            const TableRow row = kTableRow.fromObject(v.toObject());
+            auto cell = [&](const QJsonValue& x) {
+                return x.isDouble()
+                    ? QStringLiteral("%1 %2").arg(x.toDouble(), 0, 'f', x.toDouble() < 10 ? 1 : 0).arg(row.unit)
+                    : x.toString();
+            };
+            text += QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td></tr>")
+                        .arg(row.measure, cell(row.threads), cell(row.processes));
+        }
+        text += QStringLiteral("</table>");
+        text
+            += QStringLiteral("A process costs <b>%1× the start-up</b> of a thread and its own copy of the program's "
+                              "memory; sharing one counter costs %2× as much per update (a system semaphore and shared "
+                              "memory instead of a mutex). In return a process is isolated: ")
+                   .arg(p.startUs / std::max(t.startUs, 0.001), 0, 'f', 0)
+                   .arg(p.updateNs / std::max(t.updateNs, 0.001), 0, 'f', 1);
+        text += p.crashed.value_or(0) > 0
+            ? QStringLiteral(
+                "one crashed and the other %1 finished their work (the counter holds %2 of the expected %3); "
+                "a thread that crashes takes every thread of its process down with it.")
+                  .arg(p.finished.value_or(0))
+                  .arg(p.counter)
+                  .arg(p.expected)
+            : QStringLiteral(
+                "a crash in one would leave the others running, where a crashing thread ends its whole process.");
+        return text;
+    }
+};
 }
 
 std::unique_ptr<Scenario> makeThreadsVsProcesses()
