@@ -103,11 +103,10 @@ void MainWindow::buildMenus()
         m_stopAction->setEnabled(true);
     });
     // The next run may start once the workers are done, while this one's picture completes.
-    for (auto done : { &RunDocument::workersEnded, &RunDocument::finished })
-        connect(&m_document, done, this, [this] {
-            m_runAction->setEnabled(true);
-            m_stopAction->setEnabled(false);
-        });
+    connect(&m_document, &RunDocument::workersEnded, this, [this] {
+        m_runAction->setEnabled(true);
+        m_stopAction->setEnabled(false);
+    });
     auto* quit
         = panelAction(this, QStringLiteral("application-exit"), tr("&Quit"), QKeySequence::Quit, tr("Quit ThreadLab"));
     connect(quit, &QAction::triggered, this, &QWidget::close);

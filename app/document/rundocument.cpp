@@ -34,6 +34,8 @@ void RunDocument::appendBatch(const TraceBatchPtr& batch)
 
 void RunDocument::finish(const RunOutcome& outcome)
 {
+    if (!isCompleting())
+        endWorkers(); // so that workersEnded() alone tells the panels a new run may start
     m_outcome = outcome;
     m_timeline.finish(*outcome.trace); // the batches carried every span: nothing to build again
     m_byCpu.reset();

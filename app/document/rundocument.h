@@ -26,7 +26,8 @@ public:
     // until this one finishes (so what was exported last can still be named).
     void start(const ScenarioInfo& scenario, const ParamSet& params);
     void appendBatch(const TraceBatchPtr& batch);
-    // The run's workers are done; its picture completes with the batches still to come, until finish().
+    // The run's workers are done: a new run may start, while this one's picture completes with the batches
+    // still to come, until finish() (which says so first if nobody did).
     void endWorkers();
     void finish(const RunOutcome& outcome);
 

@@ -34,8 +34,7 @@ ParametersPanel::ParametersPanel(RunDocument* document, QWidget* parent)
 
     connect(document, &RunDocument::started, m_form, [this] { m_form->setRunning(true); });
     // The next run's parameters may be set once the workers are done.
-    for (auto done : { &RunDocument::workersEnded, &RunDocument::finished })
-        connect(document, done, m_form, [this] { m_form->setRunning(false); });
+    connect(document, &RunDocument::workersEnded, m_form, [this] { m_form->setRunning(false); });
 }
 
 void ParametersPanel::showScenario(const ScenarioInfo& info)

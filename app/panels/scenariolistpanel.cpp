@@ -75,8 +75,7 @@ ScenarioListPanel::ScenarioListPanel(RunDocument* document, QWidget* parent)
     layout->addWidget(m_list);
 
     connect(document, &RunDocument::started, m_list, [this] { m_list->setEnabled(false); });
-    for (auto done : { &RunDocument::workersEnded, &RunDocument::finished })
-        connect(document, done, m_list, [this] { m_list->setEnabled(true); });
+    connect(document, &RunDocument::workersEnded, m_list, [this] { m_list->setEnabled(true); });
 }
 
 bool ScenarioListPanel::selectScenario(const QString& name)

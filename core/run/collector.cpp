@@ -7,14 +7,20 @@
 
 namespace tl {
 
+namespace {
+std::int64_t sliceNs()
+{
+    const int forced = qEnvironmentVariableIntValue("THREADLAB_SLICE_NS"); // read once, not per tick
+    return forced > 0 ? forced : Collector::kSliceNs;
+}
+}
+
 Collector::Collector(RunContext& ctx, Trace& trace, BatchSink sink, BatchContent content)
     : m_ctx(ctx)
     , m_trace(trace)
     , m_sink(std::move(sink))
     , m_content(content)
-    , m_sliceNs(qEnvironmentVariableIntValue("THREADLAB_SLICE_NS") > 0
-              ? qEnvironmentVariableIntValue("THREADLAB_SLICE_NS")
-              : kSliceNs)
+    , m_sliceNs(sliceNs())
 {
 }
 
