@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <charts/resultchart.h>
+#include <document/resultshtml.h>
 #include <models/timelinedata.h>
 #include <scenarios/registry.h>
 #include <session/run.h>
@@ -124,8 +125,9 @@ QString closest(const QString& word, const QStringList& candidates)
 {
     QString best;
     qsizetype bestDistance = std::max<qsizetype>(2, word.size() / 3) + 1;
+    const QString lower = word.toLower(); // RACE-COUNTER meant race-counter
     for (const QString& c : candidates) {
-        const qsizetype d = word.size() >= 2 && c.startsWith(word) ? 0 : editDistance(word, c);
+        const qsizetype d = lower.size() >= 2 && c.startsWith(lower) ? 0 : editDistance(lower, c);
         if (d < bestDistance) {
             best = c;
             bestDistance = d;
@@ -176,13 +178,18 @@ int describe(const QString& name)
     const ScenarioInfo info = scenario->info();
     out() << info.name << " — " << info.title << "\n"
           << info.summary << "\nFrom: " << info.topic << "\n\nParameters:\n";
-    qsizetype width = 0;
-    for (const auto& p : info.params)
-        width = std::max(width, p.name.size());
+    const auto shownDefault
+        = [](const ParamSpec& p) { return p.format(p.defaultValue) + (p.unit.isEmpty() ? QString() : u' ' + p.unit); };
+    qsizetype nameWidth = 0;
+    qsizetype defaultWidth = 0;
     for (const auto& p : info.params) {
-        out() << "  " << p.name.leftJustified(width + 2) << p.typeName().leftJustified(9) << "default "
-              << (p.format(p.defaultValue) + (p.unit.isEmpty() ? QString() : u' ' + p.unit)).leftJustified(12)
-              << "valid " << p.validValues() << (p.live ? "  (changeable while running)" : "") << "\n"
+        nameWidth = std::max(nameWidth, p.name.size());
+        defaultWidth = std::max(defaultWidth, shownDefault(p).size());
+    }
+    for (const auto& p : info.params) {
+        out() << "  " << p.name.leftJustified(nameWidth + 2) << p.typeName().leftJustified(9) << "default "
+              << shownDefault(p).leftJustified(defaultWidth + 2) << "valid " << p.validValues()
+              << (p.live ? "  (changeable while running)" : "") << "\n"
               << "      " << p.help << "\n";
     }
     return kOk;
@@ -530,14 +537,12 @@ bool writeOutputs(const RunRequest& request, const RunOutcome& outcome, QString*
 
 // The summary as JSON on stdout or as text (on stderr when an output took stdout). False, with the reason
 // added to `error`, when the JSON could not be written.
-bool reportSummary(
-    const RunRequest& request, const RunOutcome& outcome, const QJsonObject& summary, bool written, QString& error)
+bool reportSummary(const RunRequest& request, const QJsonObject& summary, bool written, QString& error)
 {
     if (!request.json) {
         QTextStream& o = request.toStdout() > 0 ? err() : out();
         printSummary(summary, o);
-        if (const QString cpu = cpuAccount(outcome); !cpu.isEmpty())
-            o << "  note: " << cpu << "\n";
+        o << "\n" << summary[u"account"].toString() << "\n";
         return true;
     }
     // Unbuffered and checked: a summary that could not be written (a full disk, a closed stdout) fails the
@@ -598,10 +603,14 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
     const RunOutcome outcome = executeUntilStopped(run, stop, !request.json && isatty(STDERR_FILENO));
 
     QString error;
-    const QJsonObject summary = summaryJson(outcome);
-    request.image.headline = ui::runHeadline(outcome, createScenario(request.name)->describeOutcome(summary));
+    QJsonObject summary = summaryJson(outcome);
+    // What the window says under the results, for scripts too: the same words, from the same figures.
+    const ui::RunAccount account = ui::runAccount(outcome, summary);
+    request.image.headline = account.headline;
+    summary.insert(QStringLiteral("headline"), account.headline);
+    summary.insert(QStringLiteral("account"), account.text());
     bool written = writeOutputs(request, outcome, &error);
-    written = reportSummary(request, outcome, summary, written, error) && written;
+    written = reportSummary(request, summary, written, error) && written;
     out().flush();
     err().flush();
     if (!written)

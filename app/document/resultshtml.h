@@ -16,6 +16,7 @@ namespace tl::ui {
 struct RunAccount {
     QString html;
     QString headline;
+    QString text() const; // the html as plain text, for `--json` and the terminal
 };
 RunAccount runAccount(const RunOutcome& outcome, const QJsonObject& summary);
 

@@ -4,6 +4,30 @@
 
 namespace tl {
 
+namespace {
+// The words a boolean or choice parameter accepts, at their values' indexes.
+QStringList wordsOf(const ParamSpec& p)
+{
+    return p.type == ParamType::Boolean ? QStringList { QStringLiteral("false"), QStringLiteral("true") } : p.choices;
+}
+
+// " (did you mean 'mutex'?)" for another spelling of an accepted word: another case, or 1/yes/on for true.
+QString didYouMean(const ParamSpec& p, const QString& text)
+{
+    if (p.type == ParamType::Integer)
+        return {};
+    QString meant;
+    const QString lower = text.toLower();
+    if (p.type == ParamType::Boolean && (lower == u"1" || lower == u"yes" || lower == u"on"))
+        meant = QStringLiteral("true");
+    else if (p.type == ParamType::Boolean && (lower == u"0" || lower == u"no" || lower == u"off"))
+        meant = QStringLiteral("false");
+    else if (wordsOf(p).contains(lower))
+        meant = lower;
+    return meant.isEmpty() ? QString() : QStringLiteral(" (did you mean '%1'?)").arg(meant);
+}
+}
+
 ParamSpec ParamSpec::integer(
     QString name, std::int64_t def, std::int64_t min, std::int64_t max, QString help, QString unit)
 {
@@ -91,24 +115,19 @@ std::optional<std::int64_t> ParamSpec::parse(const QString& input, QString* erro
             return v;
         break;
     }
-    case ParamType::Boolean: {
-        const QString t = text.toLower();
-        if (t == u"true" || t == u"1" || t == u"yes" || t == u"on")
-            return 1;
-        if (t == u"false" || t == u"0" || t == u"no" || t == u"off")
-            return 0;
-        break;
-    }
+    case ParamType::Boolean:
     case ParamType::Choice:
-        if (const auto i = choices.indexOf(text.toLower()); i >= 0)
+        // One spelling per value, the one `describe`, the form and --json show: a script reads the same word
+        // it wrote. Other spellings are refused with the accepted one.
+        if (const auto i = wordsOf(*this).indexOf(text); i >= 0)
             return i;
         break;
     }
     if (error) {
-        *error = QStringLiteral("invalid value '%1' for %2: expected %3 %4")
+        *error = QStringLiteral("invalid value '%1' for %2: expected %3 %4%5")
                      .arg(text, name,
                          type == ParamType::Integer ? QStringLiteral("an integer in") : QStringLiteral("one of"),
-                         validValues());
+                         validValues(), didYouMean(*this, text));
     }
     return std::nullopt;
 }

@@ -22,7 +22,6 @@ std::size_t forcedEvents(const char* name)
     const QByteArray forced = qgetenv(name);
     return forced.isNull() ? 0 : std::size_t(std::strtoull(forced.constData(), nullptr, 10));
 }
-constexpr int kWorkerNice = 10;
 }
 
 RunContext::RunContext(const ParamSet& params)

@@ -23,6 +23,9 @@
 
 namespace tl {
 
+// The nice value worker threads run at (see RunContext::runAsWorker), which the run's account states.
+constexpr int kWorkerNice = 10;
+
 // Everything a scenario needs while it runs, and everything the collector reads: parameters (live ones as
 // atomics), workers and their recorders, instrumented locks, sampled counters, the stop request, results.
 class RunContext {

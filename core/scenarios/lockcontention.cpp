@@ -121,7 +121,7 @@ public:
                                       "their time waiting for the %2</b>; %6 had the longest single wait, %7.")
                            .arg(workers.size())
                            .arg(kLockChoices.value(p.lock), groupedNumber(r.acquisitions),
-                               groupedNumber(qint64(r.throughputPerS)), percent(r.contention), longestName,
+                               groupedNumber(qRound64(r.throughputPerS)), percent(r.contention), longestName,
                                formatDuration(longest));
         if (hold > 0) {
             // Each worker needs the lock hold/(work+hold) of the time, so about (work+hold)/hold workers saturate

@@ -93,9 +93,10 @@ QString cpuAccount(const RunOutcome& outcome)
     return QStringLiteral("The worker threads were ready to run but had no CPU for %1 of their time (the kernel's "
                           "run-queue time): more busy workers than cores, or other programs, had the CPUs, so the "
                           "times and speed-ups of this run are not those of an idle machine. (Workers run at nice "
-                          "+10, so that the window stays responsive: beside a busy program at normal priority, a "
+                          "+%2, so that the window stays responsive: beside a busy program at normal priority, a "
                           "worker gets about a tenth of a CPU.)")
-        .arg(percent(share));
+        .arg(percent(share))
+        .arg(kWorkerNice);
 }
 
 QString gapAccount(const Trace& trace)
@@ -217,6 +218,7 @@ QJsonObject summaryJson(const RunOutcome& outcome)
     json.insert(QStringLiteral("workers"), workers);
     if (const double share = runQueueShare(outcome); share >= 0)
         json.insert(QStringLiteral("runqueue_share"), share);
+    json.insert(QStringLiteral("worker_nice"), kWorkerNice);
     if (!outcome.processes.empty()) {
         QJsonArray processes;
         for (const auto& p : outcome.processes)

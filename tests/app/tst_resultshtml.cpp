@@ -20,6 +20,7 @@ private slots:
     void droppedEventsAreAccountedFor();
     void aStoppedOrFailedRunSaysSo();
     void liveResultsShowTheLatestCounterValues();
+    void theAccountReadsAsPlainText();
 
 private:
     static RunOutcome raceOutcome(std::shared_ptr<const Trace> trace);
@@ -120,6 +121,16 @@ void TestResultsHtml::liveResultsShowTheLatestCounterValues()
     const QStringList lines = text.split(u'\n');
     QCOMPARE(lines.value(lines.indexOf(u"lost updates") + 1), QStringLiteral("17"));
     QVERIFY(!text.contains(u"Per worker"));
+}
+
+// What `--json` gives a script: the words without markup, and a grouped number still one number.
+void TestResultsHtml::theAccountReadsAsPlainText()
+{
+    RunAccount account;
+    account.html = QStringLiteral("<b>36\u202F541 of 500\u202F000 updates were lost.</b> <i>worker&lt;1&gt;</i> "
+                                  "&amp; \n <span style='color:#d32f2f'>gaps</span><table><tr><td>a</td><td>b</td>"
+                                  "</tr></table>");
+    QCOMPARE(account.text(), QStringLiteral("36\u202F541 of 500\u202F000 updates were lost. worker<1> & gaps a b"));
 }
 
 QTEST_MAIN(TestResultsHtml)

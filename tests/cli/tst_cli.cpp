@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QHash>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -91,6 +92,13 @@ void TestCli::exitCodes_data()
         "--set", "delay_ms=-5" } << 2 << "delay_ms: expected an integer in 0..10000";
     QTest::newRow("unknown scenario close to a real one")
         << QStringList { "run", "race-countr" } << 2 << "unknown scenario 'race-countr' (did you mean 'race-counter'?)";
+    QTest::newRow("a scenario name in capitals") << QStringList { "run", "RACE-COUNTER" } << 2
+                                                 << "unknown scenario 'RACE-COUNTER' (did you mean 'race-counter'?)";
+    QTest::newRow("a choice in capitals names the spelling")
+        << QStringList { "run", "race-counter", "--set", "lock=MUTEX" } << 2
+        << "invalid value 'MUTEX' for lock: expected one of none|mutex|atomic (did you mean 'mutex'?)";
+    QTest::newRow("a boolean as yes names the spelling") << QStringList { "run", "child-processes", "--set",
+        "kill_one=yes" } << 2 << "for kill_one: expected one of true|false (did you mean 'true'?)";
     // Refused before the run: the 60 s run never starts.
     QTest::newRow("a scenario without a chart") << QStringList {
         "run", "threads", "--set", "sleep_ms=60000", "--chart", QDir::tempPath() + "/threadlab-no-chart.png"
@@ -243,17 +251,40 @@ void TestCli::readmeAndManPageListEveryScenarioAndParameter()
         QVERIFY2(from >= 0, qPrintable(info.name + QStringLiteral(" has no section in the README")));
         const qsizetype to = readme.indexOf(QRegularExpression(QStringLiteral("\n##+ ")), from + 1);
         const QString section = readme.mid(from, to < 0 ? -1 : to - from);
-        // The names in its table's first column ("| producers, consumers | …" documents both).
-        QSet<QString> rows;
-        for (const QString& line : section.split(u'\n'))
-            if (line.startsWith(QStringLiteral("| ")))
-                for (QString name : line.section(u'|', 1, 1).split(u','))
-                    rows.insert(name.remove(QStringLiteral("⟳")).trimmed());
-        // Or, where the section tells them in prose, each in backticks.
-        for (const tl::ParamSpec& param : info.params)
-            QVERIFY2(rows.contains(param.name) || section.contains(u'`' + param.name + u'`'),
-                qPrintable(QStringLiteral("the README's %1 section does not name its parameter %2")
-                               .arg(info.name, param.name)));
+        // Its table's rows: names, defaults and valid values ("| producers, consumers | 1, 1 | 1..8 |"
+        // documents both).
+        struct Row {
+            QString shownDefault;
+            QString valid;
+        };
+        QHash<QString, Row> rows;
+        for (const QString& line : section.split(u'\n')) {
+            if (!line.startsWith(QStringLiteral("| ")))
+                continue;
+            const QStringList names = line.section(u'|', 1, 1).split(u',');
+            const QStringList defaults = line.section(u'|', 2, 2).split(u',');
+            for (qsizetype i = 0; i < names.size(); ++i)
+                rows.insert(QString(names[i]).remove(QStringLiteral("⟳")).trimmed(),
+                    { defaults.value(i).trimmed().section(u' ', 0, 0), line.section(u'|', 3, 3) });
+        }
+        for (const tl::ParamSpec& param : info.params) {
+            const QString where = QStringLiteral("the README's %1 section, parameter %2").arg(info.name, param.name);
+            // Where the section tells them in prose, each in backticks.
+            if (!rows.contains(param.name)) {
+                QVERIFY2(section.contains(u'`' + param.name + u'`'), qPrintable(where + QStringLiteral(": missing")));
+                continue;
+            }
+            // In step with `describe`: the same default, and every valid value or the same range.
+            const Row row = rows[param.name];
+            QVERIFY2(row.shownDefault == param.format(param.defaultValue),
+                qPrintable(QStringLiteral("%1: default %2, describe says %3")
+                               .arg(where, row.shownDefault, param.format(param.defaultValue))));
+            const QStringList valid = param.type == tl::ParamType::Integer ? QStringList { param.validValues() }
+                                                                           : param.validValues().split(u'|');
+            for (const QString& value : valid)
+                QVERIFY2(row.valid.contains(value),
+                    qPrintable(QStringLiteral("%1: valid '%2' does not name %3").arg(where, row.valid, value)));
+        }
     }
 }
 

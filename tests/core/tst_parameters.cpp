@@ -12,6 +12,8 @@ private slots:
     void validation_data();
     void validation();
     void unknownParameterListsTheValidOnes();
+    void booleansAreTrueOrFalse_data();
+    void booleansAreTrueOrFalse();
 };
 
 void TestParameters::everyScenarioDescribesItself()
@@ -40,7 +42,9 @@ void TestParameters::validation_data()
     QTest::newRow("workers zero") << "workers=0" << false << "1..64";
     QTest::newRow("workers not a number") << "workers=lots" << false << "'lots' for workers";
     QTest::newRow("choice valid") << "lock=none" << true << "";
-    QTest::newRow("choice case-insensitive") << "lock=Atomic" << true << "";
+    QTest::newRow("choice in another case")
+        << "lock=Atomic" << false << "one of none|mutex|atomic (did you mean 'atomic'?)";
+    QTest::newRow("choice in capitals") << "lock=MUTEX" << false << "(did you mean 'mutex'?)";
     QTest::newRow("choice invalid") << "lock=semaphore" << false << "one of none|mutex|atomic";
     QTest::newRow("backend") << "backend=qthreadpool" << true << "";
     QTest::newRow("no equals sign") << "workers" << false << "key=value";
@@ -69,6 +73,42 @@ void TestParameters::unknownParameterListsTheValidOnes()
     QVERIFY(!params.assign(QStringLiteral("threads=3"), &error));
     QVERIFY(error.contains(u"unknown parameter 'threads'"));
     QVERIFY(error.contains(u"workers, iterations, work_us, hold_us, lock"));
+}
+
+void TestParameters::booleansAreTrueOrFalse_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("value"); // -1: refused
+    QTest::addColumn<QString>("meant");
+    QTest::newRow("true") << "true" << 1 << "";
+    QTest::newRow("false") << "false" << 0 << "";
+    QTest::newRow("yes") << "yes" << -1 << "true";
+    QTest::newRow("1") << "1" << -1 << "true";
+    QTest::newRow("on") << "on" << -1 << "true";
+    QTest::newRow("0") << "0" << -1 << "false";
+    QTest::newRow("TRUE") << "TRUE" << -1 << "true";
+    QTest::newRow("maybe") << "maybe" << -1 << "";
+}
+
+// One spelling per value: a script's `kill_one=yes` is refused with the word that is meant, instead of being
+// read silently one way or the other.
+void TestParameters::booleansAreTrueOrFalse()
+{
+    QFETCH(QString, text);
+    QFETCH(int, value);
+    QFETCH(QString, meant);
+    ParamSet params(createScenario(QStringLiteral("child-processes"))->info().params);
+    QString error;
+    const bool accepted = params.assign(QStringLiteral("kill_one=") + text, &error);
+    QCOMPARE(accepted, value >= 0);
+    if (accepted) {
+        QCOMPARE(params.value(QStringLiteral("kill_one")), value);
+        return;
+    }
+    QVERIFY2(error.contains(u"for kill_one: expected one of true|false"), qPrintable(error));
+    QCOMPARE(error.contains(u"did you mean"), !meant.isEmpty());
+    if (!meant.isEmpty())
+        QVERIFY2(error.contains(QStringLiteral("'%1'?").arg(meant)), qPrintable(error));
 }
 
 QTEST_GUILESS_MAIN(TestParameters)
