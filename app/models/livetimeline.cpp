@@ -25,6 +25,7 @@ void LiveTimeline::append(const TraceBatch& batch)
 {
     dropOpenSpans();
     m_data->endNs = batch.nowNs;
+    m_data->zeroNs = batch.startNs; // known from the first batch: no axis counts from the machine's boot
     m_data->lockNames = batch.lockNames;
     m_data->phases = batch.phases;
 
@@ -70,6 +71,7 @@ void LiveTimeline::finish(const Trace& trace)
     m_data->markContendedHolds();
     // Lanes, locks and phases came with the last batch; the range is the workers' events, not the batch's time.
     std::tie(m_data->startNs, m_data->endNs) = trace.activeRange();
+    m_data->zeroNs = trace.startNs;
 }
 
 } // namespace tl::ui

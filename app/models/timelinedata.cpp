@@ -65,6 +65,7 @@ TimelineData TimelineData::fromSpans(const Trace& trace, std::vector<LaneSpans>&
     data.lockNames = trace.lockNames;
     data.phases = trace.phases;
     std::tie(data.startNs, data.endNs) = trace.activeRange();
+    data.zeroNs = trace.startNs;
     appendCounterSamples(data.counters, trace.counterNames, trace.counterSamples);
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const WorkerInfo info = i < trace.workers.size() ? trace.workers[i] : WorkerInfo {};
@@ -121,6 +122,7 @@ TimelineData TimelineData::byCpu() const
     view.counters = counters;
     view.phases = phases;
     view.startNs = startNs;
+    view.zeroNs = zeroNs;
     view.endNs = endNs;
     for (int cpu = 0; cpu < cpus; ++cpu) {
         for (const auto& lane : lanes) {

@@ -85,8 +85,11 @@ struct TimelineData {
     std::vector<QString> lockNames;
     std::vector<Phase> phases; // the run's stages, drawn as labelled sections across the lanes
     std::vector<CounterSeries> counters; // drawn as tracks under the lanes in exported images
+    // The range worth showing: the first and last worker event.
     std::int64_t startNs = 0;
     std::int64_t endNs = 0;
+    // Time zero of every axis, tooltip and export: the run's start (Trace::startNs), as in the CSV and JSON.
+    std::int64_t zeroNs = 0;
 
     static TimelineData fromTrace(const Trace& trace);
     // From spans already built (off the GUI thread): takes them over.

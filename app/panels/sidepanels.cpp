@@ -71,7 +71,7 @@ CountersPanel::CountersPanel(RunDocument* document, QWidget* parent)
     hide(); // until a run publishes counters
     auto update = [this, document] {
         setVisible(!document->counters().empty());
-        m_chart->update(document->counters(), document->timeline().startNs);
+        m_chart->update(document->counters(), document->timeline().zeroNs);
     };
     connect(document, &RunDocument::started, m_chart, &CounterChart::clear);
     connect(document, &RunDocument::batchAppended, this, update);

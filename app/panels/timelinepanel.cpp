@@ -36,7 +36,7 @@ QString selectionStatistics(const TimelineData& data, std::int64_t t0, std::int6
         parts << TimelinePanel::tr("(inside unprotected sections %1 in all)")
                      .arg(percent(double(total[std::size_t(LaneState::Unprotected)] + inside) / sum));
     return TimelinePanel::tr("Selection %1 (from %2): %3")
-        .arg(formatDuration(double(t1 - t0)), formatDuration(double(t0 - data.startNs)),
+        .arg(formatDuration(double(t1 - t0)), formatDuration(double(t0 - data.zeroNs)),
             parts.isEmpty() ? TimelinePanel::tr("no worker activity") : parts.join(u"  "));
 }
 }

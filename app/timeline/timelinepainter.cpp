@@ -197,7 +197,7 @@ public:
         , options(options)
         , l(l)
         , nsPerPx(double(t1 - t0) / l.plot.width())
-        , rel0(double(t0 - data.startNs))
+        , rel0(double(t0 - data.zeroNs))
         , ticks(gridTicks())
     {
     }
@@ -236,7 +236,7 @@ private:
     {
         const double step = niceStep(nsPerPx, 110);
         std::vector<double> result;
-        for (double t = std::ceil(rel0 / step) * step; t <= double(t1 - data.startNs); t += step)
+        for (double t = std::ceil(rel0 / step) * step; t <= double(t1 - data.zeroNs); t += step)
             result.push_back(t);
         return result;
     }

@@ -265,7 +265,7 @@ QString TimelineView::describeAt(const QPoint& pos) const
             if (m.kind == EventKind::Exited && std::llabs(m.time - t) <= slack)
                 return QStringLiteral("<b>%1</b>: %2<br>at %3")
                     .arg(m_data->lanes[i].group.toHtmlEscaped(), QString::fromStdString(exitText(m.value)),
-                        formatDuration(double(m.time - m_data->startNs)));
+                        formatDuration(double(m.time - m_data->zeroNs)));
         auto it = std::lower_bound(
             spans.begin(), spans.end(), t - slack, [](const Span& s, std::int64_t v) { return s.end < v; });
         if (it == spans.end() || it->start > t + slack)
@@ -295,7 +295,7 @@ QString TimelineView::describeAt(const QPoint& pos) const
                             s.inside == LaneState::LockHeldContended ? QStringLiteral(" (others wait for it)")
                                                                      : QString());
         text += QStringLiteral("<br>start %1, duration %2")
-                    .arg(formatDuration(double(s.start - m_data->startNs)), formatDuration(double(s.end - s.start)));
+                    .arg(formatDuration(double(s.start - m_data->zeroNs)), formatDuration(double(s.end - s.start)));
         if (s.cpu >= 0)
             text += QStringLiteral("<br>on CPU %1").arg(s.cpu);
         if (s.state == LaneState::Queued && s.cpu < 0)

@@ -50,7 +50,7 @@ public:
         const auto lanes = buildSpans(m_trace);
         header();
         for (std::size_t i = 0; i < m_trace.workers.size(); ++i)
-            threadTrack(m_id.threads[i].pid, m_id.threads[i].tid, m_id.threads[i].name, m_id.threads[i].tid);
+            threadTrack(m_id.threads[i].pid, m_id.threads[i].tid, m_id.threads[i].name, std::int64_t(i + 1));
         phases();
         for (std::size_t lane = 0; lane < lanes.size(); ++lane)
             spans(lanes[lane], m_id.threads[lane]);
@@ -68,7 +68,9 @@ private:
         m_w << "{\"otherData\":{\"scenario\":" << jsonString(m_trace.scenario)
             << ",\"params\":" << jsonString(m_trace.paramsText())
             << ",\"dropped_events\":" << std::int64_t(m_trace.droppedEvents)
-            << ",\"tick_source\":" << jsonString(m_trace.tickSource) << "},\n\"traceEvents\":[\n";
+            << ",\"tick_source\":" << jsonString(m_trace.tickSource)
+            << ",\"time_zero\":\"the run's start, as time_since_start_ns in the CSVs and 0 on the slide's axis\"},"
+               "\n\"traceEvents\":[\n";
         for (std::size_t i = 0; i < m_id.processes.size(); ++i)
             m_w << (i == 0 ? "" : ",\n") << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << m_id.processes[i].pid
                 << ",\"tid\":0,\"args\":{\"name\":" << jsonString(m_id.processes[i].name) << "}}";
@@ -88,9 +90,7 @@ private:
     {
         if (m_trace.phases.empty())
             return;
-        std::int64_t phaseTid = 1;
-        for (const ExportThread& t : m_id.threads)
-            phaseTid = std::max(phaseTid, t.tid + 1);
+        const std::int64_t phaseTid = kLaneTidBase + std::int64_t(m_id.threads.size()); // past every lane's id
         threadTrack(m_id.mainPid(), phaseTid, QStringLiteral("phases"), -1);
         for (const Phase& phase : m_trace.phases) {
             const std::int64_t start = phase.start - m_trace.startNs;

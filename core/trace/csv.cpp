@@ -28,18 +28,20 @@ struct CsvNames {
     explicit CsvNames(const Trace& trace)
     {
         const ExportIdentity id = exportIdentity(trace);
-        for (const ExportThread& t : id.threads) {
+        for (std::size_t lane = 0; lane < id.threads.size(); ++lane) {
+            const ExportThread& t = id.threads[lane];
             const auto process = std::find_if(
                 id.processes.begin(), id.processes.end(), [&](const ExportProcess& p) { return p.pid == t.pid; });
             lanes.push_back(csvField(process != id.processes.end() ? process->name : QString()) + ","
-                + std::to_string(t.pid) + "," + std::to_string(t.tid - 1) + "," + csvField(t.name));
+                + std::to_string(t.pid) + "," + std::to_string(lane) + "," + std::to_string(t.tid) + ","
+                + csvField(t.name));
         }
         mainProcess = csvField(id.processes.front().name) + "," + std::to_string(id.mainPid());
         for (std::size_t l = 0; l < trace.lockNames.size(); ++l)
             locks.push_back(csvField(exportLockName(trace, std::uint16_t(l))));
     }
     std::string_view lock(std::uint16_t id) const { return id < locks.size() ? locks[id] : std::string_view(); }
-    std::vector<std::string> lanes; // process,pid,worker,worker_name
+    std::vector<std::string> lanes; // process,pid,worker,tid,worker_name
     std::string mainProcess; // process,pid
     std::vector<std::string> locks;
 };
@@ -71,8 +73,10 @@ bool writeCsv(const Trace& trace, QIODevice& out)
 {
     ExportWriter w(out);
     // `row`: event (a worker's event), gap (events lost just before it), or counter (a sample of the counter
-    // named in `counter`). One header row, so spreadsheets and pandas read it as it is.
-    w << "time_since_start_ns,row,process,pid,worker,worker_name,kind,lock,cpu,counter,value,value_meaning\n";
+    // named in `counter`). One header row, so spreadsheets and pandas read it as it is; number columns hold a
+    // number on every row (-1: none, as a counter's worker or an unknown CPU), so pandas keeps them int64.
+    // `worker` is the lane (0 first), `tid` the OS thread (as in the JSON, the Perfetto file and `--json`).
+    w << "time_since_start_ns,row,process,pid,worker,tid,worker_name,kind,lock,cpu,counter,value,value_meaning\n";
     const CsvNames names(trace);
     for (std::size_t lane = 0; lane < trace.lanes.size(); ++lane) {
         for (const Event& e : trace.lanes[lane]) {
@@ -86,7 +90,7 @@ bool writeCsv(const Trace& trace, QIODevice& out)
     for (const QString& name : trace.counterNames)
         counters.push_back(csvField(name));
     for (const CounterSample& c : trace.counterSamples) {
-        w << (c.time - trace.startNs) << ",counter," << names.mainProcess << ",,,counter,,,"
+        w << (c.time - trace.startNs) << ",counter," << names.mainProcess << ",-1,-1,,counter,,-1,"
           << (c.counter < counters.size() ? std::string_view(counters[c.counter]) : std::string_view()) << ","
           << c.value << ",\"the counter's value\"\n";
     }
@@ -98,8 +102,8 @@ bool writeSpansCsv(const Trace& trace, QIODevice& out)
     ExportWriter w(out);
     // `inside`: what the span is still inside while in its state (a hold while it waits, "CPU unknown" where
     // the kernel's switch records were lost), with `inside_lock`.
-    w << "process,pid,worker,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,lost_events,inside,"
-         "inside_lock\n";
+    w << "process,pid,worker,tid,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,lost_events,"
+         "inside,inside_lock\n";
     const CsvNames names(trace);
     std::vector<std::string> states;
     for (int s = 0; s < kLaneStateCount; ++s)
@@ -112,9 +116,7 @@ bool writeSpansCsv(const Trace& trace, QIODevice& out)
             w << names.lanes[lane] << "," << states[std::size_t(s.state)] << "," << (s.start - trace.startNs) << ","
               << (s.end - trace.startNs) << "," << (noData ? std::string_view() : names.lock(s.lock)) << ","
               << std::int64_t(s.cpu) << ",";
-            if (noData)
-                w << std::int64_t(lostEventsIn(lanes[lane], s, gap));
-            w << ",";
+            w << (noData ? std::int64_t(lostEventsIn(lanes[lane], s, gap)) : 0) << ",";
             if (s.inside != LaneState::Running)
                 w << csvField(insideName(s.inside));
             w << "," << names.lock(s.insideLock) << "\n";

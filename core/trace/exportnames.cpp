@@ -1,6 +1,7 @@
 #include "exportnames.h"
 
 #include <algorithm>
+#include <map>
 
 namespace tl {
 
@@ -8,10 +9,15 @@ ExportIdentity exportIdentity(const Trace& trace)
 {
     ExportIdentity id;
     const std::int64_t mainPid = trace.workers.empty() ? 1 : trace.workers.front().pid;
+    std::map<std::int64_t, int> lanesOfTid;
+    for (const WorkerInfo& w : trace.workers)
+        ++lanesOfTid[w.tid];
     for (std::size_t lane = 0; lane < std::max(trace.workers.size(), trace.lanes.size()); ++lane) {
         const WorkerInfo* info = lane < trace.workers.size() ? &trace.workers[lane] : nullptr;
         const std::int64_t pid = info && info->pid > 0 ? info->pid : mainPid;
-        id.threads.push_back({ pid, std::int64_t(lane + 1), info ? info->name : QStringLiteral("lane %1").arg(lane) });
+        const bool ownTid = info && info->tid > 0 && lanesOfTid[info->tid] == 1;
+        id.threads.push_back({ pid, ownTid ? info->tid : kLaneTidBase + std::int64_t(lane),
+            info ? info->name : QStringLiteral("lane %1").arg(lane) });
         const bool known = std::any_of(
             id.processes.begin(), id.processes.end(), [pid](const ExportProcess& p) { return p.pid == pid; });
         if (!known && info)

@@ -18,9 +18,14 @@ struct ExportProcess {
 
 struct ExportThread {
     std::int64_t pid; // the lane's real process: a child process is its own process
-    std::int64_t tid; // lane + 1: stable and unique even when a pool reuses OS threads
+    // The OS thread id, as `--json`'s workers and the kernel's tools show it; where two lanes had one OS thread
+    // (a pool's thread across phases) or the id is unknown, kLaneTidBase + lane, past any real id.
+    std::int64_t tid;
     QString name; // the worker's name, as in the app
 };
+
+// Above pid_max's ceiling (2^22), so a lane's stand-in id never meets a real thread's.
+inline constexpr std::int64_t kLaneTidBase = std::int64_t(1) << 22;
 
 struct ExportIdentity {
     std::vector<ExportProcess> processes; // never empty; the first is the run's own process

@@ -17,6 +17,7 @@
 #include <QTest>
 #include <csignal>
 #include <functional>
+#include <set>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -40,6 +41,7 @@ private slots:
     void nonRegularTargetsAreRefusedBeforeTheRun_data();
     void nonRegularTargetsAreRefusedBeforeTheRun();
     void dashWritesToStandardOutput();
+    void exportsAgreeOnThreadsAndTimeZero();
     void repeatedOptionsLastOneWins();
     void stopSignalEndsARunCleanly_data();
     void stopSignalEndsARunCleanly();
@@ -443,8 +445,9 @@ void TestCli::dashWritesToStandardOutput()
     const QStringList race { "run", "race-counter", "--set", "increments=2000" };
     const auto csv = threadlab(race + QStringList { "--csv", "-" });
     QCOMPARE(csv.code, 0);
-    QVERIFY2(csv.out.startsWith(
-                 "time_since_start_ns,row,process,pid,worker,worker_name,kind,lock,cpu,counter,value,value_meaning\n"),
+    QVERIFY2(
+        csv.out.startsWith(
+            "time_since_start_ns,row,process,pid,worker,tid,worker_name,kind,lock,cpu,counter,value,value_meaning\n"),
         csv.out.left(200).constData());
     QVERIFY(csv.out.count('\n') > 100);
     QVERIFY2(csv.err.contains("race-counter: "), csv.err.constData()); // the summary, out of the CSV's way
@@ -455,6 +458,57 @@ void TestCli::dashWritesToStandardOutput()
     const QJsonObject json = QJsonDocument::fromJson(trace.out, &error).object();
     QCOMPARE(error.error, QJsonParseError::NoError);
     QVERIFY(!json[u"traceEvents"].toArray().isEmpty());
+}
+
+// One run's files name its threads and times alike: every export's thread ids are --json's (the ids gettid()
+// gave, a child's threads its own), and every export counts time from the run's start.
+void TestCli::exportsAgreeOnThreadsAndTimeZero()
+{
+    QTemporaryDir dir;
+    const auto r = threadlab({ "run", "child-processes", "--set", "children=2", "--set", "work_ms=20", "--json",
+        "--trace", dir.filePath("t.json"), "--csv", dir.filePath("e.csv"), "--spans-csv", dir.filePath("s.csv") });
+    QCOMPARE(r.code, 0);
+    using Threads = std::set<std::pair<QString, qint64>>; // (worker name, tid): each child has a MainThread
+    Threads tids; // as --json says
+    for (const auto& w : QJsonDocument::fromJson(r.out).object()[u"workers"].toArray())
+        tids.insert({ w[u"name"].toString(), w[u"tid"].toInteger() });
+    QCOMPARE(tids.size(), std::size_t(3));
+
+    Threads inJson;
+    qint64 firstJsonUs = INT64_MAX;
+    const QJsonObject trace = QJsonDocument::fromJson(contents(dir.filePath("t.json"))).object();
+    QVERIFY(trace[u"otherData"][u"time_zero"].toString().contains(u"the run's start"));
+    for (const auto& v : trace[u"traceEvents"].toArray()) {
+        const QJsonObject e = v.toObject();
+        if (e[u"name"].toString() == u"thread_name" && e[u"args"][u"name"].toString() != u"phases")
+            inJson.insert({ e[u"args"][u"name"].toString(), e[u"tid"].toInteger() });
+        if (e[u"ph"].toString() == u"X" && e[u"cat"].toString() != u"phase")
+            firstJsonUs = std::min(firstJsonUs, qint64(e[u"ts"].toDouble()));
+    }
+    QCOMPARE(inJson, tids);
+
+    for (const char* file : { "e.csv", "s.csv" }) {
+        const QList<QByteArray> lines = contents(dir.filePath(QLatin1String(file))).split('\n');
+        const QList<QByteArray> header = lines.first().split(',');
+        const auto tid = header.indexOf("tid"), name = header.indexOf("worker_name");
+        QVERIFY(tid >= 0 && name >= 0);
+        Threads inCsv;
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QList<QByteArray> fields = lines[i].split(',');
+            if (fields.size() > name && fields[name].size() > 2) // a worker's row: its name, quoted
+                inCsv.insert(
+                    { QString::fromUtf8(fields[name].mid(1, fields[name].size() - 2)), fields[tid].toLongLong() });
+        }
+        QCOMPARE(inCsv, tids);
+    }
+    // Time zero: the spans CSV's first span starts where the JSON's first slice does (µs in the JSON).
+    const QList<QByteArray> spans = contents(dir.filePath("s.csv")).split('\n');
+    const auto start = spans.first().split(',').indexOf("start_since_start_ns");
+    qint64 firstCsvNs = INT64_MAX;
+    for (qsizetype i = 1; i < spans.size(); ++i)
+        if (const QList<QByteArray> f = spans[i].split(','); f.size() > start)
+            firstCsvNs = std::min(firstCsvNs, f[start].toLongLong());
+    QCOMPARE(firstJsonUs, firstCsvNs / 1000);
 }
 
 void TestCli::repeatedOptionsLastOneWins()

@@ -129,7 +129,7 @@ void TestExporters::csvHasOneRowPerEvent()
     QStringList header;
     const auto rows = csvRows(written(writeCsv, *m_trace), &header);
     QCOMPARE(header.join(u','),
-        QStringLiteral("time_since_start_ns,row,process,pid,worker,worker_name,kind,lock,cpu,counter,value,"
+        QStringLiteral("time_since_start_ns,row,process,pid,worker,tid,worker_name,kind,lock,cpu,counter,value,"
                        "value_meaning"));
     QCOMPARE(rows.size(), m_trace->eventCount());
     const qint64 pid = m_trace->workers.front().pid;
@@ -139,11 +139,22 @@ void TestExporters::csvHasOneRowPerEvent()
         QVERIFY(!row.at(u"value_meaning"_qs).isEmpty());
         QCOMPARE(row.at(u"pid"_qs).toLongLong(), pid);
         QCOMPARE(row.at(u"process"_qs), QStringLiteral("ThreadLab (pid %1)").arg(pid));
+        // Number columns hold an integer on every row, so pandas reads them as int64, not float64.
+        for (const auto* column : { "time_since_start_ns", "pid", "worker", "tid", "cpu", "value" }) {
+            bool integer = false;
+            row.at(QString::fromLatin1(column)).toLongLong(&integer);
+            QVERIFY2(integer, column);
+        }
         if (row.at(u"row"_qs) == u"counter") {
-            QVERIFY(row.at(u"worker"_qs).isEmpty()); // not a worker number: counter 0 is not worker 0
+            QCOMPARE(row.at(u"worker"_qs), u"-1"_qs); // not a worker number: counter 0 is not worker 0
+            QCOMPARE(row.at(u"tid"_qs), u"-1"_qs);
             QVERIFY(!row.at(u"counter"_qs).isEmpty());
         } else {
             QVERIFY(row.at(u"worker_name"_qs).startsWith(u"worker-"));
+            // The OS thread the worker ran on, as gettid() gave it to the recorder.
+            const auto& worker = m_trace->workers.at(row.at(u"worker"_qs).toULongLong());
+            QCOMPARE(row.at(u"worker_name"_qs), worker.name);
+            QCOMPARE(row.at(u"tid"_qs).toLongLong(), worker.tid);
         }
         if (!row.at(u"lock"_qs).isEmpty())
             locks.insert(row.at(u"lock"_qs));
@@ -165,17 +176,26 @@ void TestExporters::spansCsvHasOneRowPerSpan()
     QStringList header;
     const auto rows = csvRows(written(writeSpansCsv, *m_trace), &header);
     QCOMPARE(header.join(u','),
-        QStringLiteral("process,pid,worker,worker_name,state,start_since_start_ns,end_since_start_ns,lock,cpu,"
-                       "lost_events,inside,inside_lock"));
+        QStringLiteral("process,pid,worker,tid,worker_name,state,start_since_start_ns,end_since_start_ns,lock,"
+                       "cpu,lost_events,inside,inside_lock"));
     const auto lanes = buildSpans(*m_trace);
     std::vector<const Span*> spans;
-    for (const auto& lane : lanes)
-        for (const Span& s : lane.spans)
+    std::vector<std::size_t> laneOf;
+    for (std::size_t lane = 0; lane < lanes.size(); ++lane)
+        for (const Span& s : lanes[lane].spans) {
             spans.push_back(&s);
+            laneOf.push_back(lane);
+        }
     QCOMPARE(rows.size(), spans.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& row = rows[i];
         QCOMPARE(row.size(), std::size_t(header.size()));
+        QCOMPARE(row.at(u"worker"_qs).toULongLong(), laneOf[i]);
+        QCOMPARE(row.at(u"tid"_qs).toLongLong(), m_trace->workers.at(laneOf[i]).tid);
+        QCOMPARE(row.at(u"cpu"_qs).toLongLong(), qint64(spans[i]->cpu));
+        // Events are lost only inside a gap; everywhere else the column says 0, not nothing (pandas: int64).
+        if (spans[i]->state != LaneState::NoData)
+            QCOMPARE(row.at(u"lost_events"_qs), u"0"_qs);
         QCOMPARE(row.at(u"start_since_start_ns"_qs).toLongLong(), spans[i]->start - m_trace->startNs);
         QCOMPARE(row.at(u"end_since_start_ns"_qs).toLongLong(), spans[i]->end - m_trace->startNs);
         QCOMPARE(row.at(u"state"_qs), laneStateName(spans[i]->state));
@@ -306,8 +326,10 @@ void TestExporters::aLossIsTheSameGapInEveryExport()
             continue;
         const QJsonObject args = e[u"args"].toObject();
         const std::int64_t start = qRound64(e[u"ts"].toDouble() * 1000);
-        json.push_back({ std::size_t(e[u"tid"].toInteger() - 1), start, start + qRound64(e[u"dur"].toDouble() * 1000),
-            e[u"name"].toString() == u"events lost",
+        const auto worker = std::find_if(trace.workers.begin(), trace.workers.end(),
+            [&](const WorkerInfo& w) { return w.tid == e[u"tid"].toInteger(); });
+        json.push_back({ std::size_t(worker - trace.workers.begin()), start,
+            start + qRound64(e[u"dur"].toDouble() * 1000), e[u"name"].toString() == u"events lost",
             args[u"cpu"].toInteger() == -1 && args[u"inside"].toString().contains(unknown) });
     }
     QString wrong = Fixture::wrongIn(json);
@@ -315,11 +337,16 @@ void TestExporters::aLossIsTheSameGapInEveryExport()
 
     QStringList header;
     std::vector<Fixture::Slice> csv;
-    for (const auto& row : csvRows(written(writeSpansCsv, trace), &header))
+    std::vector<qint64> lostInGaps;
+    for (const auto& row : csvRows(written(writeSpansCsv, trace), &header)) {
+        if (row.at(u"state"_qs) == u"no data")
+            lostInGaps.push_back(row.at(u"lost_events"_qs).toLongLong());
         csv.push_back({ std::size_t(row.at(u"worker_name"_qs).mid(7).toInt() - 1),
             row.at(u"start_since_start_ns"_qs).toLongLong(), row.at(u"end_since_start_ns"_qs).toLongLong(),
             row.at(u"state"_qs) == u"no data", row.at(u"cpu"_qs) == u"-1" && row.at(u"inside"_qs).contains(unknown) });
+    }
     wrong = Fixture::wrongIn(csv);
+    QCOMPARE(lostInGaps, std::vector<qint64> { 500 }); // the fixture's one loss, in the gap's own row
     QVERIFY2(wrong.isEmpty(), qPrintable(QStringLiteral("spans CSV: ") + wrong));
 
     // The events CSV keeps the loss as it was recorded: where recording resumed, with its count.

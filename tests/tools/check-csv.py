@@ -7,9 +7,9 @@ every row has the header's columns, times are integers, and the kinds and meanin
 import csv
 import sys
 
-EVENTS = ["time_since_start_ns", "row", "process", "pid", "worker", "worker_name", "kind", "lock", "cpu",
+EVENTS = ["time_since_start_ns", "row", "process", "pid", "worker", "tid", "worker_name", "kind", "lock", "cpu",
           "counter", "value", "value_meaning"]
-SPANS = ["process", "pid", "worker", "worker_name", "state", "start_since_start_ns", "end_since_start_ns",
+SPANS = ["process", "pid", "worker", "tid", "worker_name", "state", "start_since_start_ns", "end_since_start_ns",
          "lock", "cpu", "lost_events", "inside", "inside_lock"]
 
 failed = False
