@@ -540,8 +540,8 @@ QString FailingTasks::describeOutcome(const QJsonObject& summary) const
 {
     const Results r = kResults.fromSummary(summary);
     const Params p = kParams.fromSummary(summary);
-    QString text = QStringLiteral("Of %1 tasks, the caller's result() gave <b>%2 results, %3 exceptions and %4 "
-                                  "timeouts</b>")
+    QString text = QStringLiteral("Of %1 task(s), the caller's result() <b>returned for %2, raised the task's error "
+                                  "for %3 and timed out on %4</b>")
                        .arg(r.tasks)
                        .arg(r.succeeded)
                        .arg(r.failed)
@@ -561,10 +561,11 @@ QString FailingTasks::describeOutcome(const QJsonObject& summary) const
             longestRanOn = std::max(longestRanOn, line.ranOnMs.value_or(0));
     }
     if (r.ranOn > 0)
-        text += QStringLiteral(" <b>A timeout stops only the caller's wait:</b> cancel() returned False on the %1 "
-                               "task(s) already running, and they ran on (one for %2 after the caller gave up).")
-                    .arg(r.ranOn)
-                    .arg(ms(std::int64_t(longestRanOn * 1e6)));
+        text
+            += QStringLiteral(" <b>A timeout stops only the caller's wait:</b> cancel() returned False on the %1 "
+                              "task(s) already running, and they ran on (the longest for %2 after the caller gave up).")
+                   .arg(r.ranOn)
+                   .arg(ms(std::int64_t(longestRanOn * 1e6)));
     if (r.cancelled > 0)
         text += QStringLiteral(" cancel() returned True on the %1 task(s) still queued: they never ran.")
                     .arg(r.cancelled);

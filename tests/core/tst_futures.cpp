@@ -194,7 +194,7 @@ void TestFutures::theAccountSaysWhatCPythonWouldDo()
     // A healthy task still computing when a zero grace runs out: CPython would wait, but not for ever.
     const RunOutcome computing = test::runScenario(QStringLiteral("failures"),
         { QStringLiteral("tasks=1"), QStringLiteral("hang_rate=0"), QStringLiteral("failure_rate=0"),
-            QStringLiteral("task_ms=300"), QStringLiteral("timeout_ms=1"), QStringLiteral("grace_ms=0") });
+            QStringLiteral("task_ms=1000"), QStringLiteral("timeout_ms=100"), QStringLiteral("grace_ms=0") });
     QVERIFY2(!accountOf(computing).contains(kCPythonWaits), qPrintable(accountOf(computing)));
 }
 
