@@ -132,6 +132,11 @@ void TestFutures::aHungTaskRunsOnPastItsCallersTimeout()
         qPrintable(QStringLiteral("task %1's lane ends it %2 ns before its caller's timeout")
                        .arg(hung)
                        .arg(wait->end - run->end)));
+    // And still when the caller, done with every other future, begins to leave the pool: a task ended at the
+    // timeout would have ended while the caller still waited for the next futures.
+    const auto shutdown = waitIn(*o.trace, caller, kShutdownWait);
+    QVERIFY2(shutdown, "the caller's wait in shutdown is not drawn");
+    QVERIFY2(run->end > shutdown->start, "the hung task was ended before the caller left the pool");
     // The results say the same: the caller timed out, cancel() said False, and the task ran on.
     const QJsonObject line = taskLine(o, hung);
     QCOMPARE(line[u"outcome"].toString(), QStringLiteral("timed out"));
