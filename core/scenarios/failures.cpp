@@ -583,8 +583,8 @@ QString FailingTasks::describeOutcome(const QJsonObject& summary) const
     if (!r.graceOver) {
         text += QStringLiteral(".");
     } else {
-        text += QStringLiteral(": after grace_ms = %1 ThreadLab ended the %2 still running")
-                    .arg(ms(std::int64_t(p.grace.count()) * 1'000'000))
+        text += QStringLiteral(": after grace_ms = %1 ms ThreadLab ended the %2 still running")
+                    .arg(p.grace.count())
                     .arg(r.hungAtExit + r.runningAtExit);
         text += r.hungAtExit > 0
             ? QStringLiteral(". <b>CPython would still be waiting</b>: %1 of them hung, and a hung task never returns, "
