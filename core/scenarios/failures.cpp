@@ -117,7 +117,7 @@ struct Results {
     int failed = 0;
     int timedOut = 0;
     int drawnToHang = 0;
-    int notRun = 0; // the caller never asked for them: the run was stopped
+    int notRun = 0; // the caller got no answer for them: the run was stopped
     int cancelled = 0; // cancel() returned True: still queued, never ran
     int ranOn = 0; // cancel() returned False: the task ran on after the caller's timeout
     int endedAtTimeout = 0; // on_timeout=end-task: a running task ended on request
@@ -424,19 +424,19 @@ Results publishLog(const Pool& pool, std::int64_t runStart)
                 line.ranOnMs = double(f.endedNs - f.waitToNs) / 1e6;
             }
         } else {
-            line.outcome = f.outcome;
+            line.outcome = ran ? f.outcome : QStringLiteral("not run"); // the run was stopped first
             r.succeeded += f.outcome == u"completed";
             r.failed += f.outcome == u"failed";
             line.log = f.outcome == u"completed" ? QStringLiteral("Task completed: %1").arg(f.message)
                 : f.outcome == u"failed"         ? QStringLiteral("Task failed: %1").arg(f.message)
-                                                 : QStringLiteral("Task %1").arg(f.outcome);
+                                                 : QStringLiteral("Task %1: the run was stopped").arg(line.outcome);
         }
         r.log.append(kLogLine.toObject(line));
     }
     r.tasks = int(pool.futures.size());
     r.drawnToHang = int(
         std::count_if(pool.futures.begin(), pool.futures.end(), [](const Future& f) { return f.fate == Fate::Hang; }));
-    r.notRun = r.tasks - int(r.log.size());
+    r.notRun = r.tasks - r.succeeded - r.failed - r.timedOut;
     return r;
 }
 
@@ -547,7 +547,7 @@ QString FailingTasks::describeOutcome(const QJsonObject& summary) const
                        .arg(r.failed)
                        .arg(r.timedOut);
     if (r.notRun > 0)
-        text += QStringLiteral(" (%1 never asked for: the run was stopped)").arg(r.notRun);
+        text += QStringLiteral(" (%1 without an answer: the run was stopped)").arg(r.notRun);
     text += QStringLiteral(". Each was caught and logged.");
     double longestRanOn = 0;
     int notHungTimedOut = 0;
