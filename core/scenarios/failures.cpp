@@ -86,11 +86,9 @@ struct LogLine {
     double ranMs = 0; // the task's whole run
     std::optional<double> ranAtTimeoutMs; // how long the task had run when the caller stopped waiting
     std::optional<double> ranOnMs; // how long it ran on after that
-    double timeMs = 0; // when the caller logged the line, from the start of the run
+    double timeMs = 0; // when the caller logged the line (its wait ended), from the start of the run
     qint64 fromNs = 0; // the task's run (the caller's wait, for a task that never ran)
     qint64 toNs = 0;
-    qint64 waitFromNs = 0;
-    qint64 waitToNs = 0;
 };
 const ResultTable<LogLine> kLogLine {
     result(&LogLine::log, QStringLiteral("log")),
@@ -107,8 +105,6 @@ const ResultTable<LogLine> kLogLine {
     result(&LogLine::timeMs, QStringLiteral("time_ms")),
     result(&LogLine::fromNs, QStringLiteral("from_ns")),
     result(&LogLine::toNs, QStringLiteral("to_ns")),
-    result(&LogLine::waitFromNs, QStringLiteral("wait_from_ns")),
-    result(&LogLine::waitToNs, QStringLiteral("wait_to_ns")),
 };
 
 struct Results {
@@ -405,8 +401,6 @@ Results publishLog(const Pool& pool, std::int64_t runStart)
         line.cancelReturned = f.cancelReturned;
         line.waitedMs = double(f.waitToNs - f.waitFromNs) / 1e6;
         line.timeMs = double(f.waitToNs - runStart) / 1e6;
-        line.waitFromNs = f.waitFromNs;
-        line.waitToNs = f.waitToNs;
         const bool ran = f.startedNs > 0;
         line.fromNs = ran ? f.startedNs : f.waitFromNs;
         line.toNs = ran ? f.endedNs : f.waitToNs;
