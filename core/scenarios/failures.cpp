@@ -1,51 +1,31 @@
 #include "resulttable.h"
 #include "scenario.h"
 
+#include "../params/format.h"
 #include "../params/paramtable.h"
 
 #include "../run/workers.h"
 
-#include <QFile>
 #include <QJsonArray>
+#include <algorithm>
 #include <condition_variable>
+#include <deque>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <thread>
-#include <unistd.h>
 
 namespace tl {
 
 namespace {
 enum class Fate { Succeed, Fail, Hang };
 const char* const kFateNames[] = { "succeed", "fail", "hang" };
-constexpr auto kSuperviseEvery = std::chrono::milliseconds(5);
+// What the caller does with a future whose result(timeout) ran out: what Python can (cancel(), which only
+// takes a task that has not started), or what a C++ pool with cooperative cancellation can (end a running
+// task at its next check).
+enum OnTimeout : int { Python, EndTask };
+constexpr auto kPollEvery = std::chrono::milliseconds(5); // every wait wakes this often to see a Stop
 constexpr auto kWorkSlice = std::chrono::milliseconds(1);
-
-// What the kernel says about one of our threads: CPU time used, time spent ready but waiting for a CPU
-// (counted only once the wait is over), and whether it is running or ready to run right now.
-struct ThreadTimes {
-    std::int64_t cpuNs = 0;
-    std::int64_t queuedNs = 0;
-    bool runnable = false;
-};
-
-ThreadTimes threadTimes(pid_t tid)
-{
-    ThreadTimes t;
-    QFile schedstat(QStringLiteral("/proc/self/task/%1/schedstat").arg(tid));
-    if (schedstat.open(QIODevice::ReadOnly)) {
-        const QList<QByteArray> fields = schedstat.readAll().split(' ');
-        t.cpuNs = fields.value(0).toLongLong();
-        t.queuedNs = fields.value(1).toLongLong();
-    }
-    QFile stat(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
-    if (stat.open(QIODevice::ReadOnly)) {
-        const QByteArray line = stat.readAll();
-        const qsizetype end = line.lastIndexOf(')'); // the state follows the thread's name
-        t.runnable = end > 0 && line.size() > end + 2 && line[end + 2] == 'R';
-    }
-    return t;
-}
 
 struct Params {
     int tasks = 0;
@@ -53,14 +33,16 @@ struct Params {
     std::int64_t failureRate = 0; // %
     std::int64_t hangRate = 0; // %
     std::chrono::milliseconds taskTime {};
-    std::int64_t timeoutMs = 0;
+    std::chrono::milliseconds timeout {};
+    OnTimeout onTimeout = Python;
+    std::chrono::milliseconds grace {};
     std::uint32_t seed = 0;
 };
 const ParamTable<Params> kParams {
     param(&Params::tasks,
         ParamSpec::integer(QStringLiteral("tasks"), 20, 1, 1000, QStringLiteral("Tasks submitted to the pool"))),
     param(&Params::workers,
-        ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool"))),
+        ParamSpec::integer(QStringLiteral("workers"), 4, 1, 32, QStringLiteral("Threads in the pool (max_workers)"))),
     param(&Params::failureRate,
         ParamSpec::integer(QStringLiteral("failure_rate"), 20, 0, 100,
             QStringLiteral("Share of the tasks that raise an error partway"), QStringLiteral("%"))),
@@ -70,27 +52,42 @@ const ParamTable<Params> kParams {
     param(&Params::taskTime,
         ParamSpec::integer(QStringLiteral("task_ms"), 50, 0, 10'000, QStringLiteral("How long a task computes"),
             QStringLiteral("ms"))),
-    param(&Params::timeoutMs,
+    param(&Params::timeout,
         ParamSpec::integer(QStringLiteral("timeout_ms"), 200, 1, 60'000,
-            QStringLiteral("Each task's deadline, from its start: past it, it is cancelled and logged as timed "
-                           "out. A computing task is timed on its own CPU time, so a busy machine does not cut off "
-                           "healthy tasks; a waiting (hung) task on its time minus any time queued for a CPU"),
+            QStringLiteral("future.result(timeout=…): how long the caller waits for each future, from its call "
+                           "(wall time). Past it the caller gets TimeoutError and calls cancel()"),
+            QStringLiteral("ms"))),
+    param(&Params::onTimeout,
+        ParamSpec::choice(QStringLiteral("on_timeout"), { QStringLiteral("python"), QStringLiteral("end-task") },
+            Python,
+            QStringLiteral("python: cancel() as concurrent.futures does it, taking only a task not yet started; a "
+                           "running one runs on. end-task: a C++ pool with cooperative cancellation, which also "
+                           "ends a running task at its next check"))),
+    param(&Params::grace,
+        ParamSpec::integer(QStringLiteral("grace_ms"), 1000, 0, 60'000,
+            QStringLiteral("Leaving the pool waits for its running tasks (shutdown(wait=True)); past this grace "
+                           "period ThreadLab ends the ones still running, where CPython would wait on"),
             QStringLiteral("ms"))),
     param(&Params::seed,
         ParamSpec::integer(QStringLiteral("seed"), 42, 0, 2'000'000'000,
             QStringLiteral("Which tasks fail or hang: the same seed gives the same ones"))),
 };
 
-// A line of `log`: one task's outcome, in the order they ended.
+// A line of `log`: one future, in the caller's order (the seed's `for future in futures`).
 struct LogLine {
     QString log; // the seed's logging line
     int task = 0;
-    int worker = 0;
+    int worker = 0; // 0: the task never ran
     QString drawn; // kFateNames
-    QString outcome;
-    double ranMs = 0;
-    double timeMs = 0;
-    qint64 fromNs = 0;
+    QString outcome; // what result() gave the caller: "completed", "failed", "timed out"
+    QString taskEnd; // how the task itself ended (see Ending)
+    std::optional<bool> cancelReturned; // what cancel() said, after a timeout
+    double waitedMs = 0; // the caller's wait in result()
+    double ranMs = 0; // the task's whole run
+    std::optional<double> ranAtTimeoutMs; // how long the task had run when the caller stopped waiting
+    std::optional<double> ranOnMs; // how long it ran on after that
+    double timeMs = 0; // when the caller logged the line (its wait ended), from the start of the run
+    qint64 fromNs = 0; // the task's run (the caller's wait, for a task that never ran)
     qint64 toNs = 0;
 };
 const ResultTable<LogLine> kLogLine {
@@ -99,7 +96,12 @@ const ResultTable<LogLine> kLogLine {
     result(&LogLine::worker, QStringLiteral("worker")),
     result(&LogLine::drawn, QStringLiteral("drawn")),
     result(&LogLine::outcome, QStringLiteral("outcome")),
+    result(&LogLine::taskEnd, QStringLiteral("task_end")),
+    result(&LogLine::cancelReturned, QStringLiteral("cancel_returned")),
+    result(&LogLine::waitedMs, QStringLiteral("waited_ms")),
     result(&LogLine::ranMs, QStringLiteral("ran_ms")),
+    result(&LogLine::ranAtTimeoutMs, QStringLiteral("ran_at_timeout_ms")),
+    result(&LogLine::ranOnMs, QStringLiteral("ran_on_ms")),
     result(&LogLine::timeMs, QStringLiteral("time_ms")),
     result(&LogLine::fromNs, QStringLiteral("from_ns")),
     result(&LogLine::toNs, QStringLiteral("to_ns")),
@@ -111,7 +113,14 @@ struct Results {
     int failed = 0;
     int timedOut = 0;
     int drawnToHang = 0;
-    int notRun = 0;
+    int notRun = 0; // the caller got no answer for them: the run was stopped
+    int cancelled = 0; // cancel() returned True: still queued, never ran
+    int ranOn = 0; // cancel() returned False: the task ran on after the caller's timeout
+    int endedAtTimeout = 0; // on_timeout=end-task: a running task ended on request
+    double shutdownWaitMs = 0; // the caller in shutdown(wait=True), leaving the pool
+    bool graceOver = false; // tasks were still running when grace_ms ran out
+    int hungAtExit = 0; // of them, hung ones: CPython would wait for them for ever
+    int runningAtExit = 0; // of them, others (still computing)
     QJsonArray log; // of LogLine
 };
 const ResultTable<Results> kResults {
@@ -121,45 +130,77 @@ const ResultTable<Results> kResults {
     result(&Results::timedOut, QStringLiteral("timed_out")),
     result(&Results::drawnToHang, QStringLiteral("drawn_to_hang")),
     result(&Results::notRun, QStringLiteral("not_run")),
+    result(&Results::cancelled, QStringLiteral("cancelled")),
+    result(&Results::ranOn, QStringLiteral("ran_on")),
+    result(&Results::endedAtTimeout, QStringLiteral("ended_at_timeout")),
+    result(&Results::shutdownWaitMs, QStringLiteral("shutdown_wait_ms")),
+    result(&Results::graceOver, QStringLiteral("grace_over")),
+    result(&Results::hungAtExit, QStringLiteral("hung_at_exit")),
+    result(&Results::runningAtExit, QStringLiteral("running_at_exit")),
     result(&Results::log, QStringLiteral("log")),
 };
 
-// One task's shared state: the worker running it, and the supervisor that may cancel it.
-struct TaskState {
-    std::atomic<std::int64_t> startedNs { 0 };
-    std::atomic<pid_t> tid { 0 };
-    std::atomic<std::int64_t> cpuAtStartNs { 0 };
-    std::atomic<std::int64_t> queuedAtStartNs { 0 };
-    std::atomic<bool> cancelled { false };
-    std::mutex mutex;
-    std::condition_variable wake;
+// Who asked a running task to end, cooperatively: the caller after its timeout (on_timeout=end-task), or
+// ThreadLab when the grace period ran out.
+enum class EndRequest { None, Timeout, Grace };
 
-    void cancel()
-    {
-        {
-            std::lock_guard lock(mutex);
-            cancelled = true;
-        }
-        wake.notify_all();
-    }
-};
-
-struct Outcome {
-    QString kind; // "completed", "failed", "timed out", "not run"
+// One submitted task and its future. `state` and `endRequest` are guarded by Pool::mutex; the task's run is
+// written by its worker, the caller's fields by the caller, and both read once the pool's threads are joined.
+struct Future {
+    enum class State { Pending, Running, Finished, Cancelled }; // as concurrent.futures names them
+    State state = State::Pending;
+    EndRequest endRequest = EndRequest::None;
+    std::atomic<bool> ending { false }; // endRequest != None, for the task's checks
+    Fate fate = Fate::Succeed;
+    // The task's run.
+    QString outcome; // "completed", "failed", "ended", "stopped"
     QString message;
     int worker = -1;
     std::int64_t startedNs = 0;
     std::int64_t endedNs = 0;
+    // The caller's result(timeout).
+    bool asked = false;
+    bool timedOut = false;
+    std::optional<bool> cancelReturned;
+    std::int64_t waitFromNs = 0;
+    std::int64_t waitToNs = 0;
 };
 
-struct Cancelled { };
+// A ThreadPoolExecutor's shared state: the work queue, the futures, and the shutdown flag.
+struct Pool {
+    std::mutex mutex;
+    std::condition_variable changed; // a task was queued, started or ended, or the pool shuts down
+    std::deque<int> queue;
+    bool shutdown = false;
+    std::vector<Future> futures;
 
-// Works for `duration` in slices, ending early (by throwing Cancelled) once the task is cancelled.
-void work(const RunContext& ctx, TaskState& task, std::chrono::nanoseconds duration)
+    explicit Pool(std::size_t tasks)
+        : futures(tasks)
+    {
+    }
+    // Every future resolved: nothing left for shutdown(wait=True) to wait for. Under `mutex`.
+    bool settled() const
+    {
+        return std::all_of(futures.begin(), futures.end(),
+            [](const Future& f) { return f.state == Future::State::Finished || f.state == Future::State::Cancelled; });
+    }
+    // Asks a running task to end; it does at its next check. Under `mutex`.
+    void requestEnd(Future& f, EndRequest by)
+    {
+        f.endRequest = by;
+        f.ending = true;
+        changed.notify_all();
+    }
+};
+
+struct Ended { };
+
+// Works for `duration` in slices, ending early (by throwing Ended) once the task is asked to end.
+void work(const RunContext& ctx, const Future& f, std::chrono::nanoseconds duration)
 {
     for (auto left = duration; left > std::chrono::nanoseconds::zero(); left -= kWorkSlice) {
-        if (task.cancelled || ctx.stopRequested())
-            throw Cancelled {};
+        if (f.ending || ctx.stopRequested())
+            throw Ended {};
         burnCpu(ctx, std::min<std::chrono::nanoseconds>(left, kWorkSlice));
     }
 }
@@ -179,107 +220,228 @@ std::vector<Fate> drawFates(const Params& p)
     return fates;
 }
 
-// The supervisor: every task's deadline, like future.result(timeout) on each submitted future. A task that
-// computes is timed out on its own CPU time: with more workers than cores (or other programs busy) a healthy
-// task can take many times its length in wall time, waiting for a CPU. A task that waits (not running, not
-// ready to run) is timed out on its time minus the time it spent queued for a CPU.
-void superviseDeadlines(std::vector<TaskState>& state, std::int64_t timeoutNs, const std::atomic<bool>& finished)
+// Task `i` on the calling worker, to its fate or until it is asked to end; fills the future's outcome.
+void runTask(const RunContext& ctx, Pool& pool, int i, std::chrono::milliseconds taskTime, Recorder& rec)
 {
-    while (!finished) {
-        std::this_thread::sleep_for(kSuperviseEvery);
-        for (auto& t : state) {
-            const auto started = t.startedNs.load();
-            if (started == 0 || t.cancelled)
-                continue;
-            const ThreadTimes now = threadTimes(t.tid);
-            const std::int64_t cpu = now.cpuNs - t.cpuAtStartNs;
-            const std::int64_t unqueued = clock::monotonicNs() - started - (now.queuedNs - t.queuedAtStartNs);
-            if (cpu > timeoutNs || (!now.runnable && unqueued > timeoutNs))
-                t.cancel();
-        }
-    }
-}
-
-// Task `i` on the calling worker, to its fate or its deadline; `out` says how it ended.
-void runTask(const RunContext& ctx, int i, Fate fate, std::chrono::milliseconds taskTime, std::int64_t timeoutNs,
-    TaskState& task, Outcome& out, Recorder& rec)
-{
-    task.tid = ::gettid();
-    const ThreadTimes atStart = threadTimes(task.tid);
-    task.cpuAtStartNs = atStart.cpuNs;
-    task.queuedAtStartNs = atStart.queuedNs;
-    out.startedNs = clock::monotonicNs();
-    task.startedNs = out.startedNs;
-    rec.record(EventKind::Mark, i);
-    rec.record(EventKind::Running);
+    Future& f = pool.futures[std::size_t(i)];
     try {
-        switch (fate) {
+        switch (f.fate) {
         case Fate::Succeed:
-            work(ctx, task, taskTime);
-            out = { QStringLiteral("completed"), QStringLiteral("result %1").arg(i * i), out.worker, out.startedNs };
-            break;
+            work(ctx, f, taskTime);
+            f.outcome = QStringLiteral("completed");
+            f.message = QStringLiteral("result %1").arg(i * i);
+            return;
         case Fate::Fail:
-            work(ctx, task, taskTime / 2);
+            work(ctx, f, taskTime / 2);
             throw std::runtime_error("invalid input in task " + std::to_string(i));
         case Fate::Hang: {
-            // Waits for an answer that never comes; only the timeout (or Stop) ends the wait.
+            // Waits for an answer that never comes: nothing in the task ends the wait, only a request to end
+            // it (which Python has no way to make) or Stop.
             rec.record(EventKind::IoWait);
-            std::unique_lock lock(task.mutex);
-            while (!task.cancelled && !ctx.stopRequested())
-                task.wake.wait_for(lock, kSuperviseEvery);
+            {
+                std::unique_lock lock(pool.mutex);
+                while (!f.ending && !ctx.stopRequested())
+                    pool.changed.wait_for(lock, kPollEvery);
+            }
             rec.record(EventKind::Running);
-            throw Cancelled {};
+            throw Ended {};
         }
         }
     } catch (const std::exception& e) {
-        out.kind = QStringLiteral("failed");
-        out.message = QString::fromStdString(e.what());
-    } catch (const Cancelled&) {
-        out.kind = ctx.stopRequested() && !task.cancelled ? QStringLiteral("stopped") : QStringLiteral("timed out");
-        out.message = QStringLiteral("no result after %1 ms").arg(timeoutNs / 1'000'000);
+        f.outcome = QStringLiteral("failed");
+        f.message = QString::fromStdString(e.what());
+    } catch (const Ended&) {
+        f.outcome = f.ending ? QStringLiteral("ended") : QStringLiteral("stopped");
     }
-    out.endedNs = clock::monotonicNs();
-    task.startedNs = 0;
 }
 
-// The seed's logging pattern, one line per task in the order they ended, and the tally.
-Results publishLog(const std::vector<Fate>& fates, const std::vector<Outcome>& outcomes, std::int64_t runStart)
+// A pool thread, like concurrent.futures' _worker: takes queued tasks in order, skips cancelled ones, idles
+// while the queue is empty, and leaves once the pool shuts down with nothing queued.
+void serve(const RunContext& ctx, Pool& pool, int worker, std::chrono::milliseconds taskTime, Recorder& rec,
+    std::atomic<int>& done)
 {
-    std::vector<std::size_t> order;
-    for (std::size_t i = 0; i < outcomes.size(); ++i)
-        if (outcomes[i].endedNs > 0)
-            order.push_back(i);
-    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return outcomes[a].endedNs < outcomes[b].endedNs; });
-    Results r;
-    for (const std::size_t i : order) {
-        const Outcome& o = outcomes[i];
-        r.succeeded += o.kind == u"completed";
-        r.failed += o.kind == u"failed";
-        r.timedOut += o.kind == u"timed out";
-        const QString line = o.kind == u"completed" ? QStringLiteral("Task completed: %1").arg(o.message)
-            : o.kind == u"failed"                   ? QStringLiteral("Task failed: %1").arg(o.message)
-                                                    : QStringLiteral("Task %1: %2").arg(o.kind, o.message);
-        r.log.append(kLogLine.toObject({
-            .log = line,
-            .task = int(i),
-            .worker = o.worker + 1,
-            .drawn = QLatin1String(kFateNames[int(fates[i])]),
-            .outcome = o.kind,
-            .ranMs = double(o.endedNs - o.startedNs) / 1e6,
-            .timeMs = double(o.endedNs - runStart) / 1e6,
-            .fromNs = o.startedNs,
-            .toNs = o.endedNs,
-        }));
+    for (;;) {
+        std::unique_lock lock(pool.mutex);
+        if (pool.queue.empty() && !pool.shutdown && !ctx.stopRequested()) {
+            lock.unlock();
+            rec.record(EventKind::Sleeping); // idle in the work queue's get()
+            lock.lock();
+            while (pool.queue.empty() && !pool.shutdown && !ctx.stopRequested())
+                pool.changed.wait_for(lock, kPollEvery);
+        }
+        if (pool.queue.empty() || ctx.stopRequested())
+            return;
+        const int i = pool.queue.front();
+        pool.queue.pop_front();
+        Future& f = pool.futures[std::size_t(i)];
+        if (f.state == Future::State::Cancelled)
+            continue;
+        f.state = Future::State::Running;
+        f.worker = worker;
+        f.startedNs = clock::monotonicNs();
+        lock.unlock();
+        rec.record(EventKind::Mark, i);
+        rec.record(EventKind::Running);
+        runTask(ctx, pool, i, taskTime, rec);
+        lock.lock();
+        f.endedNs = clock::monotonicNs();
+        f.state = Future::State::Finished;
+        pool.changed.notify_all();
+        done.fetch_add(1);
     }
-    r.tasks = int(fates.size());
-    r.drawnToHang = int(std::count(fates.begin(), fates.end(), Fate::Hang));
-    r.notRun = r.tasks - int(order.size());
+}
+
+// The caller's `future.result(timeout)`: waits for the future until the timeout (or Stop), and on a timeout
+// calls cancel(), which takes a task only while it is still queued; with on_timeout=end-task it also asks a
+// running one to end.
+void awaitResult(const RunContext& ctx, Pool& pool, Future& f, const Params& p)
+{
+    std::unique_lock lock(pool.mutex);
+    f.asked = true;
+    f.waitFromNs = clock::monotonicNs();
+    const auto deadline = std::chrono::steady_clock::now() + p.timeout;
+    while (f.state != Future::State::Finished && !ctx.stopRequested() && std::chrono::steady_clock::now() < deadline)
+        pool.changed.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + kPollEvery));
+    f.waitToNs = clock::monotonicNs();
+    if (f.state == Future::State::Finished || ctx.stopRequested())
+        return;
+    f.timedOut = true;
+    if (f.state == Future::State::Pending) {
+        f.state = Future::State::Cancelled;
+        f.cancelReturned = true;
+        pool.changed.notify_all();
+    } else if (p.onTimeout == EndTask) {
+        pool.requestEnd(f, EndRequest::Timeout);
+        f.cancelReturned = true;
+    } else {
+        f.cancelReturned = false; // RUNNING: concurrent.futures cannot cancel it
+    }
+}
+
+// What shutdown(wait=True) met when its grace period ran out.
+struct AtExit {
+    bool graceOver = false;
+    int hung = 0;
+    int running = 0;
+};
+
+// Leaving the with block: shutdown(wait=True) lets the workers finish the queue and waits for every running
+// task. After `grace` ThreadLab asks the tasks still running to end, and drops the queued ones, where CPython
+// would wait on. Returns what was still running then.
+AtExit shutDown(const RunContext& ctx, Pool& pool, std::chrono::milliseconds grace)
+{
+    AtExit at;
+    std::unique_lock lock(pool.mutex);
+    pool.shutdown = true;
+    pool.changed.notify_all();
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (!pool.settled() && !ctx.stopRequested() && std::chrono::steady_clock::now() < deadline)
+        pool.changed.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + kPollEvery));
+    if (pool.settled() || ctx.stopRequested())
+        return at;
+    at.graceOver = true;
+    for (auto& f : pool.futures) {
+        if (f.state == Future::State::Running) {
+            pool.requestEnd(f, EndRequest::Grace);
+            ++(f.fate == Fate::Hang ? at.hung : at.running);
+        } else if (f.state == Future::State::Pending) {
+            f.state = Future::State::Cancelled;
+        }
+    }
+    return at;
+}
+
+QString ms(std::int64_t ns)
+{
+    return formatDuration(double(ns));
+}
+
+// How the task itself ended: "completed", "failed", "ended at timeout" (on_timeout=end-task), "ended after
+// grace" (by ThreadLab), "stopped", or, never begun, "cancelled" (cancel() took it) or "not run".
+QString ending(const Future& f)
+{
+    if (f.startedNs == 0)
+        return f.cancelReturned.value_or(false) ? QStringLiteral("cancelled") : QStringLiteral("not run");
+    if (f.outcome == u"ended")
+        return f.endRequest == EndRequest::Timeout ? QStringLiteral("ended at timeout")
+                                                   : QStringLiteral("ended after grace");
+    return f.outcome;
+}
+
+// How a task ran after its caller's timeout, in the run's own figures.
+QString afterTimeout(const Future& f)
+{
+    if (f.startedNs == 0) // cancel() found it still queued
+        return QStringLiteral("the task had not started, and cancel() returned True: it never ran");
+    const QString end = ending(f);
+    const QString how = end == u"ended at timeout" ? QStringLiteral("until it ended at its next check")
+        : end == u"ended after grace"              ? QStringLiteral("until ThreadLab ended it after the grace period")
+        : end == u"stopped"                        ? QStringLiteral("until the run was stopped")
+                                                   : QStringLiteral("and %1").arg(end);
+    return QStringLiteral("the task had run %1 by then; %2, and it ran on for %3 %4")
+        .arg(ms(f.waitToNs - f.startedNs),
+            f.cancelReturned.value_or(false) ? QStringLiteral("the pool asked it to end")
+                                             : QStringLiteral("cancel() returned False"),
+            ms(f.endedNs - f.waitToNs), how);
+}
+
+// The seed's logging pattern, one line per future in the caller's order, and the tally.
+Results publishLog(const Pool& pool, std::int64_t runStart)
+{
+    Results r;
+    for (std::size_t i = 0; i < pool.futures.size(); ++i) {
+        const Future& f = pool.futures[i];
+        if (!f.asked)
+            continue;
+        LogLine line;
+        line.task = int(i);
+        line.worker = f.worker + 1;
+        line.drawn = QLatin1String(kFateNames[int(f.fate)]);
+        line.taskEnd = ending(f);
+        line.cancelReturned = f.cancelReturned;
+        line.waitedMs = double(f.waitToNs - f.waitFromNs) / 1e6;
+        line.timeMs = double(f.waitToNs - runStart) / 1e6;
+        const bool ran = f.startedNs > 0;
+        line.fromNs = ran ? f.startedNs : f.waitFromNs;
+        line.toNs = ran ? f.endedNs : f.waitToNs;
+        line.ranMs = ran ? double(f.endedNs - f.startedNs) / 1e6 : 0;
+        if (f.timedOut) {
+            ++r.timedOut;
+            line.outcome = QStringLiteral("timed out");
+            line.log = QStringLiteral("Task timed out: the caller stopped waiting after %1; %2")
+                           .arg(ms(f.waitToNs - f.waitFromNs), afterTimeout(f));
+            r.cancelled += !ran && f.cancelReturned.value_or(false);
+            r.ranOn += ran && f.cancelReturned == false;
+            r.endedAtTimeout += line.taskEnd == u"ended at timeout";
+            if (ran && f.startedNs < f.waitToNs) {
+                line.ranAtTimeoutMs = double(f.waitToNs - f.startedNs) / 1e6;
+                line.ranOnMs = double(f.endedNs - f.waitToNs) / 1e6;
+            }
+        } else {
+            line.outcome = ran ? f.outcome : QStringLiteral("not run"); // the run was stopped first
+            r.succeeded += f.outcome == u"completed";
+            r.failed += f.outcome == u"failed";
+            line.log = f.outcome == u"completed" ? QStringLiteral("Task completed: %1").arg(f.message)
+                : f.outcome == u"failed"         ? QStringLiteral("Task failed: %1").arg(f.message)
+                                                 : QStringLiteral("Task %1: the run was stopped").arg(line.outcome);
+        }
+        r.log.append(kLogLine.toObject(line));
+    }
+    r.tasks = int(pool.futures.size());
+    r.drawnToHang = int(
+        std::count_if(pool.futures.begin(), pool.futures.end(), [](const Future& f) { return f.fate == Fate::Hang; }));
+    r.notRun = r.tasks - r.succeeded - r.failed - r.timedOut;
     return r;
 }
 
-// The seed's best practices, failing on purpose: a pool runs tasks of which some raise an error, some hang
-// past their deadline and some succeed. Every task gets a timeout (future.result(timeout=...)), a hung task
-// is cancelled, and every outcome is logged ("Task completed: …" / "Task failed: …").
+// The seed's best practices, failing on purpose, as concurrent.futures runs them:
+//     with ThreadPoolExecutor(max_workers) as executor:
+//         futures = [executor.submit(task, i) for i in range(tasks)]
+//         for future in futures:
+//             try: logger.info(f"Task completed: {future.result(timeout=...)}")
+//             except TimeoutError: future.cancel(); logger.error("Task timed out")
+//             except Exception as e: logger.error(f"Task failed: {e}")
+// The timeout stops only the caller's wait; leaving the with block waits for whatever still runs.
 class FailingTasks final : public Scenario {
 public:
     ScenarioInfo info() const override
@@ -287,8 +449,8 @@ public:
         return {
             .name = QStringLiteral("failures"),
             .title = QStringLiteral("Timeouts and failing tasks"),
-            .summary
-            = QStringLiteral("A pool runs tasks that succeed, raise an error or hang; timeouts end the hung ones"),
+            .summary = QStringLiteral(
+                "A pool runs tasks that succeed, raise an error or hang; result(timeout) stops only the caller's wait"),
             .topic = QStringLiteral("Best practices: always set timeouts, handle exceptions, log task results"),
             .params = kParams.specs(),
             .results = kResults.keys() + kLogLine.keys(),
@@ -298,71 +460,136 @@ public:
     void run(RunContext& ctx) override
     {
         const Params p = kParams.read(ctx);
-        const int tasks = p.tasks;
-        const int workerCount = p.workers;
-        const auto taskTime = p.taskTime;
-        const std::int64_t timeoutNs = p.timeoutMs * 1'000'000;
+        Pool pool(std::size_t(p.tasks));
         const std::vector<Fate> fates = drawFates(p);
-
-        std::vector<TaskState> state(static_cast<std::size_t>(tasks));
-        std::vector<Outcome> outcomes(static_cast<std::size_t>(tasks));
-        std::atomic<int> next { 0 };
+        for (std::size_t i = 0; i < fates.size(); ++i)
+            pool.futures[i].fate = fates[i];
         std::atomic<int> doneCount { 0 };
         const auto done = ctx.addCounter(QStringLiteral("tasks done"), [&] { return std::int64_t(doneCount.load()); });
+        const std::uint32_t mainLane = ctx.addWorker(QStringLiteral("MainThread"));
+        const auto lanes = addWorkers(ctx, p.workers, QStringLiteral("Worker"));
+        const std::uint16_t resultLock = ctx.addExternalLock(QStringLiteral("future.result(timeout)"));
+        const std::uint16_t shutdownLock = ctx.addExternalLock(QStringLiteral("shutdown(wait=True)"));
         const std::int64_t runStart = clock::monotonicNs();
-        std::atomic<bool> finished { false };
-        std::jthread supervisor([&] { superviseDeadlines(state, timeoutNs, finished); });
 
-        const auto workers = addWorkers(ctx, workerCount, QStringLiteral("Worker"));
-        runWorkers(ctx, Backend::ThreadPool, workers, [&](std::uint32_t worker, Recorder& rec) {
-            for (int i = next.fetch_add(1); i < tasks && !ctx.stopRequested(); i = next.fetch_add(1)) {
-                Outcome& out = outcomes[std::size_t(i)];
-                out.worker = int(worker - workers.front());
-                runTask(ctx, i, fates[std::size_t(i)], taskTime, timeoutNs, state[std::size_t(i)], out, rec);
-                doneCount.fetch_add(1);
+        AtExit atExit;
+        std::int64_t shutdownNs = 0;
+        std::vector<std::jthread> threads; // after `pool`: joined before it goes
+        const auto startThread = [&] {
+            const int w = int(threads.size());
+            threads.emplace_back([&, w] {
+                runOnOwnThread(ctx, lanes[std::size_t(w)],
+                    [&](std::uint32_t, Recorder& rec) { serve(ctx, pool, w, p.taskTime, rec, doneCount); });
+            });
+        };
+        runAsWorker(ctx, mainLane, [&](std::uint32_t, Recorder& rec) {
+            try {
+                ctx.beginPhase(QStringLiteral("with ThreadPoolExecutor(): submit, then result(timeout) on each"));
+                for (int i = 0; i < p.tasks; ++i) {
+                    {
+                        const std::lock_guard lock(pool.mutex);
+                        pool.queue.push_back(i);
+                        pool.changed.notify_all();
+                    }
+                    if (int(threads.size()) < p.workers) // like CPython, a thread per submit up to max_workers
+                        startThread();
+                }
+                for (int i = 0; i < p.tasks && !ctx.stopRequested(); ++i) {
+                    rec.record(EventKind::Mark, i);
+                    rec.record(EventKind::LockWait, 0, resultLock);
+                    awaitResult(ctx, pool, pool.futures[std::size_t(i)], p);
+                    rec.record(EventKind::Running);
+                }
+                ctx.beginPhase(QStringLiteral("leaving the with block: shutdown(wait=True) waits for running tasks"));
+                rec.record(EventKind::LockWait, 0, shutdownLock);
+                const std::int64_t shutdownFrom = clock::monotonicNs();
+                atExit = shutDown(ctx, pool, p.grace);
+                if (atExit.graceOver)
+                    ctx.beginPhase(atExit.hung > 0
+                            ? QStringLiteral("grace_ms over: ThreadLab ends %1 task(s), %2 hung; CPython would wait on")
+                                  .arg(atExit.hung + atExit.running)
+                                  .arg(atExit.hung)
+                            : QStringLiteral("grace_ms over: ThreadLab ends %1 running task(s)").arg(atExit.running));
+                threads.clear(); // CPython's shutdown joins the pool's threads
+                shutdownNs = clock::monotonicNs() - shutdownFrom;
+                rec.record(EventKind::Running);
+                ctx.endPhase();
+            } catch (...) {
+                ctx.requestStop(); // the pool's threads give up their waits and can be joined
+                throw;
             }
         });
-        finished = true;
-        kResults.report(ctx, publishLog(fates, outcomes, runStart));
+        Results r = publishLog(pool, runStart);
+        r.shutdownWaitMs = double(shutdownNs) / 1e6;
+        r.graceOver = atExit.graceOver;
+        r.hungAtExit = atExit.hung;
+        r.runningAtExit = atExit.running;
+        kResults.report(ctx, r);
     }
 
-    QString describeOutcome(const QJsonObject& summary) const override
-    {
-        const Results r = kResults.fromSummary(summary);
-        QString text = QStringLiteral("Of %1 tasks, <b>%2 completed, %3 failed and %4 timed out</b>")
-                           .arg(r.tasks)
-                           .arg(r.succeeded)
-                           .arg(r.failed)
-                           .arg(r.timedOut);
-        if (r.notRun > 0)
-            text += QStringLiteral(" (%1 never ran: the run was stopped)").arg(r.notRun);
-        text += QStringLiteral(". Each failure was caught and logged instead of killing its worker");
-        const int hung = r.drawnToHang;
-        int healthyCutOff = 0;
-        int hungCancelled = 0;
-        const QLatin1String hang(kFateNames[int(Fate::Hang)]);
-        for (const auto& l : r.log) {
-            const LogLine line = kLogLine.fromObject(l.toObject());
-            const bool timedOut = line.outcome == u"timed out";
-            healthyCutOff += timedOut && line.drawn != hang;
-            hungCancelled += timedOut && line.drawn == hang;
-        }
-        if (hung > 0)
-            text += QStringLiteral(
-                ", and %1 of the %2 hung task(s) were cancelled at their deadline, so the pool went on "
-                "with the rest. Without a timeout, every hung task would hold a worker for ever.")
-                        .arg(hungCancelled)
-                        .arg(hung);
-        else
-            text
-                += QStringLiteral(". No task hung in this draw (raise hang_rate or change the seed to see a timeout).");
-        if (healthyCutOff > 0)
-            text += QStringLiteral(" <b>%1 task(s) that were not hung timed out</b>: their deadline was shorter than "
-                                   "their own work.")
-                        .arg(healthyCutOff);
-        return text;
-    }
+    QString describeOutcome(const QJsonObject& summary) const override;
 };
+
+QString FailingTasks::describeOutcome(const QJsonObject& summary) const
+{
+    const Results r = kResults.fromSummary(summary);
+    const Params p = kParams.fromSummary(summary);
+    QString text = QStringLiteral("Of %1 task(s), the caller's result() <b>returned for %2, raised the task's error "
+                                  "for %3 and timed out on %4</b>")
+                       .arg(r.tasks)
+                       .arg(r.succeeded)
+                       .arg(r.failed)
+                       .arg(r.timedOut);
+    if (r.notRun > 0)
+        text += QStringLiteral(" (%1 without an answer: the run was stopped)").arg(r.notRun);
+    text += QStringLiteral(". Each was caught and logged.");
+    double longestRanOn = 0;
+    int notHungTimedOut = 0;
+    const QLatin1String hang(kFateNames[int(Fate::Hang)]);
+    for (const auto& l : r.log) {
+        const LogLine line = kLogLine.fromObject(l.toObject());
+        if (line.outcome != u"timed out")
+            continue;
+        notHungTimedOut += line.drawn != hang;
+        if (line.cancelReturned == false)
+            longestRanOn = std::max(longestRanOn, line.ranOnMs.value_or(0));
+    }
+    if (r.ranOn > 0)
+        text
+            += QStringLiteral(" <b>A timeout stops only the caller's wait:</b> cancel() returned False on the %1 "
+                              "task(s) already running, and they ran on (the longest for %2 after the caller gave up).")
+                   .arg(r.ranOn)
+                   .arg(ms(std::int64_t(longestRanOn * 1e6)));
+    if (r.cancelled > 0)
+        text += QStringLiteral(" cancel() returned True on the %1 task(s) still queued: they never ran.")
+                    .arg(r.cancelled);
+    if (r.endedAtTimeout > 0)
+        text += QStringLiteral(" With on_timeout=end-task the pool asked %1 running task(s) to end at the caller's "
+                               "timeout, and they did: concurrent.futures cannot, its cancel() returns False on a "
+                               "running task.")
+                    .arg(r.endedAtTimeout);
+    if (notHungTimedOut > 0)
+        text += QStringLiteral(" %1 task(s) that were not hung timed out: the timeout counts the caller's wall time "
+                               "from its result() call, queueing and time without a CPU included.")
+                    .arg(notHungTimedOut);
+    text += QStringLiteral(" Leaving the with block (shutdown(wait=True)) waited %1 for the pool's tasks")
+                .arg(ms(std::int64_t(r.shutdownWaitMs * 1e6)));
+    if (!r.graceOver) {
+        text += QStringLiteral(".");
+    } else {
+        text += QStringLiteral(": after grace_ms = %1 ms ThreadLab ended the %2 still running")
+                    .arg(p.grace.count())
+                    .arg(r.hungAtExit + r.runningAtExit);
+        text += r.hungAtExit > 0
+            ? QStringLiteral(". <b>CPython would still be waiting</b>: %1 of them hung, and a hung task never returns, "
+                             "so the with block would never be left.")
+                  .arg(r.hungAtExit)
+            : QStringLiteral(". CPython would have waited for them to finish.");
+    }
+    if (r.drawnToHang == 0)
+        text += QStringLiteral(" No task hung in this draw (raise hang_rate or change the seed to see a timeout).");
+    return text;
+}
 }
 
 std::unique_ptr<Scenario> makeFailingTasks()
