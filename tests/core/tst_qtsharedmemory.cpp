@@ -11,6 +11,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTest>
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <sys/ipc.h>
@@ -35,11 +36,6 @@ QString qtKeyFile(const char* prefix, const QString& key)
         + QString::fromLatin1(QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha1).toHex());
 }
 
-QString hexKey(key_t key)
-{
-    return QStringLiteral("0x%1").arg(uint(key), 8, 16, QLatin1Char('0'));
-}
-
 // A run's keys fixed through THREADLAB_IPC_KEY (the seam qtipc.h documents): its segment is
 // "tl-<random>-data", its lock "tl-<random>-lock". Unique to this process and test.
 struct FixedKey {
@@ -59,6 +55,25 @@ struct FixedKey {
 key_t ftokOf(const QString& file)
 {
     return ftok(QFile::encodeName(file).constData(), 'Q');
+}
+
+// Makes `file` (a plain file, 0600), as one who knew the run's key would, and returns its ftok key (-1: it
+// could not be made).
+key_t plantKeyFile(const QString& file)
+{
+    const int fd = ::open(QFile::encodeName(file).constData(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+    if (fd < 0)
+        return -1;
+    ::close(fd);
+    return ftokOf(file);
+}
+
+// Whether the refusal names the key and nothing was counted.
+bool refusedNaming(const RunOutcome& outcome, key_t key)
+{
+    return outcome.status == RunOutcome::Status::Failed && outcome.error.contains(u"refusing")
+        && outcome.error.contains(QStringLiteral("0x%1").arg(uint(key), 8, 16, QLatin1Char('0')))
+        && !outcome.results.contains(u"value");
 }
 
 // The keys and ids `ipcs -m` (segments) or `ipcs -s` (semaphores) lists now.
@@ -145,20 +160,6 @@ struct LongRun {
     LongRun& operator=(const LongRun&) = delete;
 };
 
-// Segments this test process made that still exist.
-int ourSegments()
-{
-    QFile file(QStringLiteral("/proc/sysvipc/shm"));
-    if (!file.open(QIODevice::ReadOnly))
-        return -1;
-    int count = 0;
-    file.readLine(); // the header
-    while (!file.atEnd()) {
-        const QList<QByteArray> fields = file.readLine().simplified().split(' ');
-        count += fields.size() > 4 && fields[4].toLongLong() == getpid();
-    }
-    return count;
-}
 }
 
 // shared-memory's default objects are Qt's QSharedMemory and QSystemSemaphore, hardened: the kernel shows
@@ -247,12 +248,12 @@ void TestQtSharedMemory::seedsFiguresAtTheDefaults()
 void TestQtSharedMemory::squattedSemaphoreIsRefused()
 {
     const FixedKey key("s");
-    // A neighbour made the lock's key file and a semaphore on its ftok key first, open to all, at 5: a lock
-    // that would let five processes in at once.
-    const int fd = ::open(QFile::encodeName(key.semaphoreFile()).constData(), O_CREAT | O_EXCL | O_WRONLY, 0600);
-    QVERIFY(fd >= 0);
-    ::close(fd);
-    const key_t squatted = ftokOf(key.semaphoreFile());
+    // A neighbour made a semaphore on the lock's ftok key first, open to all, at 5: a lock that would let five
+    // processes in at once. (The data segment's key file is made here too, so its key is known; a plain file
+    // of ours, the run uses it as Qt does.)
+    const key_t segmentKey = plantKeyFile(key.segmentFile());
+    const key_t squatted = plantKeyFile(key.semaphoreFile());
+    QVERIFY(segmentKey != -1 && squatted != -1);
     const int squatter = semget(squatted, 1, IPC_CREAT | IPC_EXCL | 0666);
     QVERIFY(squatter >= 0);
     QCOMPARE(semctl(squatter, 0, SETVAL, 5), 0);
@@ -262,24 +263,20 @@ void TestQtSharedMemory::squattedSemaphoreIsRefused()
     const int value = semctl(squatter, 0, GETVAL);
     semctl(squatter, 0, IPC_RMID);
     QFile::remove(key.semaphoreFile());
+    QFile::remove(key.segmentFile());
 
-    QCOMPARE(outcome.status, RunOutcome::Status::Failed);
-    QVERIFY2(
-        outcome.error.contains(hexKey(squatted)) && outcome.error.contains(u"refusing"), qPrintable(outcome.error));
-    QVERIFY(!outcome.results.contains(u"value")); // it never counted
+    QVERIFY2(refusedNaming(outcome, squatted), qPrintable(outcome.error));
     QCOMPARE(value, 5); // never adopted: Qt's Create would have set it to 1
-    // What the run had made already (the data segment and its key file) is gone.
-    QCOMPARE(ourSegments(), 0);
-    QVERIFY(!QFile::exists(key.segmentFile()));
+    // The data segment, made before the lock was refused, is gone.
+    QVERIFY(shmget(segmentKey, 0, 0) == -1 && errno == ENOENT);
 }
 
 void TestQtSharedMemory::squattedSegmentIsRefused()
 {
     const FixedKey key("g");
-    const int fd = ::open(QFile::encodeName(key.segmentFile()).constData(), O_CREAT | O_EXCL | O_WRONLY, 0600);
-    QVERIFY(fd >= 0);
-    ::close(fd);
-    const key_t squatted = ftokOf(key.segmentFile());
+    // A neighbour made a segment on the data segment's ftok key first, open to all.
+    const key_t squatted = plantKeyFile(key.segmentFile());
+    QVERIFY(squatted != -1);
     const int squatter = shmget(squatted, 4096, IPC_CREAT | IPC_EXCL | 0666);
     QVERIFY(squatter >= 0);
 
@@ -289,10 +286,7 @@ void TestQtSharedMemory::squattedSegmentIsRefused()
     shmctl(squatter, IPC_RMID, nullptr);
     QFile::remove(key.segmentFile());
 
-    QCOMPARE(outcome.status, RunOutcome::Status::Failed);
-    QVERIFY2(
-        outcome.error.contains(hexKey(squatted)) && outcome.error.contains(u"refusing"), qPrintable(outcome.error));
-    QVERIFY(!outcome.results.contains(u"value"));
+    QVERIFY2(refusedNaming(outcome, squatted), qPrintable(outcome.error));
     QCOMPARE(stat, 0);
     QCOMPARE(ds.shm_lpid, 0); // never attached
     QVERIFY(!QFile::exists(key.semaphoreFile())); // the lock was never made
