@@ -172,6 +172,8 @@ private slots:
     void defaultRunUsesQtObjectsByTheirFtokKeys();
     void seedsFiguresAtTheDefaults_data();
     void seedsFiguresAtTheDefaults();
+    void accountNamesWhatTheRunUsed_data();
+    void accountNamesWhatTheRunUsed();
     void squattedSemaphoreIsRefused();
     void squattedSegmentIsRefused();
     void onlyTheLockKeepsEveryUpdate_data();
@@ -243,6 +245,42 @@ void TestQtSharedMemory::seedsFiguresAtTheDefaults()
     // The seed prints "Shared number: 100" and "Shared array: [2, 4, 6, 8]".
     QCOMPARE(results[u"value"].toInteger(), 100);
     QCOMPARE(results[u"array"].toArray(), (QJsonArray { 2, 4, 6, 8 }));
+}
+
+void TestQtSharedMemory::accountNamesWhatTheRunUsed_data()
+{
+    QTest::addColumn<QString>("ipc");
+    QTest::addColumn<QString>("used");
+    QTest::addColumn<QString>("unused");
+    QTest::newRow("qt") << "qt"
+                        << "QSystemSemaphore"
+                        << "System V semaphore";
+    QTest::newRow("private") << "private"
+                             << "System V semaphore"
+                             << "QSystemSemaphore";
+}
+
+void TestQtSharedMemory::accountNamesWhatTheRunUsed()
+{
+    QFETCH(QString, ipc);
+    QFETCH(QString, used);
+    QFETCH(QString, unused);
+    const RunOutcome outcome = test::runScenario(QStringLiteral("shared-memory"),
+        { QStringLiteral("children=2"), QStringLiteral("repeats=100"), QStringLiteral("ipc=") + ipc });
+    const QString account = createScenario(QStringLiteral("shared-memory"))->describeOutcome(summaryJson(outcome));
+    const bool qt = ipc == u"qt";
+    // The segment and the lock the account names are the ones the run made; the timeline's lock too.
+    QVERIFY2(
+        account.contains(qt ? QStringLiteral("QSharedMemory segment") : QStringLiteral("private System V segment")),
+        qPrintable(account));
+    QVERIFY2(account.contains(qt ? QStringLiteral("inside the QSystemSemaphore")
+                                 : QStringLiteral("inside the private System V semaphore")),
+        qPrintable(account));
+    QVERIFY2(!account.contains(qt ? QStringLiteral("System V semaphore") : QStringLiteral("QS")), qPrintable(account));
+    QStringList locks;
+    for (const QString& lock : outcome.trace->lockNames)
+        locks << lock;
+    QVERIFY2(locks.contains(used) && !locks.contains(unused), qPrintable(locks.join(u", ")));
 }
 
 void TestQtSharedMemory::squattedSemaphoreIsRefused()
