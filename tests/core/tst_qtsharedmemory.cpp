@@ -1,7 +1,5 @@
 #include "../support/runscenario.h"
 
-#include <processes/ipcregistry.h>
-
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -10,6 +8,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 #include <cerrno>
 #include <csignal>
@@ -120,12 +119,18 @@ QJsonObject runCli(const QStringList& sets)
 }
 
 // A ThreadLab run in its own process, long enough to look at; its ledger's entries once it lists everything.
+// Its ledger goes in a runtime directory of the test's own: any ThreadLab that starts meanwhile (another
+// suite's, maybe an older build) would otherwise clean up after it first, and do this test's "next start".
 struct LongRun {
+    QTemporaryDir runtime;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     QProcess process;
     QString ledger;
     QStringList entries;
     explicit LongRun(const QString& ipc)
     {
+        environment.insert(QStringLiteral("XDG_RUNTIME_DIR"), runtime.path());
+        process.setProcessEnvironment(environment);
         process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         process.start(qEnvironmentVariable("THREADLAB_CHILD_EXE"),
             { QStringLiteral("run"), QStringLiteral("shared-memory"), QStringLiteral("--set"),
@@ -135,15 +140,15 @@ struct LongRun {
     // Both children's event segments and the data segment, the lock, and with Qt the two key files.
     bool listsEverything(int keyFiles)
     {
-        const QString pattern = QStringLiteral("%1-*.keys").arg(process.processId());
-        for (const QString& dir : IpcRegistry::ledgerDirectories())
-            for (const QString& name : QDir(dir).entryList({ pattern }, QDir::Files)) {
-                QFile file(dir + u'/' + name);
-                if (file.open(QIODevice::ReadOnly)) {
-                    ledger = file.fileName();
-                    entries = QString::fromUtf8(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
-                }
+        const QDir dir(runtime.path() + QStringLiteral("/threadlab"));
+        for (const QString& name :
+            dir.entryList({ QStringLiteral("%1-*.keys").arg(process.processId()) }, QDir::Files)) {
+            QFile file(dir.filePath(name));
+            if (file.open(QIODevice::ReadOnly)) {
+                ledger = file.fileName();
+                entries = QString::fromUtf8(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
             }
+        }
         auto count = [&](const char* tag) {
             return entries.filter(QRegularExpression(QStringLiteral("^%1 ").arg(QLatin1String(tag)))).size();
         };
@@ -397,6 +402,7 @@ void TestQtSharedMemory::stoppedOrKilledRunLeavesNothing()
     if (signal == SIGKILL) {
         // Nothing could run in it: the next ThreadLab to start removes what its ledger lists.
         QProcess next;
+        next.setProcessEnvironment(run.environment);
         next.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         next.start(qEnvironmentVariable("THREADLAB_CHILD_EXE"), { QStringLiteral("--version") });
         QVERIFY(next.waitForFinished(60000));
