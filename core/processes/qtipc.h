@@ -16,8 +16,9 @@ namespace tl {
 // ftok(key file, 'Q'): 16 useful bits of the file's inode, which another local user can take first, and
 // QSystemSemaphore (even with Create) adopts a semaphore that exists under that key. So:
 // - every object gets its own key, "tl-<128 random bits>-<purpose>";
-// - this class makes the key file itself (O_EXCL, 0600, no link followed) and lists it in the IpcRegistry's
-//   ledger, so a killed run's file is removed by the next start;
+// - the creator makes the key file itself (O_EXCL, 0600, no link followed; one that exists already is used,
+//   as Qt does, only if it is a plain file of this user's that no one else may write) and lists it in the
+//   IpcRegistry's ledger, so a killed run's file is removed by the next start;
 // - before Qt makes the object, the key must be free: an object already on it is refused, never adopted;
 // - after Qt made it, the kernel must say it is ours (owner and creator this user, mode 0600, a segment made
 //   by this process); children check the same before they open it, and the segment's creator is their parent;
@@ -27,7 +28,8 @@ namespace tl {
 // setNativeKey() with the file setKey() would use: setKey() would also make a QSystemSemaphore of its own,
 // on another ftok key, that Qt opens without a check.
 
-// Test seam: THREADLAB_IPC_KEY=<text> replaces the random part, so a test can tell the keys a run will use.
+// Test seam: THREADLAB_IPC_KEY=<letters, digits, - or _> replaces the random part, so a test can tell the
+// keys (and key files) a run will use; the checks above hold all the same.
 QString qtIpcKey(const QString& purpose);
 // Where Qt 6.4 keeps the key file for a key: QDir::tempPath()/qipc_sharedmemory_ or qipc_systemsem_, then
 // the key's letters, then the SHA-1 of the key in hex.
@@ -51,7 +53,7 @@ public:
     const QString& key() const { return m_key; }
     const QString& file() const { return m_file; }
     key_t systemKey() const { return m_systemKey; }
-    // "System V key 0x… (key file …)", for messages.
+    // "System V key 0x… (ftok of <key file>)", for messages.
     QString describe() const;
 
 private:
