@@ -23,6 +23,8 @@ const QString kLedgerSuffix = QStringLiteral(".keys");
 const QString kSegmentTag = QStringLiteral("shm");
 const QString kSemaphoreTag = QStringLiteral("sem");
 const QString kSocketTag = QStringLiteral("sock");
+const QString kKeyFileTag = QStringLiteral("file");
+const QString kKeyFilePrefix = QStringLiteral("qipc_");
 
 QString tagOf(IpcKind kind)
 {
@@ -224,6 +226,16 @@ void IpcRegistry::forgetObject(IpcKind kind, int id)
     drop(QStringLiteral("%1 %2 ").arg(tagOf(kind)).arg(id));
 }
 
+void IpcRegistry::recordKeyFile(const QString& path)
+{
+    add(kKeyFileTag + u' ' + path);
+}
+
+void IpcRegistry::forgetKeyFile(const QString& path)
+{
+    drop(kKeyFileTag + u' ' + path, true); // the whole line: one path may begin another
+}
+
 QString IpcRegistry::newKey(const QString& purpose)
 {
     quint64 random[2];
@@ -249,10 +261,10 @@ void IpcRegistry::add(const QString& entry)
     writeLedger();
 }
 
-void IpcRegistry::drop(const QString& prefix)
+void IpcRegistry::drop(const QString& prefix, bool whole)
 {
     std::lock_guard lock(m_mutex);
-    if (m_entries.removeIf([&](const QString& e) { return e.startsWith(prefix); }) > 0)
+    if (m_entries.removeIf([&](const QString& e) { return whole ? e == prefix : e.startsWith(prefix); }) > 0)
         writeLedger();
 }
 
@@ -272,6 +284,7 @@ IpcRegistry::Removed& IpcRegistry::Removed::operator+=(const Removed& other)
     segments += other.segments;
     semaphores += other.semaphores;
     sockets += other.sockets;
+    keyFiles += other.keyFiles;
     return *this;
 }
 
@@ -295,6 +308,15 @@ IpcRegistry::Removed IpcRegistry::removeLeftBy(const QString& ledgerFile)
         } else if (fields.size() == 2 && fields[0] == kSocketTag && fields[1].startsWith(u"tl-")
             && !fields[1].contains(u'/')) {
             removed.sockets += QFile::remove(socketDir + u'/' + fields[1] + QStringLiteral(".sock"));
+        } else if (const QString path = QString::fromUtf8(line).section(u' ', 1);
+                   QString::fromUtf8(line).startsWith(kKeyFileTag + u' ')
+                   && QFileInfo(path).fileName().startsWith(kKeyFilePrefix)) {
+            // Only a plain file of ours: the path came from our own ledger, but a link or another user's file
+            // is never what a run made.
+            struct stat st { };
+            const QByteArray name = QFile::encodeName(path);
+            if (lstat(name.constData(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+                removed.keyFiles += ::unlink(name.constData()) == 0;
         }
     }
     // A segment made just before the kill may not have reached the ledger yet: the kernel still names its
@@ -355,9 +377,9 @@ void IpcRegistry::removeStaleQuietly() noexcept
     try {
         const Removed removed = removeStale();
         if (removed.total() > 0)
-            qInfo("Removed %d shared-memory segment(s), %d semaphore(s) and %d socket file(s) left by a ThreadLab "
-                  "that was killed",
-                removed.segments, removed.semaphores, removed.sockets);
+            qInfo("Removed %d shared-memory segment(s), %d semaphore(s), %d socket file(s) and %d key file(s) left by "
+                  "a ThreadLab that was killed",
+                removed.segments, removed.semaphores, removed.sockets, removed.keyFiles);
     } catch (const std::exception& e) {
         qWarning("%s", e.what());
     }

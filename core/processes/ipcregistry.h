@@ -29,7 +29,8 @@ bool isPrivateToUs(const IpcStatus& status);
 
 // System V segments and semaphores and socket files outlive a process killed with SIGKILL. So every one
 // that ThreadLab makes is written to this process's ledger in a private directory as it is made: a segment
-// or semaphore by the id the kernel gave it and its creation time, a socket by its unguessable key. When the
+// or semaphore by the id the kernel gave it and its creation time, a socket by its unguessable key, a key
+// file by its path. When the
 // next ThreadLab starts, removeStale() finds the ledgers of ThreadLab processes that are gone and removes
 // exactly the objects they list that are still there and still theirs.
 class IpcRegistry {
@@ -40,6 +41,9 @@ public:
     void recordObject(IpcKind kind, int id, std::int64_t createdAt);
     // It is removed: drop it from the ledger.
     void forgetObject(IpcKind kind, int id);
+    // A key file (named qipc_*) this process made for ftok(), as QSharedMemory and QSystemSemaphore need one.
+    void recordKeyFile(const QString& path);
+    void forgetKeyFile(const QString& path);
     // "tl-<128 random bits in hex>-<purpose>", a socket's name, recorded in the ledger before it is returned.
     QString newKey(const QString& purpose);
     // The socket is gone; drop it from the ledger.
@@ -63,7 +67,8 @@ public:
         int segments = 0;
         int semaphores = 0;
         int sockets = 0;
-        int total() const { return segments + semaphores + sockets; }
+        int keyFiles = 0;
+        int total() const { return segments + semaphores + sockets + keyFiles; }
         Removed& operator+=(const Removed& other);
     };
     // Removes what the ledgers of ThreadLab processes that no longer run list, and those ledgers.
@@ -76,7 +81,7 @@ public:
 private:
     IpcRegistry() = default;
     void add(const QString& entry);
-    void drop(const QString& prefix);
+    void drop(const QString& prefix, bool whole = false); // whole: `prefix` is the entire entry
     void writeLedger();
 
     std::mutex m_mutex;

@@ -5,8 +5,7 @@
 
 #include "../processes/childcontext.h"
 #include "../processes/children.h"
-#include "../processes/sharedsegment.h"
-#include "../processes/sharedsemaphore.h"
+#include "../processes/processipc.h"
 #include "../processes/sharedwait.h"
 #include "../run/workers.h"
 
@@ -50,6 +49,7 @@ struct SharedData {
 constexpr std::array<std::int64_t, 4> kInitialArray { 1, 2, 3, 4 };
 
 const QStringList kLockChoices { QStringLiteral("none"), QStringLiteral("semaphore"), QStringLiteral("value-lock") };
+const QStringList kIpcChoices { QStringLiteral("qt"), QStringLiteral("private") }; // in IpcApi's order
 
 struct Params {
     int children = 0;
@@ -58,6 +58,7 @@ struct Params {
     std::int64_t computeNs = 0;
     Lock lock = Semaphore;
     bool killOne = false;
+    IpcApi ipc = IpcApi::Qt;
 };
 const ParamTable<Params> kParams {
     param(&Params::children,
@@ -76,11 +77,17 @@ const ParamTable<Params> kParams {
             QStringLiteral("ns"))),
     param(&Params::lock,
         ParamSpec::choice(QStringLiteral("lock"), kLockChoices, Semaphore,
-            QStringLiteral("semaphore: every update inside a QSystemSemaphore (`with v.get_lock(): v.value += 1`); "
+            QStringLiteral("semaphore: every update inside the run's system semaphore, a QSystemSemaphore or, "
+                           "with ipc=private, a private System V semaphore (`with v.get_lock(): v.value += 1`); "
                            "none: read and write with no protection; value-lock: the seed's `v.value += 1` on a "
                            "synchronized Value, which locks the read and the write separately and still loses "
                            "updates"))),
     param(&Params::killOne, Children::killOneParam()),
+    param(&Params::ipc,
+        ParamSpec::choice(QStringLiteral("ipc"), kIpcChoices, int(IpcApi::Qt),
+            QStringLiteral("qt: a QSharedMemory segment and a QSystemSemaphore, under fresh random keys, refused if "
+                           "another process holds their System V key; private: System V objects made with "
+                           "IPC_PRIVATE, which have no key at all"))),
 };
 
 // A row of `children`: what a child reported, and its name.
@@ -100,6 +107,7 @@ const ResultTable<ChildRow> kChildRow {
 };
 
 struct Results {
+    QString api; // what the processes shared the memory and the lock through (ipcApiName)
     qint64 value = 0;
     qint64 expectedValue = 0;
     qint64 lostUpdates = 0; // never negative; the smaller figure when an update was in flight
@@ -115,6 +123,7 @@ struct Results {
     QJsonArray children; // of ChildRow
 };
 const ResultTable<Results> kResults {
+    result(&Results::api, QStringLiteral("api")),
     result(&Results::value, QStringLiteral("value")),
     result(&Results::expectedValue, QStringLiteral("expected_value")),
     result(&Results::lostUpdates, QStringLiteral("lost_updates")),
@@ -130,7 +139,8 @@ const ResultTable<Results> kResults {
 };
 
 // The seed's Value and Array across processes: children add to a shared integer and double a shared array
-// in a QSharedMemory segment, guarded by a QSystemSemaphore unless the lock is off.
+// in one shared segment, guarded by one system semaphore unless the lock is off: by default a QSharedMemory
+// and a QSystemSemaphore (hardened, see qtipc.h), with ipc=private System V objects without a key.
 class SharedMemory final : public Scenario {
 public:
     ScenarioInfo info() const override
@@ -155,12 +165,11 @@ public:
         const std::int64_t computeNs = p.computeNs;
         const Lock lock = p.lock;
 
-        const auto segment = SharedSegment::create(QStringLiteral("data"), sizeof(SharedData));
-        auto* data = new (segment->data()) SharedData {};
+        const auto shared = SharedObjects::create(p.ipc, sizeof(SharedData), 1);
+        auto* data = new (shared->data()) SharedData {};
         for (std::size_t i = 0; i < kInitialArray.size(); ++i)
             data->array[i] = kInitialArray[i];
-        const auto semaphore = SharedSemaphore::create(QStringLiteral("lock"), 1);
-        const std::uint16_t lockId = ctx.addExternalLock(QStringLiteral("QSystemSemaphore"));
+        const std::uint16_t lockId = ctx.addExternalLock(ipcLockName(p.ipc));
         const auto sampled = ctx.addCounter(
             QStringLiteral("shared value"), [data] { return data->value.load(std::memory_order_relaxed); });
 
@@ -168,10 +177,11 @@ public:
         runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
             for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
                 const QStringList args { QString::number(add), QString::number(repeats), QString::number(lock),
-                    QString::number(lockId), QString::number(i), QString::number(computeNs) };
+                    QString::number(lockId), QString::number(i), QString::number(computeNs),
+                    QString::number(int(p.ipc)) };
                 children.start({ QStringLiteral("Child-%1").arg(i), QStringLiteral("child"), args, {},
                     QStringLiteral("add=%1, repeats=%2, lock=%3").arg(add).arg(repeats).arg(kLockChoices[lock]),
-                    { segment->key(), semaphore->key() }, {} });
+                    shared->keys(), {} });
             }
             rec.record(EventKind::Sleeping);
             // The start barrier: release everyone once all are in (or one died on the way, which nobody awaits).
@@ -191,6 +201,7 @@ public:
         // Expected from what each child published (a killed child's count stops where it was killed; an update
         // it was in the middle of may or may not have landed, so the expected total is then a range).
         Results r;
+        r.api = ipcApiName(p.ipc);
         std::int64_t uncertain = 0;
         bool arrayUncertain = false;
         std::int64_t expectedFactor = 1;
@@ -236,9 +247,9 @@ public:
         const auto lockId = std::uint16_t(child.arg(3).toUInt());
         const auto index = std::size_t(child.arg(4).toUInt());
         const std::int64_t computeNs = child.arg(5).toLongLong();
-        const auto segment = SharedSegment::attach(child.sharedKey(0));
-        auto* data = std::launder(static_cast<SharedData*>(segment->data()));
-        const auto semaphore = SharedSemaphore::open(child.sharedKey(1));
+        const auto shared
+            = SharedObjects::open(IpcApi(child.arg(6).toInt()), { child.sharedKey(0), child.sharedKey(1) });
+        auto* data = std::launder(static_cast<SharedData*>(shared->data()));
         Recorder& rec = child.recorder();
         ChildProgress& mine = data->progress.at(index);
 
@@ -247,10 +258,10 @@ public:
             if (lock == None)
                 return step();
             rec.record(EventKind::LockWait, 0, lockId);
-            semaphore->acquire();
+            shared->acquire();
             rec.record(EventKind::LockAcquired, 1, lockId);
             const auto result = step();
-            semaphore->release();
+            shared->release();
             rec.record(EventKind::LockReleased, 0, lockId);
             return result;
         };
@@ -311,12 +322,21 @@ public:
                 items << QString::number(v.toInteger());
             return u'[' + items.join(QStringLiteral(", ")) + u']';
         };
-        QString text = QStringLiteral("%1 child process(es) shared one integer and one array in a QSharedMemory "
-                                      "segment, all released at once from a start barrier. The shared number ended at "
-                                      "<b>%2</b> and the array at <b>%3</b>. ")
+        // What the run used, as its results say (a summary without `api` names neither).
+        const bool qt = r.api == ipcApiName(IpcApi::Qt);
+        const bool priv = r.api == ipcApiName(IpcApi::Private);
+        const QString segment = qt ? QStringLiteral("a QSharedMemory segment (System V, under a fresh random key "
+                                                    "whose kernel object was checked to be this run's own)")
+            : priv                 ? QStringLiteral("a private System V segment (IPC_PRIVATE, with no key)")
+                                   : QStringLiteral("a shared-memory segment");
+        const QString semaphore = qt ? QStringLiteral("QSystemSemaphore")
+            : priv                   ? QStringLiteral("private System V semaphore")
+                                     : QStringLiteral("system semaphore");
+        QString text = QStringLiteral("%1 child process(es) shared one integer and one array in %2, all released "
+                                      "at once from a start barrier. The shared number ended at <b>%3</b> and the "
+                                      "array at <b>%4</b>. ")
                            .arg(r.children.size())
-                           .arg(groupedNumber(r.value))
-                           .arg(list(r.array));
+                           .arg(segment, groupedNumber(r.value), list(r.array));
         const bool arrayUncertain = r.arrayUncertain.value_or(false);
         const bool arrayExact = r.array == r.expectedArray || arrayUncertain;
         const qint64 lost = r.lostUpdates;
@@ -340,8 +360,9 @@ public:
                        .arg(groupedNumber(lost))
                        .arg(arrayExact ? QString() : QStringLiteral(" and some doublings of the array"));
         const Lock lock = kParams.fromSummary(summary).lock;
-        text += lock == Semaphore ? QStringLiteral(
-                    " (every update was inside the QSystemSemaphore, so only one process at a time could make it).")
+        text += lock == Semaphore
+            ? QStringLiteral(" (every update was inside the %1, so only one process at a time could make it).")
+                  .arg(semaphore)
             : lock == ValueLock
             ? QStringLiteral(
                 " (value-lock is the seed's <code>v.value += 1</code> on a synchronized Value: the read and "
