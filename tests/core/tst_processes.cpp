@@ -320,7 +320,8 @@ void TestProcesses::blockingConsumerGetsEveryItem()
     QFETCH(QString, mechanism);
     const QJsonObject results = summaryOf(QStringLiteral("queue-pipe"),
         { QStringLiteral("mechanism=") + mechanism, QStringLiteral("producers=2"), QStringLiteral("consumers=2"),
-            QStringLiteral("items=300"), QStringLiteral("produce_us=0"), QStringLiteral("consume_us=100") })[u"results"]
+            QStringLiteral("items=300"), QStringLiteral("produce_us=0"), QStringLiteral("consume_us=100"),
+            QStringLiteral("capacity=4") })[u"results"]
                                     .toObject();
     // From the children's own reports: each producer says what it put, each consumer what it got.
     qint64 produced = 0;
