@@ -73,6 +73,7 @@ private slots:
     void seedOrderConsumesEveryItem_data();
     void seedOrderConsumesEveryItem();
     void pipeFullerThanItsBufferStallsTheSeedOrder();
+    void aPipeNobodyReadsRefusesTheRest();
     void boundedQueueBlocksProducersOnlyWhenFull_data();
     void boundedQueueBlocksProducersOnlyWhenFull();
     void checkEmptyMissesWhatWasPutButNotGot();
@@ -115,6 +116,24 @@ void TestSeedPrograms::pipeFullerThanItsBufferStallsTheSeedOrder()
     QCOMPARE(f.consumed, 1100);
     QVERIFY2(run.account.contains(u"never end"), qPrintable(run.account));
     QVERIFY2(run.account.contains(u"A put found the pipe full and waited"), qPrintable(run.account));
+}
+
+void TestSeedPrograms::aPipeNobodyReadsRefusesTheRest()
+{
+    // 3,000 records are three times what the pipe holds; the check-empty consumer quits at its first empty
+    // look, so once the pipe is full nobody will read again: the producer would wait for ever.
+    const QueueRun run = runQueuePipe({ QStringLiteral("mechanism=pipe"), QStringLiteral("consumer=check-empty"),
+        QStringLiteral("items=3000"), QStringLiteral("produce_us=0"), QStringLiteral("consume_us=1000") });
+    const ChildFigures f = childFigures(run.results);
+    const qint64 refused = run.results[u"refused"].toInteger();
+    QCOMPARE(refused, 3000 - f.produced); // the items the producer never put
+    QCOMPARE(run.results[u"missed"].toInteger(), f.produced - f.consumed);
+    QCOMPARE(run.account.contains(u"refused those puts"), refused > 0);
+    if (refused > 0) {
+        // Refused only after a write found the pipe full.
+        QVERIFY2(f.putsWaited > 0, qPrintable(run.account));
+        QCOMPARE(numberBefore(run.account, QStringLiteral("items to put and the pipe was full")), refused);
+    }
 }
 
 void TestSeedPrograms::boundedQueueBlocksProducersOnlyWhenFull_data()
@@ -214,9 +233,16 @@ void TestSeedPrograms::everyAccountSentenceFollowsItsFigures()
     QCOMPARE(a.contains(u"Every item put was got"), missed == 0);
     if (missed > 1)
         QCOMPARE(numberBefore(a, QStringLiteral("items were put but never got")), missed);
-    // A queue with no limit never refuses, so its producers put everything.
-    if (assignments.contains(QStringLiteral("capacity=0")) && assignments.contains(QStringLiteral("mechanism=queue")))
-        QCOMPARE(f.produced, 6);
+    // A queue with no limit is never full: no put waits, and its producers put everything. A bounded one that
+    // made a put wait held its capacity then.
+    if (assignments.contains(QStringLiteral("mechanism=queue"))) {
+        if (assignments.contains(QStringLiteral("capacity=0"))) {
+            QCOMPARE(f.putsWaited, 0);
+            QCOMPARE(f.produced, 6);
+        } else if (f.putsWaited > 0) {
+            QCOMPARE(run.results[u"max_depth"].toInteger(), 2);
+        }
+    }
 }
 
 void TestSeedPrograms::threadsAreListedBeforeAndAfterStart()
