@@ -716,16 +716,13 @@ private:
             ++produced;
             child.setGauge(producerGauge(produced, false)); // the parent's view of how far it got, while it runs
         }
-        if (fd >= 0)
-            ::close(fd);
         report.produced = produced;
         report.refused = refused;
         report.putsWaited = waits.count;
         report.putWaitMs = double(waits.ns) / 1e6;
         if (overPipe)
             report.mostInPipe = mostInPipe;
-        kChildReport.report(child, report);
-        return 0;
+        return finish(child, fd, report);
     }
 
     static int consume(ChildContext& child)
@@ -783,18 +780,23 @@ private:
             child.setGauge(consumed); // what the parent counts for this consumer if it is killed
             sleepUs(consumeUs);
         }
-        if (fd >= 0)
-            ::close(fd);
-        QJsonObject from;
-        for (auto it = fromProducer.begin(); it != fromProducer.end(); ++it)
-            from.insert(it.key(), it.value());
         ChildReport report;
         report.consumed = consumed;
-        report.fromProducer = from;
+        report.fromProducer = QJsonObject();
+        for (auto it = fromProducer.begin(); it != fromProducer.end(); ++it)
+            report.fromProducer->insert(it.key(), it.value());
         report.getsWaited = waits.count;
         report.getWaitMs = double(waits.ns) / 1e6;
         if (checkEmpty)
             report.stoppedOnEmpty = stoppedOnEmpty;
+        return finish(child, fd, report);
+    }
+
+    // A producer's or consumer's last step: its pipe end closed (so readers may see end of file), its report.
+    static int finish(ChildContext& child, int fd, const ChildReport& report)
+    {
+        if (fd >= 0)
+            ::close(fd);
         kChildReport.report(child, report);
         return 0;
     }
