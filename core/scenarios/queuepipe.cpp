@@ -538,12 +538,13 @@ private:
     {
         if (r.produced == 0)
             return {};
-        if (r.maxDepth > 0)
-            return QStringLiteral("At the fullest, %1 waiting at once. ")
-                .arg(r.maxDepth == 1 ? QStringLiteral("1 item was")
-                                     : QStringLiteral("%1 items were").arg(groupedNumber(r.maxDepth)));
         // The queue's server counts exactly: an item handed to a get() already waiting never sat in it. The
-        // pipe's count is what the producers and the chart saw.
+        // pipe's count is what the producers (after each write) and the chart saw: the fullest may be missed.
+        if (r.maxDepth > 0)
+            return QStringLiteral("%1 %2 waiting at once. ")
+                .arg(queue ? QStringLiteral("At the fullest,") : QStringLiteral("As many as"),
+                    r.maxDepth == 1 ? QStringLiteral("1 item was")
+                                    : QStringLiteral("%1 items were").arg(groupedNumber(r.maxDepth)));
         return queue ? QStringLiteral("No item ever waited in the queue: each went straight to a consumer already "
                                       "waiting in get(). ")
                      : QStringLiteral("No item was seen waiting in the pipe. ");
