@@ -591,8 +591,8 @@ private:
     {
         if (r.missed == 0 && p.consumer == CheckEmpty)
             return QStringLiteral("Every item put was got this time, but empty() promised nothing: had it said yes "
-                                  "while the producers were still at work, the consumer would have stopped and "
-                                  "missed the rest. ");
+                                  "while the producers were still at work, the consumer asking would have stopped "
+                                  "there and missed what came after. ");
         if (r.missed == 0)
             return QStringLiteral("Every item put was got: a blocking get() waits until an item comes or the "
                                   "producers are done. ");

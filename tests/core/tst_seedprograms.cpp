@@ -189,34 +189,41 @@ void TestSeedPrograms::checkEmptyMissesWhatWasPutButNotGot()
 void TestSeedPrograms::everyAccountSentenceFollowsItsFigures_data()
 {
     QTest::addColumn<QStringList>("assignments");
-    for (const char* mechanism : { "queue", "pipe" })
-        for (const char* consumer : { "blocking", "check-empty" })
-            for (const char* order : { "together", "seed" })
-                for (int capacity : { 0, 2 }) {
-                    if (QByteArray(mechanism) == "pipe" && capacity > 0)
-                        continue; // a pipe's room is its kernel buffer
-                    QTest::addRow("%s %s %s capacity=%d", mechanism, consumer, order, capacity)
-                        << QStringList { QStringLiteral("mechanism=%1").arg(mechanism),
-                               QStringLiteral("consumer=%1").arg(consumer), QStringLiteral("order=%1").arg(order),
-                               QStringLiteral("capacity=%1").arg(capacity), QStringLiteral("items=6"),
-                               QStringLiteral("produce_us=2000"), QStringLiteral("consume_us=6000") };
-                }
+    QTest::addColumn<int>("processes"); // producers, and as many consumers
+    for (int processes : { 1, 2 })
+        for (const char* mechanism : { "queue", "pipe" })
+            for (const char* consumer : { "blocking", "check-empty" })
+                for (const char* order : { "together", "seed" })
+                    for (int capacity : { 0, 2 }) {
+                        if (QByteArray(mechanism) == "pipe" && capacity > 0)
+                            continue; // a pipe's room is its kernel buffer
+                        QTest::addRow("%dx %s %s %s capacity=%d", processes, mechanism, consumer, order, capacity)
+                            << QStringList { QStringLiteral("mechanism=%1").arg(mechanism),
+                                   QStringLiteral("consumer=%1").arg(consumer), QStringLiteral("order=%1").arg(order),
+                                   QStringLiteral("capacity=%1").arg(capacity), QStringLiteral("items=6"),
+                                   QStringLiteral("produce_us=2000"), QStringLiteral("consume_us=6000"),
+                                   QStringLiteral("producers=%1").arg(processes),
+                                   QStringLiteral("consumers=%1").arg(processes) }
+                            << processes;
+                    }
 }
 
 void TestSeedPrograms::everyAccountSentenceFollowsItsFigures()
 {
     QFETCH(QStringList, assignments);
+    QFETCH(int, processes);
     const QueueRun run = runQueuePipe(assignments);
     const ChildFigures f = childFigures(run.results);
     const QString& a = run.account;
     const QByteArray why = a.toUtf8();
-    QCOMPARE(f.producers, 1);
-    QCOMPARE(f.consumers, 1);
+    QCOMPARE(f.producers, processes);
+    QCOMPARE(f.consumers, processes);
     QCOMPARE(run.results[u"produced"].toInteger(), f.produced);
     QCOMPARE(run.results[u"consumed"].toInteger(), f.consumed);
     QCOMPARE(run.results[u"missed"].toInteger(), f.produced - f.consumed);
-    QVERIFY2(a.contains(QStringLiteral("put %1 of its 6 items and 1 consumer got %2").arg(f.produced).arg(f.consumed)),
-        why.constData());
+    const QString what = processes == 1 ? QStringLiteral("put %1 of its 6 items and 1 consumer got %2")
+                                        : QStringLiteral("put %1 of their 12 items and 2 consumers got %2");
+    QVERIFY2(a.contains(what.arg(f.produced).arg(f.consumed)), why.constData());
     // Waiting to put: said exactly when a producer waited; never beside "no item waited".
     QCOMPARE(a.contains(u"A put found"), f.putsWaited > 0);
     QCOMPARE(a.contains(u"No put found") || a.contains(u"no put ever waited"), f.putsWaited == 0);
@@ -238,7 +245,7 @@ void TestSeedPrograms::everyAccountSentenceFollowsItsFigures()
     if (assignments.contains(QStringLiteral("mechanism=queue"))) {
         if (assignments.contains(QStringLiteral("capacity=0"))) {
             QCOMPARE(f.putsWaited, 0);
-            QCOMPARE(f.produced, 6);
+            QCOMPARE(f.produced, 6 * processes);
         } else if (f.putsWaited > 0) {
             QCOMPARE(run.results[u"max_depth"].toInteger(), 2);
         }
