@@ -12,7 +12,9 @@
 #include <QJsonArray>
 #include <QMap>
 #include <array>
+#include <atomic>
 #include <fcntl.h>
+#include <mutex>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <thread>
@@ -292,12 +294,17 @@ public:
             return recordsIn(m_pipeFds[0]);
         return m_children.count() > 0 ? m_children.gauge(0) : 0;
     }
-    // The "items waiting" counter's sample; the largest one is a result.
+    // The "items waiting" counter's sample, on the collector's thread; the largest one is a result. It must not
+    // read the list of children while the run's thread adds to it, nor the pipe's read end while that thread
+    // closes it: then the last sample stands.
     std::int64_t sampleDepth()
     {
-        const std::int64_t d = depth();
-        m_maxDepth = std::max<std::int64_t>(m_maxDepth, d);
-        return d;
+        const std::unique_lock lock(m_sampling, std::try_to_lock);
+        if (lock.owns_lock()) {
+            m_lastDepth = depth();
+            m_maxDepth = std::max<std::int64_t>(m_maxDepth, m_lastDepth);
+        }
+        return m_lastDepth;
     }
     std::uint32_t childrenWorker() const { return m_children.parentWorker(); }
 
@@ -358,6 +365,7 @@ private:
     {
         const QString holds = m_params.capacity > 0 ? QStringLiteral("holds a queue of %1 items").arg(m_params.capacity)
                                                     : QStringLiteral("holds a queue with no limit");
+        const std::lock_guard lock(m_sampling);
         startObjectServer(m_children,
             { QStringLiteral("Queue"), QStringLiteral("queue"), { m_socket.path(), QString::number(m_params.capacity) },
                 {}, holds, {}, {} },
@@ -367,6 +375,7 @@ private:
 
     void startProducers()
     {
+        const std::lock_guard lock(m_sampling);
         for (int p = 0; p < m_producers && !m_ctx.stopRequested(); ++p)
             m_children.start({ QStringLiteral("Producer-%1").arg(p + 1), QStringLiteral("producer"),
                 { m_mechanismName, m_socket.path(), m_items, m_produceUs, QString::number(p + 1) }, {},
@@ -376,6 +385,7 @@ private:
 
     void startConsumers()
     {
+        const std::lock_guard lock(m_sampling);
         for (int c = 0; c < m_consumers && !m_ctx.stopRequested(); ++c)
             m_children.start({ QStringLiteral("Consumer-%1").arg(c + 1), QStringLiteral("consumer"),
                 { m_mechanismName, m_socket.path(), m_consumeUs, m_checkEmpty }, {},
@@ -399,6 +409,7 @@ private:
         if (!producersDone()) {
             closeQueue();
             m_leftInPipe = recordsIn(m_pipeFds[0]);
+            const std::lock_guard lock(m_sampling);
             closeFd(m_pipeFds[0]);
             m_children.waitUntil([&] { return producersDone(); });
         }
@@ -438,6 +449,8 @@ private:
     std::unique_ptr<ObjectProxy> m_queue; // the parent's own connection to the queue's server
     int m_firstProducer = 0;
     int m_firstConsumer = 0;
+    std::mutex m_sampling; // the collector's sampleDepth() against this run's thread starting children
+    std::atomic<std::int64_t> m_lastDepth = 0;
     std::int64_t m_maxDepth = 0;
     std::int64_t m_leftInPipe = 0; // when the parent had to close the pipe's last read end
     QJsonObject m_serverEnd;
@@ -662,8 +675,13 @@ public:
     void run(RunContext& ctx) override
     {
         QueuePipeParent parent(ctx, info().name);
-        const auto depthCounter = ctx.addCounter(QStringLiteral("items waiting"), [&] { return parent.sampleDepth(); });
-        runAsWorker(ctx, parent.childrenWorker(), [&](std::uint32_t, Recorder& rec) { parent.superviseChildren(rec); });
+        {
+            // Frozen at the end of this block: publishResults() then has the parent to itself.
+            const auto depthCounter
+                = ctx.addCounter(QStringLiteral("items waiting"), [&] { return parent.sampleDepth(); });
+            runAsWorker(
+                ctx, parent.childrenWorker(), [&](std::uint32_t, Recorder& rec) { parent.superviseChildren(rec); });
+        }
         parent.publishResults();
     }
 
