@@ -56,11 +56,13 @@ ChildFigures childFigures(const QJsonObject& results)
 }
 
 // The number the account puts before `words` ("5 items were put but never got" -> 5), or -1.
+// Digits may come in groups of three, apart by a comma or a (narrow) space: "1 976", "1,976".
 qint64 numberBefore(const QString& account, const QString& words)
 {
-    const QRegularExpressionMatch m
-        = QRegularExpression(QStringLiteral("([0-9,]+) ") + QRegularExpression::escape(words)).match(account);
-    return m.hasMatch() ? m.captured(1).remove(u',').toLongLong() : -1;
+    const QRegularExpressionMatch m = QRegularExpression(
+        QStringLiteral("(\\d{1,3}(?:[,\\s\\x{202F}]\\d{3})*) ") + QRegularExpression::escape(words))
+                                          .match(account);
+    return m.hasMatch() ? m.captured(1).remove(QRegularExpression(QStringLiteral("\\D"))).toLongLong() : -1;
 }
 }
 
