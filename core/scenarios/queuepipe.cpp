@@ -405,12 +405,15 @@ private:
         // Every consumer is gone. Producers whose puts go through finish (what they put stays unread, as in
         // CPython); one waiting for room would wait for ever: refuse its puts then (for the pipe, the last
         // reader closes: EPIPE).
-        m_children.waitUntil([&] { return producersDone() || producersBlocked(); }, m_params.killOne);
+        if (!producersDone())
+            m_children.waitUntil([&] { return producersDone() || producersBlocked(); }, m_params.killOne);
         if (!producersDone()) {
             closeQueue();
             m_leftInPipe = recordsIn(m_pipeFds[0]);
-            const std::lock_guard lock(m_sampling);
-            closeFd(m_pipeFds[0]);
+            {
+                const std::lock_guard lock(m_sampling);
+                closeFd(m_pipeFds[0]);
+            }
             m_children.waitUntil([&] { return producersDone(); });
         }
         closeQueue();
