@@ -73,9 +73,14 @@ public:
         } else if (op == u"put" && m_closed) {
             reply(client, { { QStringLiteral("closed"), true } });
         } else if (op == u"put") {
-            m_putters.emplace_back(client, request[u"item"]);
+            m_putters.push_back({ client, request[u"item"], false });
         } else if (op == u"take") {
-            m_takers.push_back(client);
+            m_takers.push_back({ client, false });
+        } else if (op == u"stats") {
+            reply(client,
+                { { QStringLiteral("queued"), qint64(m_queue.size()) },
+                    { QStringLiteral("waiting_puts"), qint64(m_putters.size()) },
+                    { QStringLiteral("waiting_takes"), qint64(m_takers.size()) } });
         } else if (op == u"empty") {
             reply(client, { { QStringLiteral("empty"), m_queue.empty() } });
         } else if (op == u"close") {
@@ -84,29 +89,37 @@ public:
         } else if (op == u"shutdown") {
             reply(client,
                 { { QStringLiteral("dict"), m_dict }, { QStringLiteral("list"), m_list },
-                    { QStringLiteral("queued"), qint64(m_queue.size()) } });
+                    { QStringLiteral("queued"), qint64(m_queue.size()) },
+                    { QStringLiteral("max_queued"), m_maxQueued } });
             m_shutdown = true;
         } else {
             reply(client, { { QStringLiteral("error"), QStringLiteral("unknown op %1").arg(op) } });
         }
         serveQueue();
+        // Whatever is still pending could not be served at once: its reply will say it waited.
+        for (auto& putter : m_putters)
+            putter.waited = true;
+        for (auto& taker : m_takers)
+            taker.waited = true;
     }
 
-    // Hands out what waiting puts and takes can have now: a put waits while the queue is full, a take while
-    // it is empty (and gets {"closed":true} once it is empty and closed).
+    // Hands out what waiting puts and takes can have now: a put waits while the queue is full (never, with
+    // no capacity), a take while it is empty (and gets {"closed":true} once it is empty and closed).
     void serveQueue()
     {
         bool moved = true;
         while (moved) {
             moved = false;
-            if (!m_putters.empty() && m_queue.size() < m_capacity) {
-                m_queue.push_back(m_putters.front().second);
-                reply(m_putters.front().first, {});
+            if (!m_putters.empty() && (m_capacity == 0 || m_queue.size() < m_capacity)) {
+                m_queue.push_back(m_putters.front().item);
+                reply(m_putters.front().client, waited(m_putters.front().waited));
                 m_putters.pop_front();
                 moved = true;
             }
             if (!m_takers.empty() && !m_queue.empty()) {
-                reply(m_takers.front(), { { QStringLiteral("item"), m_queue.front() } });
+                QJsonObject answer = waited(m_takers.front().waited);
+                answer.insert(QStringLiteral("item"), m_queue.front());
+                reply(m_takers.front().client, answer);
                 m_queue.pop_front();
                 m_takers.pop_front();
                 moved = true;
@@ -114,22 +127,42 @@ public:
         }
         if (m_closed) {
             // Puts still waiting for room are refused: closing means nobody will take more.
-            for (const auto& [putter, item] : std::exchange(m_putters, {}))
-                reply(putter, { { QStringLiteral("closed"), true } });
+            for (const Putter& putter : std::exchange(m_putters, {}))
+                reply(putter.client, closed(putter.waited));
             if (m_queue.empty())
-                for (const int taker : std::exchange(m_takers, {}))
-                    reply(taker, { { QStringLiteral("closed"), true } });
+                for (const Taker& taker : std::exchange(m_takers, {}))
+                    reply(taker.client, closed(taker.waited));
         }
+        // An item handed straight to a waiting take never waited in the queue: count depth once settled.
+        m_maxQueued = std::max(m_maxQueued, qint64(m_queue.size()));
         m_child.setGauge(qint64(m_queue.size()));
     }
 
     void forget(int client)
     {
-        std::erase_if(m_putters, [&](const auto& p) { return p.first == client; });
-        std::erase(m_takers, client);
+        std::erase_if(m_putters, [&](const Putter& p) { return p.client == client; });
+        std::erase_if(m_takers, [&](const Taker& t) { return t.client == client; });
     }
 
 private:
+    struct Putter {
+        int client;
+        QJsonValue item;
+        bool waited; // not served by the request that brought it
+    };
+    struct Taker {
+        int client;
+        bool waited;
+    };
+
+    static QJsonObject waited(bool w) { return w ? QJsonObject { { QStringLiteral("waited"), true } } : QJsonObject(); }
+    static QJsonObject closed(bool w)
+    {
+        QJsonObject o = waited(w);
+        o.insert(QStringLiteral("closed"), true);
+        return o;
+    }
+
     // A client that is gone gets nothing; its requests are forgotten when its end closes.
     static void reply(int client, const QJsonObject& o)
     {
@@ -142,8 +175,9 @@ private:
     QJsonObject m_dict;
     QJsonArray m_list;
     std::deque<QJsonValue> m_queue;
-    std::deque<std::pair<int, QJsonValue>> m_putters;
-    std::deque<int> m_takers;
+    std::deque<Putter> m_putters;
+    std::deque<Taker> m_takers;
+    qint64 m_maxQueued = 0;
     bool m_closed = false;
     bool m_shutdown = false;
 };

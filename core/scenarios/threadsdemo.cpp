@@ -29,12 +29,17 @@ const ParamTable<Params> kParams {
             QStringLiteral("ms"))),
 };
 
+// The seed calls display_threads() (threading.active_count() and enumerate()) before and after starting them.
 struct Results {
+    int activeCountBefore = 0;
+    QJsonArray threadsBefore;
     int activeCount = 0;
     int maxActive = 0;
     QJsonArray threads; // right after starting them; live: as they run
 };
 const ResultTable<Results> kResults {
+    result(&Results::activeCountBefore, QStringLiteral("active_count_before")),
+    result(&Results::threadsBefore, QStringLiteral("threads_before")),
     result(&Results::activeCount, QStringLiteral("active_count")),
     result(&Results::maxActive, QStringLiteral("max_active")),
     result(&Results::threads, QStringLiteral("threads")),
@@ -51,7 +56,30 @@ const ResultTable<ThreadRow> kThreadRow {
     result(&ThreadRow::state, QStringLiteral("state")),
 };
 
-// The seed's multithreading example: start named threads that sleep, and list the live ones as they run.
+// Python's name for the n-th Thread(target=cpu_water): "Thread-N (target)" since CPython 3.10.
+QString pythonThreadName(int n)
+{
+    return QStringLiteral("Thread-%1 (cpu_water)").arg(n);
+}
+
+// "MainThread (id 12, running), ...": a listing as the account shows it.
+QString listing(const QJsonArray& threads)
+{
+    QStringList listed;
+    for (const auto& t : threads) {
+        const ThreadRow row = kThreadRow.fromObject(t.toObject());
+        listed << QStringLiteral("%1 (id %2, %3)").arg(row.name).arg(row.id).arg(row.state);
+    }
+    return listed.join(u", ");
+}
+
+QString threadsAlive(int n)
+{
+    return n == 1 ? QStringLiteral("1 thread was alive") : QStringLiteral("%1 threads were alive").arg(n);
+}
+
+// The seed's multithreading example: start named threads that sleep, and list the live ones before starting
+// them, right after, and as they run.
 class NamedThreads final : public Scenario {
 public:
     ScenarioInfo info() const override
@@ -75,7 +103,7 @@ public:
         const std::uint32_t main = ctx.addWorker(QStringLiteral("MainThread"));
         std::vector<std::uint32_t> ids;
         for (int i = 1; i <= p.threads; ++i)
-            ids.push_back(ctx.addWorker(QStringLiteral("Thread-%1").arg(i)));
+            ids.push_back(ctx.addWorker(pythonThreadName(i)));
         std::vector<std::atomic<bool>> alive(ids.size());
 
         // Like threading.enumerate(): the main thread and every started thread that has not finished.
@@ -97,7 +125,9 @@ public:
         const QString liveThreads = kResults.key(&Results::threads);
         std::vector<std::jthread> threads;
         runAsWorker(ctx, main, [&](std::uint32_t, Recorder& mainRec) {
-            ctx.setLiveResult(liveThreads, enumerate());
+            r.threadsBefore = enumerate();
+            r.activeCountBefore = int(r.threadsBefore.size());
+            ctx.setLiveResult(liveThreads, r.threadsBefore);
             for (std::size_t i = 0; i < ids.size() && !ctx.stopRequested(); ++i) {
                 alive[i].store(true);
                 threads.emplace_back([&, i] {
@@ -136,20 +166,22 @@ public:
     {
         const Params p = kParams.fromSummary(summary);
         const Results r = kResults.fromSummary(summary);
-        QStringList listed;
-        for (const auto& t : r.threads) {
-            const ThreadRow row = kThreadRow.fromObject(t.toObject());
-            listed << QStringLiteral("%1 (id %2, %3)").arg(row.name).arg(row.id).arg(row.state);
-        }
-        return QStringLiteral(
-            "MainThread started %1 threads, Thread-1 to Thread-%1. Right after starting them <b>%2 threads "
-            "were alive</b>: %3. Each slept %4 ms; a sleeping thread uses no CPU, so they all waited "
-            "side by side. At most %5 were alive at once.")
-            .arg(p.threads)
-            .arg(r.activeCount)
-            .arg(listed.join(u", "))
-            .arg(qint64(p.sleep.count()))
-            .arg(r.maxActive);
+        QString text = QStringLiteral("Before starting any, <b>%1</b>: %2. ")
+                           .arg(threadsAlive(r.activeCountBefore), listing(r.threadsBefore));
+        text += QStringLiteral("MainThread started %1, %2%3. Right after starting them <b>%4</b>: %5. ")
+                    .arg(p.threads == 1 ? QStringLiteral("1 thread") : QStringLiteral("%1 threads").arg(p.threads),
+                        pythonThreadName(1),
+                        p.threads > 1 ? QStringLiteral(" to %1").arg(pythonThreadName(p.threads)) : QString(),
+                        threadsAlive(r.activeCount), listing(r.threads));
+        text += QStringLiteral("Each slept %1 ms; at most %2 at once")
+                    .arg(qint64(p.sleep.count()))
+                    .arg(threadsAlive(r.maxActive));
+        // Side by side only when the figures show every one of them alive together.
+        if (r.maxActive == p.threads + 1 && p.threads > 1)
+            text += QStringLiteral(": a sleeping thread uses no CPU, so they all waited side by side.");
+        else
+            text += QStringLiteral(".");
+        return text;
     }
 };
 }
