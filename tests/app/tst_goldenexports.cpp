@@ -10,9 +10,14 @@
 #include <QFile>
 #include <QGuiApplication>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
+#include <map>
 
 using namespace tl;
 using namespace tl::ui;
@@ -26,6 +31,8 @@ private slots:
     void initTestCase();
     void exportsAreUnchanged_data();
     void exportsAreUnchanged();
+    void theSlideHatchesTheGapAndMarksTheDeath();
+    void aChildsSlicesCarryItsOwnPid();
 
 private:
     // The loss fixture (a gap, lost switch records), with a contended lock, a sleep, a phase, a counter and
@@ -187,6 +194,72 @@ int main(int argc, char** argv)
     QGuiApplication app(argc, argv);
     TestGoldenExports test;
     return QTest::qExec(&test, argc, argv);
+}
+
+// Not against the golden files but against the fixture's own times: worker-1 lost its events over
+// [10, 100] µs, so that stretch of its lane is hatched (two tones in a pattern, not one state's flat colour);
+// the child was killed at 180 µs, so its lane has the death bar's red at that time.
+void TestGoldenExports::theSlideHatchesTheGapAndMarksTheDeath()
+{
+    using F = test::LossFixture;
+    const TimelineData data = TimelineData::fromTrace(m_trace);
+    const ImageOptions options { QSize(960, 540), QString() };
+    const QImage image = renderTimeline(data, data.startNs, data.endNs, options).convertToFormat(QImage::Format_RGB32);
+    const auto layout = exportLayout(data, options);
+    const QRectF plot = layout.plot;
+    const auto xAt = [&](std::int64_t t) {
+        return int(plot.left() + double(t - data.startNs) / double(data.endNs - data.startNs) * plot.width());
+    };
+    QCOMPARE(data.startNs, F::kStart);
+
+    const QRectF lane = layout.lanes.at(0);
+    std::map<QRgb, int> tones;
+    for (int x = xAt(F::kLostFrom) + 3; x < xAt(F::kLostTo) - 3; ++x)
+        for (int y = int(lane.top()) + 3; y < int(lane.bottom()) - 3; ++y)
+            ++tones[image.pixel(x, y)];
+    std::vector<int> counts;
+    int all = 0;
+    for (const auto& [tone, n] : tones) {
+        counts.push_back(n);
+        all += n;
+    }
+    std::sort(counts.rbegin(), counts.rend());
+    QVERIFY2(counts.size() >= 2 && counts[1] * 10 >= all,
+        qPrintable(QStringLiteral("the gap is one flat tone: %1 tones, %2 of %3 pixels in the second")
+                       .arg(counts.size())
+                       .arg(counts.size() >= 2 ? counts[1] : 0)
+                       .arg(all)));
+
+    const QRectF child = layout.lanes.at(2);
+    int red = 0;
+    const int death = xAt(F::kStart + 180 * F::kUs);
+    for (int x = death - 3; x <= death + 3; ++x)
+        for (int y = int(child.top()); y < int(child.bottom()); ++y)
+            if (x >= 0 && x < image.width()) {
+                const QRgb c = image.pixel(x, y);
+                red += qRed(c) > 0xb0 && qGreen(c) < 0x50 && qBlue(c) < 0x50; // the death bar's #c62828
+            }
+    QVERIFY2(red >= int(child.height()) / 2, qPrintable(QStringLiteral("%1 death-red pixels").arg(red)));
+}
+
+// The child (pid 5151 in the fixture) is a process of its own in the Chrome JSON: its lane's slices and
+// its thread's name carry its pid, not the parent's 4242.
+void TestGoldenExports::aChildsSlicesCarryItsOwnPid()
+{
+    QBuffer out;
+    out.open(QIODevice::WriteOnly);
+    QVERIFY(writeChromeTrace(m_trace, out));
+    int childSlices = 0;
+    for (const auto& v : QJsonDocument::fromJson(out.data()).object()[u"traceEvents"].toArray()) {
+        const QJsonObject e = v.toObject();
+        if (e[u"tid"].toInteger() == 5151) {
+            QCOMPARE(e[u"pid"].toInteger(), 5151);
+            childSlices += e[u"ph"].toString() == u"X";
+        }
+        if (e[u"tid"].toInteger() == 4243 || e[u"tid"].toInteger() == 4244)
+            QCOMPARE(e[u"pid"].toInteger(), 4242);
+    }
+    QVERIFY(childSlices >= 3); // running, waiting for the lock, sleeping...
 }
 
 #include "tst_goldenexports.moc"
