@@ -508,10 +508,17 @@ RunOutcome executeUntilStopped(Run& run, StopSignals& stop, bool showProgress)
     return outcome;
 }
 
-// Writes every output asked for, in the options table's order, stopping at the first that fails.
+// Writes every output asked for, in the options table's order: one that fails (a full disk, a Chrome JSON too
+// large for DevTools) does not cost the others. `error` names each that failed.
 bool writeOutputs(const RunRequest& request, const RunOutcome& outcome, QString* error)
 {
     bool written = true;
+    QStringList errors;
+    const auto note = [&](bool ok, const QString& why) {
+        if (!ok)
+            errors << why;
+        written = written && ok;
+    };
     const Trace& trace = *outcome.trace;
     const QString& png = request.path(u"--png");
     const QString& svg = request.path(u"--svg");
@@ -520,18 +527,24 @@ bool writeOutputs(const RunRequest& request, const RunOutcome& outcome, QString*
         const auto data = ui::TimelineData::fromTrace(trace);
         const std::pair<const QString&, ui::ImageFormat> images[]
             = { { png, ui::ImageFormat::Png }, { svg, ui::ImageFormat::Svg }, { pdf, ui::ImageFormat::Pdf } };
-        for (const auto& [file, format] : images)
-            if (!file.isEmpty() && written)
-                written = ui::exportTimelineFile(data, data.startNs, data.endNs, format, file, error, request.image);
+        for (const auto& [file, format] : images) {
+            QString why;
+            if (!file.isEmpty())
+                note(ui::exportTimelineFile(data, data.startNs, data.endNs, format, file, &why, request.image), why);
+        }
     }
     const std::pair<QStringView, TraceFormat> traces[]
         = { { u"--trace", TraceFormat::ChromeJson }, { u"--csv", TraceFormat::Csv },
               { u"--perfetto", TraceFormat::Perfetto }, { u"--spans-csv", TraceFormat::SpansCsv } };
-    for (const auto& [option, format] : traces)
-        if (written && !request.path(option).isEmpty())
-            written = writeTraceFile(trace, format, request.path(option), error);
-    if (written && !request.path(u"--chart").isEmpty())
-        written = ui::exportChartFile(outcome.results[u"chart"].toObject(), request.path(u"--chart"), error);
+    for (const auto& [option, format] : traces) {
+        QString why;
+        if (!request.path(option).isEmpty())
+            note(writeTraceFile(trace, format, request.path(option), &why), why);
+    }
+    if (QString why; !request.path(u"--chart").isEmpty())
+        note(ui::exportChartFile(outcome.results[u"chart"].toObject(), request.path(u"--chart"), &why), why);
+    if (error)
+        *error = errors.join(QStringLiteral("; "));
     return written;
 }
 

@@ -34,11 +34,12 @@ std::string jsonString(const QString& s)
 // The file's parts in the order they are written; every event after the first begins with ",\n".
 class ChromeTraceWriter {
 public:
-    ChromeTraceWriter(const Trace& trace, QIODevice& out)
+    ChromeTraceWriter(const Trace& trace, QIODevice& out, std::uint64_t limit)
         : m_trace(trace)
         , m_w(out)
         , m_id(exportIdentity(trace))
     {
+        m_w.setLimit(limit);
         for (int s = 0; s < kLaneStateCount; ++s)
             m_stateNames.push_back(jsonString(laneStateName(LaneState(s))));
         for (const auto& name : trace.lockNames)
@@ -52,14 +53,18 @@ public:
         for (std::size_t i = 0; i < m_trace.workers.size(); ++i)
             threadTrack(m_id.threads[i].pid, m_id.threads[i].tid, m_id.threads[i].name, std::int64_t(i + 1));
         phases();
-        for (std::size_t lane = 0; lane < lanes.size(); ++lane)
+        for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
             spans(lanes[lane], m_id.threads[lane]);
+            if (m_w.overLimit())
+                return false; // the rest would only be thrown away
+        }
         for (std::size_t lane = 0; lane < lanes.size(); ++lane)
             marks(lanes[lane], m_id.threads[lane]);
         counters();
         m_w << "\n]}\n";
         return m_w.flush();
     }
+    bool overLimit() const { return m_w.overLimit(); }
 
 private:
     // The run's description, and the processes' names.
@@ -170,7 +175,29 @@ private:
 
 bool writeChromeTrace(const Trace& trace, QIODevice& out)
 {
-    return ChromeTraceWriter(trace, out).write();
+    return writeChromeTrace(trace, out, nullptr);
+}
+
+std::uint64_t chromeJsonLimit()
+{
+    const QByteArray forced = qgetenv("THREADLAB_CHROME_JSON_LIMIT");
+    return forced.isEmpty() ? std::uint64_t(0x1fffffe8) : forced.toULongLong();
+}
+
+bool writeChromeTrace(const Trace& trace, QIODevice& out, QString* why)
+{
+    ChromeTraceWriter writer(trace, out, chromeJsonLimit());
+    if (writer.write())
+        return true;
+    if (why && writer.overLimit())
+        *why
+            = QStringLiteral("as Chrome JSON this run's %1 events pass %2 bytes, more than DevTools can open (a string "
+                             "of at most 0x1fffffe8 characters), so it was not written; write it with --perfetto "
+                             "(File → Export Trace… as .perfetto-trace): about a fifth of the size, and Perfetto UI "
+                             "opens it whole")
+                  .arg(trace.eventCount())
+                  .arg(chromeJsonLimit());
+    return false;
 }
 
 } // namespace tl

@@ -7,12 +7,13 @@ namespace tl {
 
 bool writeTraceFile(const Trace& trace, TraceFormat format, const QString& path, QString* error)
 {
-    return writeOutput(
+    QString why; // a reason of the format's own, better than writeOutput's generic one
+    const bool written = writeOutput(
         path,
         [&](QIODevice& out) {
             switch (format) {
             case TraceFormat::ChromeJson:
-                return writeChromeTrace(trace, out);
+                return writeChromeTrace(trace, out, &why);
             case TraceFormat::Csv:
                 return writeCsv(trace, out);
             case TraceFormat::SpansCsv:
@@ -23,6 +24,9 @@ bool writeTraceFile(const Trace& trace, TraceFormat format, const QString& path,
             return false;
         },
         error);
+    if (!written && !why.isEmpty() && error)
+        *error = QStringLiteral("not writing %1: %2").arg(path, why);
+    return written;
 }
 
 } // namespace tl

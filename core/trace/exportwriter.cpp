@@ -31,8 +31,11 @@ ExportWriter& ExportWriter::micros(std::int64_t ns)
 
 bool ExportWriter::flush()
 {
-    if (!m_buf.empty() && m_out.write(m_buf.data(), qint64(m_buf.size())) != qint64(m_buf.size()))
+    if (m_written + m_buf.size() > m_limit)
+        m_ok = false, m_overLimit = true;
+    if (m_ok && !m_buf.empty() && m_out.write(m_buf.data(), qint64(m_buf.size())) != qint64(m_buf.size()))
         m_ok = false;
+    m_written += m_buf.size();
     m_buf.clear();
     return m_ok;
 }

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QHash>
 #include <QImage>
 #include <QJsonArray>
@@ -42,6 +43,7 @@ private slots:
     void nonRegularTargetsAreRefusedBeforeTheRun();
     void dashWritesToStandardOutput();
     void exportsAgreeOnThreadsAndTimeZero();
+    void aChromeJsonTooLargeForDevToolsIsRefused();
     void repeatedOptionsLastOneWins();
     void stopSignalEndsARunCleanly_data();
     void stopSignalEndsARunCleanly();
@@ -509,6 +511,28 @@ void TestCli::exportsAgreeOnThreadsAndTimeZero()
         if (const QList<QByteArray> f = spans[i].split(','); f.size() > start)
             firstCsvNs = std::min(firstCsvNs, f[start].toLongLong());
     QCOMPARE(firstJsonUs, firstCsvNs / 1000);
+}
+
+// A Chrome JSON DevTools cannot open (past 0x1fffffe8 characters; here a lower limit stands in for it) is not
+// written: the run says so with the way out, leaves no file, and the other outputs are written.
+void TestCli::aChromeJsonTooLargeForDevToolsIsRefused()
+{
+    QTemporaryDir dir;
+    QProcessEnvironment env = headlessEnvironment();
+    env.insert(QStringLiteral("THREADLAB_CHROME_JSON_LIMIT"), QStringLiteral("100000"));
+    const auto r = tl::test::runThreadlab({ "run", "race-counter", "--set", "increments=20000", "--trace",
+                                              dir.filePath("t.json"), "--perfetto", dir.filePath("t.perfetto-trace") },
+        {}, env);
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("more than DevTools can open") && r.err.contains("--perfetto"), r.err.constData());
+    QVERIFY(!QFile::exists(dir.filePath("t.json")));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1); // no temporary left either
+    QVERIFY(QFileInfo(dir.filePath("t.perfetto-trace")).size() > 1000);
+    // Under the limit the same run writes it.
+    const auto small = tl::test::runThreadlab(
+        { "run", "race-counter", "--set", "increments=20", "--trace", dir.filePath("t.json") }, {}, env);
+    QCOMPARE(small.code, 0);
+    QVERIFY(QFileInfo(dir.filePath("t.json")).size() > 0);
 }
 
 void TestCli::repeatedOptionsLastOneWins()
