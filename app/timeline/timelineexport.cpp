@@ -46,7 +46,11 @@ QString outcomeHeadline(const QString& accountHtml)
 {
     // The account bolds its key figure: the headline is the sentence around the first bold phrase.
     constexpr QChar kMark = u'\x01';
+    // A table in the account (threads-vs-processes' figures) is no sentence: its cells would run together.
+    static const QRegularExpression table(QStringLiteral("<table\\b.*</table>"),
+        QRegularExpression::DotMatchesEverythingOption | QRegularExpression::InvertedGreedinessOption);
     QString text = accountHtml;
+    text.remove(table);
     const qsizetype bold = text.indexOf(u"<b>");
     if (bold < 0)
         return {};

@@ -243,6 +243,10 @@ void TestTimelineExport::sizesAndHeadlinesAreParsed()
                                             "ThreadLab's. One was killed.")),
         QStringLiteral("Each gave its parent's PID as 42, ThreadLab's."));
     QCOMPARE(outcomeHeadline(QStringLiteral("no bold sentence")), QString());
+    // A table of figures before the sentence is no part of it (threads-vs-processes' cells ran together).
+    QCOMPARE(outcomeHeadline(QStringLiteral("<table><tr><th>threads</th><td><b>12 µs</b></td></tr></table>A process "
+                                            "costs <b>96× the start-up</b> of a thread. In return it is isolated.")),
+        QStringLiteral("A process costs 96× the start-up of a thread."));
 }
 
 // Every state and the strip make a legend wider than a narrow window: it goes on in a second row (it was cut
