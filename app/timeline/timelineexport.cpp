@@ -2,6 +2,7 @@
 
 #include "timelinepainter.h"
 
+#include <QBuffer>
 #include <QFileInfo>
 #include <QImage>
 #include <QPageSize>
@@ -102,13 +103,32 @@ void paintSlide(QPainter& p, const QSize& size, const TimelineData& data, std::i
     const ImageOptions& options)
 {
     p.scale(slideScale(size), slideScale(size));
-    TimelinePainter::paint(p, logicalTarget(size), data, t0, t1, slideOptions(options));
+    TimelinePainter::paint(p, logicalTarget(size), data, t0, slideEnd(data, t0, t1, options), slideOptions(options));
 }
+}
+
+std::int64_t slideEnd(const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options)
+{
+    std::int64_t lastExit = INT64_MIN;
+    for (const TimelineLane& lane : data.lanes)
+        for (const LaneMark& m : lane.marks)
+            if (m.kind == EventKind::Exited && m.time >= t0 && m.time <= t1)
+                lastExit = std::max(lastExit, m.time);
+    if (lastExit == INT64_MIN || t1 <= t0)
+        return t1;
+    // Room for the longest exit label at the slide's font ("✕ killed by SIGKILL (9)"), in logical pixels.
+    constexpr double kLabelRoom = 170;
+    const double width = TimelinePainter::layout(data, logicalTarget(options.size), slideOptions(options)).plot.width();
+    const double f = std::min(kLabelRoom / std::max(width, 1.0), 0.5);
+    // The end at which lastExit stands kLabelRoom pixels left of the plot's right edge.
+    const auto needed = std::int64_t(std::ceil((double(lastExit) - f * double(t0)) / (1 - f)));
+    return std::max(t1, needed);
 }
 
 TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOptions& options)
 {
     TimelinePainter::Layout l = TimelinePainter::layout(data, logicalTarget(options.size), slideOptions(options));
+    // (The plot's rect does not depend on the range drawn, so slideEnd() may use it too.)
     const double s = slideScale(options.size);
     auto scaled = [s](QRectF& r) { r = QRectF(r.topLeft() * s, r.size() * s); };
     for (QRectF* r : { &l.header, &l.legend, &l.phases, &l.labels, &l.plot, &l.axis })
@@ -144,8 +164,10 @@ bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, 
     case ImageFormat::Png:
         return writePng(renderTimeline(data, t0, t1, options), out);
     case ImageFormat::Svg: {
+        QBuffer buffer;
+        buffer.open(QIODevice::WriteOnly);
         QSvgGenerator svg;
-        svg.setOutputDevice(&out);
+        svg.setOutputDevice(&buffer);
         svg.setSize(size);
         svg.setResolution(96); // as PNG and PDF: a viewer then shows it at the PNG's size, not 1.33 times larger
         svg.setViewBox(target);
@@ -155,7 +177,14 @@ bool exportTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, 
         if (!p.begin(&svg))
             return false;
         paintSlide(p, size, data, t0, t1, options);
-        return p.end();
+        if (!p.end())
+            return false;
+        // Qt 6.4 declares SVG Tiny 1.2, which has no <pattern> (the hatched gaps use one), and names Qt's
+        // default family "Sans Serif", which browsers do not know: say SVG 1.1 and CSS's generic sans-serif.
+        QByteArray bytes = buffer.data();
+        bytes.replace(R"( version="1.2" baseProfile="tiny")", R"( version="1.1")");
+        bytes.replace(R"(font-family="Sans Serif")", R"(font-family="sans-serif")");
+        return out.write(bytes) == bytes.size();
     }
     case ImageFormat::Pdf: {
         QPdfWriter pdf(&out);

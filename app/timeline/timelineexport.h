@@ -35,6 +35,9 @@ QString runHeadline(const RunOutcome& outcome, const QString& accountHtml);
 
 // Where an exported image of `data` puts each part, in the image's pixels.
 TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOptions& options = {});
+// The time range a slide of [t0, t1] draws: t1 moved right where a process ended too near the edge for its
+// exit label ("✕ killed by SIGKILL"), so every end is said in words, not cut to "✕ exi…".
+std::int64_t slideEnd(const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options = {});
 
 // The timeline over [t0, t1] as a picture, with title, headline, legend, counters and axis (PNG, clipboard).
 QImage renderTimeline(const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options = {});

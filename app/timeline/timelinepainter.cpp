@@ -399,6 +399,17 @@ void PaintPass::spans()
         const int stripH = band.stripHeight;
         const bool anyInside = stripH > 0
             && std::any_of(rects.begin(), rects.end(), [](const LodRect& r) { return r.inside != LaneState::Running; });
+        // Where only the CPU is unknown (a child before the kernel follows it), the strip is hatched as the
+        // legend's "no data" is, not a flat dark grey that reads as a state; neighbours merge into one rect.
+        for (const LodRect& r : rects)
+            if (anyInside && r.inside == LaneState::NoData) {
+                const QRectF strip(r.x0, band.top + band.height - stripH, std::max(double(r.x1 - r.x0), 1.0), stripH);
+                if (!batches.hatched.isEmpty() && batches.hatched.back().top() == strip.top()
+                    && batches.hatched.back().right() >= strip.left() - 0.5)
+                    batches.hatched.back().setRight(std::max(batches.hatched.back().right(), strip.right()));
+                else
+                    batches.hatched.append(strip);
+            }
         if (raster) {
             row.fill(Qt::transparent);
             auto* pixels = reinterpret_cast<QRgb*>(row.scanLine(0));
@@ -553,8 +564,12 @@ void PaintPass::counterTrack(const CounterSeries& counter, const QRectF& box)
             line << QPointF(x, line.back().y()); // a counter holds its value until the next sample
         line << QPointF(x, yOf(it->second));
     }
-    if (!line.isEmpty()) // the last value holds to the end of the range (even a single sample's)
-        line << QPointF(l.plot.right(), line.back().y());
+    // The last value holds to the end of the range (even a single sample's), but not past the run's end (a
+    // slide's range can go on, to leave room for an exit's label).
+    if (!line.isEmpty())
+        line << QPointF(std::max(line.back().x(),
+                            std::min(l.plot.right(), l.plot.left() + double(std::min(t1, data.endNs) - t0) / nsPerPx)),
+            line.back().y());
     const std::int64_t shownLast = first != last ? std::prev(last)->second : 0;
     p.setPen(options.theme.ink);
     p.setFont(font(12, true));

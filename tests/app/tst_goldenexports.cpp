@@ -207,8 +207,9 @@ void TestGoldenExports::theSlideHatchesTheGapAndMarksTheDeath()
     const QImage image = renderTimeline(data, data.startNs, data.endNs, options).convertToFormat(QImage::Format_RGB32);
     const auto layout = exportLayout(data, options);
     const QRectF plot = layout.plot;
+    const std::int64_t end = slideEnd(data, data.startNs, data.endNs, options); // room for the exit's label
     const auto xAt = [&](std::int64_t t) {
-        return int(plot.left() + double(t - data.startNs) / double(data.endNs - data.startNs) * plot.width());
+        return int(plot.left() + double(t - data.startNs) / double(end - data.startNs) * plot.width());
     };
     QCOMPARE(data.startNs, F::kStart);
 
