@@ -197,7 +197,10 @@ void Children::fork(Child& child)
         throw std::runtime_error("cannot fork child process " + spec.name.toStdString() + ": no pipe for its output ("
             + systemErrorText(errno) + ")");
     // Everything the child uses is made here, before the fork: it inherits these objects as they are.
-    ChildContext context(spec.args, *child.block, m_ctx.recorder(child.info.worker));
+    // (The run's registries are behind a mutex another thread may hold at fork() time: the recorder is
+    // looked up here, never in the child.)
+    Recorder& recorder = m_ctx.recorder(child.info.worker);
+    ChildContext context(spec.args, *child.block, recorder);
     context.inherit(spec.input, spec.sharedKeys);
     const int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     std::pair<int, int> pairs[kMaxDescriptors + 2] = { { devNull, STDIN_FILENO }, { out[1], STDOUT_FILENO } };
@@ -206,7 +209,7 @@ void Children::fork(Child& child)
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0)
-        runForked(*child.block, m_ctx.recorder(child.info.worker), context, m_main, spec.role, parent, pairs, n);
+        runForked(*child.block, recorder, context, m_main, spec.role, parent, pairs, n);
     const int forkError = errno;
     ::close(out[1]);
     if (devNull >= 0)
