@@ -63,11 +63,14 @@ qint64 bytesWritten()
     return -1;
 }
 
+// The process rows whose parent is this process: its children (ThreadLab's own row names its own parent).
 QJsonArray childRows(const QJsonObject& summary)
 {
-    QJsonArray rows = summary[u"processes"].toArray();
-    rows.removeFirst(); // ThreadLab itself
-    return rows;
+    QJsonArray ours;
+    for (const auto& row : summary[u"processes"].toArray())
+        if (row[u"ppid"].toInteger() == getpid())
+            ours.append(row);
+    return ours;
 }
 }
 
@@ -135,6 +138,7 @@ void TestStartMethods::childrenAreTheKernelsChildren()
     }
     QCOMPARE(reported.size(), 3);
     // ...and the process table lists the same processes.
+    QCOMPARE(childRows(summary).size(), 3);
     for (const auto& row : childRows(summary))
         QVERIFY(reported.contains(row[u"pid"].toInteger()));
 }
