@@ -307,8 +307,6 @@ Results compare(const Side& threads, const Side& processes)
             row(QStringLiteral("start one"), QStringLiteral("µs"), threads.startUs, processes.startUs),
             row(QStringLiteral("memory of one (RSS: a thread's stack, a process's whole)"), QStringLiteral("KiB"),
                 threads.memoryKb, processes.memoryKb),
-            row(QStringLiteral("its own share (PSS: pages in common divided among those that map them)"),
-                QStringLiteral("KiB"), threads.memoryKb, processes.pssKb.value_or(0)),
             row(QStringLiteral("one shared update"), QStringLiteral("ns"), threads.updateNs, processes.updateNs),
             row(QStringLiteral("one crashes"), QString(), QStringLiteral("the whole process dies"),
                 crashed > 0 ? QStringLiteral("%1 crashed, %2 finished").arg(crashed).arg(processes.finished.value_or(0))
