@@ -145,16 +145,13 @@ void TestStartMethods::childrenAreTheKernelsChildren()
 
 void TestStartMethods::payloadArrivesAndIsCopiedOnlyBySpawn_data()
 {
-    QTest::addColumn<QString>("start");
-    QTest::addColumn<bool>("copies");
-    QTest::newRow("fork") << "fork" << false;
-    QTest::newRow("spawn") << "spawn" << true;
+    childrenAreTheKernelsChildren_data();
 }
 
 void TestStartMethods::payloadArrivesAndIsCopiedOnlyBySpawn()
 {
     QFETCH(QString, start);
-    QFETCH(bool, copies);
+    const bool copies = start == u"spawn";
     constexpr qint64 kPayload = qint64 { 8 } * 1024 * 1024;
     constexpr int kChildren = 2;
     const qint64 writtenBefore = bytesWritten();
