@@ -171,6 +171,12 @@ void TestStartMethods::payloadArrivesAndIsCopiedOnlyBySpawn()
     // before it), a fork writes none of it.
     for (const auto& row : childRows(summary))
         QCOMPARE(row[u"copied_bytes"].toInteger(-1), copies ? kPayload + 1 : 0);
+    // The account says what the figures show.
+    const QString account = createScenario(QStringLiteral("child-processes"))
+                                ->describeOutcome(summary)
+                                .replace(QChar(0x202F), u' '); // groupedNumber's thin spaces
+    QCOMPARE(account.contains(u"payload was <b>not copied</b>"), !copies);
+    QCOMPARE(account.contains(u"Copying its 8 192 KiB payload into the child (8 388 609 bytes"), copies);
     if (copies)
         QVERIFY2(written >= kChildren * kPayload, qPrintable(QStringLiteral("wrote %1 bytes").arg(written)));
     else
