@@ -1,5 +1,7 @@
 #include "processtablemodel.h"
 
+#include <params/format.h>
+
 #include <QColor>
 
 namespace tl::ui {
@@ -26,7 +28,8 @@ QVariant ProcessTableModel::data(const QModelIndex& index, int role) const
             return QColor(0xd3, 0x2f, 0x2f);
         return {};
     }
-    if (role == Qt::TextAlignmentRole && (index.column() == Pid || index.column() == Ppid || index.column() == CpuTime))
+    if (role == Qt::TextAlignmentRole
+        && (index.column() == Pid || index.column() == Ppid || index.column() == CpuTime || index.column() == Copied))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
@@ -41,6 +44,12 @@ QVariant ProcessTableModel::data(const QModelIndex& index, int role) const
         return p.stateText();
     case CpuTime:
         return tr("%1 ms").arg(double(p.cpuNs) / 1e6, 0, 'f', 1);
+    case Start: // how it started, and how long until its first instruction of its own
+        if (p.start.isEmpty())
+            return tr("—");
+        return p.startNs >= 0 ? tr("%1, %2").arg(p.start, formatDuration(double(p.startNs))) : p.start;
+    case Copied: // what was copied into it through a pipe
+        return p.copiedBytes >= 0 ? tr("%1 B").arg(groupedNumber(p.copiedBytes)) : tr("—");
     case Params:
         return p.params;
     case ColumnCount:
@@ -53,7 +62,8 @@ QVariant ProcessTableModel::headerData(int section, Qt::Orientation orientation,
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
-    static const char* const titles[] = { "PID", "PPID", "Name", "State", "CPU time", "Parameters received" };
+    static const char* const titles[]
+        = { "PID", "PPID", "Name", "State", "CPU time", "Start", "Copied in", "Parameters received" };
     return section >= 0 && section < ColumnCount ? tr(titles[section]) : QVariant();
 }
 
@@ -68,8 +78,8 @@ void ProcessTableModel::update(const std::vector<ProcessInfo>& processes)
             endInsertRows();
             continue;
         }
-        const bool changed
-            = row->pid != p.pid || row->state != p.state || row->cpuNs != p.cpuNs || row->params != p.params;
+        const bool changed = row->pid != p.pid || row->state != p.state || row->cpuNs != p.cpuNs
+            || row->params != p.params || row->startNs != p.startNs || row->copiedBytes != p.copiedBytes;
         if (changed) {
             *row = p;
             const int r = int(row - m_rows.begin());

@@ -12,7 +12,7 @@ namespace tl::ui {
 class ProcessTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Pid, Ppid, Name, State, CpuTime, Params, ColumnCount };
+    enum Column { Pid, Ppid, Name, State, CpuTime, Start, Copied, Params, ColumnCount };
     static constexpr int kPidRole = Qt::UserRole;
 
     using QAbstractTableModel::QAbstractTableModel;

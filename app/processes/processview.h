@@ -11,8 +11,9 @@ namespace tl::ui {
 
 class ProcessTableModel;
 
-// The process table of a run with child processes: PID, PPID, name, state, CPU time and the parameters
-// each process received, live, with a button (and the Delete key) to kill the selected child.
+// The process table of a run with child processes: PID, PPID, name, state, CPU time, how it started (and in
+// how long), the bytes copied into it and the parameters each process received, live, with a button (and the
+// Delete key) to kill the selected child.
 class ProcessView : public QWidget {
     Q_OBJECT
 public:

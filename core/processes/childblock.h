@@ -15,6 +15,8 @@ struct ChildBlock {
 
     std::atomic<std::int64_t> cpuNs { 0 }; // written as the child finishes
     std::atomic<std::int64_t> gauge { 0 }; // one live figure the child publishes (a queue's depth, ...)
+    std::atomic<std::int64_t> startedNs { 0 }; // clock::monotonicNs() when the child reported for duty
+    std::atomic<std::int64_t> copiedBytes { 0 }; // input the child read through a pipe (a forked child: none)
 
     static std::size_t bytes() { return kRecorderOffset + Recorder::bytesFor(kRecorderEvents); }
     void* recorderMemory() { return reinterpret_cast<char*>(this) + kRecorderOffset; }

@@ -13,8 +13,17 @@
 namespace tl {
 
 class RunContext;
+class ChildContext;
 struct ChildBlock;
 class SharedSegment;
+
+// How a child process starts, as Python's multiprocessing start methods. Fork: fork() from the scenario's
+// own thread; the child runs the scenario's runChild() in its copy of the parent's memory (copy-on-write:
+// ChildSpec::input and every other object are inherited, not copied) and ends with _exit(). Spawn: a fresh
+// `threadlab --child ...` (QProcess): the program starts anew and the input travels through a pipe.
+enum class StartMethod { Fork, Spawn };
+// What a forked child runs: the scenario's runChild(role, child).
+using ChildMain = std::function<int(const QString& role, ChildContext& child)>;
 
 // What a scenario asks for when it starts a child process.
 struct ChildSpec {
@@ -29,14 +38,16 @@ struct ChildSpec {
     std::vector<std::pair<int, int>> descriptors; // (parent fd, child fd)
 };
 
-// A scenario's child processes: real OS processes running the threadlab executable in its hidden child
-// mode (`threadlab --child SCENARIO ROLE ARGS...`), each with its own lane, recorder (in a shared segment
-// that only this user can attach, handed over by its kernel id) and process-table row. Use from one thread, the
-// scenario's: QProcess needs that thread's event loop, which waitForAll() runs.
+// A scenario's child processes: real OS processes, each with its own lane, recorder (in a shared segment
+// that only this user can attach) and process-table row. Spawned ones run the threadlab executable in its
+// hidden child mode (`threadlab --child SCENARIO ROLE ARGS...`) and attach the segment by its kernel id;
+// forked ones inherit it. Use from one thread, the scenario's: QProcess needs that thread's event loop, which
+// waitForAll() runs, and fork() copies only the calling thread.
 class Children {
 public:
     // Adds ThreadLab's own lane, "MainProcess", for the scenario's parent side (run it with runAsWorker).
-    Children(RunContext& ctx, QString scenario);
+    // Fork needs `main`, which the child runs (see forkChild() in children.cpp for what it may do).
+    Children(RunContext& ctx, QString scenario, StartMethod start = StartMethod::Spawn, ChildMain main = {});
     ~Children(); // kills and reaps any child still running
     Children(const Children&) = delete;
     Children& operator=(const Children&) = delete;
@@ -69,17 +80,25 @@ public:
     std::int64_t gauge(int child) const;
     // The kill_one parameter every scenario with children offers: kill one child mid-run with SIGKILL.
     static ParamSpec killOneParam();
+    // The start parameter of the scenarios that offer both methods (fork by default, as Python on Linux).
+    static ParamSpec startParam();
+    static QString startName(StartMethod start);
     // The executable children run: $THREADLAB_CHILD_EXE when set (tests), else this program.
     static QString executable();
 
 private:
     struct Child;
+    void spawn(Child& child);
+    void fork(Child& child);
+    static void signalChild(Child& child, int signo);
     void update(Child& child);
     void poll(bool killOne);
     bool runEventLoop(bool killOne, const std::function<bool()>& done);
 
     RunContext& m_ctx;
     QString m_scenario;
+    StartMethod m_start;
+    ChildMain m_main;
     ProcessInfo m_parent;
     std::vector<std::unique_ptr<Child>> m_children;
     bool m_killedOne = false;

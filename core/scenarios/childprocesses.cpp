@@ -57,6 +57,7 @@ quint64 fnv1a(QByteArrayView data)
 
 struct Params {
     int children = 0;
+    StartMethod start = StartMethod::Fork;
     Passing passing = Positional;
     qsizetype payloadKb = 0;
     std::int64_t workMs = 0;
@@ -65,6 +66,7 @@ struct Params {
 const ParamTable<Params> kParams {
     param(&Params::children,
         ParamSpec::integer(QStringLiteral("children"), 3, 1, 32, QStringLiteral("Child processes to start"))),
+    param(&Params::start, Children::startParam()),
     param(&Params::passing,
         ParamSpec::choice(QStringLiteral("pass"),
             { QStringLiteral("positional"), QStringLiteral("keyword"), QStringLiteral("complex") }, Positional,
@@ -73,8 +75,8 @@ const ParamTable<Params> kParams {
                            "list of settings) serialised to JSON and written to the child's input"))),
     param(&Params::payloadKb,
         ParamSpec::integer(QStringLiteral("payload_kb"), 0, 0, std::int64_t { 256 } * 1024,
-            QStringLiteral("A payload sent to every child with its parameters, to see what serialising and "
-                           "copying data into a child costs"),
+            QStringLiteral("A payload given to every child with its parameters: copied into each by spawn, "
+                           "inherited without a copy by fork"),
             QStringLiteral("KiB"))),
     param(&Params::workMs,
         ParamSpec::integer(QStringLiteral("work_ms"), 500, 0, 600'000,
@@ -95,6 +97,10 @@ struct ChildRow {
     std::optional<QString> payloadChecksum;
     std::optional<double> inputMs;
     std::optional<QJsonObject> result; // the seed's processing of a complex record
+    // The parent's figures: how the child started, how long until its first instruction, what was copied.
+    std::optional<QString> start;
+    std::optional<double> startMs;
+    std::optional<qint64> copiedBytes;
 };
 const ResultTable<ChildRow> kChildRow {
     result(&ChildRow::name, QStringLiteral("name")),
@@ -106,16 +112,25 @@ const ResultTable<ChildRow> kChildRow {
     result(&ChildRow::payloadChecksum, QStringLiteral("payload_checksum")),
     result(&ChildRow::inputMs, QStringLiteral("input_ms")),
     result(&ChildRow::result, QStringLiteral("result")),
+    result(&ChildRow::start, QStringLiteral("start")),
+    result(&ChildRow::startMs, QStringLiteral("start_ms")),
+    result(&ChildRow::copiedBytes, QStringLiteral("copied_bytes")),
 };
 
 struct Results {
     qint64 parentPid = 0;
+    QString start;
+    double startMs = 0; // the mean over the children that reported for duty
+    qint64 copiedBytes = 0; // into all children together
     bool ppidsMatch = false;
     bool payloadsIntact = false;
     QJsonArray children; // of ChildRow
 };
 const ResultTable<Results> kResults {
     result(&Results::parentPid, QStringLiteral("parent_pid")),
+    result(&Results::start, QStringLiteral("start")),
+    result(&Results::startMs, QStringLiteral("start_ms")),
+    result(&Results::copiedBytes, QStringLiteral("copied_bytes")),
     result(&Results::ppidsMatch, QStringLiteral("ppids_match")),
     result(&Results::payloadsIntact, QStringLiteral("payloads_intact")),
     result(&Results::children, QStringLiteral("children")),
@@ -145,14 +160,19 @@ public:
         const Passing passing = p.passing;
         const QByteArray payload = makePayload(p.payloadKb * 1024);
         const QString workMs = QString::number(p.workMs);
+        // The first line of every child's input, then the payload: one buffer all children share (a forked
+        // child reads it in place).
+        const QByteArray header
+            = passing == Complex ? QJsonDocument(complexRecord()).toJson(QJsonDocument::Compact) : QByteArray();
+        const QByteArray input = header + '\n' + payload;
 
-        Children children(ctx, info().name);
+        Children children(ctx, info().name, p.start,
+            [this](const QString& role, ChildContext& child) { return runChild(role, child); });
         runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
             for (int i = 0; i < count && !ctx.stopRequested(); ++i) {
                 const QString name = QStringLiteral("Child-%1").arg(i);
                 const QString number = QString::number(i * 10);
-                ChildSpec spec { name, QStringLiteral("child"), { workMs }, {}, {}, {}, {} };
-                QByteArray header; // the first line of the child's input; the payload follows
+                ChildSpec spec { name, QStringLiteral("child"), { workMs }, input, {}, {}, {} };
                 switch (passing) {
                 case Positional:
                     spec.args << name << number;
@@ -163,13 +183,11 @@ public:
                     spec.shownParams = QStringLiteral("kwargs={'name': '%1', 'number': %2}").arg(name, number);
                     break;
                 case Complex:
-                    header = QJsonDocument(complexRecord()).toJson(QJsonDocument::Compact);
                     spec.shownParams = QString::fromUtf8(header);
                     break;
                 }
                 if (!payload.isEmpty())
                     spec.shownParams += QStringLiteral(" + %1 KiB payload").arg(payload.size() / 1024);
-                spec.input = header + '\n' + payload;
                 children.start(spec);
             }
             rec.record(EventKind::Sleeping); // like p.join(): the parent waits for its children
@@ -178,13 +196,28 @@ public:
         });
 
         const QString expectedChecksum = QString::number(fnv1a(payload), 16);
-        Results r { .parentPid = qint64(getpid()), .ppidsMatch = true, .payloadsIntact = true, .children = {} };
+        Results r { .parentPid = qint64(getpid()),
+            .start = Children::startName(p.start),
+            .startMs = 0,
+            .copiedBytes = 0,
+            .ppidsMatch = true,
+            .payloadsIntact = true,
+            .children = {} };
+        int started = 0;
         for (int i = 0; i < children.count(); ++i) {
             const ProcessInfo info = children.info(i);
             QJsonObject report = children.report(i);
             const ChildRow row = kChildRow.fromObject(report);
             report.insert(kChildRow.key(&ChildRow::name), info.name);
             report.insert(kChildRow.key(&ChildRow::state), info.stateText());
+            report.insert(kChildRow.key(&ChildRow::start), info.start);
+            if (info.startNs >= 0) {
+                report.insert(kChildRow.key(&ChildRow::startMs), double(info.startNs) / 1e6);
+                r.startMs += double(info.startNs) / 1e6;
+                ++started;
+            }
+            report.insert(kChildRow.key(&ChildRow::copiedBytes), qint64(info.copiedBytes));
+            r.copiedBytes += std::max<qint64>(info.copiedBytes, 0);
             if (row.ppid) {
                 r.ppidsMatch = r.ppidsMatch && *row.ppid == r.parentPid;
                 r.payloadsIntact
@@ -192,6 +225,7 @@ public:
             }
             r.children.append(report);
         }
+        r.startMs = started > 0 ? r.startMs / started : 0;
         kResults.report(ctx, r);
     }
 
@@ -268,20 +302,38 @@ public:
                                 QJsonDocument(first.received.value_or(QJsonObject())).toJson(QJsonDocument::Compact))
                                 .toHtmlEscaped());
             const qint64 bytes = first.payloadBytes.value_or(0);
-            if (bytes > 0) {
-                const double ms = first.inputMs.value_or(0);
-                text += QStringLiteral("Copying its %1 KiB payload into the child took %2 ms (%3 MB/s); %4. ")
+            const qint64 copied = first.copiedBytes.value_or(-1);
+            const double ms = first.inputMs.value_or(0);
+            const QString intact = r.payloadsIntact ? QStringLiteral("every payload arrived intact")
+                                                    : QStringLiteral("<b>a payload arrived damaged</b>");
+            if (bytes > 0 && copied == 0 && r.start == u"fork")
+                text += QStringLiteral("Its %1 KiB payload was <b>not copied</b> (0 bytes through a pipe): the child "
+                                       "read the parent's own bytes, inherited copy-on-write, in %2 ms; %3. ")
                             .arg(groupedNumber(bytes / 1024))
                             .arg(ms, 0, 'f', 1)
+                            .arg(intact);
+            else if (bytes > 0 && copied > 0)
+                text += QStringLiteral("Copying its %1 KiB payload into the child (%2 bytes through a pipe) took %3 ms "
+                                       "(%4 MB/s); %5. ")
+                            .arg(groupedNumber(bytes / 1024), groupedNumber(copied))
+                            .arg(ms, 0, 'f', 1)
                             .arg(ms > 0 ? double(bytes) / 1e3 / ms : 0.0, 0, 'f', 0)
-                            .arg(r.payloadsIntact ? QStringLiteral("every payload arrived intact")
-                                                  : QStringLiteral("<b>a payload arrived damaged</b>"));
-            }
+                            .arg(intact);
         }
+        if (r.startMs > 0)
+            text += (r.start == u"fork"
+                    ? QStringLiteral("Started by <b>fork</b>, a child took %1 ms on average from the fork to its "
+                                     "own first instruction: a copy of ThreadLab as it was, no new program. ")
+                    : QStringLiteral("Started by <b>spawn</b>, a child took %1 ms on average from the spawn to "
+                                     "its own first instruction: a new ThreadLab program, loaded and set up. "))
+                        .arg(r.startMs, 0, 'f', 1);
         if (!crashed.isEmpty())
             text += QStringLiteral("<b>%1</b>; the others carried on. ").arg(crashed.join(u", "));
-        text += QStringLiteral("Arguments are copied into a child, never shared: a change the child makes stays in "
-                               "the child.");
+        text += r.start != u"fork"
+            ? QStringLiteral("Arguments are copied into a spawned child, never shared: a change the child makes stays "
+                             "in the child.")
+            : QStringLiteral("A forked child shares the parent's pages until one of them writes to one, which is then "
+                             "copied: a change the child makes stays in the child.");
         return text;
     }
 };

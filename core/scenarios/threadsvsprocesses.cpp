@@ -54,6 +54,7 @@ double mean(const std::vector<double>& values)
 
 struct Params {
     int workers = 0;
+    StartMethod start = StartMethod::Fork;
     std::chrono::milliseconds job {};
     std::int64_t updates = 0;
     bool crash = false;
@@ -61,6 +62,7 @@ struct Params {
 const ParamTable<Params> kParams {
     param(&Params::workers,
         ParamSpec::integer(QStringLiteral("workers"), 4, 1, 16, QStringLiteral("Threads, and processes, to start"))),
+    param(&Params::start, Children::startParam()),
     param(&Params::job,
         ParamSpec::integer(QStringLiteral("job_ms"), 20, 0, 10'000, QStringLiteral("CPU time of each worker's job"),
             QStringLiteral("ms"))),
@@ -112,12 +114,14 @@ const ResultTable<TableRow> kTableRow {
 };
 
 struct Results {
+    QString start; // how the processes started
     QJsonArray table; // of TableRow
     QJsonObject threads; // Side
     QJsonObject processes; // Side
     QJsonObject chart;
 };
 const ResultTable<Results> kResults {
+    result(&Results::start, QStringLiteral("start")),
     result(&Results::table, QStringLiteral("table")),
     result(&Results::threads, QStringLiteral("threads")),
     result(&Results::processes, QStringLiteral("processes")),
@@ -209,7 +213,7 @@ Side measureThreads(RunContext& ctx, const Params& settings)
 }
 
 // Processes: the same, with the counter in shared memory under a semaphore.
-Side measureProcesses(RunContext& ctx, const QString& scenario, const Params& settings)
+Side measureProcesses(RunContext& ctx, const QString& scenario, const ChildMain& main, const Params& settings)
 {
     const int n = settings.workers;
     const auto job = settings.job;
@@ -221,7 +225,7 @@ Side measureProcesses(RunContext& ctx, const QString& scenario, const Params& se
     int go[2] = { -1, -1 };
     if (::pipe2(hold, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0)
         throw std::runtime_error("cannot create a pipe");
-    Children children(ctx, scenario);
+    Children children(ctx, scenario, settings.start, main);
     std::vector<std::int64_t> spawnedNs;
     std::vector<MemoryUse> memory;
     runAsWorker(ctx, children.parentWorker(), [&](std::uint32_t, Recorder& rec) {
@@ -298,6 +302,7 @@ Results compare(const Side& threads, const Side& processes)
             { QStringLiteral("values"), QJsonArray { side.startUs, side.memoryKb, side.updateNs } } };
     };
     return {
+        .start = {},
         .table = {
             row(QStringLiteral("start one"), QStringLiteral("µs"), threads.startUs, processes.startUs),
             row(QStringLiteral("memory of one (RSS: a thread's stack, a process's whole)"), QStringLiteral("KiB"),
@@ -342,8 +347,12 @@ public:
     {
         const Params settings = kParams.read(ctx);
         const Side threads = measureThreads(ctx, settings);
-        const Side processes = measureProcesses(ctx, info().name, settings);
-        kResults.report(ctx, compare(threads, processes));
+        const Side processes = measureProcesses(
+            ctx, info().name, [this](const QString& role, ChildContext& child) { return runChild(role, child); },
+            settings);
+        Results results = compare(threads, processes);
+        results.start = Children::startName(settings.start);
+        kResults.report(ctx, results);
     }
 
     int runChild(const QString& role, ChildContext& child) override
@@ -390,12 +399,20 @@ public:
                         .arg(row.measure, cell(row.threads), cell(row.processes));
         }
         text += QStringLiteral("</table>");
-        text
-            += QStringLiteral("A process costs <b>%1× the start-up</b> of a thread and its own copy of the program's "
-                              "memory; sharing one counter costs %2× as much per update (a system semaphore and shared "
-                              "memory instead of a mutex). In return a process is isolated: ")
-                   .arg(p.startUs / std::max(t.startUs, 0.001), 0, 'f', 0)
-                   .arg(p.updateNs / std::max(t.updateNs, 0.001), 0, 'f', 1);
+        text += QStringLiteral("A process started by <b>%1</b> costs <b>%2× the start-up</b> of a thread")
+                    .arg(r.start)
+                    .arg(p.startUs / std::max(t.startUs, 0.001), 0, 'f', 0);
+        text += r.start == u"fork"
+            ? QStringLiteral(" and maps %1 KiB, ThreadLab's memory inherited copy-on-write, of which its own share is "
+                             "%2 KiB; ")
+                  .arg(p.memoryKb, 0, 'f', 0)
+                  .arg(p.pssKb.value_or(0), 0, 'f', 0)
+            : QStringLiteral(" and %1 KiB of memory, a program of its own (its share: %2 KiB); ")
+                  .arg(p.memoryKb, 0, 'f', 0)
+                  .arg(p.pssKb.value_or(0), 0, 'f', 0);
+        text += QStringLiteral("sharing one counter costs %1× as much per update (a system semaphore and shared memory "
+                               "instead of a mutex). In return a process is isolated: ")
+                    .arg(p.updateNs / std::max(t.updateNs, 0.001), 0, 'f', 1);
         text += p.crashed.value_or(0) > 0
             ? QStringLiteral(
                 "one crashed and the other %1 finished their work (the counter holds %2 of the expected %3); "

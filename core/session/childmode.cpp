@@ -5,11 +5,9 @@
 #include "../processes/sharedsegment.h"
 #include "../scenarios/registry.h"
 
-#include <QJsonDocument>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -44,23 +42,14 @@ int runChildMode(int argc, char** argv)
         const auto segment = SharedSegment::attach(qEnvironmentVariable("THREADLAB_CHILD_SEGMENT"));
         auto* block = std::launder(static_cast<ChildBlock*>(segment->data()));
         Recorder& recorder = *Recorder::attach(block->recorderMemory());
-        recorder.record(EventKind::Started);
+        ChildContext::reportForDuty(*block, recorder);
 
         const auto scenario = args.size() > 3 ? createScenario(args[2]) : nullptr;
         if (!scenario)
             throw std::runtime_error("unknown scenario or role");
 
         ChildContext child(args.mid(4), *block, recorder);
-        const int code = scenario->runChild(args[3], child);
-
-        recorder.record(EventKind::Finished);
-        timespec cpu {};
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-        block->cpuNs.store(std::int64_t(cpu.tv_sec) * 1'000'000'000 + cpu.tv_nsec);
-        const QByteArray report = QJsonDocument(child.reportObject()).toJson(QJsonDocument::Compact) + '\n';
-        std::fwrite(report.constData(), 1, std::size_t(report.size()), stdout);
-        std::fflush(stdout);
-        return code;
+        return child.finish(scenario->runChild(args[3], child));
     } catch (const std::exception& e) {
         std::fprintf(
             stderr, "threadlab child (%s %s): %s\n", qPrintable(args.value(2)), qPrintable(args.value(3)), e.what());

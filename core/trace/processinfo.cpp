@@ -39,6 +39,12 @@ QJsonObject ProcessInfo::toJson() const
         o.insert(QStringLiteral("exit_code"), exitCode);
     if (state == State::Crashed || state == State::Stopped)
         o.insert(QStringLiteral("signal"), signalName(signal));
+    if (!start.isEmpty())
+        o.insert(QStringLiteral("start"), start);
+    if (startNs >= 0)
+        o.insert(QStringLiteral("start_ms"), double(startNs) / 1e6);
+    if (copiedBytes >= 0)
+        o.insert(QStringLiteral("copied_bytes"), qint64(copiedBytes));
     return o;
 }
 

@@ -19,6 +19,9 @@ struct ProcessInfo {
     int exitCode = 0; // when Exited
     int signal = 0; // when Crashed or Stopped
     std::int64_t cpuNs = 0;
+    QString start; // a child's start method, "fork" or "spawn" (empty for ThreadLab itself)
+    std::int64_t startNs = -1; // from the fork or spawn to the child's first own instruction (-1: not yet)
+    std::int64_t copiedBytes = -1; // input copied into it through a pipe (-1: not known)
 
     bool ended() const { return state != State::Starting && state != State::Running; }
     QString stateText() const; // "running", "exited with code 0", "crashed (SIGKILL)"

@@ -190,7 +190,7 @@ void TestHostile::startupFaultsSayWhatIsWrong_data()
     QTest::newRow("a child started by hand")
         << QStringList { "--child" } << QStringList { "THREADLAB_PARENT_PID=" + QString::number(::getpid()) } << 1
         << "threadlab child";
-    QTest::newRow("no child executable") << QStringList { "run", "child-processes" }
+    QTest::newRow("no child executable") << QStringList { "run", "child-processes", "--set", "start=spawn" }
                                          << QStringList { "THREADLAB_CHILD_EXE=/nonexistent" } << 1
                                          << "(/nonexistent): no such file";
 }
