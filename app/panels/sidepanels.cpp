@@ -83,8 +83,7 @@ ResultChartPanel::ResultChartPanel(RunDocument* document, QWidget* parent)
     , m_document(document)
     , m_chart(new ResultChart)
 {
-    m_chart->setMinimumWidth(320);
-    fill(this, m_chart);
+    fill(this, m_chart); // at least 320 px wide, more when its labels need it
     hide(); // until a run's results describe a chart
     m_export = panelAction(this, QStringLiteral("document-save-as"), tr("Export &Chart…"),
         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E),
