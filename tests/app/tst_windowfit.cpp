@@ -7,6 +7,7 @@
 #include <panels/scenariolistpanel.h>
 #include <panels/statusbarpanel.h>
 #include <panels/timelinepanel.h>
+#include <processes/processview.h>
 #include <scenarios/registry.h>
 
 #include <QAbstractTextDocumentLayout>
@@ -15,6 +16,8 @@
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QGraphicsScene>
+#include <QGraphicsTextItem>
 #include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
@@ -86,6 +89,11 @@ QString TestWindowFit::clippedChartLabels(ResultChart& chart)
     if (!axis)
         return QStringLiteral("no bar chart");
     QStringList clipped;
+    // What the chart drew: Qt truncates a label that it finds too wide to "xx...".
+    for (QGraphicsItem* item : c->scene()->items())
+        if (auto* text = dynamic_cast<QGraphicsTextItem*>(item);
+            text && text->isVisible() && text->toPlainText().endsWith(QStringLiteral("...")))
+            clipped << QStringLiteral("drawn as \"%1\"").arg(text->toPlainText());
     const QFontMetricsF axisFont(axis->labelsFont());
     const double categoryWidth = c->plotArea().width() / axis->count();
     for (const QString& category : axis->categories())
