@@ -48,8 +48,8 @@ void MainWindow::buildLayout()
     connect(m_scenarios, &ScenarioListPanel::scenarioChosen, m_parameters, &ParametersPanel::showScenario);
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
-    // The list grows to show every scenario when the window is tall enough, the explanation gives way first.
-    leftLayout->addWidget(m_scenarios, 1);
+    // The list shows every scenario when the window is tall enough; the explanation gives way first.
+    leftLayout->addWidget(m_scenarios);
     leftLayout->addWidget(m_parameters, 1);
 
     m_timeline = new TimelinePanel(&m_document);

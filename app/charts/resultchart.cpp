@@ -66,7 +66,8 @@ void ResultChart::fitBarLabels()
             widest = std::max(
                 widest, QFontMetricsF(set->labelFont()).horizontalAdvance(QString::number(set->at(i), 'g', 9)));
     const bool upright = widest + 4 > barWidthPx();
-    bars->setLabelsAngle(upright ? -90 : 0);
+    // 360, not 0: Qt 6.4 rotates a label only for an angle other than 0, so one stood up stayed up.
+    bars->setLabelsAngle(upright ? -90 : 360);
     bars->setLabelsPosition(upright ? QAbstractBarSeries::LabelsInsideBase : QAbstractBarSeries::LabelsCenter);
 }
 

@@ -35,7 +35,7 @@ public:
         const auto* view = qobject_cast<const QAbstractItemView*>(opt.widget);
         const int width = view ? view->viewport()->width() - kPadding : 10'000;
         const QRect text = opt.fontMetrics.boundingRect(QRect(0, 0, width, 10'000), Qt::TextWordWrap, opt.text);
-        return { std::min(text.width(), width) + kPadding, text.height() + 8 };
+        return { std::min(text.width(), width) + kPadding, text.height() + 4 };
     }
 
 private:
@@ -54,6 +54,7 @@ ScenarioListPanel::ScenarioListPanel(RunDocument* document, QWidget* parent)
     m_list->setWordWrap(true);
     m_list->setResizeMode(QListView::Adjust); // titles wrap again at the new width
     m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_list->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents); // asks for every entry
     for (const auto& info : m_catalog) {
         auto* item = new QListWidgetItem(info.title);
         item->setData(ScenarioDelegate::kSummaryRole, info.summary);
@@ -64,9 +65,9 @@ ScenarioListPanel::ScenarioListPanel(RunDocument* document, QWidget* parent)
     }
     // At least kMinShown entries in view, and room for all of them when the window has it.
     const int frame = 2 * m_list->frameWidth();
-    const int line = QFontMetrics(m_list->font()).height() + 8; // bold is as tall
-    // One entry more than kMinShown, for titles that take two lines.
-    m_list->setMinimumHeight(line * std::min(kMinShown + 1, m_list->count()) + frame);
+    const int line = QFontMetrics(m_list->font()).height() + 4; // bold is as tall
+    // Three lines more than kMinShown entries, for titles that take two (at 320 px, two of the first eight).
+    m_list->setMinimumHeight(line * std::min(kMinShown + 3, m_list->count()) + frame);
     m_list->setMaximumHeight(line * (m_list->count() + 2) + frame);
     m_summary->setWordWrap(true);
     m_summary->setAccessibleName(tr("Scenario summary"));

@@ -66,7 +66,9 @@ CountersPanel::CountersPanel(RunDocument* document, QWidget* parent)
     : QWidget(parent)
     , m_chart(new CounterChart)
 {
-    m_chart->setMinimumWidth(320);
+    // Narrower than the results chart (a line needs no labels of its own): at 1024×700 the results beside it
+    // get the ~430 px their tables need with words whole.
+    m_chart->setMinimumWidth(260);
     fill(this, m_chart);
     hide(); // until a run publishes counters
     auto update = [this, document] {
