@@ -48,6 +48,7 @@ void MainWindow::buildLayout()
     connect(m_scenarios, &ScenarioListPanel::scenarioChosen, m_parameters, &ParametersPanel::showScenario);
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
+    // The list shows every scenario when the window is tall enough; the explanation gives way first.
     leftLayout->addWidget(m_scenarios);
     leftLayout->addWidget(m_parameters, 1);
 
@@ -55,15 +56,12 @@ void MainWindow::buildLayout()
     m_results = new ResultsPanel(&m_document);
     connect(m_results, &ResultsPanel::momentClicked, m_timeline, &TimelinePanel::showMoment);
     m_processes = new ProcessesPanel(&m_document);
-    auto* resultsPane = new QSplitter(Qt::Vertical);
-    resultsPane->addWidget(m_results);
-    resultsPane->addWidget(m_processes);
 
     m_counters = new CountersPanel(&m_document);
     m_resultChart = new ResultChartPanel(&m_document);
     m_waitFor = new WaitForPanel(&m_document);
     m_bottomSplitter = new QSplitter(Qt::Horizontal);
-    for (QWidget* panel : std::initializer_list<QWidget*> { resultsPane, m_counters, m_resultChart, m_waitFor })
+    for (QWidget* panel : std::initializer_list<QWidget*> { m_results, m_counters, m_resultChart, m_waitFor })
         m_bottomSplitter->addWidget(panel);
     m_bottomSplitter->setStretchFactor(0, 3);
     m_bottomSplitter->setStretchFactor(1, 2);
@@ -72,11 +70,17 @@ void MainWindow::buildLayout()
     connect(&m_document, &RunDocument::batchAppended, this, &MainWindow::uncollapseSidePanels);
     connect(&m_document, &RunDocument::finished, this, &MainWindow::uncollapseSidePanels);
 
+    // The processes table spans the timeline's width, between it and the results: under the results, beside
+    // the charts, it had 380 px for six columns at 1024×700 (hiding "Parameters received") and left the
+    // results two lines.
     m_rightSplitter = new QSplitter(Qt::Vertical);
     m_rightSplitter->addWidget(m_timeline);
+    m_rightSplitter->addWidget(m_processes);
     m_rightSplitter->addWidget(m_bottomSplitter);
     m_rightSplitter->setStretchFactor(0, 3);
-    m_rightSplitter->setStretchFactor(1, 2);
+    m_rightSplitter->setStretchFactor(1, 1);
+    m_rightSplitter->setStretchFactor(2, 2);
+    m_rightSplitter->setSizes({ 450, 150, 300 });
     m_mainSplitter = new QSplitter(Qt::Horizontal);
     m_mainSplitter->addWidget(left);
     m_mainSplitter->addWidget(m_rightSplitter);
@@ -191,6 +195,14 @@ void MainWindow::stopRun()
 
 void MainWindow::uncollapseSidePanels()
 {
+    // The processes panel, shown with no height (it was hidden when the sizes were set or saved), gets what
+    // its rows need from the timeline.
+    if (QList<int> sizes = m_rightSplitter->sizes(); m_processes->isVisible() && sizes.value(1) < kProcessesHeight) {
+        const int wanted = std::min(kProcessesHeight, sizes.value(0) / 2);
+        sizes[0] -= wanted - sizes[1];
+        sizes[1] = wanted;
+        m_rightSplitter->setSizes(sizes);
+    }
     // Splitter sizes saved while a side panel was hidden keep it at zero width when it shows again.
     const QList<int> sizes = m_bottomSplitter->sizes();
     bool collapsed = false;

@@ -72,6 +72,8 @@ private:
     void connectController();
     void uncollapseSidePanels();
     void restoreLayout();
+    // What the processes panel is given when it first shows: its header and four rows.
+    static constexpr int kProcessesHeight = 160;
     void saveLayout() const;
 
     RunController m_controller;

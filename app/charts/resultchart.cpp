@@ -7,6 +7,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QFileInfo>
+#include <QFontMetricsF>
 #include <QImage>
 #include <QJsonArray>
 #include <QLineSeries>
@@ -24,6 +25,50 @@ ResultChart::ResultChart(QWidget* parent)
     : ChartWidget(parent)
 {
     setAccessibleName(tr("Results chart"));
+    setMinimumWidth(320);
+    // The bars' width is known once the chart has laid out its plot area.
+    connect(chart(), &QChart::plotAreaChanged, this, &ResultChart::fitBarLabels);
+}
+
+QString ResultChart::categoryLabel(const QString& category)
+{
+    // "memory (KiB)" needs more than a third of a 320 px chart, and Qt truncates it to "mem…": the unit goes
+    // on a line of its own (axis labels are HTML).
+    QString label = category.toHtmlEscaped();
+    if (const auto unit = label.lastIndexOf(QStringLiteral(" (")); unit > 0)
+        label.replace(unit, 1, QStringLiteral("<br>"));
+    return label;
+}
+
+double ResultChart::barWidthPx() const
+{
+    const auto series = chart()->series();
+    auto* bars = series.isEmpty() ? nullptr : qobject_cast<QAbstractBarSeries*>(series.first());
+    const auto* axis = bars && !bars->attachedAxes().isEmpty()
+        ? qobject_cast<QBarCategoryAxis*>(bars->attachedAxes().first())
+        : nullptr;
+    if (!axis || axis->count() == 0 || bars->count() == 0)
+        return 0;
+    return chart()->plotArea().width() / axis->count() * bars->barWidth() / bars->count();
+}
+
+void ResultChart::fitBarLabels()
+{
+    const auto series = chart()->series();
+    auto* bars = series.isEmpty() ? nullptr : qobject_cast<QAbstractBarSeries*>(series.first());
+    if (!bars)
+        return;
+    // A label wider than its bar runs under its neighbours' ("429760" read "2976"): stand it on end then,
+    // from the bar's base, where it needs only a line's height of the bar's width.
+    double widest = 0;
+    for (QBarSet* set : bars->barSets())
+        for (int i = 0; i < set->count(); ++i)
+            widest = std::max(
+                widest, QFontMetricsF(set->labelFont()).horizontalAdvance(QString::number(set->at(i), 'g', 9)));
+    const bool upright = widest + 4 > barWidthPx();
+    // 360, not 0: Qt 6.4 rotates a label only for an angle other than 0, so one stood up stayed up.
+    bars->setLabelsAngle(upright ? -90 : 360);
+    bars->setLabelsPosition(upright ? QAbstractBarSeries::LabelsInsideBase : QAbstractBarSeries::LabelsCenter);
 }
 
 int ResultChart::seriesCount() const
@@ -33,6 +78,7 @@ int ResultChart::seriesCount() const
 
 bool ResultChart::show(const QJsonObject& spec)
 {
+    setMinimumWidth(320);
     chart()->removeAllSeries();
     for (QAbstractAxis* axis : chart()->axes())
         chart()->removeAxis(axis), delete axis;
@@ -113,12 +159,22 @@ bool ResultChart::showBars(const QJsonObject& spec)
     bars->setLabelsVisible(true);
     bars->setLabelsFormat(QStringLiteral("@value"));
     bars->setLabelsPrecision(9); // enough for every rounded value to print whole
+    bars->setBarWidth(0.9); // room for the labels
     chart()->addSeries(bars);
     auto* categories = new QBarCategoryAxis;
     for (const auto& c : spec[u"categories"].toArray())
-        categories->append(c.toString());
+        categories->append(categoryLabel(c.toString()));
     chart()->addAxis(categories, Qt::AlignBottom);
     bars->attachAxis(categories);
+    // Qt gives a category label the axis' width over (categories + 1), less padding, and truncates a word
+    // that needs more ("memory" read "mem..." at 300 px): ask for a width where the widest word fits.
+    const QFontMetricsF labelFont(categories->labelsFont());
+    double widestWord = 0;
+    for (const QString& category : categories->categories())
+        for (const QString& word : QString(category).replace(QStringLiteral("<br>"), QStringLiteral(" ")).split(u' '))
+            widestWord = std::max(widestWord, labelFont.horizontalAdvance(word));
+    constexpr int kAxisAndMargins = 110; // the value axis' labels, the chart's margins
+    setMinimumWidth(std::max(320, int(std::ceil((widestWord + 16) * (categories->count() + 1))) + kAxisAndMargins));
     QAbstractAxis* y = nullptr;
     if (spec[u"y_log"].toBool() && lowest > 0) {
         auto* log = new QLogValueAxis;
@@ -133,6 +189,7 @@ bool ResultChart::showBars(const QJsonObject& spec)
     chart()->addAxis(y, Qt::AlignLeft);
     bars->attachAxis(y);
     applySeriesColours();
+    fitBarLabels();
     return true;
 }
 

@@ -21,9 +21,14 @@ public:
     // Shows the chart `spec` describes; false (and nothing shown) when it has no series.
     bool show(const QJsonObject& spec);
     int seriesCount() const;
+    // The width of one bar, in pixels (0 when the chart has no bars): what its value label must fit in.
+    double barWidthPx() const;
+    // How a category is labelled on the axis (HTML): its unit, "(µs)", on a line of its own.
+    static QString categoryLabel(const QString& category);
 
 private:
     bool showBars(const QJsonObject& spec);
+    void fitBarLabels();
 };
 
 // Draws the chart `spec` describes into a PNG or SVG file (by the name's extension), in the light theme, as

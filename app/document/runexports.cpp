@@ -138,7 +138,9 @@ std::function<void(const QString&)> RunExports::reportWhenWritten(const QString&
     progress->setWindowModality(Qt::WindowModal);
     progress->setMinimumDuration(300);
     return [this, progress, path](const QString& error) {
-        progress->deleteLater();
+        // Deleted now, with its show timer: the message box's own event loop would otherwise still show it
+        // after 300 ms, on top of the message (a deferred delete waits for that loop to end).
+        delete progress;
         if (!error.isEmpty())
             QMessageBox::warning(m_window, tr("Export failed"), error);
         else

@@ -2,6 +2,7 @@
 
 #include <QPainter>
 #include <QPainterPath>
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -98,8 +99,17 @@ void WaitForGraph::paintEvent(QPaintEvent*)
     if (nodes == 0)
         return;
     std::vector<QPointF> workerAt(m_workers.size()), lockAt(m_locks.size());
+    const QFontMetricsF fm(font());
+    // Labels sit under their nodes at full width ("queue not empty" was cut to 120 px): the ring leaves
+    // half the widest one free at either side.
+    double widest = 0;
+    for (const QString& name : m_workers)
+        widest = std::max(widest, fm.horizontalAdvance(name));
+    for (std::size_t l = 1; l < m_locks.size(); ++l)
+        widest = std::max(widest, fm.horizontalAdvance(m_locks[l]));
     const QPointF centre(width() / 2.0, height() / 2.0 + 10);
-    const double radius = std::max(40.0, std::min(width(), height() - 40) / 2.0 - 36);
+    const double radius
+        = std::max(40.0, std::min(width() / 2.0 - std::max(36.0, widest / 2 + 8), (height() - 40) / 2.0 - 36));
     std::size_t slot = 0;
     auto place = [&] {
         const double angle = 2 * std::numbers::pi * double(slot++) / double(nodes) - std::numbers::pi / 2;
@@ -135,10 +145,12 @@ void WaitForGraph::paintEvent(QPaintEvent*)
         p.setPen(QPen(kWaitColor, hot ? 3 : 1.5, Qt::DashLine));
         arrow(p, workerAt[w.worker], lockAt[w.lock], kNode);
     }
-    const QFontMetricsF fm(font());
     auto label = [&](QPointF at, const QString& text) {
         p.setPen(palette().text().color());
-        p.drawText(QRectF(at.x() - 60, at.y() + kNode - 2, 120, fm.height()), Qt::AlignHCenter, text);
+        const double w = fm.horizontalAdvance(text) + 2;
+        // Kept inside the widget when the graph is too narrow for the ring to leave room.
+        const double left = std::clamp(at.x() - w / 2, 0.0, std::max(0.0, width() - w));
+        p.drawText(QRectF(left, at.y() + kNode - 2, w, fm.height()), Qt::AlignHCenter, text);
     };
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         p.setPen(QPen(palette().text().color(), 1.5));

@@ -5,6 +5,7 @@
 
 #include <QFile>
 #include <QLabel>
+#include <QScrollArea>
 #include <QSettings>
 #include <QTextBrowser>
 #include <QVBoxLayout>
@@ -12,6 +13,12 @@
 namespace tl::ui {
 
 namespace {
+// Asks for a few lines only: the explanation takes what the form leaves, and scrolls.
+class Explanation : public QTextBrowser {
+public:
+    QSize sizeHint() const override { return { QTextBrowser::sizeHint().width(), 80 }; }
+};
+
 QString settingsKey(const QString& scenario, const QString& param)
 {
     return QStringLiteral("params/%1/%2").arg(scenario, param);
@@ -21,7 +28,8 @@ QString settingsKey(const QString& scenario, const QString& param)
 ParametersPanel::ParametersPanel(RunDocument* document, QWidget* parent)
     : QWidget(parent)
     , m_form(new ParameterForm)
-    , m_explanation(new QTextBrowser)
+    , m_explanation(new Explanation)
+    , m_formArea(new QScrollArea)
 {
     m_form->setAccessibleName(tr("Parameters"));
     m_explanation->setAccessibleName(tr("About this scenario"));
@@ -29,7 +37,15 @@ ParametersPanel::ParametersPanel(RunDocument* document, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(new QLabel(tr("<b>Parameters</b> (⟳ may change while running)")));
-    layout->addWidget(m_form);
+    // Ten parameters (queue-pipe) and the scenario list made the window 736 px tall at least: the form
+    // scrolls rather than push the window past a 700 px screen.
+    m_formArea->setWidget(m_form);
+    m_formArea->setWidgetResizable(true);
+    m_formArea->setFrameShape(QFrame::NoFrame);
+    m_formArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_formArea->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents); // the whole form, room allowing
+    layout->addWidget(m_formArea);
+    m_explanation->setMinimumHeight(60); // a few lines; it scrolls
     layout->addWidget(m_explanation, 1);
 
     connect(document, &RunDocument::started, m_form, [this] { m_form->setRunning(true); });
@@ -48,6 +64,9 @@ void ParametersPanel::showScenario(const ScenarioInfo& info)
             params.set(spec.name, saved.toString(), nullptr); // a stale or invalid value keeps the default
     }
     m_form->setParams(params);
+    // The whole form when there is room, never less than kMaxFormHeight of it (it scrolls then).
+    m_formArea->setMinimumHeight(std::min(m_form->sizeHint().height(), kMaxFormHeight));
+    m_formArea->setMaximumHeight(m_form->sizeHint().height());
     QFile page(QStringLiteral(":/explanations/%1.html").arg(info.name));
     m_explanation->setHtml(page.open(QIODevice::ReadOnly)
             ? QString::fromUtf8(page.readAll())

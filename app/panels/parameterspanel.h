@@ -4,6 +4,7 @@
 
 #include <QWidget>
 
+class QScrollArea;
 class QTextBrowser;
 
 namespace tl::ui {
@@ -29,6 +30,9 @@ private:
     QString m_scenario; // the name of the scenario shown
     ParameterForm* m_form;
     QTextBrowser* m_explanation;
+    QScrollArea* m_formArea;
+    // Seven rows or so: with queue-pipe's ten and the scenario list the window needed 736 px at least.
+    static constexpr int kMaxFormHeight = 200;
 };
 
 } // namespace tl::ui

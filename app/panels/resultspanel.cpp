@@ -11,6 +11,8 @@ ResultsPanel::ResultsPanel(RunDocument* document, QWidget* parent)
     setAccessibleName(tr("Results"));
     setOpenLinks(false);
     setPlaceholderText(tr("Results appear here while and after a scenario runs."));
+    // Words stay whole: a narrow panel scrolls sideways rather than print a header as "succe eded".
+    setWordWrapMode(QTextOption::WordWrap);
     connect(this, &QTextBrowser::anchorClicked, this, &ResultsPanel::momentClicked);
     connect(document, &RunDocument::started, this, &QTextBrowser::clear);
     connect(document, &RunDocument::batchAppended, this, [this, document](const TraceBatchPtr& batch) {

@@ -3,51 +3,43 @@
 #include <document/rundocument.h>
 #include <scenarios/registry.h>
 
-#include <QApplication>
 #include <QLabel>
 #include <QListWidget>
-#include <QPainter>
 #include <QSettings>
-#include <QStyle>
 #include <QStyledItemDelegate>
 #include <QVBoxLayout>
 
 namespace tl::ui {
 
 namespace {
-// Scenario list entries: the title in bold, the one-line summary under it.
+// Scenario list entries: the title in bold, one line each, so that every scenario is in view at once (two-line
+// entries with their summary showed 4 of 16 at 1024×700). The chosen one's summary is shown under the list.
 class ScenarioDelegate : public QStyledItemDelegate {
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
     static constexpr int kSummaryRole = Qt::UserRole + 1;
 
-    void paint(QPainter* p, const QStyleOptionViewItem& option, const QModelIndex& index) const override
+    void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        option->font.setBold(true);
+        option->fontMetrics = QFontMetrics(option->font);
+        option->features |= QStyleOptionViewItem::WrapText;
+    }
+    // A title wider than the list takes a second line rather than being cut ("Manager: shared objects in a
+    // server proce").
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override
     {
         QStyleOptionViewItem opt = option;
         initStyleOption(&opt, index);
-        opt.text.clear();
-        QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &opt, p, opt.widget);
-        const bool selected = opt.state & QStyle::State_Selected;
-        const QRect r = opt.rect.adjusted(6, 3, -6, -3);
-        QFont title = opt.font;
-        title.setBold(true);
-        p->save();
-        p->setPen(opt.palette.color(selected ? QPalette::HighlightedText : QPalette::Text));
-        p->setFont(title);
-        p->drawText(r, Qt::AlignLeft | Qt::AlignTop, index.data(Qt::DisplayRole).toString());
-        QFont small = opt.font;
-        small.setPointSizeF(opt.font.pointSizeF() * 0.9);
-        p->setFont(small);
-        if (!selected)
-            p->setPen(opt.palette.color(QPalette::PlaceholderText));
-        p->drawText(r.adjusted(0, QFontMetrics(title).height(), 0, 0), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
-            index.data(kSummaryRole).toString());
-        p->restore();
+        const auto* view = qobject_cast<const QAbstractItemView*>(opt.widget);
+        const int width = view ? view->viewport()->width() - kPadding : 10'000;
+        const QRect text = opt.fontMetrics.boundingRect(QRect(0, 0, width, 10'000), Qt::TextWordWrap, opt.text);
+        return { std::min(text.width(), width) + kPadding, text.height() + 4 };
     }
-    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex&) const override
-    {
-        return { 200, QFontMetrics(option.font).height() * 3 + 8 };
-    }
+
+private:
+    static constexpr int kPadding = 16;
 };
 }
 
@@ -55,9 +47,14 @@ ScenarioListPanel::ScenarioListPanel(RunDocument* document, QWidget* parent)
     : QWidget(parent)
     , m_catalog(scenarioCatalog())
     , m_list(new QListWidget)
+    , m_summary(new QLabel)
 {
     m_list->setAccessibleName(tr("Scenarios"));
     m_list->setItemDelegate(new ScenarioDelegate(m_list));
+    m_list->setWordWrap(true);
+    m_list->setResizeMode(QListView::Adjust); // titles wrap again at the new width
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_list->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents); // asks for every entry
     for (const auto& info : m_catalog) {
         auto* item = new QListWidgetItem(info.title);
         item->setData(ScenarioDelegate::kSummaryRole, info.summary);
@@ -66,13 +63,21 @@ ScenarioListPanel::ScenarioListPanel(RunDocument* document, QWidget* parent)
                              .arg(info.summary, info.topic, info.name));
         m_list->addItem(item);
     }
-    m_list->setMaximumHeight(m_list->sizeHintForRow(0) * 5 + 6);
+    // At least kMinShown entries in view, and room for all of them when the window has it.
+    const int frame = 2 * m_list->frameWidth();
+    const int line = QFontMetrics(m_list->font()).height() + 4; // bold is as tall
+    // Three lines more than kMinShown entries, for titles that take two (at 320 px, two of the first eight).
+    m_list->setMinimumHeight(line * std::min(kMinShown + 3, m_list->count()) + frame);
+    m_list->setMaximumHeight(line * (m_list->count() + 2) + frame);
+    m_summary->setWordWrap(true);
+    m_summary->setAccessibleName(tr("Scenario summary"));
     connect(m_list, &QListWidget::currentRowChanged, this, &ScenarioListPanel::onRowChanged);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(new QLabel(tr("<b>Scenarios</b>")));
-    layout->addWidget(m_list);
+    layout->addWidget(m_list, 1);
+    layout->addWidget(m_summary);
 
     connect(document, &RunDocument::started, m_list, [this] { m_list->setEnabled(false); });
     connect(document, &RunDocument::workersEnded, m_list, [this] { m_list->setEnabled(true); });
@@ -106,6 +111,7 @@ void ScenarioListPanel::onRowChanged(int row)
     if (row < 0 || row >= int(m_catalog.size()))
         return;
     const ScenarioInfo& info = m_catalog[std::size_t(row)];
+    m_summary->setText(info.summary);
     QSettings().setValue(QStringLiteral("lastScenario"), info.name);
     emit scenarioChosen(info);
 }

@@ -4,6 +4,7 @@
 
 #include <QWidget>
 
+class QLabel;
 class QListWidget;
 
 namespace tl::ui {
@@ -22,6 +23,8 @@ public:
     void restoreLastScenario();
     // The chosen scenario, or nullptr when none is.
     const ScenarioInfo* current() const;
+    // The fewest entries the list keeps in view, however small the window.
+    static constexpr int kMinShown = 8;
 
 signals:
     void scenarioChosen(const tl::ScenarioInfo& scenario);
@@ -31,6 +34,7 @@ private:
 
     std::vector<ScenarioInfo> m_catalog;
     QListWidget* m_list;
+    QLabel* m_summary;
 };
 
 } // namespace tl::ui

@@ -66,7 +66,9 @@ CountersPanel::CountersPanel(RunDocument* document, QWidget* parent)
     : QWidget(parent)
     , m_chart(new CounterChart)
 {
-    m_chart->setMinimumWidth(320);
+    // Narrower than the results chart (a line needs no labels of its own): at 1024×700 the results beside it
+    // get the ~430 px their tables need with words whole.
+    m_chart->setMinimumWidth(260);
     fill(this, m_chart);
     hide(); // until a run publishes counters
     auto update = [this, document] {
@@ -83,8 +85,7 @@ ResultChartPanel::ResultChartPanel(RunDocument* document, QWidget* parent)
     , m_document(document)
     , m_chart(new ResultChart)
 {
-    m_chart->setMinimumWidth(320);
-    fill(this, m_chart);
+    fill(this, m_chart); // at least 320 px wide, more when its labels need it
     hide(); // until a run's results describe a chart
     m_export = panelAction(this, QStringLiteral("document-save-as"), tr("Export &Chart…"),
         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E),

@@ -35,6 +35,8 @@ StatusBarPanel::StatusBarPanel(RunDocument* document, QWidget* parent)
         m_progress->setAccessibleName(tr("Run in progress"));
         m_progress->show();
         m_completingFrom = 0;
+        // Not "Ready" (or the last run's end) until the first batch comes in.
+        m_state->setText(tr("Starting %1…").arg(m_document->title()));
     });
     connect(document, &RunDocument::workersEnded, this, [this] {
         m_state->setText(

@@ -46,7 +46,16 @@ TimelinePanel::TimelinePanel(RunDocument* document, QWidget* parent)
     , m_document(document)
     , m_view(new TimelineView)
     , m_selectionInfo(new QLabel)
+    , m_starting(new QLabel)
 {
+    // Over the view, which says "Pick a scenario and press Run" until the run's first lanes come in.
+    m_starting->setAlignment(Qt::AlignCenter);
+    m_starting->setAutoFillBackground(true);
+    m_starting->setBackgroundRole(QPalette::Base);
+    m_starting->hide();
+    auto* overlay = new QVBoxLayout(m_view);
+    overlay->setContentsMargins(0, 0, 0, 0);
+    overlay->addWidget(m_starting);
     m_view->setData(document->timelineSnapshot());
     m_selectionInfo->setAccessibleName(tr("Selection statistics"));
     m_selectionInfo->setToolTip(tr("Shift+drag on the timeline to select a time range; Esc clears it, Z zooms to it"));
@@ -62,9 +71,18 @@ TimelinePanel::TimelinePanel(RunDocument* document, QWidget* parent)
         m_view->setData(m_document->timelineSnapshot());
         m_view->clearSelection();
         m_view->setFollowing(true);
+        m_starting->setText(tr("Starting %1…").arg(m_document->title()));
+        m_starting->show();
     });
-    connect(document, &RunDocument::batchAppended, m_view, &TimelineView::dataChanged);
-    connect(document, &RunDocument::finished, this, [this] { m_view->setData(m_document->shownTimeline()); });
+    connect(document, &RunDocument::batchAppended, this, [this] {
+        if (!m_document->timeline().lanes.empty())
+            m_starting->hide();
+        m_view->dataChanged();
+    });
+    connect(document, &RunDocument::finished, this, [this] {
+        m_starting->hide();
+        m_view->setData(m_document->shownTimeline());
+    });
     connect(document, &RunDocument::lanesChanged, this, [this] {
         if (!m_document->isLive())
             m_view->setData(m_document->shownTimeline());

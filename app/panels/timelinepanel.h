@@ -21,6 +21,9 @@ public:
 
     TimelineView* view() const { return m_view; }
     QString selectionText() const;
+    // What the timeline says between Run and the run's first lanes ("Starting Race on a shared counter…");
+    // hidden otherwise.
+    QLabel* startingLabel() const { return m_starting; }
     // Zooms to a moment a results link names ("show:FROM:TO", e.g. a lost update) and selects it.
     void showMoment(const QUrl& link);
 
@@ -35,6 +38,7 @@ private:
     RunDocument* m_document;
     TimelineView* m_view;
     QLabel* m_selectionInfo;
+    QLabel* m_starting;
     QAction* m_fit = nullptr;
     QList<QAction*> m_zoom;
     QAction* m_lanesByCpu = nullptr;
