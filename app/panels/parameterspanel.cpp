@@ -65,8 +65,15 @@ void ParametersPanel::showScenario(const ScenarioInfo& info)
     }
     m_form->setParams(params);
     // The whole form when there is room, never less than kMaxFormHeight of it (it scrolls then).
-    m_formArea->setMinimumHeight(std::min(m_form->sizeHint().height(), kMaxFormHeight));
-    m_formArea->setMaximumHeight(m_form->sizeHint().height());
+    // Measured once the new rows are shown: a layout shows the widgets added to a visible form only from the
+    // event loop, and until then leaves them out of its size (18 px: the form was squashed to one cut row).
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_formArea->setMinimumHeight(std::min(m_form->sizeHint().height(), kMaxFormHeight));
+            m_formArea->setMaximumHeight(m_form->sizeHint().height());
+        },
+        Qt::QueuedConnection);
     QFile page(QStringLiteral(":/explanations/%1.html").arg(info.name));
     m_explanation->setHtml(page.open(QIODevice::ReadOnly)
             ? QString::fromUtf8(page.readAll())

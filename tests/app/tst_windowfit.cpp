@@ -16,6 +16,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QFormLayout>
 #include <QGraphicsScene>
 #include <QGraphicsTextItem>
 #include <QHeaderView>
@@ -136,6 +137,22 @@ void TestWindowFit::scenarioListShowsEightEntries()
             whole += list->viewport()->rect().contains(list->visualItemRect(list->item(i)));
         QVERIFY2(whole >= ScenarioListPanel::kMinShown,
             qPrintable(QStringLiteral("%1: %2 of %3 scenarios in view").arg(info.name).arg(whole).arg(list->count())));
+        // Its parameters in view: every row, or 4 of them where the form scrolls (it was squashed to one cut
+        // row of 18 px after the first scenario, measured before the new rows were shown).
+        QCoreApplication::processEvents();
+        auto* form = window.findChild<QFormLayout*>();
+        QVERIFY(form && form->parentWidget());
+        int rowsInView = 0;
+        for (int r = 0; r < form->rowCount(); ++r) {
+            QWidget* field = form->itemAt(r, QFormLayout::FieldRole)->widget();
+            rowsInView += !field->visibleRegion().isEmpty()
+                && field->visibleRegion().boundingRect().height() == field->height();
+        }
+        QVERIFY2(rowsInView >= std::min(form->rowCount(), 4),
+            qPrintable(QStringLiteral("%1: %2 of %3 parameters in view")
+                           .arg(info.name)
+                           .arg(rowsInView)
+                           .arg(form->rowCount())));
     }
 }
 
