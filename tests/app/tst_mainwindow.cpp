@@ -1,3 +1,4 @@
+#include "../support/privatesettings.h"
 #include <charts/resultchart.h>
 #include <mainwindow.h>
 #include <panels/parameterform.h>
@@ -72,8 +73,7 @@ void TestMainWindow::runWith(MainWindow& window, const QString& scenario, const 
 
 void TestMainWindow::initTestCase()
 {
-    QCoreApplication::setOrganizationName(QStringLiteral("ThreadLabTests"));
-    QSettings().clear();
+    test::usePrivateSettings(QStringLiteral("tst_mainwindow"));
 }
 
 void TestMainWindow::formIsGeneratedFromTheParameters()

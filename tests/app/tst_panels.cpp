@@ -1,4 +1,5 @@
 // Each panel alone, offscreen, fed through a RunDocument by hand: it follows the run by itself.
+#include "../support/privatesettings.h"
 #include <charts/counterchart.h>
 #include <document/rundocument.h>
 #include <models/processtablemodel.h>
@@ -46,9 +47,7 @@ private:
 
 void TestPanels::initTestCase()
 {
-    QCoreApplication::setOrganizationName(QStringLiteral("ThreadLabTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("tst_panels"));
-    QSettings().clear();
+    test::usePrivateSettings(QStringLiteral("tst_panels"));
 }
 
 ScenarioInfo TestPanels::scenario(const QString& name)

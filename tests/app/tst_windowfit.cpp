@@ -1,5 +1,6 @@
 // The window at the smallest size it is taught on (1024×700), offscreen: what a class reads off it is all
 // there, whole. Each check measures the text against the room the widget gives it.
+#include "../support/privatesettings.h"
 #include <charts/resultchart.h>
 #include <document/rundocument.h>
 #include <mainwindow.h>
@@ -51,9 +52,7 @@ private:
 
 void TestWindowFit::initTestCase()
 {
-    QCoreApplication::setOrganizationName(QStringLiteral("ThreadLabTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("tst_windowfit"));
-    QSettings().clear(); // no saved splitter sizes: the window as a first start shows it
+    test::usePrivateSettings(QStringLiteral("tst_windowfit")); // no saved splitter sizes: as at a first start
 }
 
 void TestWindowFit::showSmall(MainWindow& window)
