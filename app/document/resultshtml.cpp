@@ -6,11 +6,8 @@
 #include <timeline/timelineexport.h>
 
 #include <QCoreApplication>
-#include <QRegularExpression>
 
 #include <algorithm>
-
-using namespace Qt::StringLiterals;
 
 namespace tl::ui {
 
@@ -169,19 +166,7 @@ RunAccount runAccount(const RunOutcome& outcome, const QJsonObject& summary)
 
 QString RunAccount::text() const
 {
-    // By hand: QTextDocument and simplified() both turn a number's narrow no-break space ("100 000") into a
-    // plain one, and a script would read two numbers. The account's HTML is ours: a few tags and Qt's escapes.
-    static const QRegularExpression block(QStringLiteral("<(br|/?(table|tr|td|th|p|li|ul|ol|div))\\b[^>]*>"));
-    static const QRegularExpression tag(QStringLiteral("<[^>]*>"));
-    static const QRegularExpression spaces(QStringLiteral("[ \\t\\r\\n]+"));
-    QString text = html;
-    text.replace(block, QStringLiteral(" ")).remove(tag);
-    text.replace(u"&lt;"_s, u"<"_s)
-        .replace(u"&gt;"_s, u">"_s)
-        .replace(u"&quot;"_s, u"\""_s)
-        .replace(u"&#39;"_s, u"'"_s);
-    text.replace(u"&nbsp;"_s, u"\u00a0"_s).replace(u"&amp;"_s, u"&"_s);
-    return text.replace(spaces, QStringLiteral(" ")).trimmed();
+    return plainText(html);
 }
 
 QString resultsHtml(const ResultsPage& page)

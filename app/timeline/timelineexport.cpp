@@ -43,6 +43,23 @@ std::optional<QSize> parseImageSize(const QString& text)
     return size;
 }
 
+QString plainText(const QString& html)
+{
+    // By hand: QTextDocument and simplified() both turn a number's narrow no-break space ("100 000") into a
+    // plain one, and a script would read two numbers. The account's HTML is ours: a few tags and Qt's escapes.
+    static const QRegularExpression block(QStringLiteral("<(br|/?(table|tr|td|th|p|li|ul|ol|div))\\b[^>]*>"));
+    static const QRegularExpression tag(QStringLiteral("<[^>]*>"));
+    static const QRegularExpression spaces(QStringLiteral("[ \\t\\r\\n]+"));
+    QString text = html;
+    text.replace(block, QStringLiteral(" ")).remove(tag);
+    text.replace(u"&lt;"_s, u"<"_s)
+        .replace(u"&gt;"_s, u">"_s)
+        .replace(u"&quot;"_s, u"\""_s)
+        .replace(u"&#39;"_s, u"'"_s);
+    text.replace(u"&nbsp;"_s, u"\u00a0"_s).replace(u"&amp;"_s, u"&"_s);
+    return text.replace(spaces, QStringLiteral(" ")).trimmed();
+}
+
 QString outcomeHeadline(const QString& accountHtml)
 {
     // The account bolds its key figure: the headline is the sentence around the first bold phrase.
@@ -56,8 +73,7 @@ QString outcomeHeadline(const QString& accountHtml)
     if (bold < 0)
         return {};
     text.insert(bold, kMark);
-    text.remove(QRegularExpression(QStringLiteral("<[^>]*>")));
-    text.replace(u"&amp;"_s, u"&"_s).replace(u"&lt;"_s, u"<"_s).replace(u"&gt;"_s, u">"_s);
+    text = plainText(text);
     const qsizetype at = text.indexOf(kMark);
     const qsizetype before = text.lastIndexOf(u". "_s, at);
     const qsizetype from = before < 0 ? 0 : before + 2;

@@ -28,6 +28,9 @@ struct ImageOptions {
 };
 // "1920x1080" → the size, if it is WIDTHxHEIGHT within ImageOptions' limits.
 std::optional<QSize> parseImageSize(const QString& text);
+// A scenario's account (simple HTML) as plain text: tags and Qt's escapes gone, lines joined, numbers'
+// narrow no-break spaces kept.
+QString plainText(const QString& html);
 // The first bold sentence of a scenario's account (describeOutcome), as plain text: the headline.
 QString outcomeHeadline(const QString& accountHtml);
 // A run's headline, for the command line and the window alike: why it failed, else outcomeHeadline(account).
