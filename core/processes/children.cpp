@@ -343,7 +343,9 @@ void Children::update(Child& child)
         const std::int32_t how = info.state == ProcessInfo::State::Exited ? std::int32_t(info.exitCode)
             : info.state == ProcessInfo::State::FailedToStart             ? kNeverStarted
                                                                           : -std::int32_t(info.signal);
-        m_ctx.recorder(info.worker).record(EventKind::Exited, how);
+        Recorder& lane = m_ctx.recorder(info.worker);
+        lane.takeOverFromDeadWriter(); // a child killed while it recorded left its last event half-written
+        lane.record(EventKind::Exited, how);
         const std::int64_t reported = block.cpuNs.load(std::memory_order_relaxed);
         if (reported > 0)
             info.cpuNs = reported;

@@ -215,6 +215,16 @@ bool Recorder::nextChunk(std::uint64_t ticks) noexcept
     return true;
 }
 
+void Recorder::takeOverFromDeadWriter() noexcept
+{
+    const std::uint64_t head = m_head.load(std::memory_order_acquire);
+    const std::uint64_t first = m_chunkNumber * m_chunkEvents; // the current chunk's first event
+    if (head >= first && head - first <= m_chunkEvents)
+        m_pos = std::size_t(head - first);
+    // Otherwise the writer died between publishing a full chunk and noting the next one: m_pos is then the
+    // full chunk's end, and the next event takes a chunk as usual.
+}
+
 void Recorder::Unmap::operator()(Recorder* recorder) const noexcept
 {
     std::size_t bytes = 0;

@@ -104,6 +104,11 @@ public:
     {
         put(ticks, kind, value, lock);
     }
+    // Makes this process the writer of a fixed recorder whose writer was another process that has died
+    // (reaped, so its last stores are visible here). Killed inside record(), it may have stored an event it
+    // never published, or taken a chunk it never used: the position is set back to what it published, so
+    // the next event lands right after the last one the collector can see, never beyond it.
+    void takeOverFromDeadWriter() noexcept;
     // An event noticed after the fact, at `ticks` (clock::ticks()); moved up to the worker's previous event
     // if that is later, so that a lane's events stay in time order.
     void recordAt(std::uint64_t ticks, EventKind kind, std::int32_t value = 0, std::uint16_t lock = 0) noexcept

@@ -8,8 +8,12 @@
 #include <session/run.h>
 
 #include <QTest>
+#include <csignal>
 #include <mutex>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace tl;
 
@@ -24,6 +28,7 @@ private slots:
     void theBatchesCarryTheWholeTimeline();
     void overflowIsMarkedWhereItHappened();
     void aLaneWhoseLastEventsWereLostEndsWhereTheyWere();
+    void anEventAfterTheWriterWasKilledIsTheLastOneSeen();
     void ticksBecomeMonotonicNanoseconds_data();
     void ticksBecomeMonotonicNanoseconds();
 };
@@ -345,6 +350,64 @@ void TestRecorder::aLaneWhoseLastEventsWereLostEndsWhereTheyWere()
     QVERIFY2(lane.spans.back().end <= finished + 1'000'000,
         qPrintable(QStringLiteral("the lane ends %1 ms after its worker finished")
                        .arg(double(lane.spans.back().end - finished) / 1e6)));
+}
+
+// A child process writes into a recorder both map, is killed at an arbitrary instruction (inside record(),
+// often), and the parent then records its death there, as Children does: the collector must see that
+// death as the lane's last event, after every event the child published, never hidden behind one the child
+// stored and did not publish.
+void TestRecorder::anEventAfterTheWriterWasKilledIsTheLastOneSeen()
+{
+    constexpr std::size_t kCapacity = 1 << 14; // four chunks: the writer crosses them often
+    const std::size_t bytes = Recorder::bytesFor(kCapacity);
+    void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    QVERIFY(memory != MAP_FAILED);
+    int hidden = 0;
+    for (int round = 0; round < 60; ++round) {
+        Recorder* rec = Recorder::createIn(memory, 0, kCapacity);
+        const pid_t child = ::fork();
+        if (child == 0) {
+            for (std::int32_t i = 1;; ++i)
+                rec->record(EventKind::Mark, i);
+        }
+        QVERIFY(child > 0);
+        // Drain while it writes, so it never stops at a full ring; kill it after a varying while.
+        std::int32_t last = 0;
+        bool ordered = true;
+        auto drain = [&] {
+            rec->drain([&](std::span<const Event> events) {
+                for (const Event& e : events) {
+                    if (e.kind != EventKind::Mark)
+                        continue;
+                    ordered = ordered && e.value > last;
+                    last = e.value;
+                }
+            });
+        };
+        const std::int64_t until = clock::monotonicNs() + 200'000 + round * 37'000;
+        while (clock::monotonicNs() < until)
+            drain();
+        ::kill(child, SIGKILL);
+        int status = 0;
+        QCOMPARE(::waitpid(child, &status, 0), child);
+        drain(); // as the collector does meanwhile: the ring has room again
+        rec->takeOverFromDeadWriter();
+        rec->record(EventKind::Exited, -SIGKILL);
+        EventKind lastKind = EventKind::Mark;
+        rec->drain([&](std::span<const Event> events) {
+            for (const Event& e : events) {
+                if (e.kind == EventKind::Mark) {
+                    ordered = ordered && e.value > last;
+                    last = e.value;
+                }
+                lastKind = e.kind;
+            }
+        });
+        QVERIFY2(ordered, "the child's events arrive once each, in order");
+        hidden += lastKind != EventKind::Exited;
+    }
+    ::munmap(memory, bytes);
+    QCOMPARE(hidden, 0);
 }
 
 void TestRecorder::ticksBecomeMonotonicNanoseconds_data()
