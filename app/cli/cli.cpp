@@ -5,6 +5,7 @@
 #include <models/timelinedata.h>
 #include <scenarios/registry.h>
 #include <session/run.h>
+#include <session/tracedsource.h>
 #include <timeline/timelineexport.h>
 #include <trace/exporters.h>
 #include <trace/outputfile.h>
@@ -52,13 +53,16 @@ qulonglong maxRecordingMib()
 }
 
 const char* const kUsageLine
-    = "usage: threadlab [--list | describe NAME | run NAME [options] | --help | --version]   (no command: the app)";
+    = "usage: threadlab [--list | describe NAME | run NAME [options] | trace [options] -- PROGRAM | --help | "
+      "--version]   (no command: the app)";
 
 const char* const kUsageText = R"(Usage:
   threadlab                      launch the desktop app
   threadlab --list               list the scenarios
   threadlab describe NAME        show a scenario's parameters
   threadlab run NAME [options]   run a scenario headless
+  threadlab trace [options] -- PROGRAM [ARGS...]
+                                 run your own program and record its threads, locks and processes
 
 Run options:
   --set KEY=VALUE   set a parameter (repeatable); see `threadlab describe NAME`
@@ -77,6 +81,12 @@ Run options:
                     Events are only dropped, and shown as gaps, once it is spent
   FILE `-` is standard output for --svg, --trace and --csv (the summary then goes to stderr).
   A file is replaced only by a complete new one; a repeated option: the last one wins.
+
+Trace options: the outputs above and --json, --size, --recording-memory. The program's standard input,
+  output and error are its own; the summary goes to stderr (--json: to stdout, after the program's output).
+  trace exits with the program's status (128+N when signal N ended it), 126/127 when it cannot be started,
+  1 when ThreadLab failed, 2 for bad usage. A first SIGINT/SIGTERM/SIGHUP is passed to the program; a
+  second one ends it (SIGTERM, then SIGKILL after 2 s).
 
 Other options:
   -h, --help        show this help
@@ -149,8 +159,8 @@ int unknownScenario(const QString& name)
 
 int unknownCommand(const QString& command)
 {
-    const QStringList commands { QStringLiteral("run"), QStringLiteral("describe"), QStringLiteral("list"),
-        QStringLiteral("--list"), QStringLiteral("--help"), QStringLiteral("--version") };
+    const QStringList commands { QStringLiteral("run"), QStringLiteral("trace"), QStringLiteral("describe"),
+        QStringLiteral("list"), QStringLiteral("--list"), QStringLiteral("--help"), QStringLiteral("--version") };
     // `threadlab race-counter` most likely meant to run it.
     const QString suggestion
         = scenarioNames().contains(command) ? QStringLiteral("run ") + command : closest(command, commands);
@@ -241,6 +251,18 @@ public:
         else if (m_fd < 0 && timeoutMs > 0)
             std::this_thread::sleep_for(std::chrono::milliseconds(timeoutMs));
         return m_signal.load();
+    }
+
+    // The next signal to arrive (waiting up to `timeoutMs`), each one once, or 0: for passing them on.
+    int next(int timeoutMs)
+    {
+        pollfd p { m_fd, POLLIN, 0 };
+        unsigned char signo = 0;
+        if (m_fd < 0 || ::poll(&p, 1, timeoutMs) <= 0 || ::read(m_fd, &signo, 1) != 1)
+            return 0;
+        int none = 0;
+        m_signal.compare_exchange_strong(none, signo);
+        return signo;
     }
 
 private:
@@ -631,6 +653,112 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
     return runExitCode(request.name, outcome, written, stop);
 }
 
+// A signal for the program: passed on, except a terminal's Ctrl+C, which reached the program already (it is
+// in the terminal's foreground process group with ThreadLab).
+void passOn(TracedProgram& program, int signo)
+{
+    const bool fromTerminal = signo == SIGINT && isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+    if (!fromTerminal)
+        program.signal(signo);
+}
+
+// Runs the program to its end. The first signal is passed to it; a second one stops the trace, which ends
+// the program (SIGTERM, then SIGKILL).
+RunOutcome traceUntilEnded(Run& run, TracedProgram& program, StopSignals& stop)
+{
+    std::atomic<bool> done { false };
+    std::thread watcher([&] {
+        int received = 0;
+        while (!done.load())
+            if (const int signo = stop.next(50); signo != 0) {
+                if (++received == 1)
+                    passOn(program, signo);
+                else
+                    run.requestStop();
+            }
+    });
+    RunOutcome outcome = run.execute();
+    done.store(true);
+    watcher.join();
+    return outcome;
+}
+
+// The program's own status, as a shell reports it: its exit code, or 128+N when signal N ended it.
+int programExitCode(const ProcessInfo& program)
+{
+    if (program.state == ProcessInfo::State::Exited)
+        return program.exitCode;
+    return program.signal != 0 ? 128 + program.signal : kRunFailed;
+}
+
+// `threadlab trace [options] -- PROGRAM ARGS...`
+int traceProgram(const QStringList& args, StopSignals& stop, char* program)
+{
+    qsizetype dashes = args.indexOf(QStringLiteral("--"));
+    if (dashes < 0) // the command may follow the options without "--" when it does not look like one
+        dashes = std::find_if(args.begin(), args.end(), [](const QString& a) { return !a.startsWith(u'-'); })
+            - args.begin() - 1;
+    TraceRequest trace;
+    trace.command = args.mid(dashes + 1);
+    if (trace.command.isEmpty())
+        return usageError(QStringLiteral("trace needs a program: threadlab trace [options] -- PROGRAM [ARGS...]"));
+    RunRequest request;
+    request.name = QString::fromLatin1(kTraceSourceName);
+    RepeatedOptions repeated;
+    const QStringList options = QStringList { request.name } + args.mid(0, std::max<qsizetype>(dashes, 0));
+    if (std::any_of(options.begin(), options.end(), [](const QString& a) { return isOption(a, u"--set"); }))
+        return usageError(QStringLiteral("trace has no parameters (--set is for scenarios)"));
+    if (const int rc = parseRunOptions(options, request, repeated); rc != kOk)
+        return rc;
+    auto source = std::make_unique<TracedProgramSource>(trace);
+    if (const int rc = checkOutputs(request, source->info()); rc != kOk)
+        return rc;
+    if (const ProgramCheck check = checkProgram(trace); check.exitCode != 0) {
+        err() << "threadlab: trace: " << check.reason << "\n";
+        return check.exitCode;
+    }
+    repeated.note();
+    if (const int signo = signalBeforeStart(stop))
+        return interrupted(request.name, signo, " before it started");
+
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = 1;
+    QApplication app(qtArgc, &program);
+    TracedProgram& traced = source->program();
+    Run run(std::move(source), ParamSet());
+    run.setBatchSink([](const TraceBatchPtr&) {}, BatchContent::ProgressOnly);
+    const RunOutcome outcome = traceUntilEnded(run, traced, stop);
+
+    QString error;
+    QJsonObject summary = summaryJson(outcome);
+    const ProcessInfo& ended = traced.program();
+    summary.insert(QStringLiteral("program"), trace.command.join(u' '));
+    if (ended.state == ProcessInfo::State::Exited)
+        summary.insert(QStringLiteral("exit_code"), ended.exitCode);
+    else if (ended.signal != 0)
+        summary.insert(QStringLiteral("signal"), signalName(ended.signal));
+    const ui::RunAccount account = ui::runAccount(outcome, summary);
+    request.image.headline = account.headline;
+    summary.insert(QStringLiteral("headline"), account.headline);
+    summary.insert(QStringLiteral("account"), account.text());
+    bool written = writeOutputs(request, outcome, &error);
+    if (!request.json) { // the program's standard output is its own
+        printSummary(summary, err());
+        err() << "\n" << summary[u"account"].toString() << "\n";
+    } else {
+        written = reportSummary(request, summary, written, error) && written;
+    }
+    out().flush();
+    err().flush();
+    if (!written)
+        err() << "threadlab: " << error << "\n";
+    if (outcome.status == RunOutcome::Status::Failed) {
+        err() << "threadlab: trace failed: " << outcome.error << "\n";
+        return kRunFailed;
+    }
+    return written ? programExitCode(ended) : kRunFailed;
+}
+
 } // namespace
 
 namespace {
@@ -697,6 +825,10 @@ int main(int argc, char** argv, int stopSignalFd)
     if (command == u"run") {
         StopSignals stop(stopSignalFd);
         return runScenario(args, stop, argv[0]);
+    }
+    if (command == u"trace") {
+        StopSignals stop(stopSignalFd);
+        return traceProgram(args, stop, argv[0]);
     }
     return unknownCommand(command);
 }

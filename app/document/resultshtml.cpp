@@ -3,6 +3,7 @@
 #include <models/resultcells.h>
 #include <run/workers.h>
 #include <scenarios/registry.h>
+#include <session/tracedsource.h>
 #include <timeline/timelineexport.h>
 
 #include <QCoreApplication>
@@ -152,6 +153,8 @@ RunAccount runAccount(const RunOutcome& outcome, const QJsonObject& summary)
     QString& html = account.html;
     if (outcome.status == RunOutcome::Status::Failed)
         html = tr("<b>The run failed:</b> %1").arg(outcome.error.toHtmlEscaped());
+    else if (outcome.scenario.name == QLatin1StringView(kTraceSourceName))
+        html = describeTrace(summary);
     else if (const auto scenario = createScenario(outcome.scenario.name))
         html = scenario->describeOutcome(summary);
     account.headline = runHeadline(outcome, html);

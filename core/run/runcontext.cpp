@@ -112,6 +112,33 @@ void RunContext::setWorkerProcess(std::uint32_t worker, std::int64_t pid)
     follow(worker, pid_t(pid));
 }
 
+std::uint32_t RunContext::addWorkerAttached(
+    const QString& name, const QString& group, Recorder& recorder, std::shared_ptr<void> storage)
+{
+    std::lock_guard lock(m_mutex);
+    const auto id = std::uint32_t(m_recorders.size());
+    recorder.assignWorker(id);
+    addWorkerLocked(name, group, &recorder);
+    m_recorderStorage.push_back(std::move(storage));
+    return id;
+}
+
+void RunContext::setWorkerThread(std::uint32_t worker, std::int64_t pid, std::int64_t tid)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_workers.at(worker).pid = pid;
+        m_workers.at(worker).tid = tid;
+    }
+    follow(worker, pid_t(tid));
+}
+
+void RunContext::renameWorker(std::uint32_t worker, const QString& name)
+{
+    std::lock_guard lock(m_mutex);
+    m_workers.at(worker).name = name;
+}
+
 void RunContext::follow(std::uint32_t worker, pid_t tid)
 {
     const pid_t target = tid == 0 ? gettid() : tid;
@@ -244,19 +271,25 @@ void RunContext::followCurrentThread(std::uint32_t worker)
 InstrumentedLock& RunContext::addLock(const QString& name, LockKind kind)
 {
     std::lock_guard lock(m_mutex);
-    m_locks.push_back(std::make_unique<InstrumentedLock>(addLockNameLocked(name), kind, m_registry));
+    m_locks.push_back(std::make_unique<InstrumentedLock>(addLockNameLocked(name, kMaxLocks), kind, m_registry));
     return *m_locks.back();
 }
 
 std::uint16_t RunContext::addExternalLock(const QString& name)
 {
     std::lock_guard lock(m_mutex);
-    return addLockNameLocked(name);
+    return addLockNameLocked(name, kMaxExternalLocks);
 }
 
-std::uint16_t RunContext::addLockNameLocked(const QString& name)
+void RunContext::renameLock(std::uint16_t id, const QString& name)
 {
-    if (m_lockNames.size() >= kMaxLocks)
+    std::lock_guard lock(m_mutex);
+    m_lockNames.at(id) = name;
+}
+
+std::uint16_t RunContext::addLockNameLocked(const QString& name, std::size_t limit)
+{
+    if (m_lockNames.size() >= limit)
         throw std::runtime_error("too many locks");
     m_lockNames.push_back(name);
     return std::uint16_t(m_lockNames.size() - 1);

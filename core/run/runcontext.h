@@ -65,6 +65,13 @@ public:
     std::uint32_t addWorkerIn(
         const QString& name, const QString& group, void* memory, std::size_t capacity, std::shared_ptr<void> storage);
     void setWorkerProcess(std::uint32_t worker, std::int64_t pid);
+    // A worker whose recorder another process built and writes (a traced program's thread, in the arena
+    // `storage` keeps mapped): it becomes this run's worker as it is.
+    std::uint32_t addWorkerAttached(
+        const QString& name, const QString& group, Recorder& recorder, std::shared_ptr<void> storage);
+    // The lane is thread `tid` of process `pid` (another program's): noted, and followed through the kernel.
+    void setWorkerThread(std::uint32_t worker, std::int64_t pid, std::int64_t tid);
+    void renameWorker(std::uint32_t worker, const QString& name);
 
     // Processes of the run (the process table) and requests to kill one, from any thread.
     void setProcess(const ProcessInfo& info); // replaces the row with the same worker, or adds one
@@ -78,6 +85,7 @@ public:
     const LockRegistry& lockRegistry() const { return m_registry; }
     // A lock that lives outside this process (a semaphore children share): a name for its id in events.
     std::uint16_t addExternalLock(const QString& name);
+    void renameLock(std::uint16_t id, const QString& name);
 
     // Counters the collector samples once per tick (so workers pay nothing for them). `sample` reads the
     // scenario's own data, so the returned registration must not outlive it: declare it after that data;
@@ -169,7 +177,10 @@ public:
 
 private:
     void freezeCounter(std::size_t index);
-    std::uint16_t addLockNameLocked(const QString& name);
+    // Instrumented locks are at most kMaxLocks (the registry's masks); names of others, as many as an event's
+    // lock field can tell apart.
+    std::uint16_t addLockNameLocked(const QString& name, std::size_t limit);
+    static constexpr std::size_t kMaxExternalLocks = 65535;
     void addWorkerLocked(const QString& name, const QString& group, Recorder* recorder);
     // Makes the kernel's switch records of thread or process `tid` (0: the calling thread) the lane's source.
     void follow(std::uint32_t worker, pid_t tid);

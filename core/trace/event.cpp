@@ -43,6 +43,8 @@ std::string exitText(std::int32_t value)
 {
     if (value == kNeverStarted)
         return "failed to start";
+    if (value == kExitUnseen)
+        return "ended";
     if (value >= 0)
         return "exited with code " + std::to_string(value);
     const char* name = sigabbrev_np(-value);

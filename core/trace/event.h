@@ -39,6 +39,9 @@ inline constexpr int kEventKindCount = int(EventKind::SwitchIn) + 1;
 std::string_view eventKindName(EventKind kind);
 // The value of an Exited event for a process that could not be started.
 inline constexpr std::int32_t kNeverStarted = INT32_MIN;
+// The value of an Exited event for a process whose exit status ThreadLab could not see (another program's
+// child, collected by its own parent).
+inline constexpr std::int32_t kExitUnseen = INT32_MIN + 1;
 // "exited with code 1", "killed by SIGKILL": what an Exited event's value says.
 std::string exitText(std::int32_t value);
 

@@ -26,6 +26,8 @@ QString ProcessInfo::stateText() const
         return QStringLiteral("stopped with the run (%1)").arg(signalName(signal));
     case State::FailedToStart:
         return QStringLiteral("failed to start");
+    case State::Gone:
+        return QStringLiteral("ended (its exit status went to its parent unseen)");
     }
     return {};
 }

@@ -8,7 +8,8 @@ namespace tl {
 
 // One process of a run, as the process table shows it and the JSON summary lists it.
 struct ProcessInfo {
-    enum class State { Starting, Running, Exited, Crashed, Stopped, FailedToStart };
+    // Gone: it ended, and its parent (not ThreadLab) collected how before ThreadLab could see it.
+    enum class State { Starting, Running, Exited, Crashed, Stopped, FailedToStart, Gone };
 
     std::uint32_t worker = 0; // its lane on the timeline
     std::int64_t pid = 0;

@@ -91,6 +91,9 @@ public:
     Recorder& operator=(const Recorder&) = delete;
 
     std::uint32_t worker() const noexcept { return m_worker; }
+    // For a recorder another process built (a traced program's): the lane it is in this run. Set before the
+    // collector first reads it; the writer never reads it.
+    void assignWorker(std::uint32_t worker) noexcept { m_worker = worker; }
     // Events a fixed recorder holds undrained at most; 0 for a growing one (no bound but the budget).
     std::size_t capacity() const noexcept { return m_fixedChunks * m_chunkEvents; }
     std::size_t chunkEvents() const noexcept { return m_chunkEvents; }

@@ -14,10 +14,11 @@ namespace {
 const QList<QStringList> kFloors = {
     { "core/params" }, // ParamSpec, ParamSet, number and duration formatting: the ground floor
     { "core/trace" }, // what a run is: clock, recorder, chunks, spans, Trace, ProcessInfo, exporters
+    { "core/abi" }, // the arena a traced program records into: shared with the tracee library, no Qt
     { "core/sync" }, // instrumented locks, the lock registry, hand-overs
     { "core/run" }, // RunContext, workers, the Collector
     { "core/processes" }, // child processes, ChildContext, shared memory and semaphores
-    { "core/pools" }, // task pools and what they run
+    { "core/pools", "core/launch" }, // task pools and what they run; a traced program's launcher
     { "core/scenarios" }, // Scenario, the registry, the scenarios
     { "core/session" }, // Run, RunSource, RunController, the summary JSON, child mode
     { "app/models" }, // data behind the views: Qt Gui, no widgets

@@ -1,0 +1,58 @@
+#include "arenasegment.h"
+
+#include "../trace/clock.h"
+#include "../trace/systemerror.h"
+
+#include <QRandomGenerator>
+#include <cerrno>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace tl {
+
+std::shared_ptr<ArenaSegment> ArenaSegment::create(const abi::ArenaLayout& layout)
+{
+    const std::size_t bytes = layout.totalBytes();
+    for (int attempt = 0;; ++attempt) {
+        const QString name = QStringLiteral("/threadlab-arena-%1-%2")
+                                 .arg(getpid())
+                                 .arg(QRandomGenerator::system()->generate64(), 16, 16, QLatin1Char('0'));
+        const QByteArray path = name.toLocal8Bit();
+        const int fd = ::shm_open(path.constData(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST && attempt < 8)
+            continue;
+        if (fd < 0)
+            throw std::runtime_error("cannot create the trace's shared memory: " + systemErrorText(errno));
+        // The pages are reserved now, so a full /dev/shm fails here, with a reason, instead of killing the
+        // program with SIGBUS the first time one of its threads records.
+        const int reserved = ::posix_fallocate(fd, 0, off_t(bytes));
+        void* memory = reserved == 0 ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+        const int error = reserved != 0 ? reserved : errno;
+        ::close(fd);
+        if (memory == MAP_FAILED) {
+            ::shm_unlink(path.constData());
+            throw std::runtime_error("cannot make the trace's shared memory (" + std::to_string(bytes >> 20)
+                + " MiB in /dev/shm): " + systemErrorText(error));
+        }
+        abi::formatArena(memory, layout, std::uint32_t(clock::tickSource()), std::int32_t(getpid()));
+        return std::shared_ptr<ArenaSegment>(new ArenaSegment(name, memory, bytes));
+    }
+}
+
+ArenaSegment::ArenaSegment(QString name, void* memory, std::size_t bytes)
+    : m_name(std::move(name))
+    , m_memory(memory)
+    , m_bytes(bytes)
+    , m_view(memory, bytes)
+{
+}
+
+ArenaSegment::~ArenaSegment()
+{
+    ::shm_unlink(m_name.toLocal8Bit().constData());
+    ::munmap(m_memory, m_bytes);
+}
+
+} // namespace tl

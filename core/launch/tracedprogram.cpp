@@ -1,0 +1,554 @@
+#include "tracedprogram.h"
+
+#include "../run/runcontext.h"
+#include "../trace/systemerror.h"
+#include "arenasegment.h"
+#include "proctree.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcessEnvironment>
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <map>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace tl {
+
+namespace {
+constexpr auto kPollPeriod = std::chrono::milliseconds(5);
+// A thread /proc lists gets a lane of its own (the kernel's view only) when its tracee slot has not
+// appeared by then: a thread the library sees claims its slot at its first instruction.
+constexpr std::int64_t kSlotGraceNs = 20'000'000;
+// The arena: a slot for each thread the library sees, 1 MiB of events each (drained every few ms).
+constexpr abi::ArenaLayout kLayout { 128, 4096, 64, std::uint64_t(1) << 16 };
+
+bool executableFile(const QFileInfo& f)
+{
+    return f.isFile() && f.isExecutable();
+}
+}
+
+ProgramCheck checkProgram(const TraceRequest& request)
+{
+    if (request.command.isEmpty())
+        return { 127, QStringLiteral("no program given"), {} };
+    const QString& program = request.command.first();
+    const QDir base(request.workingDirectory.isEmpty() ? QDir::currentPath() : request.workingDirectory);
+    if (program.contains(u'/')) {
+        const QFileInfo f(base.absoluteFilePath(program));
+        if (!f.exists())
+            return { 127, QStringLiteral("%1: no such file").arg(program), {} };
+        if (!executableFile(f))
+            return { 126, QStringLiteral("%1: not an executable file").arg(program), {} };
+        return { 0, {}, f.absoluteFilePath() };
+    }
+    QString notExecutable;
+    const QString path = qEnvironmentVariable("PATH", QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
+    for (const QString& dir : path.split(u':')) {
+        const QFileInfo f(QDir(dir.isEmpty() ? QStringLiteral(".") : dir).absoluteFilePath(program));
+        if (executableFile(f))
+            return { 0, {}, f.absoluteFilePath() };
+        if (f.exists() && notExecutable.isEmpty())
+            notExecutable = f.absoluteFilePath();
+    }
+    if (!notExecutable.isEmpty())
+        return { 126, QStringLiteral("%1: not an executable file").arg(notExecutable), {} };
+    return { 127, QStringLiteral("%1: command not found (not in PATH)").arg(program), {} };
+}
+
+QString traceeLibraryPath(QString* why)
+{
+    const QString overridden = qEnvironmentVariable("THREADLAB_TRACEE");
+    if (!overridden.isEmpty())
+        return QFileInfo::exists(overridden) ? QFileInfo(overridden).absoluteFilePath() : QString();
+    const QString exe = QCoreApplication::instance()
+        ? QCoreApplication::applicationDirPath()
+        : QFileInfo(QFile::symLinkTarget(QStringLiteral("/proc/self/exe"))).path();
+    const QString name = QString::fromLatin1(abi::kTraceeLibrary);
+    QStringList candidates { exe + QStringLiteral("/../tracee/") + name,
+        exe + QStringLiteral("/../lib/threadlab/") + name };
+    for (const QString& c : candidates)
+        if (QFileInfo::exists(c))
+            return QFileInfo(c).canonicalFilePath();
+    if (why)
+        *why = QStringLiteral("%1 is in none of: %2").arg(name, candidates.join(QStringLiteral(", ")));
+    return {};
+}
+
+// One trace from start to end: the program's process tree, the arena, and the lanes made for them.
+class TracedProgram::Session {
+public:
+    Session(TracedProgram& owner, RunContext& ctx)
+        : m_owner(owner)
+        , m_ctx(ctx)
+    {
+    }
+
+    void run()
+    {
+        m_library = traceeLibraryPath(&m_libraryMissing);
+        m_arena = ArenaSegment::create(kLayout);
+        start();
+        while (!finished()) {
+            std::this_thread::sleep_for(kPollPeriod);
+            if (m_ctx.stopRequested())
+                stopProgram();
+            poll();
+        }
+        poll();
+        report();
+    }
+
+private:
+    struct Lane {
+        std::uint32_t worker = 0;
+        std::int64_t pid = 0;
+        std::int64_t tid = 0;
+        const abi::Slot* slot = nullptr; // null: the kernel's view only (ThreadLab writes its recorder)
+        std::uint32_t nameVersion = 0;
+        bool ended = false;
+    };
+    struct Process {
+        ProcessInfo info;
+        bool hasLane = false;
+        std::uint64_t firstSeenTicks = 0;
+    };
+
+    void start();
+    void poll();
+    void adoptSlots();
+    void adoptLocksAndCounters();
+    void scanProcesses();
+    void noteProcess(std::int64_t pid, std::int64_t ppid);
+    // A lane for thread `tid`: the slot's, or (slot null) one of the kernel's view that ThreadLab writes,
+    // started at `startTicks`; followed through the kernel unless the thread is already gone.
+    std::uint32_t addLane(std::int64_t pid, std::int64_t tid, const QString& name, const abi::Slot* slot,
+        std::uint64_t startTicks = 0, bool follow = true);
+    void endProcess(Process& p, int waitStatus);
+    void endLane(Lane& lane, EventKind kind, std::int32_t value);
+    void stopProgram();
+    bool finished() const;
+
+public:
+    // Kills what is left of the program and collects its root, after a failure.
+    void abandon()
+    {
+        for (auto& [pid, p] : m_processes)
+            if (!p.info.ended() && !(pid == m_root && m_rootReaped))
+                ::kill(pid_t(pid), SIGKILL);
+        if (m_root > 0 && !m_rootReaped) {
+            ::waitpid(pid_t(m_root), nullptr, 0);
+            m_rootReaped = true;
+        }
+    }
+
+private:
+    void report();
+    QString groupName(std::int64_t pid) const;
+
+    TracedProgram& m_owner;
+    RunContext& m_ctx;
+    QString m_library;
+    QString m_libraryMissing;
+    std::shared_ptr<ArenaSegment> m_arena;
+    std::int64_t m_root = 0;
+    bool m_rootReaped = false;
+    std::map<std::int64_t, Process> m_processes;
+    std::vector<Lane> m_lanes;
+    std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> m_unslotted; // (pid, tid) → first seen
+    std::uint32_t m_slotsSeen = 0;
+    std::uint32_t m_locksSeen = 0;
+    std::uint32_t m_countersSeen = 0;
+    std::vector<RunContext::CounterRegistration> m_counters;
+    std::int64_t m_stopSentNs = 0;
+    bool m_killed = false;
+};
+
+void TracedProgram::Session::start()
+{
+    const ProgramCheck check = checkProgram(m_owner.m_request);
+    if (check.exitCode != 0)
+        throw std::runtime_error(check.reason.toStdString());
+    // Everything the child needs is made before fork(): in between fork and exec only async-signal-safe calls.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString& kv : m_owner.m_request.environment)
+        env.insert(kv.section(u'=', 0, 0), kv.section(u'=', 1));
+    if (!m_library.isEmpty()) {
+        const QString preload = env.value(QStringLiteral("LD_PRELOAD"));
+        env.insert(QStringLiteral("LD_PRELOAD"), preload.isEmpty() ? m_library : m_library + u':' + preload);
+    }
+    env.insert(QString::fromLatin1(abi::kArenaEnv), m_arena->name());
+    std::vector<QByteArray> envStore;
+    for (const QString& kv : env.toStringList())
+        envStore.push_back(kv.toLocal8Bit());
+    std::vector<QByteArray> argStore;
+    for (const QString& a : m_owner.m_request.command)
+        argStore.push_back(a.toLocal8Bit());
+    std::vector<char*> envp;
+    std::vector<char*> argv;
+    for (auto& e : envStore)
+        envp.push_back(e.data());
+    for (auto& a : argStore)
+        argv.push_back(a.data());
+    envp.push_back(nullptr);
+    argv.push_back(nullptr);
+    const QByteArray path = check.path.toLocal8Bit();
+    const QByteArray dir = m_owner.m_request.workingDirectory.toLocal8Bit();
+
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0)
+        throw std::runtime_error("cannot start the program: " + systemErrorText(errno));
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // The program gets the signals a shell would give it: ThreadLab blocks its stop signals in every
+        // thread and ignores SIGPIPE, and both would survive exec.
+        sigset_t none;
+        sigemptyset(&none);
+        ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+        for (const int signo : { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD })
+            ::signal(signo, SIG_DFL);
+        int error = 0;
+        if (!dir.isEmpty() && ::chdir(dir.constData()) != 0)
+            error = errno;
+        if (error == 0) {
+            ::execve(path.constData(), argv.data(), envp.data());
+            error = errno;
+        }
+        [[maybe_unused]] const auto n = ::write(report[1], &error, sizeof error);
+        ::_exit(127);
+    }
+    const int forkError = errno;
+    ::close(report[1]);
+    if (pid < 0) {
+        ::close(report[0]);
+        throw std::runtime_error("cannot start the program: " + systemErrorText(forkError));
+    }
+    int execError = 0;
+    const auto n = ::read(report[0], &execError, sizeof execError); // end of file: exec succeeded
+    ::close(report[0]);
+    m_root = pid;
+    m_owner.m_pid.store(pid);
+    if (n == sizeof execError) {
+        ::waitpid(pid, nullptr, 0);
+        m_rootReaped = true;
+        throw std::runtime_error(
+            QStringLiteral("cannot run %1: ").arg(check.path).toStdString() + systemErrorText(execError));
+    }
+    noteProcess(pid, getpid());
+    m_ctx.setSchedulerSource(QString::fromLatin1(kContextSwitchSource));
+}
+
+void TracedProgram::Session::poll()
+{
+    adoptSlots();
+    adoptLocksAndCounters();
+    scanProcesses();
+}
+
+QString TracedProgram::Session::groupName(std::int64_t pid) const
+{
+    const auto it = m_processes.find(pid);
+    return it == m_processes.end() || it->second.info.name.isEmpty() ? QStringLiteral("process") : it->second.info.name;
+}
+
+void TracedProgram::Session::noteProcess(std::int64_t pid, std::int64_t ppid)
+{
+    if (m_processes.count(pid))
+        return;
+    Process& p = m_processes[pid];
+    p.info.pid = pid;
+    p.info.ppid = ppid;
+    p.info.name = proctree::threadName(pid, pid);
+    p.info.params = proctree::commandLine(pid);
+    if (pid == m_root && p.info.params.isEmpty())
+        p.info.params = m_owner.m_request.command.join(u' ');
+    p.info.state = ProcessInfo::State::Running;
+    p.firstSeenTicks = clock::ticks();
+}
+
+std::uint32_t TracedProgram::Session::addLane(std::int64_t pid, std::int64_t tid, const QString& name,
+    const abi::Slot* slot, std::uint64_t startTicks, bool follow)
+{
+    noteProcess(pid, proctree::status(pid).value_or(proctree::Status {}).ppid);
+    Process& p = m_processes[pid];
+    // Threads inherit their process's name until they set one: then the thread id tells them apart.
+    const QString laneName = name.isEmpty() ? QStringLiteral("thread %1").arg(tid)
+        : tid != pid && name == p.info.name ? QStringLiteral("%1 (tid %2)").arg(name).arg(tid)
+                                            : name;
+    std::uint32_t worker = 0;
+    if (slot) {
+        worker = m_ctx.addWorkerAttached(laneName, groupName(pid), m_arena->view().recorder(*slot), m_arena);
+    } else {
+        worker = m_ctx.addWorker(laneName, groupName(pid));
+        Recorder& rec = m_ctx.recorder(worker);
+        const std::uint64_t at = startTicks ? startTicks : clock::ticks();
+        rec.recordStamped(at, EventKind::Started);
+        // The kernel's records start when ThreadLab first sees the thread, which may be asleep by then: until
+        // its first record, whether it has a CPU is unknown, and the lane says so instead of drawing it running.
+        rec.recordStamped(at, EventKind::SwitchOut, kSwitchRecordsMayStop);
+    }
+    if (follow)
+        m_ctx.setWorkerThread(worker, pid, tid);
+    m_lanes.push_back({ worker, pid, tid, slot, slot ? slot->nameVersion.load() : 0, false });
+    // The process table points at its first lane (its main thread's, unless another was seen first).
+    if (!p.hasLane) {
+        p.info.worker = worker;
+        p.hasLane = true;
+        m_ctx.setProcess(p.info);
+    }
+    return worker;
+}
+
+void TracedProgram::Session::adoptSlots()
+{
+    const abi::ArenaView& arena = m_arena->view();
+    const std::uint32_t claimed = std::min(arena.header().nextSlot.load(), arena.header().slotCount);
+    for (; m_slotsSeen < claimed; ++m_slotsSeen) {
+        const abi::Slot& slot = arena.slot(m_slotsSeen);
+        if (slot.state.load(std::memory_order_acquire) == abi::SlotState::Claimed
+            || slot.state.load() == abi::SlotState::Free)
+            break; // being filled in: next time
+        // The same thread in a new slot: its process exec'd a new program. The old image's lane ends here.
+        for (Lane& lane : m_lanes)
+            if (!lane.ended && lane.slot && lane.pid == slot.pid && lane.tid == slot.tid)
+                endLane(lane, EventKind::Finished, 0);
+        m_unslotted.erase({ slot.pid, slot.tid });
+        addLane(slot.pid, slot.tid, QString::fromLocal8Bit(slot.name), &slot);
+    }
+    // Names set after a thread started (pthread_setname_np, prctl).
+    for (Lane& lane : m_lanes) {
+        if (!lane.slot)
+            continue;
+        const std::uint32_t version = lane.slot->nameVersion.load(std::memory_order_acquire);
+        if (version == lane.nameVersion || (version & 1))
+            continue;
+        char name[abi::kThreadNameBytes];
+        std::memcpy(name, lane.slot->name, sizeof name);
+        name[sizeof name - 1] = '\0';
+        if (lane.slot->nameVersion.load(std::memory_order_acquire) != version)
+            continue; // written meanwhile: next time
+        lane.nameVersion = version;
+        m_ctx.renameWorker(lane.worker, QString::fromLocal8Bit(name));
+    }
+}
+
+void TracedProgram::Session::adoptLocksAndCounters()
+{
+    const abi::ArenaView& arena = m_arena->view();
+    const std::uint32_t locks = std::min(arena.header().nextLock.load(), arena.header().lockCount);
+    for (; m_locksSeen < locks; ++m_locksSeen) {
+        const abi::LockEntry& entry = arena.lock(m_locksSeen);
+        if (!entry.ready.load(std::memory_order_acquire))
+            break;
+        char name[abi::kObjectNameBytes];
+        std::memcpy(name, entry.name, sizeof name);
+        name[sizeof name - 1] = '\0';
+        const std::uint16_t id = m_ctx.addExternalLock(QString::fromLocal8Bit(name));
+        if (id != m_locksSeen + 1) // events name entry i as lock i + 1: no other lock may come first
+            throw std::logic_error("a traced program's locks must be the run's only ones");
+    }
+    const std::uint32_t counters = std::min(arena.header().nextCounter.load(), arena.header().counterCount);
+    for (; m_countersSeen < counters; ++m_countersSeen) {
+        abi::CounterEntry& entry = arena.counter(m_countersSeen);
+        if (!entry.ready.load(std::memory_order_acquire))
+            break;
+        char name[abi::kObjectNameBytes];
+        std::memcpy(name, entry.name, sizeof name);
+        name[sizeof name - 1] = '\0';
+        m_counters.push_back(m_ctx.addCounter(QString::fromLocal8Bit(name),
+            [&entry, arena = m_arena] { return entry.value.load(std::memory_order_relaxed); }));
+    }
+}
+
+void TracedProgram::Session::scanProcesses()
+{
+    // The root: ThreadLab's own child, whose exit status is ThreadLab's to collect.
+    if (!m_rootReaped) {
+        int status = 0;
+        if (::waitpid(pid_t(m_root), &status, WNOHANG) == m_root) {
+            m_rootReaped = true;
+            endProcess(m_processes[m_root], status);
+        }
+    }
+    // Its descendants, as /proc lists them now, and their threads.
+    const std::int64_t now = clock::monotonicNs();
+    std::vector<std::int64_t> queue { m_root };
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+        const std::int64_t pid = queue[i];
+        for (const std::int64_t child : proctree::childrenOf(pid)) {
+            noteProcess(child, pid);
+            queue.push_back(child);
+        }
+        if (pid == m_root && m_rootReaped)
+            continue;
+        for (const std::int64_t tid : proctree::threadsOf(pid)) {
+            const bool known = std::any_of(m_lanes.begin(), m_lanes.end(),
+                [&](const Lane& l) { return l.pid == pid && l.tid == tid && !l.ended; });
+            if (known)
+                continue;
+            // Without the library nothing will claim a slot: the kernel's view at once.
+            const std::int64_t grace = m_library.isEmpty() ? -1 : kSlotGraceNs;
+            const auto [it, fresh] = m_unslotted.try_emplace({ pid, tid }, now);
+            if (now - it->second > grace) {
+                m_unslotted.erase(it);
+                addLane(pid, tid, proctree::threadName(pid, tid), nullptr);
+            }
+        }
+    }
+    // Processes that ended: a zombie shows its wait status until its parent collects it.
+    for (auto& [pid, p] : m_processes) {
+        if (p.info.ended() || pid == m_root)
+            continue;
+        const auto status = proctree::status(pid);
+        if (!status)
+            endProcess(p, -1);
+        else if (status->state == 'Z')
+            endProcess(p, status->waitStatus);
+    }
+    // Threads that ended inside a running process without a word through the library.
+    for (Lane& lane : m_lanes) {
+        if (lane.ended || m_processes[lane.pid].info.ended())
+            continue;
+        const auto tids = proctree::threadsOf(lane.pid);
+        if (std::find(tids.begin(), tids.end(), lane.tid) == tids.end()) {
+            if (lane.slot && lane.slot->state.load() == abi::SlotState::Ended)
+                lane.ended = true; // it said Finished itself
+            else
+                endLane(lane, EventKind::Finished, 0);
+        }
+    }
+}
+
+void TracedProgram::Session::endLane(Lane& lane, EventKind kind, std::int32_t value)
+{
+    if (lane.ended)
+        return;
+    lane.ended = true;
+    Recorder& rec = m_ctx.recorder(lane.worker);
+    if (lane.slot) {
+        if (kind != EventKind::Exited && lane.slot->state.load() == abi::SlotState::Ended)
+            return;
+        rec.takeOverFromDeadWriter(); // its thread is gone: ThreadLab writes the lane's last word
+    }
+    rec.record(kind, value);
+}
+
+void TracedProgram::Session::endProcess(Process& p, int waitStatus)
+{
+    ProcessInfo& info = p.info;
+    if (!p.hasLane) // it lived and ended between two looks, or before its slot: the kernel's view of it
+        addLane(info.pid, info.pid, info.name, nullptr, p.firstSeenTicks, false);
+    std::int32_t how = kExitUnseen;
+    if (waitStatus < 0) {
+        info.state = ProcessInfo::State::Gone;
+    } else if (WIFSIGNALED(waitStatus)) {
+        info.signal = WTERMSIG(waitStatus);
+        info.state = m_stopSentNs > 0 ? ProcessInfo::State::Stopped : ProcessInfo::State::Crashed;
+        how = -info.signal;
+    } else {
+        info.exitCode = WEXITSTATUS(waitStatus);
+        info.state = ProcessInfo::State::Exited;
+        how = info.exitCode;
+    }
+    for (Lane& lane : m_lanes)
+        if (lane.pid == info.pid && !lane.ended) {
+            if (lane.slot && lane.slot->state.load() == abi::SlotState::Ended)
+                lane.ended = true; // the thread said Finished before the process ended
+            else
+                endLane(lane, EventKind::Exited, how);
+        }
+    m_ctx.setProcess(info);
+    if (info.pid == m_root)
+        m_owner.m_program = info;
+}
+
+void TracedProgram::Session::stopProgram()
+{
+    const std::int64_t now = clock::monotonicNs();
+    const auto signalAll = [&](int signo) {
+        for (auto& [pid, p] : m_processes)
+            if (!p.info.ended() && !(pid == m_root && m_rootReaped))
+                ::kill(pid_t(pid), signo);
+    };
+    if (m_stopSentNs == 0) {
+        m_stopSentNs = now;
+        signalAll(SIGTERM);
+    } else if (!m_killed && now - m_stopSentNs > std::int64_t(kStopGraceMs) * 1'000'000) {
+        m_killed = true;
+        signalAll(SIGKILL);
+    }
+}
+
+bool TracedProgram::Session::finished() const
+{
+    if (!m_rootReaped)
+        return false;
+    return std::all_of(m_processes.begin(), m_processes.end(), [](const auto& p) { return p.second.info.ended(); });
+}
+
+void TracedProgram::Session::report()
+{
+    const abi::ArenaHeader& header = m_arena->view().header();
+    qint64 threadsSeenByLibrary = 0;
+    QStringList withoutLibrary;
+    for (const auto& [pid, p] : m_processes) {
+        const bool anySlot = std::any_of(
+            m_lanes.begin(), m_lanes.end(), [pid = pid](const Lane& l) { return l.pid == pid && l.slot; });
+        if (!anySlot)
+            withoutLibrary << QStringLiteral("%1 (pid %2)").arg(p.info.name).arg(pid);
+    }
+    for (const Lane& lane : m_lanes)
+        threadsSeenByLibrary += lane.slot != nullptr;
+    const ProcessInfo& program = m_owner.m_program;
+    m_ctx.setResult(QStringLiteral("program"), m_owner.m_request.command.join(u' '));
+    if (program.state == ProcessInfo::State::Exited)
+        m_ctx.setResult(QStringLiteral("exit_code"), program.exitCode);
+    else if (program.signal != 0)
+        m_ctx.setResult(QStringLiteral("signal"), signalName(program.signal));
+    m_ctx.setResult(QStringLiteral("processes"), qint64(m_processes.size()));
+    m_ctx.setResult(QStringLiteral("threads"), qint64(m_lanes.size()));
+    m_ctx.setResult(QStringLiteral("threads_with_lock_detail"), threadsSeenByLibrary);
+    m_ctx.setResult(QStringLiteral("locks"), qint64(m_locksSeen));
+    m_ctx.setResult(QStringLiteral("threads_without_slot"), qint64(header.threadsWithoutSlot.load()));
+    m_ctx.setResult(QStringLiteral("tracee_library"), m_library.isEmpty() ? m_libraryMissing : m_library);
+    if (!withoutLibrary.isEmpty())
+        m_ctx.setResult(QStringLiteral("without_lock_detail"), withoutLibrary.join(QStringLiteral(", ")));
+    if (m_stopSentNs > 0)
+        m_ctx.setResult(QStringLiteral("stopped_with"),
+            m_killed ? QStringLiteral("SIGTERM, then SIGKILL after %1 s").arg(kStopGraceMs / 1000)
+                     : QStringLiteral("SIGTERM"));
+}
+
+TracedProgram::TracedProgram(TraceRequest request)
+    : m_request(std::move(request))
+{
+    m_program.name = m_request.command.isEmpty() ? QString() : QFileInfo(m_request.command.first()).fileName();
+}
+
+TracedProgram::~TracedProgram() = default;
+
+void TracedProgram::run(RunContext& ctx)
+{
+    Session session(*this, ctx);
+    try {
+        session.run();
+    } catch (...) {
+        session.abandon(); // nothing of the program outlives a trace that failed
+        throw;
+    }
+}
+
+void TracedProgram::signal(int signo)
+{
+    if (const std::int64_t pid = m_pid.load(); pid > 0)
+        ::kill(pid_t(pid), signo);
+}
+
+} // namespace tl
