@@ -736,7 +736,7 @@ int traceProgram(const QStringList& args, StopSignals& stop, char* program)
     if (ended.state == ProcessInfo::State::Exited)
         summary.insert(QStringLiteral("exit_code"), ended.exitCode);
     else if (ended.signal != 0)
-        summary.insert(QStringLiteral("signal"), signalName(ended.signal));
+        summary.insert(QStringLiteral("signal"), ::tl::signalName(ended.signal));
     const ui::RunAccount account = ui::runAccount(outcome, summary);
     request.image.headline = account.headline;
     summary.insert(QStringLiteral("headline"), account.headline);

@@ -1,6 +1,7 @@
 #include "tracedprogram.h"
 
 #include "../run/runcontext.h"
+#include "../sync/lockregistry.h"
 #include "../trace/systemerror.h"
 #include "arenasegment.h"
 #include "proctree.h"
@@ -14,7 +15,9 @@
 #include <csignal>
 #include <fcntl.h>
 #include <map>
+#include <set>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -103,6 +106,7 @@ public:
             poll();
         }
         poll();
+        ::prctl(PR_SET_CHILD_SUBREAPER, 0);
         report();
     }
 
@@ -132,7 +136,9 @@ private:
     std::uint32_t addLane(std::int64_t pid, std::int64_t tid, const QString& name, const abi::Slot* slot,
         std::uint64_t startTicks = 0, bool follow = true);
     void endProcess(Process& p, int waitStatus);
-    void endLane(Lane& lane, EventKind kind, std::int32_t value);
+    // The lane's last word, written by ThreadLab once its thread is gone; `afterItsEnd`: even after the
+    // thread's own Finished (a process's death on its lane).
+    void endLane(Lane& lane, EventKind kind, std::int32_t value, bool afterItsEnd = false);
     void stopProgram();
     bool finished() const;
 
@@ -143,10 +149,11 @@ public:
         for (auto& [pid, p] : m_processes)
             if (!p.info.ended() && !(pid == m_root && m_rootReaped))
                 ::kill(pid_t(pid), SIGKILL);
-        if (m_root > 0 && !m_rootReaped) {
-            ::waitpid(pid_t(m_root), nullptr, 0);
-            m_rootReaped = true;
-        }
+        for (auto& [pid, p] : m_processes) // the root, and the orphans that became ThreadLab's
+            if (!(pid == m_root && m_rootReaped))
+                ::waitpid(pid_t(pid), nullptr, 0);
+        m_rootReaped = true;
+        ::prctl(PR_SET_CHILD_SUBREAPER, 0);
     }
 
 private:
@@ -168,6 +175,7 @@ private:
     std::uint32_t m_countersSeen = 0;
     std::vector<RunContext::CounterRegistration> m_counters;
     std::int64_t m_stopSentNs = 0;
+    std::set<std::pair<std::int64_t, std::int64_t>> m_unshown; // threads past the run's lanes
     bool m_killed = false;
 };
 
@@ -202,6 +210,9 @@ void TracedProgram::Session::start()
     const QByteArray path = check.path.toLocal8Bit();
     const QByteArray dir = m_owner.m_request.workingDirectory.toLocal8Bit();
 
+    // Processes the program starts and leaves behind become ThreadLab's children instead of init's: the
+    // trace still finds them, waits for them and collects their exit status. For the trace's duration.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     int report[2];
     if (::pipe2(report, O_CLOEXEC) != 0)
         throw std::runtime_error("cannot start the program: " + systemErrorText(errno));
@@ -278,6 +289,10 @@ std::uint32_t TracedProgram::Session::addLane(std::int64_t pid, std::int64_t tid
 {
     noteProcess(pid, proctree::status(pid).value_or(proctree::Status {}).ppid);
     Process& p = m_processes[pid];
+    if (m_ctx.workerCount() >= kMaxWorkers) { // a lane fewer, said in the results, rather than a failed run
+        m_unshown.insert({ pid, tid });
+        return std::uint32_t(-1);
+    }
     // Threads inherit their process's name until they set one: then the thread id tells them apart.
     const QString laneName = name.isEmpty() ? QStringLiteral("thread %1").arg(tid)
         : tid != pid && name == p.info.name ? QStringLiteral("%1 (tid %2)").arg(name).arg(tid)
@@ -380,6 +395,11 @@ void TracedProgram::Session::scanProcesses()
     // Its descendants, as /proc lists them now, and their threads.
     const std::int64_t now = clock::monotonicNs();
     std::vector<std::int64_t> queue { m_root };
+    for (const std::int64_t orphan : proctree::childrenOf(getpid())) // left behind by a process that ended
+        if (orphan != m_root) {
+            noteProcess(orphan, getpid());
+            queue.push_back(orphan);
+        }
     for (std::size_t i = 0; i < queue.size(); ++i) {
         const std::int64_t pid = queue[i];
         for (const std::int64_t child : proctree::childrenOf(pid)) {
@@ -391,7 +411,7 @@ void TracedProgram::Session::scanProcesses()
         for (const std::int64_t tid : proctree::threadsOf(pid)) {
             const bool known = std::any_of(m_lanes.begin(), m_lanes.end(),
                 [&](const Lane& l) { return l.pid == pid && l.tid == tid && !l.ended; });
-            if (known)
+            if (known || m_unshown.count({ pid, tid }))
                 continue;
             // Without the library nothing will claim a slot: the kernel's view at once.
             const std::int64_t grace = m_library.isEmpty() ? -1 : kSlotGraceNs;
@@ -406,6 +426,10 @@ void TracedProgram::Session::scanProcesses()
     for (auto& [pid, p] : m_processes) {
         if (p.info.ended() || pid == m_root)
             continue;
+        if (int orphaned = 0; ::waitpid(pid_t(pid), &orphaned, WNOHANG) == pid) { // ours since its parent died
+            endProcess(p, orphaned);
+            continue;
+        }
         const auto status = proctree::status(pid);
         if (!status)
             endProcess(p, -1);
@@ -426,15 +450,15 @@ void TracedProgram::Session::scanProcesses()
     }
 }
 
-void TracedProgram::Session::endLane(Lane& lane, EventKind kind, std::int32_t value)
+void TracedProgram::Session::endLane(Lane& lane, EventKind kind, std::int32_t value, bool afterItsEnd)
 {
     if (lane.ended)
         return;
     lane.ended = true;
     Recorder& rec = m_ctx.recorder(lane.worker);
     if (lane.slot) {
-        if (kind != EventKind::Exited && lane.slot->state.load() == abi::SlotState::Ended)
-            return;
+        if (!afterItsEnd && lane.slot->state.load() == abi::SlotState::Ended)
+            return; // its thread said Finished itself
         rec.takeOverFromDeadWriter(); // its thread is gone: ThreadLab writes the lane's last word
     }
     rec.record(kind, value);
@@ -457,13 +481,20 @@ void TracedProgram::Session::endProcess(Process& p, int waitStatus)
         info.state = ProcessInfo::State::Exited;
         how = info.exitCode;
     }
-    for (Lane& lane : m_lanes)
-        if (lane.pid == info.pid && !lane.ended) {
-            if (lane.slot && lane.slot->state.load() == abi::SlotState::Ended)
-                lane.ended = true; // the thread said Finished before the process ended
-            else
-                endLane(lane, EventKind::Exited, how);
+    if (!p.hasLane) // past the run's lanes: counted in the results, not in the table
+        return;
+    for (Lane& lane : m_lanes) {
+        if (lane.pid != info.pid)
+            continue;
+        if (lane.worker == info.worker) { // the process's lane carries its death, however its thread ended
+            lane.ended = false;
+            endLane(lane, EventKind::Exited, how, true);
+        } else if (lane.slot && lane.slot->state.load() == abi::SlotState::Ended) {
+            lane.ended = true; // the thread said Finished before the process ended
+        } else {
+            endLane(lane, EventKind::Exited, how);
         }
+    }
     m_ctx.setProcess(info);
     if (info.pid == m_root)
         m_owner.m_program = info;
@@ -520,6 +551,8 @@ void TracedProgram::Session::report()
     m_ctx.setResult(QStringLiteral("tracee_library"), m_library.isEmpty() ? m_libraryMissing : m_library);
     if (!withoutLibrary.isEmpty())
         m_ctx.setResult(QStringLiteral("without_lock_detail"), withoutLibrary.join(QStringLiteral(", ")));
+    if (!m_unshown.empty())
+        m_ctx.setResult(QStringLiteral("threads_without_lane"), qint64(m_unshown.size()));
     if (m_stopSentNs > 0)
         m_ctx.setResult(QStringLiteral("stopped_with"),
             m_killed ? QStringLiteral("SIGTERM, then SIGKILL after %1 s").arg(kStopGraceMs / 1000)

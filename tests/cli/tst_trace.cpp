@@ -1,0 +1,313 @@
+#include "../support/cli.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <csignal>
+#include <set>
+
+// `threadlab trace -- PROGRAM`, end to end: the real executable traces C programs this test compiles with the
+// system's compiler, which print what they did (their pids, tids, counts) for the test to compare against.
+class TestTrace : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void theProgramsStatusIsTraces_data();
+    void theProgramsStatusIsTraces();
+    void aProgramThatCannotStartIsRefusedLikeAShell_data();
+    void aProgramThatCannotStartIsRefusedLikeAShell();
+    void theProgramsOutputPassesThroughUnchanged();
+    void everyProcessAndThreadOfTheTreeIsShown();
+    void aStaticProgramIsShownWithoutLockDetailAndSaysWhy();
+    void aCrashLeavesNothingBehind();
+    void theFirstSignalIsPassedOnAndASecondEndsTheProgram();
+
+private:
+    // Compiles `source` (C) into an executable named `name` in the test's directory; extra flags after.
+    QString compile(const QString& name, const QByteArray& source, const QStringList& flags = {});
+    static tl::test::CliResult trace(const QStringList& args) { return tl::test::runThreadlab(args); }
+    static QJsonObject summaryAfter(const QByteArray& out, const QByteArray& programOutput);
+    QTemporaryDir m_dir;
+};
+
+void TestTrace::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+}
+
+QString TestTrace::compile(const QString& name, const QByteArray& source, const QStringList& flags)
+{
+    const QString src = m_dir.filePath(name + QStringLiteral(".c"));
+    QFile f(src);
+    if (!f.open(QIODevice::WriteOnly) || f.write(source) != source.size())
+        qFatal("cannot write %s", qPrintable(src));
+    f.close();
+    const QString exe = m_dir.filePath(name);
+    QProcess cc;
+    cc.start(QStringLiteral("cc"),
+        QStringList { QStringLiteral("-O1"), QStringLiteral("-pthread"), src, QStringLiteral("-o"), exe } + flags);
+    if (!cc.waitForFinished(120000) || cc.exitCode() != 0)
+        qFatal("cc failed: %s", cc.readAllStandardError().constData());
+    return exe;
+}
+
+// The JSON summary printed after the program's own output.
+QJsonObject TestTrace::summaryAfter(const QByteArray& out, const QByteArray& programOutput)
+{
+    if (!out.startsWith(programOutput))
+        return {};
+    return QJsonDocument::fromJson(out.mid(programOutput.size())).object();
+}
+
+void TestTrace::theProgramsStatusIsTraces_data()
+{
+    QTest::addColumn<QString>("script");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("signal");
+    QTest::newRow("exit 7") << QStringLiteral("exit 7") << 7 << QString();
+    QTest::newRow("exit 0") << QStringLiteral("exit 0") << 0 << QString();
+    QTest::newRow("SIGSEGV") << QStringLiteral("kill -SEGV $$") << 128 + SIGSEGV << QStringLiteral("SIGSEGV");
+}
+
+void TestTrace::theProgramsStatusIsTraces()
+{
+    QFETCH(QString, script);
+    QFETCH(int, code);
+    QFETCH(QString, signal);
+    const auto r = trace({ QStringLiteral("trace"), QStringLiteral("--json"), QStringLiteral("--"),
+        QStringLiteral("/bin/sh"), QStringLiteral("-c"), script });
+    QCOMPARE(r.code, code);
+    const QJsonObject summary = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(summary[u"scenario"].toString(), QStringLiteral("trace"));
+    if (signal.isEmpty()) {
+        QCOMPARE(summary[u"exit_code"].toInt(-1), code);
+    } else {
+        QCOMPARE(summary[u"signal"].toString(), signal);
+        const QJsonObject shell = summary[u"processes"].toArray().first().toObject();
+        QCOMPARE(shell[u"state"].toString(), QStringLiteral("crashed (%1)").arg(signal));
+    }
+}
+
+void TestTrace::aProgramThatCannotStartIsRefusedLikeAShell_data()
+{
+    QTest::addColumn<QString>("program");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("not in PATH") << QStringLiteral("no-such-program-here") << 127 << QStringLiteral("not found");
+    QTest::newRow("no such file") << QStringLiteral("./no/such/file") << 127 << QStringLiteral("no such file");
+    QTest::newRow("not executable") << QStringLiteral(THREADLAB_README) << 126 << QStringLiteral("not an executable");
+}
+
+void TestTrace::aProgramThatCannotStartIsRefusedLikeAShell()
+{
+    QFETCH(QString, program);
+    QFETCH(int, code);
+    QFETCH(QString, reason);
+    const QString png = m_dir.filePath(QStringLiteral("never.png"));
+    const auto r = trace({ QStringLiteral("trace"), QStringLiteral("--png"), png, QStringLiteral("--"), program });
+    QCOMPARE(r.code, code);
+    QVERIFY2(r.err.contains(reason.toUtf8()), r.err.constData());
+    QVERIFY(!QFile::exists(png)); // no run recorded
+}
+
+void TestTrace::theProgramsOutputPassesThroughUnchanged()
+{
+    // Bytes a terminal would not like, and no newline at the end.
+    const QString exe = compile(QStringLiteral("output"), R"(
+#include <stdio.h>
+int main(void) { fwrite("line 1\n\x01\xff\x00tail", 1, 12, stdout); fprintf(stderr, "to stderr"); return 0; }
+)");
+    const QByteArray expected("line 1\n\x01\xff\x00tail", 12);
+    const auto plain = trace({ QStringLiteral("trace"), QStringLiteral("--"), exe });
+    QCOMPARE(plain.code, 0);
+    QCOMPARE(plain.out, expected); // the summary goes to stderr
+    QVERIFY(plain.err.contains("to stderr"));
+    const auto json = trace({ QStringLiteral("trace"), QStringLiteral("--json"), QStringLiteral("--"), exe });
+    QCOMPARE(json.code, 0);
+    QCOMPARE(summaryAfter(json.out, expected)[u"exit_code"].toInt(-1), 0);
+}
+
+void TestTrace::everyProcessAndThreadOfTheTreeIsShown()
+{
+    // Two named threads that sleep, and a child process that sleeps and exits 3; each says who it is.
+    const QString exe = compile(QStringLiteral("tree"), R"(
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void* nap(void* name) {
+    pthread_setname_np(pthread_self(), (const char*)name);
+    printf("thread %d %s\n", gettid(), (const char*)name); fflush(stdout);
+    usleep(300000); return 0;
+}
+int main(void) {
+    printf("main %d\n", getpid()); fflush(stdout);
+    pthread_t a, b;
+    pthread_create(&a, 0, nap, "napper-a"); pthread_create(&b, 0, nap, "napper-b");
+    pid_t child = fork();
+    if (child == 0) { printf("child %d %d\n", getpid(), getppid()); fflush(stdout); usleep(300000); _exit(3); }
+    pthread_join(a, 0); pthread_join(b, 0);
+    int status; waitpid(child, &status, 0);
+    return WEXITSTATUS(status) == 3 ? 0 : 1;
+}
+)");
+    const auto r = trace({ QStringLiteral("trace"), QStringLiteral("--json"), QStringLiteral("--"), exe });
+    QCOMPARE(r.code, 0);
+    // What the program said of itself: the oracle.
+    qint64 mainPid = 0, childPid = 0, childPpid = 0;
+    std::set<qint64> threadTids;
+    const QList<QByteArray> lines = r.out.split('\n');
+    qsizetype programBytes = 0;
+    for (const QByteArray& line : lines) {
+        const QList<QByteArray> w = line.split(' ');
+        if (w[0] == "main")
+            mainPid = w[1].toLongLong();
+        else if (w[0] == "child")
+            childPid = w[1].toLongLong(), childPpid = w[2].toLongLong();
+        else if (w[0] == "thread")
+            threadTids.insert(w[1].toLongLong());
+        else
+            break;
+        programBytes += line.size() + 1;
+    }
+    QVERIFY(mainPid > 0 && childPid > 0);
+    QCOMPARE(childPpid, mainPid);
+    QCOMPARE(threadTids.size(), std::size_t(2));
+    const QJsonObject summary = QJsonDocument::fromJson(r.out.mid(programBytes)).object();
+    QVERIFY2(!summary.isEmpty(), r.out.constData());
+    std::map<qint64, qint64> ppidOf;
+    for (const auto& p : summary[u"processes"].toArray())
+        ppidOf[p[u"pid"].toInteger()] = p[u"ppid"].toInteger();
+    QCOMPARE(ppidOf.size(), std::size_t(2));
+    QVERIFY(ppidOf.count(mainPid));
+    QCOMPARE(ppidOf[childPid], mainPid);
+    std::set<qint64> laneTids;
+    for (const auto& w : summary[u"workers"].toArray())
+        laneTids.insert(w[u"tid"].toInteger());
+    for (const qint64 tid : threadTids)
+        QVERIFY2(laneTids.count(tid), "each thread has its lane");
+    QVERIFY(laneTids.count(mainPid));
+    QVERIFY(laneTids.count(childPid));
+    QCOMPARE(summary[u"exit_code"].toInt(-1), 0);
+}
+
+void TestTrace::aStaticProgramIsShownWithoutLockDetailAndSaysWhy()
+{
+    // LD_PRELOAD cannot reach a statically linked program: the kernel's view still shows its threads.
+    const QString exe = compile(QStringLiteral("static"), R"(
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static void* work(void* arg) {
+    printf("thread %d\n", gettid()); fflush(stdout);
+    for (int i = 0; i < 20; ++i) { pthread_mutex_lock(&m); usleep(10000); pthread_mutex_unlock(&m); }
+    return arg;
+}
+int main(void) {
+    pthread_t t[2];
+    for (int i = 0; i < 2; ++i) pthread_create(&t[i], 0, work, 0);
+    for (int i = 0; i < 2; ++i) pthread_join(t[i], 0);
+    return 4;
+}
+)",
+        { QStringLiteral("-static") });
+    const auto r = trace({ QStringLiteral("trace"), QStringLiteral("--json"), QStringLiteral("--"), exe });
+    QCOMPARE(r.code, 4);
+    const qsizetype json = r.out.indexOf("{");
+    QVERIFY(json > 0);
+    std::set<qint64> printed;
+    for (const QByteArray& line : r.out.left(json).split('\n'))
+        if (line.startsWith("thread "))
+            printed.insert(line.mid(7).toLongLong());
+    const QJsonObject summary = QJsonDocument::fromJson(r.out.mid(json)).object();
+    std::set<qint64> lanes;
+    for (const auto& w : summary[u"workers"].toArray())
+        lanes.insert(w[u"tid"].toInteger());
+    for (const qint64 tid : printed)
+        QVERIFY2(lanes.count(tid), "a static program's threads have lanes");
+    QCOMPARE(summary[u"results"][u"locks"].toInt(-1), 0);
+    QVERIFY(summary[u"account"].toString().contains(QStringLiteral("No lock detail")));
+    QVERIFY(summary[u"account"].toString().contains(QStringLiteral("statically linked")));
+}
+
+void TestTrace::aCrashLeavesNothingBehind()
+{
+    // The program forks a child that outlives it a little, then crashes.
+    const QString exe = compile(QStringLiteral("crash"), R"(
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    pid_t child = fork();
+    if (child == 0) { usleep(200000); _exit(0); }
+    printf("%d\n", child); fflush(stdout);
+    raise(SIGSEGV);
+    return 0;
+}
+)");
+    QProcess p;
+    p.setProcessEnvironment(tl::test::headlessEnvironment());
+    p.start(tl::test::threadlabExe(), { QStringLiteral("trace"), QStringLiteral("--"), exe });
+    QVERIFY(p.waitForStarted());
+    const qint64 threadlab = p.processId();
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 128 + SIGSEGV);
+    const qint64 child = p.readAllStandardOutput().trimmed().toLongLong();
+    QVERIFY(child > 0);
+    // The trace waited for the child: it is gone, and so is the trace's shared memory.
+    QVERIFY(!QFile::exists(QStringLiteral("/proc/%1").arg(child)));
+    const QStringList arenas = QDir(QStringLiteral("/dev/shm"))
+                                   .entryList({ QStringLiteral("threadlab-arena-%1-*").arg(threadlab) }, QDir::Files);
+    QVERIFY2(arenas.isEmpty(), qPrintable(arenas.join(u' ')));
+}
+
+void TestTrace::theFirstSignalIsPassedOnAndASecondEndsTheProgram()
+{
+    {
+        // A program that does not ignore it ends by it, and trace says so with the shell's status.
+        QProcess p;
+        p.setProcessEnvironment(tl::test::headlessEnvironment());
+        p.start(tl::test::threadlabExe(),
+            { QStringLiteral("trace"), QStringLiteral("--"), QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+                QStringLiteral("echo ready; exec sleep 30") });
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        while (!out.contains("ready\n") && p.waitForReadyRead(30000))
+            out += p.readAllStandardOutput();
+        ::kill(pid_t(p.processId()), SIGTERM);
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 128 + SIGTERM);
+    }
+    // A program that ignores SIGTERM: the first is passed on (and ignored), the second ends the trace, which
+    // ends the program: SIGTERM, then SIGKILL after the grace period.
+    QProcess p;
+    p.setProcessEnvironment(tl::test::headlessEnvironment());
+    p.start(tl::test::threadlabExe(),
+        { QStringLiteral("trace"), QStringLiteral("--json"), QStringLiteral("--"), QStringLiteral("/bin/sh"),
+            QStringLiteral("-c"), QStringLiteral("trap '' TERM; echo ready; while :; do sleep 0.05; done") });
+    QVERIFY(p.waitForStarted());
+    QByteArray out;
+    while (!out.contains("ready\n") && p.waitForReadyRead(30000))
+        out += p.readAllStandardOutput();
+    QVERIFY(out.contains("ready\n"));
+    ::kill(pid_t(p.processId()), SIGTERM);
+    QVERIFY(!p.waitForFinished(500)); // passed on, and ignored
+    ::kill(pid_t(p.processId()), SIGTERM);
+    QVERIFY(p.waitForFinished(30000));
+    out += p.readAllStandardOutput();
+    QCOMPARE(p.exitCode(), 128 + SIGKILL);
+    const QJsonObject summary = summaryAfter(out, "ready\n");
+    QCOMPARE(summary[u"signal"].toString(), QStringLiteral("SIGKILL"));
+    QVERIFY(summary[u"results"][u"stopped_with"].toString().contains(QStringLiteral("SIGKILL")));
+}
+
+QTEST_GUILESS_MAIN(TestTrace)
+#include "tst_trace.moc"
