@@ -54,20 +54,30 @@ bool RunController::start(const QString& scenario, const ParamSet& params, QStri
             *error = QStringLiteral("unknown scenario '%1'").arg(scenario);
         return false;
     }
+    return start(std::make_unique<ScenarioSource>(std::move(instance)), params, error);
+}
+
+bool RunController::start(std::unique_ptr<RunSource> source, const ParamSet& params, QString* error)
+{
+    if (isRunning()) {
+        if (error)
+            *error = QStringLiteral("a run is already going");
+        return false;
+    }
     if (isCompleting()) {
         m_run->discard();
-        m_next = NextRun { std::move(instance), params };
+        m_next = NextRun { std::move(source), params };
         return true;
     }
-    launch(std::move(instance), params);
+    launch(std::move(source), params);
     return true;
 }
 
-void RunController::launch(std::unique_ptr<Scenario> scenario, const ParamSet& params)
+void RunController::launch(std::unique_ptr<RunSource> source, const ParamSet& params)
 {
     joinThread();
-    const QString name = scenario->info().name;
-    m_run = std::make_unique<Run>(std::make_unique<ScenarioSource>(std::move(scenario)), params);
+    const QString name = source->info().name;
+    m_run = std::make_unique<Run>(std::move(source), params);
     m_completing = false;
     // Batches and the outcome cross to this thread in queued calls, which Qt orders with a QMutex that
     // ThreadSanitizer cannot see; invokeQueued makes their hand-over visible, and drops them if the
@@ -165,7 +175,7 @@ void RunController::onRunEnded(const RunOutcome& outcome)
     const auto ended = std::move(m_run); // isRunning() is false for the slots below
     m_completing = false;
     if (std::optional<NextRun> next = std::exchange(m_next, std::nullopt))
-        launch(std::move(next->scenario), next->params);
+        launch(std::move(next->source), next->params);
     else if (!ended->discarded())
         emit finished(outcome);
 }

@@ -10,7 +10,7 @@
 
 namespace tl {
 
-// Runs one scenario at a time off the calling (GUI) thread. Batches and the outcome arrive as queued
+// Runs one source (a scenario, a traced program) at a time off the calling (GUI) thread. Batches and the outcome arrive as queued
 // signals on the controller's thread, one batch per collector tick, never one signal per event.
 class RunController : public QObject {
     Q_OBJECT
@@ -26,6 +26,8 @@ public:
     // previous run is completing, that run is discarded (no finished() for it) and this one starts as soon
     // as the previous one has let go of its threads and memory.
     bool start(const QString& scenario, const ParamSet& params, QString* error = nullptr);
+    // The same for any source (a traced program, say).
+    bool start(std::unique_ptr<RunSource> source, const ParamSet& params, QString* error = nullptr);
     void stop();
     // Stops the run and throws its trace away (no finished()): for a window that closes.
     void discard();
@@ -49,7 +51,7 @@ protected:
     void customEvent(QEvent* event) override;
 
 private:
-    void launch(std::unique_ptr<Scenario> scenario, const ParamSet& params);
+    void launch(std::unique_ptr<RunSource> source, const ParamSet& params);
     void onRunEnded(const RunOutcome& outcome);
     void joinThread();
 
@@ -57,7 +59,7 @@ private:
     bool m_completing = false; // m_run's workers are done
     // The run start() was asked for while m_run, discarded, lets go of its threads and memory.
     struct NextRun {
-        std::unique_ptr<Scenario> scenario;
+        std::unique_ptr<RunSource> source;
         ParamSet params;
     };
     std::optional<NextRun> m_next;
