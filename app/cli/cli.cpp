@@ -670,7 +670,7 @@ RunOutcome traceUntilEnded(Run& run, TracedProgram& program, StopSignals& stop)
     std::thread watcher([&] {
         int received = 0;
         while (!done.load())
-            if (const int signo = stop.next(50); signo != 0) {
+            if (const int signo = stop.next(10); signo != 0) {
                 if (++received == 1)
                     passOn(program, signo);
                 else
@@ -721,9 +721,14 @@ int traceProgram(const QStringList& args, StopSignals& stop, char* program)
     if (const int signo = signalBeforeStart(stop))
         return interrupted(request.name, signo, " before it started");
 
+    // The program starts sooner without a GUI application (its fonts take tens of milliseconds to load): made
+    // only when an image is asked for.
     qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = 1;
-    QApplication app(qtArgc, &program);
+    const bool images
+        = !request.path(u"--png").isEmpty() || !request.path(u"--svg").isEmpty() || !request.path(u"--pdf").isEmpty();
+    const std::unique_ptr<QCoreApplication> app = images ? std::make_unique<QApplication>(qtArgc, &program)
+                                                         : std::make_unique<QCoreApplication>(qtArgc, &program);
     TracedProgram& traced = source->program();
     Run run(std::move(source), ParamSet());
     run.setBatchSink([](const TraceBatchPtr&) {}, BatchContent::ProgressOnly);

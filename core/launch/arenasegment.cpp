@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdexcept>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace tl {
@@ -25,11 +26,14 @@ std::shared_ptr<ArenaSegment> ArenaSegment::create(const abi::ArenaLayout& layou
             continue;
         if (fd < 0)
             throw std::runtime_error("cannot create the trace's shared memory: " + systemErrorText(errno));
-        // The pages are reserved now, so a full /dev/shm fails here, with a reason, instead of killing the
-        // program with SIGBUS the first time one of its threads records.
-        const int reserved = ::posix_fallocate(fd, 0, off_t(bytes));
-        void* memory = reserved == 0 ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
-        const int error = reserved != 0 ? reserved : errno;
+        // A /dev/shm without room for the whole arena fails here, with a reason, rather than with a SIGBUS in
+        // the program the first time one of its threads records. The pages themselves come as threads write
+        // them: reserving them all (posix_fallocate) would zero 128 MiB before the program may start.
+        struct statvfs room { };
+        const bool fits = ::fstatvfs(fd, &room) == 0 && std::uint64_t(room.f_bavail) * room.f_frsize >= bytes;
+        const int sized = fits ? ::ftruncate(fd, off_t(bytes)) : -1;
+        void* memory = sized == 0 ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+        const int error = !fits ? ENOSPC : errno;
         ::close(fd);
         if (memory == MAP_FAILED) {
             ::shm_unlink(path.constData());
