@@ -131,10 +131,8 @@ bool claimSlot(ThreadState& t) noexcept
     return true;
 }
 
-Recorder* recorder(ThreadState& t) noexcept
+Recorder* claimLazily(ThreadState& t) noexcept
 {
-    if (t.claim == kClaimed) [[likely]]
-        return t.rec;
     if (t.claim == kUnclaimed && claimSlot(t)) // a thread no wrapper saw start (raw clone, or before us)
         return t.rec;
     return nullptr;

@@ -90,7 +90,13 @@ struct Inside {
 void initialize() noexcept;
 // This thread's recorder, claiming a slot (and recording Started) first if it has none: null when the
 // arena is full or the thread has ended.
-Recorder* recorder(ThreadState& t) noexcept;
+Recorder* claimLazily(ThreadState& t) noexcept;
+inline Recorder* recorder(ThreadState& t) noexcept
+{
+    if (t.claim == kClaimed) [[likely]]
+        return t.rec;
+    return claimLazily(t);
+}
 // Claims a slot for the calling thread of the calling process and records Started; false if none is left.
 bool claimSlot(ThreadState& t) noexcept;
 // Ends the calling thread's lane: Finished, then the slot Ended.

@@ -14,6 +14,7 @@ namespace {
 const QList<QStringList> kFloors = {
     { "core/params" }, // ParamSpec, ParamSet, number and duration formatting: the ground floor
     { "core/trace" }, // what a run is: clock, recorder, chunks, spans, Trace, ProcessInfo, exporters
+    { "core/abi" }, // the arena a traced program records into: Slot, LockEntry, CounterEntry (recorder beneath)
     { "core/sync" }, // instrumented locks, the lock registry, hand-overs
     { "core/run" }, // RunContext, workers, the Collector
     { "core/processes" }, // child processes, ChildContext, shared memory and semaphores
