@@ -26,6 +26,9 @@ struct ThreadState {
     std::uint8_t ended; // Finished recorded (pthread_exit before the trampoline unwinds)
     std::uint8_t resolving; // inside dlsym: a lock taken there is faked (mutrace), its real function unknown yet
     std::uint16_t zones[32]; // the open annotation zones' lock ids
+    // The last object this thread locked and its id: a lock+unlock pair looks its id up once, not twice.
+    const void* lastObject;
+    std::uint16_t lastId;
 };
 inline constexpr std::uint8_t kUnclaimed = 0;
 inline constexpr std::uint8_t kClaimed = 1;
@@ -115,6 +118,20 @@ std::uint16_t lockId(const void* address, abi::ObjectKind kind, const void* call
 // The id of an object already seen (0: it has no entry), or -1 if never seen (an unlock of a lock taken
 // before tracing began, or while the guard was up): then nothing is recorded.
 int knownLockId(const void* address) noexcept;
+// The same through the thread's one-entry cache (an object's id never changes once given).
+inline std::uint16_t lockId(ThreadState& t, const void* address, abi::ObjectKind kind, const void* caller) noexcept
+{
+    if (address == t.lastObject) [[likely]]
+        return t.lastId;
+    const std::uint16_t id = lockId(address, kind, caller);
+    t.lastObject = address;
+    t.lastId = id;
+    return id;
+}
+inline int knownLockId(ThreadState& t, const void* address) noexcept
+{
+    return address == t.lastObject ? t.lastId : knownLockId(address);
+}
 // A named semaphore (sem_open): one entry per name across all processes of the run.
 std::uint16_t namedSemaphoreId(const void* address, const char* name) noexcept;
 // Annotation objects, keyed by the name's address in this process, one entry per name in the run.

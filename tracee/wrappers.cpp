@@ -118,12 +118,12 @@ int lockTraced(Object* object, abi::ObjectKind kind, std::int32_t value, const v
         return lock();
     int rc = tryLock();
     if (acquired(rc)) {
-        traced.rec->record(EventKind::LockAcquired, value, lockId(object, kind, caller));
+        traced.rec->record(EventKind::LockAcquired, value, lockId(traced.state, object, kind, caller));
         return rc;
     }
     if (rc != EBUSY) // EAGAIN (recursion or readers at their limit), EINVAL...: as the real call says
         return lock();
-    const std::uint16_t id = lockId(object, kind, caller);
+    const std::uint16_t id = lockId(traced.state, object, kind, caller);
     traced.rec->record(EventKind::LockWait, 0, id);
     rc = lock();
     const int saved = errno;
@@ -141,7 +141,7 @@ int tryTraced(Object* object, abi::ObjectKind kind, std::int32_t value, const vo
     Traced traced;
     const int rc = tryLock();
     if (traced.rec && acquired(rc))
-        traced.rec->record(EventKind::LockAcquired, value, lockId(object, kind, caller));
+        traced.rec->record(EventKind::LockAcquired, value, lockId(traced.state, object, kind, caller));
     return rc;
 }
 
@@ -151,7 +151,7 @@ template <typename Unlock, typename Object> int unlockTraced(Object* object, Unl
         Traced traced;
         if (traced.rec) {
             // Before the unlock, as InstrumentedLock does: the next owner's LockAcquired comes after it.
-            const int id = knownLockId(object);
+            const int id = knownLockId(traced.state, object);
             if (id >= 0)
                 traced.rec->record(EventKind::LockReleased, 0, std::uint16_t(id));
         }
