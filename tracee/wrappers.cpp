@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace tl::tracee {
@@ -236,8 +238,14 @@ void* trampoline(void* p)
     ThreadState& t = t_state;
     if (g_active) {
         Inside inside(t);
-        if (claimSlot(t))
+        if (claimSlot(t)) {
             rememberThread(t.slot, pthread_self());
+            // Named by its creator between the claim and now: that rename found no slot, the name is read here.
+            char name[abi::kThreadNameBytes] = {};
+            syscall(SYS_prctl, PR_GET_NAME, name, 0, 0, 0);
+            if (std::strncmp(name, g_view.slot(t.slot).name, sizeof name) != 0)
+                setSlotName(t.slot, name);
+        }
     }
     EndOfThread end;
     return start.routine(start.arg);

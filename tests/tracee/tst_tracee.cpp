@@ -165,9 +165,11 @@ static pthread_barrier_t start; // all four begin together, so that they contend
 static void* worker(void* arg)
 {
     long me = (long)arg;
-    char name[16];
-    snprintf(name, sizeof name, "worker-%ld", me);
-    pthread_setname_np(pthread_self(), name);
+    if (me < 2) { // the others are named by main
+        char name[16];
+        snprintf(name, sizeof name, "worker-%ld", me);
+        pthread_setname_np(pthread_self(), name);
+    }
     pthread_barrier_wait(&start);
     for (int r = 0; r < ROUNDS; ++r) {
         pthread_mutex_lock(&counter_lock);
@@ -192,6 +194,11 @@ int main(void)
     pthread_t threads[THREADS];
     for (long i = 0; i < THREADS; ++i)
         pthread_create(&threads[i], NULL, worker, (void*)i);
+    for (long i = 2; i < THREADS; ++i) {
+        char name[16];
+        snprintf(name, sizeof name, "worker-%ld", i);
+        pthread_setname_np(threads[i], name);
+    }
     pid_t child = fork();
     if (child == 0) {
         sem_wait(go);
@@ -453,9 +460,9 @@ private slots:
         QVERIFY2(QFile::exists(QStringLiteral(THREADLAB_TRACEE_LIBRARY)), THREADLAB_TRACEE_LIBRARY);
     }
 
-    // Four named threads contend on one static mutex while the main thread forks a child that waits on a
-    // process-shared semaphore: every thread and the child get a lane, every acquisition the program counts
-    // is recorded on the mutex's entry, named after its symbol, and the program's output is untouched.
+    // Four named threads (two by themselves, two by main) contend on one static mutex while the main thread forks a
+    // child that waits on a process-shared semaphore: every thread and the child get a lane, every acquisition the
+    // program counts is recorded on the mutex's entry, named after its symbol, and the program's output is untouched.
     void threadsLocksAndFork()
     {
         const QString exe = compile(QStringLiteral("contend"), kContend);
