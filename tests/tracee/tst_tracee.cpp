@@ -533,6 +533,23 @@ private slots:
             }
     }
 
+    // More threads than slots: the first ones record, the others are counted and the program runs as usual.
+    void slotExhaustion()
+    {
+        const QString exe = compile(QStringLiteral("contend"), kContend);
+        QVERIFY(!exe.isEmpty());
+        Arena arena(2);
+        QVERIFY(arena.valid());
+        const Ran ran = run(exe, {}, &arena);
+        QVERIFY(ran.finished);
+        QCOMPARE(ran.exitCode, 0);
+        QVERIFY2(ran.out.startsWith("acquisitions 12000\ncounter 12000\n"), ran.out.constData());
+        const auto& header = arena.view().header();
+        QCOMPARE(header.nextSlot.load(), 2u);
+        QCOMPARE(header.threadsWithoutSlot.load(), 4u); // 6 threads in two processes, 2 slots
+        QCOMPARE(int(arena.lanes().size()), 2);
+    }
+
     // A program started by exec or spawn with an environment that lacks the library, after clearenv(), or
     // from a vfork child, is traced all the same; so is one that closed all its descriptors.
     void execAndSpawn_data()
