@@ -256,6 +256,10 @@ int main(int argc, char** argv)
         execve(argv[2], args, bare);
         return 99;
     }
+    if (!strcmp(mode, "execle")) {
+        execle(argv[2], argv[2], argv[1], (char*)NULL, bare);
+        return 94;
+    }
     if (!strcmp(mode, "spawn") || !strcmp(mode, "vfork")) {
         pid_t pid = -1;
         if (!strcmp(mode, "spawn")) {
@@ -556,6 +560,7 @@ private slots:
     {
         QTest::addColumn<QString>("mode");
         QTest::newRow("execve without LD_PRELOAD") << QStringLiteral("execve");
+        QTest::newRow("execle without LD_PRELOAD") << QStringLiteral("execle");
         QTest::newRow("posix_spawn without LD_PRELOAD") << QStringLiteral("spawn");
         QTest::newRow("vfork + execv") << QStringLiteral("vfork");
         QTest::newRow("clearenv + execv") << QStringLiteral("clearenv");
