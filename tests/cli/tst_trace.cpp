@@ -9,7 +9,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <csignal>
+#include <map>
 #include <set>
+
+using namespace Qt::StringLiterals;
+using tl::test::contents;
 
 // `threadlab trace -- PROGRAM`, end to end: the real executable traces C programs this test compiles with the
 // system's compiler, which print what they did (their pids, tids, counts) for the test to compare against.
@@ -23,6 +27,7 @@ private slots:
     void aProgramThatCannotStartIsRefusedLikeAShell();
     void theProgramsOutputPassesThroughUnchanged();
     void everyProcessAndThreadOfTheTreeIsShown();
+    void locksAndThreadsAsTheProgramCountedThem();
     void aStaticProgramIsShownWithoutLockDetailAndSaysWhy();
     void aCrashLeavesNothingBehind();
     void theFirstSignalIsPassedOnAndASecondEndsTheProgram();
@@ -195,6 +200,118 @@ int main(void) {
     QVERIFY(laneTids.count(mainPid));
     QVERIFY(laneTids.count(childPid));
     QCOMPARE(summary[u"exit_code"].toInt(-1), 0);
+}
+
+namespace {
+// The events CSV's rows, as columns by header name (no field here holds a comma).
+QList<QHash<QString, QString>> csvRows(const QByteArray& text)
+{
+    QList<QByteArray> lines = text.split('\n');
+    const QList<QByteArray> header = lines.takeFirst().split(',');
+    QList<QHash<QString, QString>> rows;
+    for (const QByteArray& line : lines) {
+        const QList<QByteArray> fields = line.split(',');
+        if (fields.size() != header.size())
+            continue;
+        QHash<QString, QString> row;
+        for (qsizetype i = 0; i < header.size(); ++i)
+            row.insert(QString::fromUtf8(header[i]), QString::fromUtf8(fields[i]).remove(u'"'));
+        rows << row;
+    }
+    return rows;
+}
+}
+
+void TestTrace::locksAndThreadsAsTheProgramCountedThem()
+{
+    // Four named threads contend on one mutex while the main thread forks a child that waits on a
+    // process-shared semaphore and exits with 42. The program counts its own acquisitions: the oracle.
+    const QString exe = compile(QStringLiteral("contend"), R"(
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static long acquisitions;
+static void* work(void* arg) {
+    char name[16]; snprintf(name, sizeof name, "worker-%ld", (long)arg);
+    pthread_setname_np(pthread_self(), name);
+    for (int i = 0; i < 3000; ++i) {
+        pthread_mutex_lock(&shared_lock); ++acquisitions;
+        if (i % 100 == 0) usleep(200);
+        pthread_mutex_unlock(&shared_lock);
+    }
+    return 0;
+}
+int main(void) {
+    sem_t* go = mmap(0, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    sem_init(go, 1, 0);
+    pid_t child = fork();
+    if (child == 0) { sem_wait(go); _exit(42); }
+    pthread_t t[4];
+    for (long i = 0; i < 4; ++i) pthread_create(&t[i], 0, work, (void*)(i + 1));
+    usleep(50000); sem_post(go);
+    for (int i = 0; i < 4; ++i) pthread_join(t[i], 0);
+    int status; waitpid(child, &status, 0);
+    printf("main %d child %d acquisitions %ld\n", getpid(), child, acquisitions);
+    return WEXITSTATUS(status) == 42 ? 0 : 1;
+}
+)");
+    const QString csv = m_dir.filePath(QStringLiteral("contend.csv"));
+    const auto r = trace({ QStringLiteral("trace"), QStringLiteral("--csv"), csv, QStringLiteral("--json"),
+        QStringLiteral("--"), exe });
+    QCOMPARE(r.code, 0);
+    const qsizetype json = r.out.indexOf("{");
+    const QList<QByteArray> said = r.out.left(json).trimmed().split(' ');
+    QCOMPARE(said.size(), 6);
+    const qint64 mainPid = said[1].toLongLong(), childPid = said[3].toLongLong();
+    const qint64 acquisitions = said[5].toLongLong();
+    QCOMPARE(acquisitions, 4 * 3000);
+    const QJsonObject summary = QJsonDocument::fromJson(r.out.mid(json)).object();
+
+    // The processes: the child under its own pid, its parent the program, its exit code seen.
+    QJsonObject child;
+    for (const auto& p : summary[u"processes"].toArray())
+        if (p[u"pid"].toInteger() == childPid)
+            child = p.toObject();
+    QCOMPARE(child[u"ppid"].toInteger(), mainPid);
+    QCOMPARE(child[u"exit_code"].toInt(-1), 42);
+
+    // The lanes: four named workers and the main thread in the program's process.
+    std::map<QString, qint64> pidOfLane;
+    for (const auto& w : summary[u"workers"].toArray())
+        pidOfLane[w[u"name"].toString()] = w[u"pid"].toInteger();
+    for (int i = 1; i <= 4; ++i)
+        QCOMPARE(pidOfLane[QStringLiteral("worker-%1").arg(i)], mainPid);
+
+    // Every acquisition is a hold of the mutex, named after its symbol; every wait ends in a hold.
+    qint64 holds = 0;
+    std::map<QString, bool> waiting; // per lane
+    bool everyWaitEndsInAHold = true;
+    qint64 waits = 0;
+    for (const auto& row : csvRows(contents(csv))) {
+        if (!row[u"worker_name"_s].startsWith(u"worker-"_s))
+            continue;
+        const QString kind = row[u"kind"_s];
+        const QString lane = row[u"worker_name"_s];
+        if (kind == u"lock_wait"_s) {
+            QCOMPARE(row[u"lock"_s], u"shared_lock"_s);
+            waiting[lane] = true;
+            ++waits;
+        } else if (kind == u"lock_acquired"_s) {
+            QCOMPARE(row[u"lock"_s], u"shared_lock"_s);
+            ++holds;
+            waiting[lane] = false;
+        } else if (waiting[lane] && kind != u"switch_out"_s && kind != u"switch_in"_s) {
+            everyWaitEndsInAHold = false;
+        }
+    }
+    QCOMPARE(holds, acquisitions);
+    QVERIFY(waits > 0);
+    QVERIFY(everyWaitEndsInAHold);
 }
 
 void TestTrace::aStaticProgramIsShownWithoutLockDetailAndSaysWhy()
