@@ -83,6 +83,7 @@ void initialize() noexcept
     // Every real function now, even untraced: an exec wrapper may first run in a vfork child.
     resolveWrappers();
     resolveExec();
+    resolveWaits();
     const char* arena = getenv(abi::kArenaEnv);
     if (arena && *arena) {
         keepEnvironment(arena, getenv("LD_PRELOAD"));

@@ -74,6 +74,7 @@ private:
 // vfork child or a signal handler.
 void resolveWrappers() noexcept;
 void resolveExec() noexcept;
+void resolveWaits() noexcept;
 
 // Holds the re-entry guard for a scope.
 struct Inside {

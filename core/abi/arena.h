@@ -9,8 +9,8 @@
 // tracee's side runs inside other people's programs.
 //
 // Layout, all offsets from the arena's start: ArenaHeader | Slot[slotCount] | LockEntry[lockCount] |
-// CounterEntry[counterCount] | the slots' recorders, recorderBytes each. Change anything here and bump
-// kArenaVersion: a tracee that finds another version records nothing.
+// CounterEntry[counterCount] | ExitEntry[exitCount] | the slots' recorders, recorderBytes each. Change anything here
+// and bump kArenaVersion: a tracee that finds another version records nothing.
 
 #include "../trace/event.h"
 #include "../trace/recorder.h"
@@ -24,7 +24,7 @@
 namespace tl::abi {
 
 inline constexpr std::uint32_t kArenaMagic = 0x544c4152; // "TLAR"
-inline constexpr std::uint32_t kArenaVersion = 1;
+inline constexpr std::uint32_t kArenaVersion = 2;
 
 // The environment ThreadLab gives the program, which the tracee puts back into every exec it sees.
 inline constexpr char kArenaEnv[] = "THREADLAB_ARENA"; // the arena's shm_open() name, "/threadlab-…"
@@ -79,24 +79,36 @@ struct alignas(64) CounterEntry {
     char name[kObjectNameBytes];
 };
 
+// How a process ended, as the program that collected it learned (wait, waitpid, wait4, waitid): ThreadLab
+// cannot collect another program's child itself, and /proc forgets it once collected.
+struct alignas(16) ExitEntry {
+    std::atomic<std::uint32_t> ready;
+    std::int32_t pid;
+    std::int32_t waitStatus; // as waitpid() gives it (WIFEXITED, WTERMSIG...)
+    std::int32_t reserved;
+};
+
 struct alignas(64) ArenaHeader {
     std::uint32_t magic;
     std::uint32_t version;
     std::uint32_t slotCount;
     std::uint32_t lockCount;
     std::uint32_t counterCount;
+    std::uint32_t exitCount;
     std::uint32_t tickSource; // clock::TickSource: what the tracee must read so that its ticks are ThreadLab's
     std::uint64_t slotEvents; // each recorder's capacity
     std::uint64_t recorderBytes; // Recorder::bytesFor(slotEvents)
     std::uint64_t slotsOffset;
     std::uint64_t locksOffset;
     std::uint64_t countersOffset;
+    std::uint64_t exitsOffset;
     std::uint64_t recordersOffset;
     std::uint64_t totalBytes;
     std::int32_t launcherPid; // ThreadLab
     std::atomic<std::uint32_t> nextSlot; // slots are taken in order and never reused
     std::atomic<std::uint32_t> nextLock;
     std::atomic<std::uint32_t> nextCounter;
+    std::atomic<std::uint32_t> nextExit; // past exitCount: the exits are not told (ThreadLab says "ended")
     // Threads that found no free slot (their events are missing; ThreadLab says so), and objects that found
     // no entry (their events carry lock 0).
     std::atomic<std::uint64_t> threadsWithoutSlot;
@@ -108,15 +120,17 @@ struct ArenaLayout {
     std::uint32_t slotCount;
     std::uint32_t lockCount;
     std::uint32_t counterCount;
+    std::uint32_t exitCount;
     std::uint64_t slotEvents;
 
     static constexpr std::uint64_t alignUp(std::uint64_t n, std::uint64_t to) { return (n + to - 1) / to * to; }
     std::uint64_t slotsOffset() const { return alignUp(sizeof(ArenaHeader), 64); }
     std::uint64_t locksOffset() const { return slotsOffset() + std::uint64_t(slotCount) * sizeof(Slot); }
     std::uint64_t countersOffset() const { return locksOffset() + std::uint64_t(lockCount) * sizeof(LockEntry); }
+    std::uint64_t exitsOffset() const { return countersOffset() + std::uint64_t(counterCount) * sizeof(CounterEntry); }
     std::uint64_t recordersOffset() const
     {
-        return alignUp(countersOffset() + std::uint64_t(counterCount) * sizeof(CounterEntry), 4096);
+        return alignUp(exitsOffset() + std::uint64_t(exitCount) * sizeof(ExitEntry), 4096);
     }
     std::uint64_t recorderBytes() const { return alignUp(Recorder::bytesFor(slotEvents), 4096); }
     std::uint64_t totalBytes() const { return recordersOffset() + std::uint64_t(slotCount) * recorderBytes(); }
@@ -132,12 +146,14 @@ inline ArenaHeader* formatArena(void* memory, const ArenaLayout& layout, std::ui
     header->slotCount = layout.slotCount;
     header->lockCount = layout.lockCount;
     header->counterCount = layout.counterCount;
+    header->exitCount = layout.exitCount;
     header->tickSource = tickSource;
     header->slotEvents = layout.slotEvents;
     header->recorderBytes = layout.recorderBytes();
     header->slotsOffset = layout.slotsOffset();
     header->locksOffset = layout.locksOffset();
     header->countersOffset = layout.countersOffset();
+    header->exitsOffset = layout.exitsOffset();
     header->recordersOffset = layout.recordersOffset();
     header->totalBytes = layout.totalBytes();
     header->launcherPid = pid;
@@ -151,6 +167,8 @@ inline ArenaHeader* formatArena(void* memory, const ArenaLayout& layout, std::ui
         new (base + layout.locksOffset() + i * sizeof(LockEntry)) LockEntry {};
     for (std::uint32_t i = 0; i < layout.counterCount; ++i)
         new (base + layout.countersOffset() + i * sizeof(CounterEntry)) CounterEntry {};
+    for (std::uint32_t i = 0; i < layout.exitCount; ++i)
+        new (base + layout.exitsOffset() + i * sizeof(ExitEntry)) ExitEntry {};
     return header;
 }
 
@@ -164,10 +182,12 @@ public:
         if (mappedBytes < sizeof(ArenaHeader) || header->magic != kArenaMagic || header->version != kArenaVersion
             || header->totalBytes > mappedBytes)
             return;
-        const ArenaLayout layout { header->slotCount, header->lockCount, header->counterCount, header->slotEvents };
+        const ArenaLayout layout { header->slotCount, header->lockCount, header->counterCount, header->exitCount,
+            header->slotEvents };
         if (layout.totalBytes() != header->totalBytes || layout.slotsOffset() != header->slotsOffset
             || layout.locksOffset() != header->locksOffset || layout.countersOffset() != header->countersOffset
-            || layout.recordersOffset() != header->recordersOffset || layout.recorderBytes() != header->recorderBytes)
+            || layout.exitsOffset() != header->exitsOffset || layout.recordersOffset() != header->recordersOffset
+            || layout.recorderBytes() != header->recorderBytes)
             return;
         m_header = header;
     }
@@ -179,6 +199,7 @@ public:
     {
         return at<CounterEntry>(m_header->countersOffset + i * sizeof(CounterEntry));
     }
+    ExitEntry& exit(std::uint32_t i) const { return at<ExitEntry>(m_header->exitsOffset + i * sizeof(ExitEntry)); }
     Recorder& recorder(const Slot& s) const
     {
         return *Recorder::attach(reinterpret_cast<char*>(m_header) + s.recorderOffset);

@@ -30,7 +30,7 @@ constexpr auto kPollPeriod = std::chrono::milliseconds(5);
 // appeared by then: a thread the library sees claims its slot at its first instruction.
 constexpr std::int64_t kSlotGraceNs = 20'000'000;
 // The arena: a slot for each thread the library sees, 1 MiB of events each (drained every few ms).
-constexpr abi::ArenaLayout kLayout { 128, 4096, 64, std::uint64_t(1) << 16 };
+constexpr abi::ArenaLayout kLayout { 128, 4096, 64, 4096, std::uint64_t(1) << 16 };
 
 bool executableFile(const QFileInfo& f)
 {
@@ -130,6 +130,8 @@ private:
     void adoptSlots();
     void adoptLocksAndCounters();
     void scanProcesses();
+    // How the program's own children ended, as the program collected them (the tracee's wait wrappers).
+    void adoptExits();
     void noteProcess(std::int64_t pid, std::int64_t ppid);
     // A lane for thread `tid`: the slot's, or (slot null) one of the kernel's view that ThreadLab writes,
     // started at `startTicks`; followed through the kernel unless the thread is already gone.
@@ -173,6 +175,8 @@ private:
     std::uint32_t m_slotsSeen = 0;
     std::uint32_t m_locksSeen = 0;
     std::uint32_t m_countersSeen = 0;
+    std::uint32_t m_exitsSeen = 0;
+    std::map<std::int64_t, int> m_toldExits; // pid → wait status
     std::vector<RunContext::CounterRegistration> m_counters;
     std::int64_t m_stopSentNs = 0;
     std::set<std::pair<std::int64_t, std::int64_t>> m_unshown; // threads past the run's lanes
@@ -260,6 +264,7 @@ void TracedProgram::Session::poll()
 {
     adoptSlots();
     adoptLocksAndCounters();
+    adoptExits();
     scanProcesses();
 }
 
@@ -382,6 +387,18 @@ void TracedProgram::Session::adoptLocksAndCounters()
     }
 }
 
+void TracedProgram::Session::adoptExits()
+{
+    const abi::ArenaView& arena = m_arena->view();
+    const std::uint32_t told = std::min(arena.header().nextExit.load(), arena.header().exitCount);
+    for (; m_exitsSeen < told; ++m_exitsSeen) {
+        const abi::ExitEntry& entry = arena.exit(m_exitsSeen);
+        if (!entry.ready.load(std::memory_order_acquire))
+            break;
+        m_toldExits[entry.pid] = entry.waitStatus;
+    }
+}
+
 void TracedProgram::Session::scanProcesses()
 {
     // The root: ThreadLab's own child, whose exit status is ThreadLab's to collect.
@@ -470,6 +487,8 @@ void TracedProgram::Session::endProcess(Process& p, int waitStatus)
     if (!p.hasLane) // it lived and ended between two looks, or before its slot: the kernel's view of it
         addLane(info.pid, info.pid, info.name, nullptr, p.firstSeenTicks, false);
     std::int32_t how = kExitUnseen;
+    if (const auto told = m_toldExits.find(info.pid); waitStatus < 0 && told != m_toldExits.end())
+        waitStatus = told->second;
     if (waitStatus < 0) {
         info.state = ProcessInfo::State::Gone;
     } else if (WIFSIGNALED(waitStatus)) {

@@ -58,7 +58,7 @@ BENCHMARK(BM_InterposedPair)->Repetitions(kRepetitions)->ReportAggregatesOnly(tr
 
 abi::ArenaLayout layout()
 {
-    return { 16, 1024, 16, std::uint64_t(1) << 18 };
+    return { 16, 1024, 16, 16, std::uint64_t(1) << 18 };
 }
 
 // Formats the arena and re-executes this program inside it. Returns only on failure.

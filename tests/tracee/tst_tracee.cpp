@@ -28,7 +28,7 @@ namespace {
 class Arena {
 public:
     explicit Arena(std::uint32_t slotCount = 64, std::uint64_t slotEvents = std::uint64_t(1) << 15)
-        : m_layout { slotCount, 256, 16, slotEvents }
+        : m_layout { slotCount, 256, 16, 64, slotEvents }
     {
         static int serial = 0;
         m_name = QStringLiteral("/threadlab-arena-tst-%1-%2").arg(getpid()).arg(++serial);
