@@ -128,7 +128,12 @@ bool claimSlot(ThreadState& t) noexcept
     t.claim = kClaimed;
     t.ended = 0;
     slot.state.store(abi::SlotState::Live, std::memory_order_release);
-    t.rec->record(EventKind::Started);
+    // ThreadLab follows the thread's context switches once it has seen this slot, a few milliseconds from
+    // now: until the kernel's first record, whether the thread has a CPU is unknown, and its lane says so
+    // rather than drawing it running while it may be asleep.
+    const std::uint64_t now = clock::ticks();
+    t.rec->recordStamped(now, EventKind::Started);
+    t.rec->recordStamped(now, EventKind::SwitchOut, kSwitchRecordsMayStop);
     return true;
 }
 

@@ -227,7 +227,7 @@ void TracedProgram::Session::start()
         sigset_t none;
         sigemptyset(&none);
         ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-        for (const int signo : { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD })
+        for (const int signo : { SIGPIPE, SIGXFSZ, SIGINT, SIGTERM, SIGHUP, SIGCHLD })
             ::signal(signo, SIG_DFL);
         int error = 0;
         if (!dir.isEmpty() && ::chdir(dir.constData()) != 0)
@@ -240,6 +240,8 @@ void TracedProgram::Session::start()
         ::_exit(127);
     }
     const int forkError = errno;
+    if (pid > 0) // before anything else: the program may run, and a signal for it may come, at once
+        m_owner.m_pid.store(pid);
     ::close(report[1]);
     if (pid < 0) {
         ::close(report[0]);
@@ -249,7 +251,6 @@ void TracedProgram::Session::start()
     const auto n = ::read(report[0], &execError, sizeof execError); // end of file: exec succeeded
     ::close(report[0]);
     m_root = pid;
-    m_owner.m_pid.store(pid);
     if (n == sizeof execError) {
         ::waitpid(pid, nullptr, 0);
         m_rootReaped = true;
@@ -423,8 +424,8 @@ void TracedProgram::Session::scanProcesses()
             noteProcess(child, pid);
             queue.push_back(child);
         }
-        if (pid == m_root && m_rootReaped)
-            continue;
+        if ((pid == m_root && m_rootReaped) || m_processes[pid].info.ended())
+            continue; // a zombie still lists its main thread: no new lane for the dead
         for (const std::int64_t tid : proctree::threadsOf(pid)) {
             const bool known = std::any_of(m_lanes.begin(), m_lanes.end(),
                 [&](const Lane& l) { return l.pid == pid && l.tid == tid && !l.ended; });

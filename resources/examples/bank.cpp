@@ -24,7 +24,7 @@ int main()
     std::vector<std::thread> tellers;
     for (int t = 0; t < 3; ++t)
         tellers.emplace_back([&accounts, t] {
-            std::mt19937 random(unsigned(t));
+            std::mt19937 random { unsigned(t) };
             for (int i = 0; i < 20000; ++i) {
                 Account& from = accounts[random() % accounts.size()];
                 Account& to = accounts[random() % accounts.size()];
