@@ -13,8 +13,14 @@
 
 namespace tl {
 
-std::shared_ptr<ArenaSegment> ArenaSegment::create(const abi::ArenaLayout& layout)
+std::shared_ptr<ArenaSegment> ArenaSegment::create(abi::ArenaLayout layout)
 {
+    // Smaller rings where /dev/shm is small (a container's is 64 MiB): they fill sooner, and what they lose
+    // is shown as gaps, but the program is traced.
+    struct statvfs shm { };
+    if (::statvfs("/dev/shm", &shm) == 0)
+        while (layout.slotEvents > kMinSlotEvents && layout.totalBytes() > std::uint64_t(shm.f_bavail) * shm.f_frsize)
+            layout.slotEvents /= 2;
     const std::size_t bytes = layout.totalBytes();
     for (int attempt = 0;; ++attempt) {
         const QString name = QStringLiteral("/threadlab-arena-%1-%2")

@@ -12,8 +12,10 @@ namespace tl {
 // removed when this object goes (so a crashed program leaves nothing in /dev/shm).
 class ArenaSegment {
 public:
-    // Throws std::runtime_error with the system's reason.
-    static std::shared_ptr<ArenaSegment> create(const abi::ArenaLayout& layout);
+    // Throws std::runtime_error with the system's reason. Each slot's ring is made smaller, down to
+    // kMinSlotEvents, where /dev/shm has no room for `layout`'s.
+    static std::shared_ptr<ArenaSegment> create(abi::ArenaLayout layout);
+    static constexpr std::uint64_t kMinSlotEvents = std::uint64_t(1) << 13;
     ~ArenaSegment();
     ArenaSegment(const ArenaSegment&) = delete;
     ArenaSegment& operator=(const ArenaSegment&) = delete;

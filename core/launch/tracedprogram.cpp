@@ -29,8 +29,10 @@ constexpr auto kPollPeriod = std::chrono::milliseconds(5);
 // A thread /proc lists gets a lane of its own (the kernel's view only) when its tracee slot has not
 // appeared by then: a thread the library sees claims its slot at its first instruction.
 constexpr std::int64_t kSlotGraceNs = 20'000'000;
-// The arena: a slot for each thread the library sees, 1 MiB of events each (drained every few ms).
-constexpr abi::ArenaLayout kLayout { 128, 4096, 64, 4096, std::uint64_t(1) << 16 };
+// The arena: a slot for each thread the library sees, with a ring of 4 MiB (256 Ki events): a thread
+// recording 2.5 M events a second fills it in 100 ms, the collector's longest stall on a busy machine
+// (BUFFERS.md's rule: rate x stall). Pages are only used as threads write them.
+constexpr abi::ArenaLayout kLayout { 128, 4096, 64, 4096, std::uint64_t(1) << 18 };
 
 bool executableFile(const QFileInfo& f)
 {

@@ -115,6 +115,40 @@ void BM_TracedTrue(benchmark::State& state)
         spawnAndRead(traced({ "/bin/true" }), state);
 }
 BENCHMARK(BM_TracedTrue)->Unit(benchmark::kMillisecond)->Repetitions(kRepetitions)->ReportAggregatesOnly(true);
+
+// A CPU-bound 4-thread program with a contended mutex, its throughput (critical sections per second, as it
+// measures itself) untraced and traced: iteration time = 1 / throughput, so the ratio is traced/untraced.
+void programThroughput(benchmark::State& state, const std::vector<std::string>& args)
+{
+    for (auto _ : state) {
+        const std::string printed = spawnAndRead(args, state);
+        const double perSecond = printed.empty() ? 0 : std::stod(printed);
+        if (perSecond <= 0) {
+            state.SkipWithError("the program printed no throughput");
+            return;
+        }
+        state.SetIterationTime(1.0 / perSecond);
+        state.counters["sections_per_s"] = perSecond;
+    }
+}
+
+const std::vector<std::string> kContention { CONTENTION_PROGRAM, "1000" };
+
+void BM_ContendedProgram(benchmark::State& state)
+{
+    programThroughput(state, kContention);
+}
+BENCHMARK(BM_ContendedProgram)->UseManualTime()->Iterations(1)->Repetitions(kRepetitions)->ReportAggregatesOnly(true);
+
+void BM_TracedContendedProgram(benchmark::State& state)
+{
+    programThroughput(state, traced(kContention));
+}
+BENCHMARK(BM_TracedContendedProgram)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Repetitions(kRepetitions)
+    ->ReportAggregatesOnly(true);
 }
 
 int main(int argc, char** argv)
@@ -124,5 +158,7 @@ int main(int argc, char** argv)
             { "BM_TracedDateStarts", "BM_DateStarts",
                 "a program started directly waits this share of the time a traced one waits before it runs" },
             { "BM_TracedTrue", "BM_True", "/bin/true alone takes this share of `threadlab trace -- /bin/true`" },
+            { "BM_TracedContendedProgram", "BM_ContendedProgram",
+                "a traced 4-thread program with a contended mutex keeps this share of its untraced throughput" },
         });
 }
