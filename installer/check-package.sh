@@ -25,5 +25,8 @@ grep -q '"actual": 5000' "$work/run.json"
 # Child processes run the installed executable itself, in its child mode.
 env -u DISPLAY "$exe" run shared-memory --json > "$work/children.json"
 grep -q '"value": 100' "$work/children.json"
+# The installed tracee library is found and preloaded: the traced shell's thread is seen by it.
+env -u DISPLAY "$exe" trace --json -- /bin/sh -c true > "$work/trace.json"
+grep -q '"threads_with_lock_detail": 1' "$work/trace.json"
 zcat "$work"/root/usr/share/man/man1/threadlab.1.gz | grep -q "^.SH NAME"
 echo "package ok: $(basename "$deb"), lintian clean, desktop and metainfo valid, installed binary runs"

@@ -78,7 +78,7 @@ QString traceeLibraryPath(QString* why)
         : QFileInfo(QFile::symLinkTarget(QStringLiteral("/proc/self/exe"))).path();
     const QString name = QString::fromLatin1(abi::kTraceeLibrary);
     QStringList candidates { exe + QStringLiteral("/../tracee/") + name,
-        exe + QStringLiteral("/../lib/threadlab/") + name };
+        exe + QStringLiteral("/../libexec/threadlab/") + name };
     for (const QString& c : candidates)
         if (QFileInfo::exists(c))
             return QFileInfo(c).canonicalFilePath();

@@ -29,7 +29,7 @@ struct ProgramCheck {
 ProgramCheck checkProgram(const TraceRequest& request);
 
 // The tracee library ThreadLab preloads: THREADLAB_TRACEE, else beside the executable (the build tree's
-// tracee/, an installation's lib/threadlab/). Empty when none is found; `why` then says where it looked.
+// tracee/, an installation's libexec/threadlab/). Empty when none is found; `why` then says where it looked.
 QString traceeLibraryPath(QString* why = nullptr);
 
 // Runs a program and records it, as a run's source: every thread of the program and of every process it
