@@ -102,6 +102,19 @@ void TimelinePanel::buildActions()
     auto* zoomSelection = panelAction(this, QStringLiteral("zoom-select"), tr("Zoom to &Selection"),
         QKeySequence(Qt::Key_Z), tr("Zoom to the range selected with Shift+drag"));
     connect(zoomSelection, &QAction::triggered, m_view, &TimelineView::zoomToSelection);
+    auto* back = panelAction(this, QStringLiteral("go-previous"), tr("&Back"), QKeySequence(Qt::ALT | Qt::Key_Left),
+        tr("Show the range shown before the last zoom or pan"));
+    connect(back, &QAction::triggered, m_view, &TimelineView::goBack);
+    auto* forward = panelAction(this, QStringLiteral("go-next"), tr("F&orward"), QKeySequence(Qt::ALT | Qt::Key_Right),
+        tr("Show again the range Back left"));
+    connect(forward, &QAction::triggered, m_view, &TimelineView::goForward);
+    auto history = [this, back, forward] {
+        back->setEnabled(m_view->canGoBack());
+        forward->setEnabled(m_view->canGoForward());
+    };
+    connect(m_view, &TimelineView::historyChanged, this, history);
+    history();
+    m_history = { back, forward };
     m_zoom = { m_fit, zoomIn, zoomOut, zoomSelection };
 
     m_lanesByCpu = panelAction(this, QStringLiteral("cpu"), tr("Lanes by &CPU"), QKeySequence(Qt::CTRL | Qt::Key_U),

@@ -2,6 +2,7 @@
 
 #include <params/format.h>
 
+#include <QAction>
 #include <QHelpEvent>
 #include <QKeyEvent>
 #include <QPainter>
@@ -20,10 +21,70 @@ TimelineView::TimelineView(QWidget* parent)
     setMouseTracking(true);
     setMinimumSize(400, 200);
     setAttribute(Qt::WA_OpaquePaintEvent);
+    // The timeline's own keys, as actions of the view: Help → Keyboard Shortcuts lists them from here.
+    addKeyAction(tr("Zoom In"), { QKeySequence(Qt::Key_Plus), QKeySequence(Qt::Key_Equal) }, [this] { zoomIn(); });
+    addKeyAction(tr("Zoom Out"), { QKeySequence(Qt::Key_Minus) }, [this] { zoomOut(); });
+    addKeyAction(tr("Fit Whole Run"), { QKeySequence(Qt::Key_0), QKeySequence(Qt::Key_Home) }, [this] { fitAll(); });
+    addKeyAction(tr("Clear Selection"), { QKeySequence(Qt::Key_Escape) }, [this] { clearSelection(); });
+    addKeyAction(tr("Pan Left"), { QKeySequence(Qt::Key_Left) }, [this] {
+        rememberView();
+        m_geometry.panByPixels(m_geometry.width / 10);
+        userMovedView();
+    });
+    addKeyAction(tr("Pan Right"), { QKeySequence(Qt::Key_Right) }, [this] {
+        rememberView();
+        m_geometry.panByPixels(-m_geometry.width / 10);
+        userMovedView();
+    });
+}
+
+void TimelineView::addKeyAction(const QString& text, const QList<QKeySequence>& keys, const std::function<void()>& slot)
+{
+    auto* action = new QAction(text, this);
+    action->setShortcuts(keys);
+    action->setShortcutContext(Qt::WidgetShortcut);
+    connect(action, &QAction::triggered, this, slot);
+    addAction(action);
+}
+
+void TimelineView::rememberView()
+{
+    const std::pair now { m_geometry.t0, m_geometry.t1 };
+    if (!m_data || m_data->lanes.empty() || (!m_back.empty() && m_back.back() == now))
+        return;
+    m_back.push_back(now);
+    m_forward.clear();
+    emit historyChanged();
+}
+
+void TimelineView::goBack()
+{
+    stepHistory(m_back, m_forward);
+}
+
+void TimelineView::goForward()
+{
+    stepHistory(m_forward, m_back);
+}
+
+void TimelineView::stepHistory(std::vector<Range>& from, std::vector<Range>& to)
+{
+    if (from.empty())
+        return;
+    to.emplace_back(m_geometry.t0, m_geometry.t1);
+    const auto [t0, t1] = from.back();
+    from.pop_back();
+    showRange(t0, t1);
+    emit historyChanged();
 }
 
 void TimelineView::setData(std::shared_ptr<const TimelineData> data)
 {
+    if (m_data && data && m_data->startNs != data->startNs) {
+        m_back.clear(); // another run: its times are not this one's
+        m_forward.clear();
+        emit historyChanged();
+    }
     m_data = std::move(data);
     dataChanged();
 }
@@ -51,6 +112,12 @@ TimelinePainter::Options TimelineView::options() const
 }
 
 void TimelineView::setVisibleRange(std::int64_t t0, std::int64_t t1)
+{
+    rememberView();
+    showRange(t0, t1);
+}
+
+void TimelineView::showRange(std::int64_t t0, std::int64_t t1)
 {
     m_geometry.t0 = t0;
     m_geometry.t1 = std::max(t1, t0 + 1);
@@ -89,6 +156,7 @@ void TimelineView::syncPlotGeometry()
 
 void TimelineView::fitAll()
 {
+    rememberView();
     m_following = true;
     dataChanged();
     emit visibleRangeChanged(m_geometry.t0, m_geometry.t1);
@@ -105,12 +173,14 @@ void TimelineView::userMovedView()
 
 void TimelineView::zoomIn()
 {
+    rememberView();
     m_geometry.zoomAround(m_geometry.x0 + m_geometry.width / 2, 1.5);
     userMovedView();
 }
 
 void TimelineView::zoomOut()
 {
+    rememberView();
     m_geometry.zoomAround(m_geometry.x0 + m_geometry.width / 2, 1 / 1.5);
     userMovedView();
 }
@@ -131,10 +201,16 @@ void TimelineView::paintEvent(QPaintEvent*)
         const double a = std::max(m_geometry.xForTime(m_selection->first), m_geometry.x0);
         const double b = std::min(m_geometry.xForTime(m_selection->second), m_geometry.x0 + m_geometry.width);
         if (b > a) {
+            // The lanes keep the legend's colours (a tint over them recoloured the whole plot after Z): the
+            // tint goes on the axis under them, the edges across.
+            auto ranged = opts;
+            ranged.t0 = m_geometry.t0;
+            ranged.t1 = m_geometry.t1;
+            const QRectF axis = TimelinePainter::layout(*m_data, QRectF(rect()), ranged).axis;
             QColor fill = palette().color(QPalette::Highlight);
-            fill.setAlpha(50);
-            p.fillRect(QRectF(a, 0, b - a, height()), fill);
-            p.setPen(palette().color(QPalette::Highlight));
+            fill.setAlpha(90);
+            p.fillRect(QRectF(a, axis.top(), b - a, axis.height()), fill);
+            p.setPen(QPen(palette().color(QPalette::Highlight), 2));
             p.drawLine(QPointF(a, 0), QPointF(a, height()));
             p.drawLine(QPointF(b, 0), QPointF(b, height()));
             p.setPen(opts.theme.ink);
@@ -155,6 +231,7 @@ void TimelineView::wheelEvent(QWheelEvent* e)
     if (notches == 0)
         return;
     syncPlotGeometry();
+    rememberView();
     m_geometry.zoomAround(e->position().x(), std::pow(1.25, notches));
     userMovedView();
     e->accept();
@@ -169,6 +246,7 @@ void TimelineView::mousePressEvent(QMouseEvent* e)
         return;
     }
     if (e->button() == Qt::LeftButton) {
+        rememberView();
         m_dragging = true;
         m_lastDrag = e->pos();
         setCursor(Qt::ClosedHandCursor);
@@ -223,10 +301,12 @@ void TimelineView::keyPressEvent(QKeyEvent* e)
         zoomToSelection();
         break;
     case Qt::Key_Left:
+        rememberView();
         m_geometry.panByPixels(m_geometry.width / 10);
         userMovedView();
         break;
     case Qt::Key_Right:
+        rememberView();
         m_geometry.panByPixels(-m_geometry.width / 10);
         userMovedView();
         break;

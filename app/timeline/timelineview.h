@@ -5,8 +5,10 @@
 #include <models/timelinegeometry.h>
 
 #include <QWidget>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace tl::ui {
 
@@ -34,6 +36,10 @@ public:
     bool hasSelection() const { return m_selection.has_value(); }
     std::pair<std::int64_t, std::int64_t> selection() const { return m_selection.value_or(std::pair { 0, 0 }); }
     void setSelection(std::int64_t t0, std::int64_t t1);
+    // Zoom history: the ranges shown before (Back, Alt+Left) and after (Forward, Alt+Right) the current one.
+    // A zoom, a fit, a zoom to the selection and each wheel turn or drag is one step.
+    bool canGoBack() const { return !m_back.empty(); }
+    bool canGoForward() const { return !m_forward.empty(); }
 
 public slots:
     void fitAll();
@@ -41,11 +47,14 @@ public slots:
     void zoomOut();
     void clearSelection();
     void zoomToSelection();
+    void goBack();
+    void goForward();
 
 signals:
     void visibleRangeChanged(std::int64_t t0, std::int64_t t1);
     void selectionChanged(std::int64_t t0, std::int64_t t1);
     void selectionCleared();
+    void historyChanged();
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -62,6 +71,10 @@ private:
     TimelinePainter::Options options() const;
     void syncPlotGeometry();
     void userMovedView();
+    void showRange(std::int64_t t0, std::int64_t t1); // as setVisibleRange, with no step in the history
+    // Records the range shown now as a step Back leads to (forgetting the steps forward), once per gesture.
+    void rememberView();
+    void addKeyAction(const QString& text, const QList<QKeySequence>& keys, const std::function<void()>& slot);
     QString describeAt(const QPoint& pos) const;
 
     std::shared_ptr<const TimelineData> m_data;
@@ -72,6 +85,11 @@ private:
     QPoint m_lastDrag;
     std::int64_t m_selectionAnchor = 0;
     std::optional<std::pair<std::int64_t, std::int64_t>> m_selection;
+    using Range = std::pair<std::int64_t, std::int64_t>;
+    // Back: `from`'s newest range is shown, and the current one goes onto `to`.
+    void stepHistory(std::vector<Range>& from, std::vector<Range>& to);
+    std::vector<Range> m_back;
+    std::vector<Range> m_forward;
 };
 
 } // namespace tl::ui

@@ -1,0 +1,144 @@
+#include <timeline/timelinepainter.h>
+#include <timeline/timelineview.h>
+
+#include <QAction>
+#include <QApplication>
+#include <QImage>
+#include <QTest>
+#include <QWheelEvent>
+
+using namespace tl;
+using namespace tl::ui;
+
+// Finding one's way on the window's timeline: zoom history (Back and Forward return to the ranges shown, in
+// order), the view's own keys as actions, and lanes that keep the legend's colours under a selection.
+class TestTimelineNav : public QObject {
+    Q_OBJECT
+private slots:
+    void init();
+    void cleanup() { m_view.reset(); }
+    void backAndForwardRetraceTheZooms();
+    void aSelectionLeavesTheLanesInTheLegendsColours();
+    void theViewsKeysAreActions();
+
+private:
+    std::shared_ptr<TimelineData> m_data;
+    std::unique_ptr<TimelineView> m_view; // a fresh, shown 1000x400 view on m_data for every test
+};
+
+void TestTimelineNav::init()
+{
+    m_data = std::make_shared<TimelineData>();
+    m_data->startNs = m_data->zeroNs = 1'000'000;
+    m_data->endNs = 101'000'000; // 100 ms
+    // worker-1 waits the whole run, worker-2 runs: two colours the legend names.
+    m_data->lanes.emplace_back(QStringLiteral("worker-1"), QStringLiteral("ThreadLab"),
+        std::vector<Span> { { m_data->startNs, m_data->endNs, 0, 0, LaneState::LockWait } });
+    m_data->lanes.emplace_back(QStringLiteral("worker-2"), QStringLiteral("ThreadLab"),
+        std::vector<Span> { { m_data->startNs, m_data->endNs, 0, 0, LaneState::Running } });
+    m_view = std::make_unique<TimelineView>();
+    m_view->resize(1000, 400);
+    m_view->setData(m_data);
+    m_view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_view.get()));
+}
+
+void TestTimelineNav::backAndForwardRetraceTheZooms()
+{
+    TimelineView& view = *m_view;
+    using Range = std::pair<std::int64_t, std::int64_t>;
+    auto shown = [&view] { return Range { view.visibleStart(), view.visibleEnd() }; };
+    const Range whole = shown();
+    QVERIFY(!view.canGoBack());
+    view.zoomIn();
+    const Range zoomed = shown();
+    view.setSelection(20'000'000, 30'000'000);
+    QTest::keyClick(&view, Qt::Key_Z); // zoom to the selection
+    const Range selected = shown();
+    QCOMPARE(selected, Range(20'000'000, 30'000'000));
+    // A wheel turn is a step too.
+    QWheelEvent wheel(QPointF(500, 200), view.mapToGlobal(QPointF(500, 200)), {}, QPoint(0, 120), Qt::NoButton,
+        Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(&view, &wheel);
+    const Range wheeled = shown();
+    QVERIFY(wheeled != selected);
+
+    QVERIFY(view.canGoBack());
+    QVERIFY(!view.canGoForward());
+    view.goBack();
+    QCOMPARE(shown(), selected);
+    view.goBack();
+    QCOMPARE(shown(), zoomed);
+    view.goBack();
+    QCOMPARE(shown(), whole);
+    QVERIFY(!view.canGoBack());
+    view.goBack(); // nothing further back: stays
+    QCOMPARE(shown(), whole);
+    view.goForward();
+    QCOMPARE(shown(), zoomed);
+    view.goForward();
+    QCOMPARE(shown(), selected);
+    // A new zoom after going back forgets the steps forward.
+    view.zoomOut();
+    QVERIFY(!view.canGoForward());
+    view.goBack();
+    QCOMPARE(shown(), selected);
+}
+
+// After Z the selection was the whole plot, and its tint recoloured every lane away from the legend: each
+// lane's middle, sampled across the plot, is its state's colour exactly.
+void TestTimelineNav::aSelectionLeavesTheLanesInTheLegendsColours()
+{
+    TimelineView& view = *m_view;
+    view.setSelection(30'000'000, 60'000'000);
+    for (const bool zoomed : { false, true }) {
+        if (zoomed)
+            view.zoomToSelection();
+        QCOMPARE(view.hasSelection(), true);
+        const QImage image = view.grab().toImage().convertToFormat(QImage::Format_RGB32);
+        TimelinePainter::Options options;
+        options.header = false;
+        options.t0 = view.visibleStart();
+        options.t1 = view.visibleEnd();
+        const auto l = TimelinePainter::layout(*m_data, QRectF(view.rect()), options);
+        const QList<LaneState> states { LaneState::LockWait, LaneState::Running };
+        // (The selection's edges are lines across the lanes, of the highlight's colour: not sampled.)
+        const double edges[]
+            = { view.geometry().xForTime(view.selection().first), view.geometry().xForTime(view.selection().second) };
+        for (std::size_t lane = 0; lane < 2; ++lane) {
+            const int y = int(l.lanes[lane].center().y());
+            for (int x = int(l.plot.left()) + 5; x < int(l.plot.right()) - 5; x += 7)
+                if (std::abs(x - edges[0]) > 3 && std::abs(x - edges[1]) > 3)
+                    QVERIFY2(image.pixel(x, y) == stateColor(states[qsizetype(lane)]).rgb(),
+                        qPrintable(QStringLiteral("lane %1 at x=%2 (zoomed: %3) is #%4")
+                                       .arg(lane)
+                                       .arg(x)
+                                       .arg(zoomed)
+                                       .arg(image.pixel(x, y) & 0xffffff, 6, 16, QChar(u'0'))));
+        }
+    }
+}
+
+// The view's keys (+, -, 0, Home, Esc, arrows) are actions of the view, so Help → Keyboard Shortcuts can list
+// them, and they still work: Home after a zoom shows the whole run again.
+void TestTimelineNav::theViewsKeysAreActions()
+{
+    TimelineView& view = *m_view;
+    QStringList keys;
+    for (const QAction* a : view.actions())
+        for (const QKeySequence& k : a->shortcuts())
+            keys << k.toString();
+    for (const char* key : { "+", "-", "0", "Home", "Esc", "Left", "Right" })
+        QVERIFY2(keys.contains(QString::fromLatin1(key)), key);
+    view.setFocus();
+    QTest::keyClick(&view, Qt::Key_Minus);
+    QTest::keyClick(&view, Qt::Key_Plus);
+    QTest::keyClick(&view, Qt::Key_Plus);
+    QVERIFY(view.visibleEnd() - view.visibleStart() < m_data->endNs - m_data->startNs);
+    QTest::keyClick(&view, Qt::Key_Home);
+    QCOMPARE(view.visibleStart(), m_data->startNs);
+    QCOMPARE(view.visibleEnd(), m_data->endNs);
+}
+
+QTEST_MAIN(TestTimelineNav)
+#include "tst_timelinenav.moc"
