@@ -40,7 +40,9 @@ QList<ShortcutRow> shortcutRows(const QWidget* window)
         rows.push_back({ keys.join(QStringLiteral(", ")), text, where });
     }
     std::stable_sort(rows.begin(), rows.end(), [](const ShortcutRow& a, const ShortcutRow& b) {
-        return std::tie(a.where, a.action) < std::tie(b.where, b.action);
+        // The window's keys first (they work everywhere in it), then each widget's own.
+        const bool aWindow = a.where == u"Window", bWindow = b.where == u"Window";
+        return std::tie(bWindow, a.where, a.action) < std::tie(aWindow, b.where, b.action);
     });
     return rows;
 }
@@ -67,6 +69,7 @@ void showShortcuts(QWidget* window)
         table->setItem(i, 2, new QTableWidgetItem(rows[i].where));
     }
     table->resizeColumnsToContents();
+    table->resizeRowsToContents();
     table->horizontalHeader()->setStretchLastSection(true);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
