@@ -235,9 +235,58 @@ double placeLegend(TimelinePainter::Layout& l, const TimelineData& data, const Q
     return l.legend.bottom();
 }
 
-// The phases' strip. On a slide each name is whole: in its cell where it fits, else centred over the cell in
-// the first row above where it meets no other name; names that find no row are counted in a footnote. The
-// window has one row, and names cut to their cells (hovering tells the rest).
+// A phase's name up to its last " · " (sweep's "threads ×2 · 1/3" → "threads ×2"), empty when it has none.
+QString phasePrefix(const QString& label)
+{
+    const qsizetype at = label.lastIndexOf(QStringLiteral(" · "));
+    return at > 0 ? label.left(at) : QString();
+}
+
+// Places phase names on a slide: in a cell where one fits, else centred over the cell in the first row above
+// where it meets no other name.
+class PhasePlacer {
+public:
+    PhasePlacer(double left, double width)
+        : fm(TimelinePainter::phaseFont())
+        , left(left)
+        , width(width)
+    {
+        rowEnd.fill(-1e9);
+    }
+    double textWidth(const QString& text) const { return std::ceil(fm.horizontalAdvance(text)) + 8; }
+    bool inCell(const QString& text, double a, double b)
+    {
+        if (textWidth(text) > b - a)
+            return false;
+        placed.push_back({ 0, { text, QRectF(a + 4, 0, b - a - 8, 0), (a + b) / 2 } });
+        return true;
+    }
+    bool above(const QString& text, double a, double b)
+    {
+        const double w = textWidth(text);
+        const double x = std::clamp((a + b) / 2 - w / 2, left, left + width - w);
+        for (int r = 1; r < kMaxPhaseRows; ++r)
+            if (x >= rowEnd[std::size_t(r)] + 6) {
+                rowEnd[std::size_t(r)] = x + w;
+                placed.push_back({ r, { text, QRectF(x + 4, 0, w - 8, 0), (a + b) / 2 } });
+                rows = std::max(rows, r + 1);
+                return true;
+            }
+        return false;
+    }
+
+    const QFontMetricsF fm;
+    const double left;
+    const double width;
+    std::array<double, kMaxPhaseRows> rowEnd {};
+    std::vector<std::pair<int, TimelinePainter::PlacedText>> placed;
+    int rows = 1;
+};
+
+// The phases' strip. On a slide each name is whole: in its cell, else above it (PhasePlacer). A run of phases
+// named "X · 1/3", "X · 2/3"… whose names do not all fit is named once, "X" over the run, and each cell
+// "1/3"… (or the run at once, "X · 1/3–3/3", where those do not fit); a phase whose name finds no place is counted in a
+// footnote. The window has one row, and names cut to their cells (hovering tells the rest).
 double placePhases(TimelinePainter::Layout& l, const TimelineData& data, const QRectF& area, double y,
     const TimelinePainter::Options& options)
 {
@@ -251,44 +300,60 @@ double placePhases(TimelinePainter::Layout& l, const TimelineData& data, const Q
     }
     const auto [t0, t1] = layoutRange(data, options);
     const double nsPerPx = double(t1 - t0) / width;
-    const QFontMetricsF fm(TimelinePainter::phaseFont());
-    std::array<double, kMaxPhaseRows> rowEnd {};
-    rowEnd.fill(-1e9);
-    std::vector<std::pair<int, TimelinePainter::PlacedText>> placed;
-    int rows = 1;
-    int visible = 0;
+    struct Cell {
+        QString label;
+        double a;
+        double b;
+    };
+    std::vector<Cell> cells;
     for (const Phase& phase : data.phases) {
         const std::int64_t end = phase.end == INT64_MAX ? data.endNs : phase.end;
-        if (end < t0 || phase.start > t1)
-            continue;
-        ++visible;
-        const double a = std::max(left + double(phase.start - t0) / nsPerPx, left);
-        const double b = std::min(left + double(end - t0) / nsPerPx, left + width);
-        const double w = std::ceil(fm.horizontalAdvance(phase.label)) + 8;
-        if (w <= b - a) {
-            placed.push_back({ 0, { phase.label, QRectF(a + 4, 0, b - a - 8, 0), (a + b) / 2 } });
-            continue;
-        }
-        const double x = std::clamp((a + b) / 2 - w / 2, left, left + width - w);
-        for (int r = 1; r < kMaxPhaseRows; ++r)
-            if (x >= rowEnd[std::size_t(r)] + 6) {
-                rowEnd[std::size_t(r)] = x + w;
-                placed.push_back({ r, { phase.label, QRectF(x + 4, 0, w - 8, 0), (a + b) / 2 } });
-                rows = std::max(rows, r + 1);
-                break;
-            }
+        if (end >= t0 && phase.start <= t1)
+            cells.push_back({ phase.label, std::max(left + double(phase.start - t0) / nsPerPx, left),
+                std::min(left + double(end - t0) / nsPerPx, left + width) });
     }
-    l.phases = QRectF(left, y, width, rows * kPhaseHeight);
-    for (auto& [row, text] : placed) {
+    PhasePlacer placer(left, width);
+    std::size_t said = 0;
+    for (std::size_t i = 0; i < cells.size();) {
+        const QString prefix = phasePrefix(cells[i].label);
+        std::size_t j = i + 1;
+        while (!prefix.isEmpty() && j < cells.size() && phasePrefix(cells[j].label) == prefix)
+            ++j;
+        const bool allFit = std::all_of(cells.begin() + std::ptrdiff_t(i), cells.begin() + std::ptrdiff_t(j),
+            [&](const Cell& c) { return placer.textWidth(c.label) <= c.b - c.a; });
+        if (j - i > 1 && !allFit) {
+            // "X" above the cells (their row is the members'), "1/3"… in them; where those do not all fit,
+            // the run is said at once: "X · 1/3–3/3".
+            const auto suffix = [&](std::size_t k) { return cells[k].label.mid(prefix.size() + 3); };
+            bool suffixesFit = true;
+            for (std::size_t k = i; k < j; ++k)
+                suffixesFit = suffixesFit && placer.textWidth(suffix(k)) <= cells[k].b - cells[k].a;
+            const double a = cells[i].a, b = cells[j - 1].b;
+            if (suffixesFit && placer.above(prefix, a, b)) {
+                for (std::size_t k = i; k < j; ++k)
+                    said += placer.inCell(suffix(k), cells[k].a, cells[k].b);
+            } else if (const QString range = QStringLiteral("%1 · %2–%3").arg(prefix, suffix(i), suffix(j - 1));
+                       placer.inCell(range, a, b) || placer.above(range, a, b)) {
+                said += j - i;
+            }
+        } else {
+            for (std::size_t k = i; k < j; ++k)
+                said += placer.inCell(cells[k].label, cells[k].a, cells[k].b)
+                    || placer.above(cells[k].label, cells[k].a, cells[k].b);
+        }
+        i = j;
+    }
+    l.phases = QRectF(left, y, width, placer.rows * kPhaseHeight);
+    for (auto& [row, text] : placer.placed) {
         text.rect.setTop(l.phases.bottom() - (row + 1) * kPhaseHeight + 1);
         text.rect.setHeight(kPhaseHeight - 2);
         l.phaseLabels.push_back(text);
     }
-    if (std::size_t(visible) > l.phaseLabels.size())
+    if (said < cells.size())
         l.footnotes << QStringLiteral("%1 of %2 phase names do not fit at this size: the window's timeline names "
                                       "each phase.")
-                           .arg(std::size_t(visible) - l.phaseLabels.size())
-                           .arg(visible);
+                           .arg(cells.size() - said)
+                           .arg(cells.size());
     return l.phases.bottom();
 }
 
