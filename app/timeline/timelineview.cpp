@@ -3,9 +3,14 @@
 #include <params/format.h>
 
 #include <QAction>
+#include <QClipboard>
+#include <QContextMenuEvent>
+#include <QGuiApplication>
 #include <QHelpEvent>
 #include <QKeyEvent>
+#include <QMenu>
 #include <QPainter>
+#include <QTextDocumentFragment>
 #include <QToolTip>
 #include <QWheelEvent>
 #include <algorithm>
@@ -329,6 +334,51 @@ bool TimelineView::event(QEvent* e)
     return QWidget::event(e);
 }
 
+const Span* TimelineView::spanAt(std::size_t lane, std::int64_t t, std::int64_t slack) const
+{
+    const auto& spans = m_data->lanes[lane].spans;
+    auto it = std::lower_bound(
+        spans.begin(), spans.end(), t - slack, [](const Span& s, std::int64_t v) { return s.end < v; });
+    return it == spans.end() || it->start > t + slack ? nullptr : &*it;
+}
+
+QMenu* TimelineView::contextMenuAt(const QPoint& pos)
+{
+    auto* menu = new QMenu(this);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    const QString details = QTextDocumentFragment::fromHtml(describeAt(pos)).toPlainText();
+    const Span* span = nullptr;
+    if (m_data) {
+        TimelinePainter::Options ranged = options();
+        ranged.t0 = m_geometry.t0;
+        ranged.t1 = m_geometry.t1;
+        const auto layout = TimelinePainter::layout(*m_data, QRectF(rect()), ranged);
+        for (std::size_t i = 0; i < layout.lanes.size() && !span; ++i)
+            if (layout.lanes[i].contains(pos))
+                span = spanAt(
+                    i, m_geometry.timeForX(pos.x()), std::int64_t(3.0 * double(m_geometry.span()) / m_geometry.width));
+    }
+    auto* copy
+        = menu->addAction(tr("&Copy Details"), this, [details] { QGuiApplication::clipboard()->setText(details); });
+    copy->setEnabled(!details.isEmpty());
+    auto* zoom = menu->addAction(tr("&Zoom to Span"));
+    zoom->setEnabled(span != nullptr);
+    if (span) {
+        // A tenth of the span either side, so its edges show.
+        const std::int64_t from = span->start, to = span->end, margin = std::max<std::int64_t>((to - from) / 10, 1);
+        connect(
+            zoom, &QAction::triggered, this, [this, from, to, margin] { setVisibleRange(from - margin, to + margin); });
+    }
+    menu->addSeparator();
+    menu->addAction(tr("&Fit Whole Run"), this, [this] { fitAll(); });
+    return menu;
+}
+
+void TimelineView::contextMenuEvent(QContextMenuEvent* e)
+{
+    contextMenuAt(e->pos())->popup(e->globalPos());
+}
+
 QString TimelineView::describeAt(const QPoint& pos) const
 {
     if (!m_data)
@@ -337,7 +387,6 @@ QString TimelineView::describeAt(const QPoint& pos) const
     for (std::size_t i = 0; i < layout.lanes.size(); ++i) {
         if (!layout.lanes[i].contains(pos))
             continue;
-        const auto& spans = m_data->lanes[i].spans;
         // Within 3 px, so narrow spans can be hovered too.
         const std::int64_t t = m_geometry.timeForX(pos.x());
         const auto slack = std::int64_t(3.0 * double(m_geometry.span()) / m_geometry.width);
@@ -346,11 +395,10 @@ QString TimelineView::describeAt(const QPoint& pos) const
                 return QStringLiteral("<b>%1</b>: %2<br>at %3")
                     .arg(m_data->lanes[i].group.toHtmlEscaped(), QString::fromStdString(exitText(m.value)),
                         formatDuration(double(m.time - m_data->zeroNs)));
-        auto it = std::lower_bound(
-            spans.begin(), spans.end(), t - slack, [](const Span& s, std::int64_t v) { return s.end < v; });
-        if (it == spans.end() || it->start > t + slack)
+        const Span* found = spanAt(i, t, slack);
+        if (!found)
             return m_data->lanes[i].name;
-        const Span& s = *it;
+        const Span& s = *found;
         QString text
             = QStringLiteral("<b>%1</b>: %2").arg(m_data->lanes[i].name.toHtmlEscaped(), laneStateName(s.state));
         auto lockName = [&](std::uint16_t lock) {

@@ -5,6 +5,8 @@
 #include <models/timelinegeometry.h>
 
 #include <QWidget>
+
+class QMenu;
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,6 +38,8 @@ public:
     bool hasSelection() const { return m_selection.has_value(); }
     std::pair<std::int64_t, std::int64_t> selection() const { return m_selection.value_or(std::pair { 0, 0 }); }
     void setSelection(std::int64_t t0, std::int64_t t1);
+    // The context menu at `pos` (right-click): copy what hovering there tells, zoom to the span there, fit.
+    QMenu* contextMenuAt(const QPoint& pos);
     // Zoom history: the ranges shown before (Back, Alt+Left) and after (Forward, Alt+Right) the current one.
     // A zoom, a fit, a zoom to the selection and each wheel turn or drag is one step.
     bool canGoBack() const { return !m_back.empty(); }
@@ -66,6 +70,7 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent*) override;
     void keyPressEvent(QKeyEvent*) override;
     bool event(QEvent*) override;
+    void contextMenuEvent(QContextMenuEvent* e) override;
 
 private:
     TimelinePainter::Options options() const;
@@ -76,6 +81,8 @@ private:
     void rememberView();
     void addKeyAction(const QString& text, const QList<QKeySequence>& keys, const std::function<void()>& slot);
     QString describeAt(const QPoint& pos) const;
+    // The span of `lane` at time t, within `slack` ns either side; null if none.
+    const Span* spanAt(std::size_t lane, std::int64_t t, std::int64_t slack) const;
 
     std::shared_ptr<const TimelineData> m_data;
     TimelineGeometry m_geometry;

@@ -3,7 +3,9 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QImage>
+#include <QMenu>
 #include <QTest>
 #include <QWheelEvent>
 
@@ -20,6 +22,7 @@ private slots:
     void backAndForwardRetraceTheZooms();
     void aSelectionLeavesTheLanesInTheLegendsColours();
     void theViewsKeysAreActions();
+    void theContextMenuCopiesAndZoomsToTheSpan();
 
 private:
     std::shared_ptr<TimelineData> m_data;
@@ -36,6 +39,12 @@ void TestTimelineNav::init()
         std::vector<Span> { { m_data->startNs, m_data->endNs, 0, 0, LaneState::LockWait } });
     m_data->lanes.emplace_back(QStringLiteral("worker-2"), QStringLiteral("ThreadLab"),
         std::vector<Span> { { m_data->startNs, m_data->endNs, 0, 0, LaneState::Running } });
+    // worker-3 runs, sleeps 10 ms from 40 ms, and runs on.
+    const std::int64_t ms = 1'000'000, t = m_data->startNs;
+    m_data->lanes.emplace_back(QStringLiteral("worker-3"), QStringLiteral("ThreadLab"),
+        std::vector<Span> { { t, t + 40 * ms, 0, 0, LaneState::Running },
+            { t + 40 * ms, t + 50 * ms, 0, -1, LaneState::Sleeping },
+            { t + 50 * ms, t + 100 * ms, 0, 0, LaneState::Running } });
     m_view = std::make_unique<TimelineView>();
     m_view->resize(1000, 400);
     m_view->setData(m_data);
@@ -138,6 +147,38 @@ void TestTimelineNav::theViewsKeysAreActions()
     QTest::keyClick(&view, Qt::Key_Home);
     QCOMPARE(view.visibleStart(), m_data->startNs);
     QCOMPARE(view.visibleEnd(), m_data->endNs);
+}
+
+// Right-click on worker-3's sleep: Copy Details puts what hovering says on the clipboard (the lane, the state,
+// the 10 ms written here), Zoom to Span shows that sleep with a little either side.
+void TestTimelineNav::theContextMenuCopiesAndZoomsToTheSpan()
+{
+    TimelineView& view = *m_view;
+    TimelinePainter::Options options;
+    options.header = false;
+    const auto l = TimelinePainter::layout(*m_data, QRectF(view.rect()), options);
+    const std::int64_t ms = 1'000'000, sleepFrom = m_data->startNs + 40 * ms, sleepTo = m_data->startNs + 50 * ms;
+    const QPoint at(int(view.geometry().xForTime((sleepFrom + sleepTo) / 2)), int(l.lanes[2].center().y()));
+    QMenu* menu = view.contextMenuAt(at);
+    QAction* copy = nullptr;
+    QAction* zoom = nullptr;
+    for (QAction* a : menu->actions()) {
+        if (a->text() == u"&Copy Details")
+            copy = a;
+        if (a->text() == u"&Zoom to Span")
+            zoom = a;
+    }
+    QVERIFY(copy && zoom);
+    QGuiApplication::clipboard()->clear();
+    copy->trigger();
+    const QString copied = QGuiApplication::clipboard()->text();
+    QVERIFY2(copied.contains(QStringLiteral("worker-3: sleeping")) && copied.contains(QStringLiteral("duration 10 ms")),
+        qPrintable(copied));
+    QVERIFY(!copied.contains(u'<')); // plain text, not the tooltip's HTML
+    zoom->trigger();
+    QVERIFY(view.visibleStart() <= sleepFrom && view.visibleEnd() >= sleepTo);
+    QVERIFY(view.visibleEnd() - view.visibleStart() <= 2 * (sleepTo - sleepFrom));
+    delete menu;
 }
 
 QTEST_MAIN(TestTimelineNav)
