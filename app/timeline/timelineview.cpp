@@ -211,16 +211,22 @@ void TimelineView::paintEvent(QPaintEvent*)
             auto ranged = opts;
             ranged.t0 = m_geometry.t0;
             ranged.t1 = m_geometry.t1;
-            const QRectF axis = TimelinePainter::layout(*m_data, QRectF(rect()), ranged).axis;
+            const auto layout = TimelinePainter::layout(*m_data, QRectF(rect()), ranged);
+            const QRectF axis = layout.axis;
             QColor fill = palette().color(QPalette::Highlight);
             fill.setAlpha(90);
             p.fillRect(QRectF(a, axis.top(), b - a, axis.height()), fill);
             p.setPen(QPen(palette().color(QPalette::Highlight), 2));
             p.drawLine(QPointF(a, 0), QPointF(a, height()));
             p.drawLine(QPointF(b, 0), QPointF(b, height()));
+            // The selection's length in the first group's title row, right of the title, where no lane is (at
+            // the top it cut the legend).
+            const QString length = formatDuration(double(m_selection->second - m_selection->first));
+            const double top = layout.groups.empty() ? layout.plot.top() : layout.groups.front().second + 2;
+            const QRectF box(a + 4, top, p.fontMetrics().horizontalAdvance(length) + 8, p.fontMetrics().height() + 2);
+            p.fillRect(box, opts.theme.background);
             p.setPen(opts.theme.ink);
-            p.drawText(QRectF(a + 4, 2, std::max(b - a, 120.0), 16), Qt::AlignLeft | Qt::AlignTop,
-                formatDuration(double(m_selection->second - m_selection->first)));
+            p.drawText(box, Qt::AlignCenter, length);
         }
     }
 }
