@@ -31,6 +31,8 @@ TimelineView::TimelineView(QWidget* parent)
     addKeyAction(tr("Zoom Out"), { QKeySequence(Qt::Key_Minus) }, [this] { zoomOut(); });
     addKeyAction(tr("Fit Whole Run"), { QKeySequence(Qt::Key_0), QKeySequence(Qt::Key_Home) }, [this] { fitAll(); });
     addKeyAction(tr("Clear Selection"), { QKeySequence(Qt::Key_Escape) }, [this] { clearSelection(); });
+    addKeyAction(tr("Next Gap, Death or Mark"), { QKeySequence(Qt::Key_Period) }, [this] { jumpToMoment(true); });
+    addKeyAction(tr("Previous Gap, Death or Mark"), { QKeySequence(Qt::Key_Comma) }, [this] { jumpToMoment(false); });
     addKeyAction(tr("Pan Left"), { QKeySequence(Qt::Key_Left) }, [this] {
         rememberView();
         m_geometry.panByPixels(m_geometry.width / 10);
@@ -41,6 +43,29 @@ TimelineView::TimelineView(QWidget* parent)
         m_geometry.panByPixels(-m_geometry.width / 10);
         userMovedView();
     });
+}
+
+void TimelineView::jumpToMoment(bool forward)
+{
+    if (!m_data)
+        return;
+    // The nearest start of a gap, end of a process or scenario mark past the middle of the view.
+    const std::int64_t middle = m_geometry.t0 + (m_geometry.t1 - m_geometry.t0) / 2;
+    std::optional<std::int64_t> best;
+    auto consider = [&](std::int64_t t) {
+        if ((forward ? t > middle : t < middle) && (!best || (forward ? t < *best : t > *best)))
+            best = t;
+    };
+    for (const TimelineLane& lane : m_data->lanes) {
+        for (const Gap& g : lane.gaps)
+            consider(g.start);
+        for (const LaneMark& m : lane.marks)
+            consider(m.time);
+    }
+    if (!best)
+        return;
+    const std::int64_t half = (m_geometry.t1 - m_geometry.t0) / 2;
+    setVisibleRange(*best - half, *best + half); // the same zoom, the moment in the middle
 }
 
 void TimelineView::addKeyAction(const QString& text, const QList<QKeySequence>& keys, const std::function<void()>& slot)

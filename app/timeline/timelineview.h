@@ -53,6 +53,9 @@ public slots:
     void zoomToSelection();
     void goBack();
     void goForward();
+    // Centres the view, at the same zoom, on the next (or previous) start of a gap, end of a process or mark
+    // after (before) its middle; keys "." and ",".
+    void jumpToMoment(bool forward);
 
 signals:
     void visibleRangeChanged(std::int64_t t0, std::int64_t t1);

@@ -23,6 +23,7 @@ private slots:
     void aSelectionLeavesTheLanesInTheLegendsColours();
     void theViewsKeysAreActions();
     void theContextMenuCopiesAndZoomsToTheSpan();
+    void periodAndCommaJumpToGapsDeathsAndMarks();
 
 private:
     std::shared_ptr<TimelineData> m_data;
@@ -179,6 +180,28 @@ void TestTimelineNav::theContextMenuCopiesAndZoomsToTheSpan()
     QVERIFY(view.visibleStart() <= sleepFrom && view.visibleEnd() >= sleepTo);
     QVERIFY(view.visibleEnd() - view.visibleStart() <= 2 * (sleepTo - sleepFrom));
     delete menu;
+}
+
+// "." and "," centre the view on the next and previous moment: a mark at 20 ms, a gap from 70 ms and a death
+// at 90 ms, put into the fixture here; at the ends they stay.
+void TestTimelineNav::periodAndCommaJumpToGapsDeathsAndMarks()
+{
+    const std::int64_t ms = 1'000'000, t = m_data->startNs;
+    m_data->lanes[0].marks = { { t + 20 * ms, 7, EventKind::Mark } };
+    m_data->lanes[1].gaps = { { t + 70 * ms, t + 75 * ms, 12 } };
+    m_data->lanes[2].marks = { { t + 90 * ms, -9, EventKind::Exited } };
+    TimelineView& view = *m_view;
+    view.setVisibleRange(t + 41 * ms, t + 61 * ms); // 20 ms wide, its middle at 51 ms
+    view.setFocus();
+    auto middle = [&] { return (view.visibleStart() + view.visibleEnd()) / 2 - t; };
+    const std::int64_t width = view.visibleEnd() - view.visibleStart();
+    for (const auto& [key, want] : std::vector<std::pair<Qt::Key, std::int64_t>> { { Qt::Key_Period, 70 * ms },
+             { Qt::Key_Period, 90 * ms }, { Qt::Key_Period, 90 * ms }, { Qt::Key_Comma, 70 * ms },
+             { Qt::Key_Comma, 20 * ms }, { Qt::Key_Comma, 20 * ms } }) {
+        QTest::keyClick(&view, key);
+        QCOMPARE(middle(), want);
+        QCOMPARE(view.visibleEnd() - view.visibleStart(), width); // the same zoom
+    }
 }
 
 QTEST_MAIN(TestTimelineNav)
