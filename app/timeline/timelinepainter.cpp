@@ -8,6 +8,7 @@
 #include <QPainter>
 #include <QPen>
 #include <QPolygonF>
+#include <QRegularExpression>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -152,7 +153,16 @@ QStringList wrapWords(const QString& text, const QFontMetricsF& fm, double width
         lines << full;
         return lines.size() < maxLines;
     };
-    for (QString word : text.split(u' ', Qt::SkipEmptyParts)) {
+    // A number's groups stay together where the account wrote a plain space between them ("16 384 KiB").
+    static const QRegularExpression group(QStringLiteral("^\\d{3}(?!\\d)"));
+    QStringList words;
+    for (const QString& word : text.split(u' ', Qt::SkipEmptyParts)) {
+        if (!words.isEmpty() && words.back().back().isDigit() && group.match(word).hasMatch())
+            words.back() += u' ' + word;
+        else
+            words << word;
+    }
+    for (QString word : words) {
         const QString joined = line.isEmpty() ? word : line + u' ' + word;
         if (fm.horizontalAdvance(joined) <= width) {
             line = joined;

@@ -11,6 +11,7 @@
 #include <QFontMetricsF>
 #include <QImage>
 #include <QPainter>
+#include <QRegularExpression>
 #include <QTest>
 #include <map>
 
@@ -30,6 +31,7 @@ private slots:
     void everyScenarioSaysItsTextsWhole();
     void aLongHeadlineWrapsToTwoLines_data();
     void aLongHeadlineWrapsToTwoLines();
+    void aNumberIsNotSplitAcrossLines();
     void theLineAtTimeZeroLeavesTheGroupTitleAlone();
     void aCounterValueIsBesideItsLine();
     void theWindowKeepsAnExitLabelInside();
@@ -98,6 +100,11 @@ void TestSlideText::everyScenarioSaysItsTextsWhole()
         QVERIFY(l.headlineLines.size() <= 3);
         if (!notes.contains(u"headline"))
             QCOMPARE(l.headlineLines.join(u' '), outcome.headline.simplified());
+        // No number split across lines ("at 16" / "384 KiB per payload").
+        static const QRegularExpression group(QStringLiteral("^\\d{3}(?!\\d)"));
+        for (qsizetype i = 1; i < l.headlineLines.size(); ++i)
+            QVERIFY2(!(l.headlineLines[i - 1].back().isDigit() && group.match(l.headlineLines[i]).hasMatch()),
+                qPrintable(l.headlineLines[i - 1] + QStringLiteral(" / ") + l.headlineLines[i]));
         for (const QString& line : l.headlineLines) {
             QVERIFY2(width(TimelinePainter::headlineFont(), line) <= l.header.width() - 24 * s + 0.5, qPrintable(line));
             QVERIFY2(!line.endsWith(u'…'), qPrintable(line));
@@ -126,13 +133,26 @@ void TestSlideText::everyScenarioSaysItsTextsWhole()
         const QString prefix = dot > 0 ? phase.label.left(dot) : QString();
         const QString suffix = dot > 0 ? phase.label.mid(dot + 3) : QString();
         names << phase.label << prefix << suffix;
-        // (A run said at once, "X · 1/3–3/3", names this phase if its number is one of the run's.)
+        // (A run said at once, "X · 1/3–3/3", names each phase of that run from its first to its last.)
+        const qsizetype index = &phase - data.phases.data();
         const bool inRange
             = !prefix.isEmpty() && std::any_of(l.phaseLabels.begin(), l.phaseLabels.end(), [&](const auto& t) {
+                  if (!t.text.startsWith(prefix + QStringLiteral(" · ")))
+                      return false;
                   const QStringList ends = t.text.mid(prefix.size() + 3).split(u'–');
-                  return t.text.startsWith(prefix + QStringLiteral(" · ")) && ends.size() == 2
-                      && ends[0].section(u'/', 0, 0).toInt() <= suffix.section(u'/', 0, 0).toInt()
-                      && suffix.section(u'/', 0, 0).toInt() <= ends[1].section(u'/', 0, 0).toInt();
+                  if (ends.size() != 2)
+                      return false;
+                  auto find = [&](const QString& label, qsizetype from, int step) {
+                      for (qsizetype k = from; k >= 0 && k < qsizetype(data.phases.size()); k += step) {
+                          if (data.phases[std::size_t(k)].label == label)
+                              return true;
+                          if (!data.phases[std::size_t(k)].label.startsWith(prefix + QStringLiteral(" · ")))
+                              return false;
+                      }
+                      return false;
+                  };
+                  return find(prefix + QStringLiteral(" · ") + ends[0], index, -1)
+                      && find(prefix + QStringLiteral(" · ") + ends[1], index, +1);
               });
         const bool whole = placed(phase.label, xa, xb)
             || (!prefix.isEmpty() && placed(prefix, l.plot.left(), l.plot.right()) && placed(suffix, xa, xb))
@@ -224,6 +244,25 @@ void TestSlideText::aLongHeadlineWrapsToTwoLines()
         for (int x = int(l.header.left() + 12 * s); x < int(l.header.left() + (12 + 200) * s); ++x)
             ink += qGray(image.pixel(x, y)) < 100;
     QVERIFY2(ink > 50, qPrintable(QString::number(ink)));
+}
+
+// An account writes "16 384" with a plain space: a headline whose first line ends just after "16" goes on with
+// "16 384 KiB" whole on the second (it read "at 16" / "384 KiB per payload").
+void TestSlideText::aNumberIsNotSplitAcrossLines()
+{
+    const QSize size(1280, 720);
+    const TimelineData data = oneLane(QStringLiteral("ThreadLab (pid 42)"), 1'000'000);
+    const double room = exportLayout(data, { size, QStringLiteral("x") }).header.width() / exportScale(size) - 24;
+    const QFontMetricsF fm(TimelinePainter::headlineFont());
+    QString filler = QStringLiteral("Measured");
+    while (fm.horizontalAdvance(filler + QStringLiteral(" a 16")) <= room)
+        filler += QStringLiteral(" a"); // (narrower than " 384": the number then cannot end the line whole)
+    QVERIFY(fm.horizontalAdvance(filler + QStringLiteral(" 16")) <= room);
+    QVERIFY(fm.horizontalAdvance(filler + QStringLiteral(" 16 384")) > room);
+    const QString headline = filler + QStringLiteral(" 16 384 KiB per payload.");
+    const auto l = exportLayout(data, { size, headline });
+    QCOMPARE(l.headlineLines.size(), 2);
+    QCOMPARE(l.headlineLines[1], QStringLiteral("16 384 KiB per payload."));
 }
 
 // The line at time 0 (a grid line and the first phase's start) crossed the group title where the title is
