@@ -171,13 +171,13 @@ WorkerFigures workerFigures(const QJsonArray& workers, const QStringList& order)
             return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
         if (v.isArray()) {
             QStringList items;
-            for (const QJsonValue& item : v.toArray())
+            for (const auto& item : v.toArray())
                 items << (item.isString() ? item.toString() : QString::number(item.toDouble(), 'g', 15));
             return items.join(u' ');
         }
         return v.toString();
     };
-    for (const QJsonValue& w : workers) {
+    for (const auto& w : workers) {
         const QJsonObject o = w.toObject();
         QStringList row { o[u"name"].toString() };
         for (const QString& k : keys)

@@ -430,12 +430,10 @@ int placeExits(TimelinePainter::Layout& l, const TimelineData& data, std::int64_
             const double x = l.plot.left() + double(it->time - t0) / nsPerPx;
             const double w = std::ceil(fm.horizontalAdvance(text)) + 1;
             const QRectF band = l.lanes[i];
-            if (l.laneHeight < kMinExitLane)
-                ++unlabelled;
-            else if (x + 4 + w <= l.plot.right())
-                l.exitLabels.push_back({ text, QRectF(x + 4, band.top(), w, band.height()), x });
-            else if (x - 4 - w >= l.plot.left())
-                l.exitLabels.push_back({ text, QRectF(x - 4 - w, band.top(), w, band.height()), x });
+            // Right of the bar where it fits, else left of it; neither (or a lane too thin): unlabelled.
+            const bool right = x + 4 + w <= l.plot.right();
+            if (l.laneHeight >= kMinExitLane && (right || x - 4 - w >= l.plot.left()))
+                l.exitLabels.push_back({ text, QRectF(right ? x + 4 : x - 4 - w, band.top(), w, band.height()), x });
             else
                 ++unlabelled;
         }
