@@ -110,17 +110,38 @@ void TimelineView::stepHistory(std::vector<Range>& from, std::vector<Range>& to)
 
 void TimelineView::setData(std::shared_ptr<const TimelineData> data)
 {
-    if (m_data && data && m_data->startNs != data->startNs) {
+    if (m_source && data && m_source->startNs != data->startNs) {
         m_back.clear(); // another run: its times are not this one's
         m_forward.clear();
         emit historyChanged();
     }
-    m_data = std::move(data);
+    m_source = std::move(data);
     dataChanged();
+}
+
+void TimelineView::setLaneFilter(const QString& text)
+{
+    m_filter = text.trimmed();
+    dataChanged();
+}
+
+void TimelineView::applyLaneFilter()
+{
+    if (m_filter.isEmpty() || !m_source) {
+        m_data = m_source;
+        return;
+    }
+    auto shown = std::make_shared<TimelineData>(*m_source);
+    std::erase_if(shown->lanes, [this](const TimelineLane& lane) {
+        return !lane.name.contains(m_filter, Qt::CaseInsensitive)
+            && !lane.group.contains(m_filter, Qt::CaseInsensitive);
+    });
+    m_data = std::move(shown);
 }
 
 void TimelineView::dataChanged()
 {
+    applyLaneFilter(); // (a live run grows its data in place: the lanes shown are taken again)
     if (m_data && m_data->startNs != 0 && m_following)
         m_geometry.fit(m_data->startNs, std::max(m_data->endNs, m_data->startNs + 1'000'000));
     update();
@@ -222,7 +243,10 @@ void TimelineView::paintEvent(QPaintEvent*)
     if (!m_data || m_data->lanes.empty()) {
         p.fillRect(rect(), palette().base());
         p.setPen(palette().placeholderText().color());
-        p.drawText(rect(), Qt::AlignCenter, tr("Pick a scenario and press Run (F5) to see its workers here."));
+        const bool filtered = m_source && !m_source->lanes.empty();
+        p.drawText(rect(), Qt::AlignCenter,
+            filtered ? tr("No lane's worker or process name contains “%1”.").arg(m_filter)
+                     : tr("Pick a scenario and press Run (F5) to see its workers here."));
         return;
     }
     const auto opts = options();

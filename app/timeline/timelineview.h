@@ -27,6 +27,10 @@ public:
     const std::shared_ptr<const TimelineData>& data() const { return m_data; }
     // Call after the data grew or changed; repaints (Qt coalesces repaints to the screen's rate).
     void dataChanged();
+    // Shows only the lanes whose name or process contains `text` (any case); empty shows every lane. data()
+    // is then what is shown; exports take the run's document, every lane.
+    void setLaneFilter(const QString& text);
+    const QString& laneFilter() const { return m_filter; }
     void setFollowing(bool follow);
     bool isFollowing() const { return m_following; }
 
@@ -87,7 +91,10 @@ private:
     // The span of `lane` at time t, within `slack` ns either side; null if none.
     const Span* spanAt(std::size_t lane, std::int64_t t, std::int64_t slack) const;
 
-    std::shared_ptr<const TimelineData> m_data;
+    void applyLaneFilter();
+    std::shared_ptr<const TimelineData> m_source; // as set
+    std::shared_ptr<const TimelineData> m_data; // as shown: m_source, or the lanes the filter keeps
+    QString m_filter;
     TimelineGeometry m_geometry;
     bool m_following = true;
     bool m_dragging = false;

@@ -24,6 +24,7 @@ private slots:
     void theViewsKeysAreActions();
     void theContextMenuCopiesAndZoomsToTheSpan();
     void periodAndCommaJumpToGapsDeathsAndMarks();
+    void theLaneFilterShowsTheLanesNamed();
 
 private:
     std::shared_ptr<TimelineData> m_data;
@@ -202,6 +203,31 @@ void TestTimelineNav::periodAndCommaJumpToGapsDeathsAndMarks()
         QCOMPARE(middle(), want);
         QCOMPARE(view.visibleEnd() - view.visibleStart(), width); // the same zoom
     }
+}
+
+// Typing part of a name keeps those lanes: "3" leaves worker-3, drawn in the first lane's place with its own
+// colours (sleeping at 45 ms, running at 20 ms); any case matches; an empty filter shows the run's own data.
+void TestTimelineNav::theLaneFilterShowsTheLanesNamed()
+{
+    TimelineView& view = *m_view;
+    view.setLaneFilter(QStringLiteral("3"));
+    QCOMPARE(view.data()->lanes.size(), std::size_t(1));
+    QCOMPARE(view.data()->lanes.front().name, QStringLiteral("worker-3"));
+    const QImage image = view.grab().toImage().convertToFormat(QImage::Format_RGB32);
+    TimelinePainter::Options options;
+    options.header = false;
+    const auto l = TimelinePainter::layout(*view.data(), QRectF(view.rect()), options);
+    QCOMPARE(l.lanes.size(), std::size_t(1));
+    const std::int64_t ms = 1'000'000, t = m_data->startNs;
+    const int y = int(l.lanes[0].center().y());
+    QCOMPARE(image.pixel(int(view.geometry().xForTime(t + 45 * ms)), y), stateColor(LaneState::Sleeping).rgb());
+    QCOMPARE(image.pixel(int(view.geometry().xForTime(t + 20 * ms)), y), stateColor(LaneState::Running).rgb());
+    view.setLaneFilter(QStringLiteral("WORKER"));
+    QCOMPARE(view.data()->lanes.size(), std::size_t(3));
+    view.setLaneFilter(QStringLiteral("nobody"));
+    QCOMPARE(view.data()->lanes.size(), std::size_t(0));
+    view.setLaneFilter({});
+    QCOMPARE(view.data().get(), m_data.get());
 }
 
 QTEST_MAIN(TestTimelineNav)
