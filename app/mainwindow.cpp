@@ -7,6 +7,7 @@
 #include <panels/parameterspanel.h>
 #include <panels/resultspanel.h>
 #include <panels/scenariolistpanel.h>
+#include <panels/shortcutsdialog.h>
 #include <panels/sidepanels.h>
 #include <panels/statusbarpanel.h>
 #include <panels/timelinepanel.h>
@@ -131,12 +132,15 @@ void MainWindow::buildMenus()
     memory->setStatusTip(tr("How much memory a run may fill with events before it drops them (shown as gaps)"));
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addActions(m_timeline->zoomActions());
+    view->addActions(m_timeline->historyActions()); // Back / Forward through the zoom history
     view->addSeparator();
     view->addAction(m_timeline->lanesByCpuAction());
     view->addSeparator();
     m_themes.addActionsTo(view->addMenu(tr("&Theme")));
     connect(&m_themes, &Themes::applied, m_timeline->view(), qOverload<>(&QWidget::update));
-    menuBar()->addMenu(tr("&Help"))->addAction(tr("&About ThreadLab"), this, [this] {
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(keyboardShortcutsAction(this)); // F1: every shortcut, read from the actions
+    help->addAction(tr("&About ThreadLab"), this, [this] {
         QMessageBox::about(this, tr("About ThreadLab"),
             tr("<h3>ThreadLab %1</h3><p>See threads and processes at work.</p>"
                "<p>Built with Qt %2 (running on Qt %3).</p>"
@@ -151,6 +155,7 @@ void MainWindow::buildMenus()
     tools->addActions({ m_runAction, m_stopAction });
     tools->addSeparator();
     tools->addActions({ m_timeline->fitAction(), m_exports->exportVisibleAction(), m_exports->copyImageAction() });
+    tools->addActions(m_timeline->historyActions());
 }
 
 // The controller feeds the document, which every panel shows; what a panel asks of the run goes back to it.

@@ -9,6 +9,7 @@
 #include <QCoreApplication>
 
 #include <algorithm>
+#include <cmath>
 
 namespace tl::ui {
 
@@ -126,12 +127,19 @@ QString resultsTable(const QJsonObject& results, const QStringList& order)
     return QStringLiteral("<table cellspacing=0 cellpadding=3>") + figures + records + QStringLiteral("</table>");
 }
 
+// The per-worker table's columns after the worker's name, in reading order.
+QStringList workerFigureKeys(const QJsonArray& workers, const QStringList& order)
+{
+    QStringList keys = readingOrder(workers.first().toObject().keys(), commonWorkerFigures() + order);
+    keys.removeAll(QStringLiteral("name"));
+    return keys;
+}
+
 QString workersTable(const QJsonArray& workers, const QStringList& order)
 {
     if (workers.isEmpty())
         return {};
-    QStringList keys = readingOrder(workers.first().toObject().keys(), commonWorkerFigures() + order);
-    keys.removeAll(QStringLiteral("name"));
+    const QStringList keys = workerFigureKeys(workers, order);
     QString html = QStringLiteral("<h4>Per worker</h4><table border=1 cellspacing=0 cellpadding=3><tr><th>worker</th>");
     for (const auto& k : keys)
         html += headerCell(k);
@@ -146,6 +154,39 @@ QString workersTable(const QJsonArray& workers, const QStringList& order)
     return html + QStringLiteral("</table>");
 }
 } // namespace
+
+WorkerFigures workerFigures(const QJsonArray& workers, const QStringList& order)
+{
+    WorkerFigures table;
+    if (workers.isEmpty())
+        return table;
+    const QStringList keys = workerFigureKeys(workers, order);
+    table.header = QStringList { QStringLiteral("worker") } + keys;
+    auto raw = [](const QJsonValue& v) -> QString {
+        if (v.isDouble()) {
+            const double d = v.toDouble();
+            return d == std::floor(d) && std::abs(d) < 9e15 ? QString::number(std::int64_t(d))
+                                                            : QString::number(d, 'g', 15);
+        }
+        if (v.isBool())
+            return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+        if (v.isArray()) {
+            QStringList items;
+            for (const auto& item : v.toArray())
+                items << (item.isString() ? item.toString() : QString::number(item.toDouble(), 'g', 15));
+            return items.join(u' ');
+        }
+        return v.toString();
+    };
+    for (const auto& w : workers) {
+        const QJsonObject o = w.toObject();
+        QStringList row { o[u"name"].toString() };
+        for (const QString& k : keys)
+            row << raw(o.value(k));
+        table.rows.push_back(row);
+    }
+    return table;
+}
 
 RunAccount runAccount(const RunOutcome& outcome, const QJsonObject& summary)
 {

@@ -7,6 +7,7 @@
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <vector>
 
 namespace tl::ui {
 
@@ -30,6 +31,14 @@ struct ResultsPage {
     QStringList order;
 };
 QString resultsHtml(const ResultsPage& page);
+
+// The per-worker table as figures, not HTML: a "worker" column, then the JSON's own keys in the panel's order,
+// each cell the JSON's value (nanoseconds, integers as integers): for a CSV that pandas reads as numbers.
+struct WorkerFigures {
+    QStringList header;
+    std::vector<QStringList> rows;
+};
+WorkerFigures workerFigures(const QJsonArray& workers, const QStringList& order);
 
 // The page while the run goes: the scenario's live results and each counter's latest value.
 ResultsPage liveResultsPage(

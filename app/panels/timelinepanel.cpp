@@ -5,7 +5,9 @@
 #include <timeline/timelinepainter.h>
 #include <timeline/timelineview.h>
 
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QSettings>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -59,10 +61,21 @@ TimelinePanel::TimelinePanel(RunDocument* document, QWidget* parent)
     m_view->setData(document->timelineSnapshot());
     m_selectionInfo->setAccessibleName(tr("Selection statistics"));
     m_selectionInfo->setToolTip(tr("Shift+drag on the timeline to select a time range; Esc clears it, Z zooms to it"));
+    auto* filter = new QLineEdit;
+    filter->setObjectName(QStringLiteral("laneFilter"));
+    filter->setAccessibleName(tr("Filter lanes"));
+    filter->setPlaceholderText(tr("Filter lanes…"));
+    filter->setToolTip(tr("Show only the lanes whose worker or process name contains this text"));
+    filter->setClearButtonEnabled(true);
+    filter->setMaximumWidth(220);
+    connect(filter, &QLineEdit::textChanged, m_view, &TimelineView::setLaneFilter);
+    auto* below = new QHBoxLayout;
+    below->addWidget(m_selectionInfo, 1);
+    below->addWidget(filter);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_view, 1);
-    layout->addWidget(m_selectionInfo);
+    layout->addLayout(below);
     connect(m_view, &TimelineView::selectionChanged, this, &TimelinePanel::showSelection);
     connect(m_view, &TimelineView::selectionCleared, m_selectionInfo, &QLabel::clear);
     buildActions();
@@ -102,6 +115,19 @@ void TimelinePanel::buildActions()
     auto* zoomSelection = panelAction(this, QStringLiteral("zoom-select"), tr("Zoom to &Selection"),
         QKeySequence(Qt::Key_Z), tr("Zoom to the range selected with Shift+drag"));
     connect(zoomSelection, &QAction::triggered, m_view, &TimelineView::zoomToSelection);
+    auto* back = panelAction(this, QStringLiteral("go-previous"), tr("&Back"), QKeySequence(Qt::ALT | Qt::Key_Left),
+        tr("Show the range shown before the last zoom or pan"));
+    connect(back, &QAction::triggered, m_view, &TimelineView::goBack);
+    auto* forward = panelAction(this, QStringLiteral("go-next"), tr("F&orward"), QKeySequence(Qt::ALT | Qt::Key_Right),
+        tr("Show again the range Back left"));
+    connect(forward, &QAction::triggered, m_view, &TimelineView::goForward);
+    auto history = [this, back, forward] {
+        back->setEnabled(m_view->canGoBack());
+        forward->setEnabled(m_view->canGoForward());
+    };
+    connect(m_view, &TimelineView::historyChanged, this, history);
+    history();
+    m_history = { back, forward };
     m_zoom = { m_fit, zoomIn, zoomOut, zoomSelection };
 
     m_lanesByCpu = panelAction(this, QStringLiteral("cpu"), tr("Lanes by &CPU"), QKeySequence(Qt::CTRL | Qt::Key_U),

@@ -29,6 +29,7 @@ public:
 
     QAction* fitAction() const { return m_fit; }
     QList<QAction*> zoomActions() const { return m_zoom; } // fit, in, out, to the selection
+    QList<QAction*> historyActions() const { return m_history; } // Back (Alt+Left), Forward (Alt+Right)
     QAction* lanesByCpuAction() const { return m_lanesByCpu; }
 
 private:
@@ -41,6 +42,7 @@ private:
     QLabel* m_starting;
     QAction* m_fit = nullptr;
     QList<QAction*> m_zoom;
+    QList<QAction*> m_history;
     QAction* m_lanesByCpu = nullptr;
 };
 

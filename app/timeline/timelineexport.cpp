@@ -80,9 +80,8 @@ QString outcomeHeadline(const QString& accountHtml)
     const qsizetype after = text.indexOf(u". "_s, at);
     QString sentence = text.mid(from, after < 0 ? -1 : after + 1 - from);
     sentence.remove(kMark);
-    sentence = sentence.simplified();
-    constexpr qsizetype kLongest = 160;
-    return sentence.size() <= kLongest ? sentence : sentence.left(kLongest - 1) + u'…';
+    // Whole, however long: a slide wraps it (an ellipsis lost ipc-throughput's result, "…; at 1…").
+    return sentence.simplified();
 }
 
 QString runHeadline(const RunOutcome& outcome, const QString& accountHtml)
@@ -123,6 +122,11 @@ void paintSlide(QPainter& p, const QSize& size, const TimelineData& data, std::i
 }
 }
 
+double exportScale(const QSize& size)
+{
+    return slideScale(size);
+}
+
 std::int64_t slideEnd(const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options)
 {
     std::int64_t lastExit = INT64_MIN;
@@ -143,12 +147,26 @@ std::int64_t slideEnd(const TimelineData& data, std::int64_t t0, std::int64_t t1
 
 TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOptions& options)
 {
-    TimelinePainter::Layout l = TimelinePainter::layout(data, logicalTarget(options.size), slideOptions(options));
+    return exportLayout(data, data.startNs, data.endNs, options);
+}
+
+TimelinePainter::Layout exportLayout(
+    const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options)
+{
+    TimelinePainter::Options painter = slideOptions(options);
+    painter.t0 = t0;
+    painter.t1 = slideEnd(data, t0, t1, options);
+    TimelinePainter::Layout l = TimelinePainter::layout(data, logicalTarget(options.size), painter);
     // (The plot's rect does not depend on the range drawn, so slideEnd() may use it too.)
     const double s = slideScale(options.size);
     auto scaled = [s](QRectF& r) { r = QRectF(r.topLeft() * s, r.size() * s); };
-    for (QRectF* r : { &l.header, &l.legend, &l.phases, &l.labels, &l.plot, &l.axis })
+    for (QRectF* r : { &l.header, &l.legend, &l.phases, &l.labels, &l.plot, &l.axis, &l.footnote })
         scaled(*r);
+    for (auto* texts : { &l.phaseLabels, &l.exitLabels, &l.counterValues })
+        for (TimelinePainter::PlacedText& t : *texts) {
+            scaled(t.rect);
+            t.anchorX *= s;
+        }
     for (auto* list : { &l.lanes, &l.counters })
         for (QRectF& r : *list)
             scaled(r);

@@ -8,6 +8,7 @@
 #include <QImage>
 #include <QSize>
 #include <QString>
+#include <cstdint>
 #include <optional>
 
 class QIODevice;
@@ -36,8 +37,13 @@ QString outcomeHeadline(const QString& accountHtml);
 // A run's headline, for the command line and the window alike: why it failed, else outcomeHeadline(account).
 QString runHeadline(const RunOutcome& outcome, const QString& accountHtml);
 
-// Where an exported image of `data` puts each part, in the image's pixels.
+// Where an exported image of `data` over [t0, t1] (the whole run when not given) puts each part, in the
+// image's pixels (its texts' fonts are the painter's, times exportScale()).
 TimelinePainter::Layout exportLayout(const TimelineData& data, const ImageOptions& options = {});
+TimelinePainter::Layout exportLayout(
+    const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options = {});
+// How much larger than the painter's own pixels a slide of `size` is drawn.
+double exportScale(const QSize& size);
 // The time range a slide of [t0, t1] draws: t1 moved right where a process ended too near the edge for its
 // exit label ("✕ killed by SIGKILL"), so every end is said in words, not cut to "✕ exi…".
 std::int64_t slideEnd(const TimelineData& data, std::int64_t t0, std::int64_t t1, const ImageOptions& options = {});

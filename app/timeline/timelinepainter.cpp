@@ -8,6 +8,7 @@
 #include <QPainter>
 #include <QPen>
 #include <QPolygonF>
+#include <QRegularExpression>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -103,19 +104,120 @@ TimelinePainter::Theme TimelinePainter::Theme::dark()
         QColor(0x33, 0x37, 0x3d) };
 }
 
-TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const QRectF& target, const Options& options)
+QFont TimelinePainter::headlineFont()
 {
-    Layout l;
-    // A slide keeps its content off the edges, the right one included (bars ran flush to it).
-    const QRectF area = options.slide ? target.adjusted(16, 12, -32, -12) : target;
-    double y = area.top();
-    if (options.header) {
-        const double height = kHeaderHeight + (options.headline.isEmpty() ? 0 : kHeadlineHeight);
-        l.header = QRectF(area.left(), y, area.width(), height);
-        y += height;
+    return font(16, true);
+}
+
+QFont TimelinePainter::phaseFont()
+{
+    return font(11, true);
+}
+
+QFont TimelinePainter::exitFont(double laneHeight)
+{
+    return font(std::clamp(laneHeight * 0.5, 8.0, 11.0), true);
+}
+
+QFont TimelinePainter::counterFont()
+{
+    return font(12, true);
+}
+
+QFont TimelinePainter::footnoteFont()
+{
+    return font(11);
+}
+
+QFont TimelinePainter::groupFont()
+{
+    return font(12, true);
+}
+
+namespace {
+constexpr double kHeadlineLine = 21; // each further line of a wrapped headline
+constexpr int kMaxHeadlineLines = 3;
+constexpr int kMaxPhaseRows = 3; // the cells' row and two rows of names above it
+constexpr double kFootnoteLine = 16;
+constexpr double kMinExitLane = 10; // an exit label's smallest font (8 px) and a pixel above and below
+
+// `text` broken at spaces into lines no wider than `width` (a word wider than a line is broken where it
+// must); at most `maxLines`, with `*whole` false when text was left over. Numbers' narrow no-break spaces
+// are no break points.
+QStringList wrapWords(const QString& text, const QFontMetricsF& fm, double width, int maxLines, bool* whole)
+{
+    QStringList lines;
+    QString line;
+    *whole = false;
+    auto flush = [&](const QString& full) {
+        lines << full;
+        return lines.size() < maxLines;
+    };
+    // A number's groups stay together where the account wrote a plain space between them ("16 384 KiB").
+    static const QRegularExpression group(QStringLiteral("^\\d{3}(?!\\d)"));
+    QStringList words;
+    for (const QString& word : text.split(u' ', Qt::SkipEmptyParts)) {
+        if (!words.isEmpty() && words.back().back().isDigit() && group.match(word).hasMatch())
+            words.back() += u' ' + word;
+        else
+            words << word;
     }
-    // Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile;
-    // entries that do not fit the width go on to the next row.
+    for (QString word : words) {
+        const QString joined = line.isEmpty() ? word : line + u' ' + word;
+        if (fm.horizontalAdvance(joined) <= width) {
+            line = joined;
+            continue;
+        }
+        if (!line.isEmpty() && !flush(line))
+            return lines;
+        while (word.size() > 1 && fm.horizontalAdvance(word) > width) {
+            qsizetype n = word.size() - 1;
+            while (n > 1 && fm.horizontalAdvance(word.left(n)) > width)
+                --n;
+            if (!flush(word.left(n)))
+                return lines;
+            word = word.mid(n);
+        }
+        line = word;
+    }
+    if (!line.isEmpty()) {
+        if (lines.size() >= maxLines)
+            return lines;
+        lines << line;
+    }
+    *whole = true;
+    return lines;
+}
+
+// The range a layout is for: the whole run unless the options name one.
+std::pair<std::int64_t, std::int64_t> layoutRange(const TimelineData& data, const TimelinePainter::Options& options)
+{
+    if (options.t0 != 0 || options.t1 != 0)
+        return { options.t0, std::max(options.t1, options.t0 + 1) };
+    return { data.startNs, std::max(data.endNs, data.startNs + 1) };
+}
+
+double placeHeader(TimelinePainter::Layout& l, const QRectF& area, const TimelinePainter::Options& options)
+{
+    if (!options.header)
+        return area.top();
+    bool whole = true;
+    if (!options.headline.isEmpty())
+        l.headlineLines = wrapWords(options.headline, QFontMetricsF(TimelinePainter::headlineFont()), area.width() - 24,
+            kMaxHeadlineLines, &whole);
+    if (!whole)
+        l.footnotes << QStringLiteral("The headline is cut short here at a word's end; the run's account has it "
+                                      "whole.");
+    const auto lines = double(l.headlineLines.size());
+    const double height = kHeaderHeight + (lines > 0 ? kHeadlineHeight + (lines - 1) * kHeadlineLine : 0);
+    l.header = QRectF(area.left(), area.top(), area.width(), height);
+    return l.header.bottom();
+}
+
+// Legend: the states that occur, "no data" where events were lost, and the strip of holds kept meanwhile;
+// entries that do not fit the width go on to the next row.
+double placeLegend(TimelinePainter::Layout& l, const TimelineData& data, const QRectF& area, double y)
+{
     const auto present = data.statesPresent();
     const bool anyGap
         = std::any_of(data.lanes.begin(), data.lanes.end(), [](const auto& lane) { return !lane.gaps.empty(); });
@@ -130,7 +232,7 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
     const QFontMetricsF fm(legendFont());
     double lx = area.left() + 12;
     double rowTop = y;
-    for (LegendEntry& e : l.legendEntries) {
+    for (TimelinePainter::LegendEntry& e : l.legendEntries) {
         const double width = 12 + 5 + fm.horizontalAdvance(e.name);
         if (lx > area.left() + 12 && lx + width > area.right()) {
             lx = area.left() + 12;
@@ -140,13 +242,142 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
         lx += width + 18;
     }
     l.legend = QRectF(area.left(), y, area.width(), rowTop + kLegendHeight - y);
-    y = l.legend.bottom();
-    if (!data.phases.empty()) {
-        l.phases = QRectF(area.left() + kLabelWidth, y, area.width() - kLabelWidth, kPhaseHeight);
-        y += kPhaseHeight;
+    return l.legend.bottom();
+}
+
+// A phase's name up to its last " · " (sweep's "threads ×2 · 1/3" → "threads ×2"), empty when it has none.
+QString phasePrefix(const QString& label)
+{
+    const qsizetype at = label.lastIndexOf(QStringLiteral(" · "));
+    return at > 0 ? label.left(at) : QString();
+}
+
+// Places phase names on a slide: in a cell where one fits, else centred over the cell in the first row above
+// where it meets no other name.
+class PhasePlacer {
+public:
+    PhasePlacer(double left, double width)
+        : fm(TimelinePainter::phaseFont())
+        , left(left)
+        , width(width)
+    {
+        rowEnd.fill(-1e9);
     }
-    l.axis = QRectF(area.left() + kLabelWidth, area.bottom() - kAxisHeight, area.width() - kLabelWidth, kAxisHeight);
+    double textWidth(const QString& text) const { return std::ceil(fm.horizontalAdvance(text)) + 8; }
+    bool inCell(const QString& text, double a, double b)
+    {
+        if (textWidth(text) > b - a)
+            return false;
+        placed.push_back({ 0, { text, QRectF(a + 4, 0, b - a - 8, 0), (a + b) / 2 } });
+        return true;
+    }
+    bool above(const QString& text, double a, double b)
+    {
+        const double w = textWidth(text);
+        const double x = std::clamp((a + b) / 2 - w / 2, left, left + width - w);
+        for (int r = 1; r < kMaxPhaseRows; ++r)
+            if (x >= rowEnd[std::size_t(r)] + 6) {
+                rowEnd[std::size_t(r)] = x + w;
+                placed.push_back({ r, { text, QRectF(x + 4, 0, w - 8, 0), (a + b) / 2 } });
+                rows = std::max(rows, r + 1);
+                return true;
+            }
+        return false;
+    }
+
+    const QFontMetricsF fm;
+    const double left;
+    const double width;
+    std::array<double, kMaxPhaseRows> rowEnd {};
+    std::vector<std::pair<int, TimelinePainter::PlacedText>> placed;
+    int rows = 1;
+};
+
+// The phases' strip. On a slide each name is whole: in its cell, else above it (PhasePlacer). A run of phases
+// named "X · 1/3", "X · 2/3"… whose names do not all fit is named once, "X" over the run, and each cell
+// "1/3"… (or the run at once, "X · 1/3–3/3", where those do not fit); a phase whose name finds no place is counted in a
+// footnote. The window has one row, and names cut to their cells (hovering tells the rest).
+double placePhases(TimelinePainter::Layout& l, const TimelineData& data, const QRectF& area, double y,
+    const TimelinePainter::Options& options)
+{
+    if (data.phases.empty())
+        return y;
+    const double left = area.left() + kLabelWidth;
+    const double width = area.width() - kLabelWidth;
+    if (!options.slide) {
+        l.phases = QRectF(left, y, width, kPhaseHeight);
+        return l.phases.bottom();
+    }
+    const auto [t0, t1] = layoutRange(data, options);
+    const double nsPerPx = double(t1 - t0) / width;
+    struct Cell {
+        QString label;
+        double a;
+        double b;
+    };
+    std::vector<Cell> cells;
+    for (const Phase& phase : data.phases) {
+        const std::int64_t end = phase.end == INT64_MAX ? data.endNs : phase.end;
+        if (end >= t0 && phase.start <= t1)
+            cells.push_back({ phase.label, std::max(left + double(phase.start - t0) / nsPerPx, left),
+                std::min(left + double(end - t0) / nsPerPx, left + width) });
+    }
+    PhasePlacer placer(left, width);
+    std::size_t said = 0;
+    for (std::size_t i = 0; i < cells.size();) {
+        const QString prefix = phasePrefix(cells[i].label);
+        std::size_t j = i + 1;
+        while (!prefix.isEmpty() && j < cells.size() && phasePrefix(cells[j].label) == prefix)
+            ++j;
+        const bool allFit = std::all_of(cells.begin() + std::ptrdiff_t(i), cells.begin() + std::ptrdiff_t(j),
+            [&](const Cell& c) { return placer.textWidth(c.label) <= c.b - c.a; });
+        if (j - i > 1 && !allFit) {
+            // "X" above the cells (their row is the members'), "1/3"… in them; where those do not all fit,
+            // the run is said at once: "X · 1/3–3/3".
+            const auto suffix = [&](std::size_t k) { return cells[k].label.mid(prefix.size() + 3); };
+            bool suffixesFit = true;
+            for (std::size_t k = i; k < j; ++k)
+                suffixesFit = suffixesFit && placer.textWidth(suffix(k)) <= cells[k].b - cells[k].a;
+            const double a = cells[i].a, b = cells[j - 1].b;
+            if (suffixesFit && placer.above(prefix, a, b)) {
+                for (std::size_t k = i; k < j; ++k)
+                    said += placer.inCell(suffix(k), cells[k].a, cells[k].b);
+            } else if (const QString range = QStringLiteral("%1 · %2–%3").arg(prefix, suffix(i), suffix(j - 1));
+                       placer.inCell(range, a, b) || placer.above(range, a, b)) {
+                said += j - i;
+            }
+        } else {
+            for (std::size_t k = i; k < j; ++k)
+                said += placer.inCell(cells[k].label, cells[k].a, cells[k].b)
+                    || placer.above(cells[k].label, cells[k].a, cells[k].b);
+        }
+        i = j;
+    }
+    l.phases = QRectF(left, y, width, placer.rows * kPhaseHeight);
+    for (auto& [row, text] : placer.placed) {
+        text.rect.setTop(l.phases.bottom() - (row + 1) * kPhaseHeight + 1);
+        text.rect.setHeight(kPhaseHeight - 2);
+        l.phaseLabels.push_back(text);
+    }
+    if (said < cells.size())
+        l.footnotes << QStringLiteral("%1 of %2 phase names do not fit at this size: the window's timeline names "
+                                      "each phase.")
+                           .arg(cells.size() - said)
+                           .arg(cells.size());
+    return l.phases.bottom();
+}
+
+// Axis, counter tracks, footnotes, plot and lanes, under `y`.
+void placeLanes(TimelinePainter::Layout& l, const TimelineData& data, const QRectF& area, double y,
+    const TimelinePainter::Options& options)
+{
+    const double footHeight = options.slide ? double(l.footnotes.size()) * kFootnoteLine : 0;
+    l.footnote = footHeight > 0 ? QRectF(area.left() + 12, area.bottom() - footHeight, area.width() - 24, footHeight)
+                                : QRectF();
+    l.axis = QRectF(
+        area.left() + kLabelWidth, area.bottom() - footHeight - kAxisHeight, area.width() - kLabelWidth, kAxisHeight);
     double bottom = l.axis.top();
+    l.counters.clear();
     if (options.slide) {
         std::size_t tracks = 0;
         for (const auto& counter : data.counters)
@@ -167,6 +398,8 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
 
     l.plot = QRectF(area.left() + kLabelWidth, y, area.width() - kLabelWidth, bottom - y);
     l.labels = QRectF(area.left(), y, kLabelWidth, l.plot.height());
+    l.groups.clear();
+    l.lanes.clear();
     for (std::size_t i = 0; i < data.lanes.size(); ++i) {
         if (i == 0 || data.lanes[i].group != data.lanes[i - 1].group) {
             l.groups.emplace_back(data.lanes[i].group, y);
@@ -175,6 +408,149 @@ TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const 
         l.lanes.emplace_back(l.plot.left(), y, l.plot.width(), l.laneHeight);
         y += l.laneHeight;
     }
+}
+
+// Each end of a process in range, said in words beside its bar: right of it where the lane is empty, else left
+// of it (over the process's last spans, on a box of the background) rather than cut at the plot's edge.
+// Returns how many ends have no label (lanes too thin, or no room either side).
+int placeExits(TimelinePainter::Layout& l, const TimelineData& data, std::int64_t t0, std::int64_t t1)
+{
+    l.exitLabels.clear();
+    const QFontMetricsF fm(TimelinePainter::exitFont(l.laneHeight));
+    const double nsPerPx = double(t1 - t0) / l.plot.width();
+    int unlabelled = 0;
+    for (std::size_t i = 0; i < l.lanes.size(); ++i) {
+        const auto& marks = data.lanes[i].marks;
+        auto it = std::lower_bound(
+            marks.begin(), marks.end(), t0, [](const LaneMark& m, std::int64_t t) { return m.time < t; });
+        for (; it != marks.end() && it->time <= t1; ++it) {
+            if (it->kind != EventKind::Exited)
+                continue;
+            const QString text = QStringLiteral("✕ ") + QString::fromStdString(exitText(it->value));
+            const double x = l.plot.left() + double(it->time - t0) / nsPerPx;
+            const double w = std::ceil(fm.horizontalAdvance(text)) + 1;
+            const QRectF band = l.lanes[i];
+            // Right of the bar where it fits, else left of it; neither (or a lane too thin): unlabelled.
+            const bool right = x + 4 + w <= l.plot.right();
+            if (l.laneHeight >= kMinExitLane && (right || x - 4 - w >= l.plot.left()))
+                l.exitLabels.push_back({ text, QRectF(right ? x + 4 : x - 4 - w, band.top(), w, band.height()), x });
+            else
+                ++unlabelled;
+        }
+    }
+    return unlabelled;
+}
+
+// A counter track's step line over [t0, t1], scaled from 0 to the largest value shown, and the last value.
+struct CounterLine {
+    QPolygonF line;
+    std::int64_t last = 0;
+};
+
+CounterLine counterLine(const CounterSeries& counter, const QRectF& box, const QRectF& plot, const TimelineData& data,
+    std::int64_t t0, std::int64_t t1)
+{
+    const double nsPerPx = double(t1 - t0) / plot.width();
+    const auto& pts = counter.points;
+    const auto sampledAfter = [](std::int64_t t, const auto& pt) { return t < pt.first; };
+    auto first = std::upper_bound(pts.begin(), pts.end(), t0, sampledAfter);
+    if (first != pts.begin())
+        --first; // the value in force at t0
+    // Shown to its end, a run's counters end at their final values (sampled once the workers were done).
+    const auto last = t1 >= data.endNs ? pts.end() : std::upper_bound(first, pts.end(), t1, sampledAfter);
+    std::int64_t most = 0;
+    for (auto it = first; it != last; ++it)
+        most = std::max(most, it->second);
+    const QRectF plotBox = box.adjusted(0, 5, 0, -5);
+    auto yOf = [&](std::int64_t v) {
+        return plotBox.bottom() - (most > 0 ? double(v) / double(most) * plotBox.height() : 0.0);
+    };
+    CounterLine result;
+    QPolygonF& line = result.line;
+    for (auto it = first; it != last; ++it) {
+        const double x = std::clamp(plot.left() + double(it->first - t0) / nsPerPx, plot.left(), plot.right());
+        if (!line.isEmpty())
+            line << QPointF(x, line.back().y()); // a counter holds its value until the next sample
+        line << QPointF(x, yOf(it->second));
+    }
+    // The last value holds to the end of the range (even a single sample's), but not past the run's end (a
+    // slide's range can go on, to leave room for an exit's label).
+    if (!line.isEmpty())
+        line << QPointF(std::max(line.back().x(),
+                            std::min(plot.right(), plot.left() + double(std::min(t1, data.endNs) - t0) / nsPerPx)),
+            line.back().y());
+    result.last = first != last ? std::prev(last)->second : 0;
+    return result;
+}
+
+// Each counter track's last value, beside its line and never on it: right of the line's end where the line
+// stops short of the edge, else above or below the line where it ends, else in the label column.
+void placeCounterValues(TimelinePainter::Layout& l, const TimelineData& data, std::int64_t t0, std::int64_t t1)
+{
+    const QFontMetricsF fm(TimelinePainter::counterFont());
+    std::size_t track = 0;
+    for (const auto& counter : data.counters) {
+        if (counter.points.empty() || track >= l.counters.size())
+            continue;
+        const QRectF box = l.counters[track++];
+        const CounterLine c = counterLine(counter, box, l.plot, data, t0, t1);
+        const QString text = groupedNumber(c.last);
+        const double w = std::ceil(fm.horizontalAdvance(text)) + 2;
+        const double h = std::ceil(fm.height());
+        if (c.line.isEmpty()) {
+            l.counterValues.push_back({ text, QRectF(), 0 }); // (one per track: the painter takes them in order)
+            continue;
+        }
+        const QPointF end = c.line.back();
+        QRectF rect;
+        if (end.x() + 6 + w <= box.right()) {
+            rect = QRectF(end.x() + 6, std::clamp(end.y() - h / 2, box.top(), box.bottom() - h), w, h);
+        } else {
+            // The line's extent under the text's columns (a few pixels either side).
+            const double xl = box.right() - 4 - w - 3;
+            double top = box.bottom(), bottom = box.top();
+            for (qsizetype i = 0; i < c.line.size(); ++i) {
+                const QPointF a = c.line[std::max<qsizetype>(i - 1, 0)], b = c.line[i];
+                if (std::max(a.x(), b.x()) >= xl) {
+                    top = std::min({ top, a.y(), b.y() });
+                    bottom = std::max({ bottom, a.y(), b.y() });
+                }
+            }
+            // (A text's cell has room above its glyphs: it may reach a little past the track.)
+            if (top - 2 - h >= box.top() - 3)
+                rect = QRectF(box.right() - 4 - w, top - 2 - h, w, h);
+            else if (bottom + 2 + h <= box.bottom() + 3)
+                rect = QRectF(box.right() - 4 - w, bottom + 2, w, h);
+            else
+                rect = QRectF(l.labels.right() - 4 - w, box.bottom() - h, w, h);
+        }
+        l.counterValues.push_back({ text, rect, end.x() });
+    }
+}
+
+} // namespace
+
+TimelinePainter::Layout TimelinePainter::layout(const TimelineData& data, const QRectF& target, const Options& options)
+{
+    Layout l;
+    // A slide keeps its content off the edges, the right one included (bars ran flush to it).
+    const QRectF area = options.slide ? target.adjusted(16, 12, -32, -12) : target;
+    double y = placeHeader(l, area, options);
+    y = placeLegend(l, data, area, y);
+    y = placePhases(l, data, area, y, options);
+    placeLanes(l, data, area, y, options);
+    const auto [t0, t1] = layoutRange(data, options);
+    const int unlabelled = placeExits(l, data, t0, t1);
+    if (unlabelled > 0 && options.slide) {
+        // The footnote takes a line from the lanes: place them again, and the labels on them.
+        const auto note = [](int n) {
+            return QStringLiteral("%1 process ends are not labelled: the lanes are too thin at this size.").arg(n);
+        };
+        l.footnotes << note(unlabelled);
+        placeLanes(l, data, area, y, options);
+        l.footnotes.back() = note(std::max(placeExits(l, data, t0, t1), 1));
+    }
+    placeCounterValues(l, data, t0, t1);
     return l;
 }
 
@@ -213,9 +589,11 @@ public:
     void grid();
     void spans();
     void phases();
+    void groupTitles();
     void marks();
     void counters();
     void axis();
+    void footnotes();
 
 private:
     // Where the spans of one lane go: its pixel rows and the height of the strip along its bottom.
@@ -245,7 +623,7 @@ private:
     void addGaps(std::size_t lane, const LaneBand& band, QList<QRectF>& hatched) const;
     void laneRects(std::size_t lane, std::vector<LodRect>& rects) const;
     void drawBatches(const SpanBatches& batches);
-    void counterTrack(const CounterSeries& counter, const QRectF& box);
+    void counterTrack(const CounterSeries& counter, const QRectF& box, std::size_t track);
 
     QPainter& p;
     const QRectF& target;
@@ -267,12 +645,13 @@ void PaintPass::header()
     p.drawText(l.header.adjusted(12, 6, -12, 0), Qt::AlignLeft | Qt::AlignTop,
         QStringLiteral("ThreadLab — %1").arg(data.title));
     double below = 32;
-    if (!options.headline.isEmpty()) {
-        p.setFont(font(16, true));
-        const QFontMetricsF hfm(p.font());
-        p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop,
-            hfm.elidedText(options.headline, Qt::ElideRight, l.header.width() - 24));
-        below += kHeadlineHeight;
+    if (!l.headlineLines.isEmpty()) {
+        p.setFont(TimelinePainter::headlineFont());
+        for (const QString& line : l.headlineLines) {
+            p.drawText(l.header.adjusted(12, below, -12, 0), Qt::AlignLeft | Qt::AlignTop, line);
+            below += kHeadlineLine;
+        }
+        below += kHeadlineHeight - kHeadlineLine;
     }
     p.setFont(font(13));
     p.setPen(options.theme.faint);
@@ -300,16 +679,10 @@ void PaintPass::legend()
     }
 }
 
-// Lane shading, group titles and lane names.
+// Lane shading and lane names.
 void PaintPass::laneLabels()
 {
     p.setClipRect(target);
-    p.setFont(font(12, true));
-    for (const auto& [title, gy] : l.groups) {
-        p.setPen(options.theme.ink);
-        p.drawText(QRectF(l.labels.left() + 8, gy, l.plot.right() - l.labels.left() - 16, kGroupHeight),
-            Qt::AlignLeft | Qt::AlignVCenter, title);
-    }
     p.setFont(font(std::clamp(l.laneHeight * 0.6, 8.0, 12.0)));
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
@@ -459,15 +832,18 @@ void PaintPass::drawBatches(const SpanBatches& batches)
     }
 }
 
-// Phases: a labelled cell each in the strip above the lanes, and a line across the lanes where one begins.
+// Phases: a cell each in the strip's bottom row above the lanes, and a line across the lanes where one
+// begins. A slide names each phase whole where the layout placed it (in its cell, or in a row above with a
+// tick down to the cell); the window names it in its cell, cut to the cell.
 void PaintPass::phases()
 {
     if (data.phases.empty())
         return;
     p.setClipRect(l.phases.united(l.plot));
-    p.setFont(font(11, true));
+    p.setFont(TimelinePainter::phaseFont());
     const QFontMetricsF pfm(p.font());
     const QColor separator = QColor(options.theme.ink.red(), options.theme.ink.green(), options.theme.ink.blue(), 140);
+    const double cellsTop = l.phases.bottom() - kPhaseHeight;
     int index = 0;
     for (const Phase& phase : data.phases) {
         const std::int64_t end = phase.end == INT64_MAX ? data.endNs : phase.end;
@@ -476,18 +852,59 @@ void PaintPass::phases()
             continue;
         const double a = std::max(l.plot.left() + double(phase.start - t0) / nsPerPx, l.plot.left());
         const double b = std::min(l.plot.left() + double(end - t0) / nsPerPx, l.plot.right());
-        const QRectF cell(a, l.phases.top() + 1, std::max(b - a, 1.0), l.phases.height() - 2);
+        const QRectF cell(a, cellsTop + 1, std::max(b - a, 1.0), kPhaseHeight - 2);
         p.fillRect(cell, shaded ? options.theme.grid : options.theme.laneShade);
         if (phase.start >= t0) {
-            p.fillRect(QRectF(a, l.phases.top(), 1, l.plot.bottom() - l.phases.top()), separator);
+            p.fillRect(QRectF(a, cellsTop, 1, l.plot.bottom() - cellsTop), separator);
         }
-        if (cell.width() > 24) {
+        if (!options.slide && cell.width() > 24) {
             p.setPen(options.theme.ink);
             p.drawText(cell.adjusted(4, 0, -4, 0), Qt::AlignCenter,
                 pfm.elidedText(phase.label, Qt::ElideRight, cell.width() - 8));
         }
     }
+    for (const TimelinePainter::PlacedText& label : l.phaseLabels) {
+        if (label.rect.bottom() < cellsTop) {
+            p.setPen(options.theme.faint);
+            const double x = std::clamp(label.anchorX, label.rect.left(), label.rect.right());
+            p.drawLine(QPointF(label.anchorX, cellsTop + 1), QPointF(x, label.rect.bottom()));
+        }
+        p.setPen(options.theme.ink);
+        p.drawText(label.rect, Qt::AlignCenter, label.text);
+    }
     p.setClipRect(l.plot);
+}
+
+// Group titles ("ThreadLab (pid 4242)"), over the grid and the phases' lines (the line at time 0 cut the
+// title's ")"): each on a box of the background as wide as its text.
+void PaintPass::groupTitles()
+{
+    p.setClipRect(target);
+    p.setFont(TimelinePainter::groupFont());
+    const QFontMetricsF fm(p.font());
+    for (const auto& [title, gy] : l.groups) {
+        const QRectF text(l.labels.left() + 8, gy, std::ceil(fm.horizontalAdvance(title)) + 1, kGroupHeight);
+        p.fillRect(text.adjusted(-3, 0, 3, 0), options.theme.background);
+        p.setPen(options.theme.ink);
+        p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter, title);
+    }
+    p.setClipRect(l.plot);
+}
+
+// Footnotes (slides): what did not fit, in words, under the axis.
+void PaintPass::footnotes()
+{
+    if (l.footnotes.isEmpty() || !options.slide)
+        return;
+    p.setClipRect(target);
+    p.setFont(TimelinePainter::footnoteFont());
+    p.setPen(options.theme.faint);
+    double y = l.footnote.top();
+    for (const QString& note : l.footnotes) {
+        p.drawText(QRectF(l.footnote.left(), y, l.footnote.width(), kFootnoteLine), Qt::AlignLeft | Qt::AlignVCenter,
+            QStringLiteral("* ") + note);
+        y += kFootnoteLine;
+    }
 }
 
 // Marks: a scenario's marks as ticks at the top of the lane (one per pixel column at most), and the end of a
@@ -495,7 +912,6 @@ void PaintPass::phases()
 void PaintPass::marks()
 {
     const QColor death(0xc6, 0x28, 0x28);
-    p.setFont(font(std::clamp(l.laneHeight * 0.5, 8.0, 11.0), true));
     for (std::size_t i = 0; i < l.lanes.size(); ++i) {
         const QRectF band = l.lanes[i];
         const auto& marks = data.lanes[i].marks;
@@ -506,23 +922,20 @@ void PaintPass::marks()
             const double x = l.plot.left() + double(it->time - t0) / nsPerPx;
             if (it->kind == EventKind::Exited) {
                 p.fillRect(QRectF(x - 1, band.top(), 3, band.height()), death);
-                if (l.laneHeight >= 12) {
-                    p.setPen(death);
-                    // Right of the bar, where the process is gone and its lane is empty; cut short at the
-                    // plot's edge rather than drawn over the process's last spans (the table has it whole).
-                    const QFontMetricsF fm(p.font());
-                    const double room = l.plot.right() - (x + 4);
-                    const QString text = fm.elidedText(
-                        QStringLiteral("✕ ") + QString::fromStdString(exitText(it->value)), Qt::ElideRight, room);
-                    if (fm.horizontalAdvance(text) <= room)
-                        p.drawText(
-                            QRectF(x + 4, band.top(), room, band.height()), Qt::AlignVCenter | Qt::AlignLeft, text);
-                }
             } else if (x - lastX >= 1) {
                 p.fillRect(QRectF(x, band.top(), 1, std::max(2.0, band.height() / 3)), options.theme.ink);
                 lastX = x;
             }
         }
+    }
+    // What ended each process, where the layout put it: right of the bar, or left of it on a box of the
+    // background where the plot ends too soon.
+    p.setFont(TimelinePainter::exitFont(l.laneHeight));
+    p.setPen(death);
+    for (const TimelinePainter::PlacedText& label : l.exitLabels) {
+        if (label.rect.right() < label.anchorX)
+            p.fillRect(label.rect.adjusted(-2, 2, 2, -2), options.theme.background);
+        p.drawText(label.rect, Qt::AlignVCenter | Qt::AlignLeft, label.text);
     }
 }
 
@@ -534,52 +947,28 @@ void PaintPass::counters()
     for (const auto& counter : data.counters) {
         if (counter.points.empty() || track >= l.counters.size())
             continue;
-        counterTrack(counter, l.counters[track++]);
+        counterTrack(counter, l.counters[track], track);
+        ++track;
     }
 }
 
-void PaintPass::counterTrack(const CounterSeries& counter, const QRectF& box)
+void PaintPass::counterTrack(const CounterSeries& counter, const QRectF& box, std::size_t track)
 {
     p.setClipRect(target);
     p.fillRect(QRectF(l.labels.left(), box.top() + 2, box.right() - l.labels.left(), box.height() - 4),
         options.theme.laneShade);
-    const auto& pts = counter.points;
-    const auto sampledAfter = [](std::int64_t t, const auto& pt) { return t < pt.first; };
-    auto first = std::upper_bound(pts.begin(), pts.end(), t0, sampledAfter);
-    if (first != pts.begin())
-        --first; // the value in force at t0
-    // Shown to its end, a run's counters end at their final values (sampled once the workers were done).
-    const auto last = t1 >= data.endNs ? pts.end() : std::upper_bound(first, pts.end(), t1, sampledAfter);
-    std::int64_t most = 0;
-    for (auto it = first; it != last; ++it)
-        most = std::max(most, it->second);
-    const QRectF plotBox = box.adjusted(0, 5, 0, -5);
-    auto yOf = [&](std::int64_t v) {
-        return plotBox.bottom() - (most > 0 ? double(v) / double(most) * plotBox.height() : 0.0);
-    };
-    QPolygonF line;
-    for (auto it = first; it != last; ++it) {
-        const double x = std::clamp(l.plot.left() + double(it->first - t0) / nsPerPx, l.plot.left(), l.plot.right());
-        if (!line.isEmpty())
-            line << QPointF(x, line.back().y()); // a counter holds its value until the next sample
-        line << QPointF(x, yOf(it->second));
-    }
-    // The last value holds to the end of the range (even a single sample's), but not past the run's end (a
-    // slide's range can go on, to leave room for an exit's label).
-    if (!line.isEmpty())
-        line << QPointF(std::max(line.back().x(),
-                            std::min(l.plot.right(), l.plot.left() + double(std::min(t1, data.endNs) - t0) / nsPerPx)),
-            line.back().y());
-    const std::int64_t shownLast = first != last ? std::prev(last)->second : 0;
+    const CounterLine c = counterLine(counter, box, l.plot, data, t0, t1);
     p.setPen(options.theme.ink);
-    p.setFont(font(12, true));
+    p.setFont(TimelinePainter::counterFont());
     p.drawText(QRectF(l.labels.left() + 20, box.top(), kLabelWidth - 24, box.height()),
         Qt::AlignLeft | Qt::AlignVCenter, counter.name);
     p.setClipRect(box);
     p.setPen(QPen(QColor(0xc6, 0x28, 0x28), 2));
-    p.drawPolyline(line);
+    p.drawPolyline(c.line);
+    p.setClipRect(target);
     p.setPen(options.theme.ink);
-    p.drawText(plotBox.adjusted(0, -5, -6, 5), Qt::AlignRight | Qt::AlignVCenter, groupedNumber(shownLast));
+    if (track < l.counterValues.size())
+        p.drawText(l.counterValues[track].rect, Qt::AlignLeft | Qt::AlignVCenter, l.counterValues[track].text);
 }
 
 // Axis labels under the plot, and the axis's title in the label column beside it.
@@ -606,9 +995,12 @@ void PaintPass::axis()
 void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0,
     std::int64_t t1, const Options& options)
 {
-    const Layout l = layout(data, target, options);
+    Options ranged = options;
+    ranged.t0 = t0;
+    ranged.t1 = t1;
+    const Layout l = layout(data, target, ranged);
     p.save();
-    PaintPass pass(p, target, data, t0, t1, options, l);
+    PaintPass pass(p, target, data, t0, t1, ranged, l);
     pass.background();
     pass.header();
     pass.legend();
@@ -616,9 +1008,11 @@ void TimelinePainter::paint(QPainter& p, const QRectF& target, const TimelineDat
     pass.grid();
     pass.spans();
     pass.phases();
+    pass.groupTitles();
     pass.marks();
     pass.counters();
     pass.axis();
+    pass.footnotes();
     p.restore();
 }
 

@@ -4,7 +4,9 @@
 
 #include <QBrush>
 #include <QColor>
+#include <QFont>
 #include <QRectF>
+#include <QStringList>
 #include <vector>
 
 class QPainter;
@@ -38,6 +40,16 @@ public:
         // tracks under the lanes, and `headline` (the outcome in the run's own numbers) under the title.
         bool slide = false;
         QString headline;
+        // The range drawn (paint() sets it): where phase names, exit labels and counter values go depends on
+        // it. Both 0: the whole run.
+        std::int64_t t0 = 0;
+        std::int64_t t1 = 0;
+    };
+    // A text the layout placed whole: never elided; what does not fit is said in a footnote instead (slides).
+    struct PlacedText {
+        QString text;
+        QRectF rect; // where it is drawn, at least as wide as the text
+        double anchorX = 0; // the x it tells about: a phase's cell centre, an exit's bar
     };
     // One legend entry: a lane state, or (strip) the hold kept along a lane's bottom; where its swatch goes.
     struct LegendEntry {
@@ -58,7 +70,20 @@ public:
         std::vector<QRectF> lanes; // lane i's band inside the plot
         std::vector<QRectF> counters; // counter i's track under the lanes (slides only; the first few)
         std::vector<std::pair<QString, double>> groups; // group title and its y
+        QStringList headlineLines; // the headline wrapped at spaces to the header's width (at most 3 lines)
+        std::vector<PlacedText> phaseLabels; // slides: whole phase names, in their cells or in rows above
+        std::vector<PlacedText> exitLabels; // "✕ killed by SIGKILL" beside each end of a process in range
+        std::vector<PlacedText> counterValues; // each counter track's last value, clear of its line
+        QStringList footnotes; // slides: what did not fit, said in words
+        QRectF footnote; // where they go, under the axis; empty when there are none
     };
+    // The fonts of the texts above (the title, headline, phase names, exit labels, counter values, footnotes).
+    static QFont headlineFont();
+    static QFont phaseFont();
+    static QFont exitFont(double laneHeight);
+    static QFont counterFont();
+    static QFont footnoteFont();
+    static QFont groupFont();
 
     static Layout layout(const TimelineData& data, const QRectF& target, const Options& options);
     static void paint(QPainter& p, const QRectF& target, const TimelineData& data, std::int64_t t0, std::int64_t t1,

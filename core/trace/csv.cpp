@@ -4,6 +4,7 @@
 #include "exportwriter.h"
 #include "spans.h"
 
+#include <QRegularExpression>
 #include <algorithm>
 #include <string>
 
@@ -122,6 +123,24 @@ bool writeSpansCsv(const Trace& trace, QIODevice& out)
             w << "," << names.lock(s.insideLock) << "\n";
         }
     }
+    return w.flush();
+}
+
+bool writeCsvTable(const QStringList& header, const std::vector<QStringList>& rows, QIODevice& out)
+{
+    static const QRegularExpression number(QStringLiteral("^-?[0-9]+(\\.[0-9]+)?$"));
+    ExportWriter w(out);
+    auto row = [&w](const QStringList& cells) {
+        for (qsizetype i = 0; i < cells.size(); ++i) {
+            if (i > 0)
+                w << ",";
+            w << (number.match(cells[i]).hasMatch() ? cells[i].toStdString() : csvField(cells[i]));
+        }
+        w << "\n";
+    };
+    row(header);
+    for (const QStringList& cells : rows)
+        row(cells);
     return w.flush();
 }
 

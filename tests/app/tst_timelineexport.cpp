@@ -1,3 +1,4 @@
+#include "../support/pdftext.h"
 #include "../support/runscenario.h"
 
 #include <timeline/timelineexport.h>
@@ -152,20 +153,7 @@ void TestTimelineExport::svgParsesAndStaysSmallForMillionsOfEvents()
 
 QString TestTimelineExport::pdfText(const TimelineData& data, const ImageOptions& options, bool* skip)
 {
-    const QString pdftotext = QStandardPaths::findExecutable(QStringLiteral("pdftotext"));
-    *skip = pdftotext.isEmpty();
-    if (*skip)
-        return {};
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("timeline.pdf"));
-    QString error;
-    if (!exportTimelineFile(data, data.startNs, data.endNs, ImageFormat::Pdf, path, &error, options))
-        return QStringLiteral("export failed: ") + error;
-    QProcess reader;
-    reader.start(pdftotext, { QStringLiteral("-layout"), path, QStringLiteral("-") });
-    if (!reader.waitForFinished(60000) || reader.exitCode() != 0)
-        return QStringLiteral("pdftotext failed");
-    return QString::fromUtf8(reader.readAllStandardOutput());
+    return test::pdfText(data, options, skip, { QStringLiteral("-layout") });
 }
 
 void TestTimelineExport::pdfShowsTheLanesAndTheLegend()
