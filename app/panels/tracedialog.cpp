@@ -69,13 +69,16 @@ TraceDialog::TraceDialog(QWidget* parent)
     m_problem->setStyleSheet(QStringLiteral("color: #d32f2f"));
     m_problem->setAccessibleName(tr("Problem"));
     m_problem->hide();
+    // A reason shown stays only until the program is changed.
+    connect(m_program, &QComboBox::editTextChanged, m_problem, &QWidget::hide);
 
     auto* form = new QFormLayout;
-    form->addRow(
-        tr("&Program:"), withBrowse(m_program, tr("Choose the program's file"), this, [this] { chooseProgram(); }));
+    QWidget* program = withBrowse(m_program, tr("Choose the program's file"), this, [this] { chooseProgram(); });
+    QWidget* directory
+        = withBrowse(m_directory, tr("Choose the folder the program starts in"), this, [this] { chooseDirectory(); });
+    form->addRow(tr("&Program:"), program);
     form->addRow(tr("&Arguments:"), m_arguments);
-    form->addRow(tr("&Working directory:"),
-        withBrowse(m_directory, tr("Choose the folder the program starts in"), this, [this] { chooseDirectory(); }));
+    form->addRow(tr("&Working directory:"), directory);
     form->addRow(tr("&Environment:"), m_environment);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     buttons->button(QDialogButtonBox::Ok)->setText(tr("&Trace"));
@@ -85,6 +88,12 @@ TraceDialog::TraceDialog(QWidget* parent)
     layout->addLayout(form);
     layout->addWidget(m_problem);
     layout->addWidget(buttons);
+    // Tab goes from field to field, the Browse… buttons after them: from the program, typing the arguments
+    // went to its Browse… button, whose space opened the file dialog.
+    const QList<QWidget*> order { m_program, m_arguments, m_directory, m_environment,
+        program->findChild<QPushButton*>(), directory->findChild<QPushButton*>() };
+    for (qsizetype k = 1; k < order.size(); ++k)
+        QWidget::setTabOrder(order[k - 1], order[k]);
 
     setRequest(tracehistory::last());
 }

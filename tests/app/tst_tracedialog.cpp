@@ -114,6 +114,9 @@ void TestTraceDialog::unknownProgramShowsWhyAndStaysOpen()
     QVERIFY2(dialog.problem().contains(u"127"), qPrintable(dialog.problem()));
     QVERIFY2(dialog.problem().contains(checkProgram(dialog.request()).reason), qPrintable(dialog.problem()));
     QVERIFY(tracehistory::recent().isEmpty()); // nothing remembered
+    // The reason goes once the program is changed; Tab goes from the program to its arguments.
+    dialog.findChild<QComboBox*>()->setEditText(QStringLiteral("threadlab-still-no-such-program"));
+    QVERIFY(dialog.problem().isEmpty());
     // Fixed, it goes.
     dialog.setRequest(traceOf({ "/bin/sh" }));
     dialog.accept();
@@ -225,6 +228,7 @@ void TestTraceDialog::traceFromTheMenuEndsWithTheExitCode()
     QCOMPARE(window.document().title(), QStringLiteral("sh (traced)"));
     QCOMPARE(results(window, "exit_code"), QStringLiteral("3"));
     QVERIFY2(window.resultsText().contains(u"exited with code 3"), qPrintable(window.resultsText()));
+    QVERIFY2(window.resultsText().startsWith(u"sh (traced) — completed"), qPrintable(window.resultsText()));
     QFile pidFile(dir.filePath(QStringLiteral("pid")));
     QVERIFY(pidFile.open(QIODevice::ReadOnly));
     const qint64 pid = pidFile.readAll().trimmed().toLongLong();
