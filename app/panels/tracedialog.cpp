@@ -44,6 +44,9 @@ TraceDialog::TraceDialog(QWidget* parent)
     setWindowTitle(tr("Trace a Program"));
     m_program->setEditable(true);
     m_program->setInsertPolicy(QComboBox::NoInsert);
+    // The drop-down's entries are whole command lines: completing from them put "/bin/sh -c '…'" in the
+    // program field as "/bin/sh" was typed (the program then was not found).
+    m_program->setCompleter(nullptr);
     m_program->setMinimumContentsLength(40);
     m_program->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_program->lineEdit()->setPlaceholderText(tr("a path, or a name found in PATH"));

@@ -198,6 +198,16 @@ void TestTraceDialog::recentProgramsAreNewestFirstAndCapped()
     TraceDialog dialog;
     QCOMPARE(dialog.findChild<QComboBox*>()->count(), tracehistory::kMaxRecent);
     QCOMPARE(dialog.findChild<QComboBox*>()->itemText(0), QStringLiteral("/bin/echo 5"));
+    // Typing a program is not completed into one of those command lines; choosing one fills every field.
+    dialog.show();
+    QComboBox* program = dialog.findChild<QComboBox*>();
+    program->lineEdit()->clear();
+    QTest::keyClicks(program->lineEdit(), QStringLiteral("/bin/ec"));
+    QCOMPARE(program->currentText(), QStringLiteral("/bin/ec"));
+    program->setCurrentIndex(1);
+    emit program->activated(1);
+    QCOMPARE(dialog.request().command, echo(9).command);
+    QCOMPARE(program->currentText(), QStringLiteral("/bin/echo"));
 }
 
 void TestTraceDialog::traceFromTheMenuEndsWithTheExitCode()
