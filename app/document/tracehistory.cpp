@@ -74,10 +74,16 @@ void remember(const TraceRequest& request)
 QString commandLine(const QStringList& command)
 {
     static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
+    static const QRegularExpression special(QStringLiteral("[\"$`\\\\]"));
     QStringList words;
-    for (const QString& word : command)
-        words << (plain.match(word).hasMatch() ? word
-                                               : u'\'' + QString(word).replace(u'\'', QStringLiteral("'\\''")) + u'\'');
+    for (const QString& word : command) {
+        if (plain.match(word).hasMatch())
+            words << word;
+        else if (word.contains(u'\'') && !special.match(word).hasMatch()) // "trap '' TERM" reads better so
+            words << u'"' + word + u'"';
+        else
+            words << u'\'' + QString(word).replace(u'\'', QStringLiteral("'\\''")) + u'\'';
+    }
     return words.join(u' ');
 }
 

@@ -99,8 +99,12 @@ void TestTraceDialog::argumentsAreSplitAsAShellWould()
 void TestTraceDialog::commandLineQuotesWhatASplitTakesBack()
 {
     const QStringList command { "/bin/sh", "-c", "echo 'a' b", "", "x" };
-    QCOMPARE(tracehistory::commandLine(command), QStringLiteral("/bin/sh -c 'echo '\\''a'\\'' b' '' x"));
+    QCOMPARE(tracehistory::commandLine(command), QStringLiteral("/bin/sh -c \"echo 'a' b\" '' x"));
     QCOMPARE(tracehistory::splitArguments(tracehistory::commandLine(command)), command);
+    // A single quote inside reads better in double quotes, when nothing in it is special there.
+    const QStringList trap { "-c", "trap '' TERM", "say \"it's\"" };
+    QCOMPARE(tracehistory::commandLine(trap), QStringLiteral("-c \"trap '' TERM\" 'say \"it'\\''s\"'"));
+    QCOMPARE(tracehistory::splitArguments(tracehistory::commandLine(trap)), trap);
 }
 
 void TestTraceDialog::unknownProgramShowsWhyAndStaysOpen()
