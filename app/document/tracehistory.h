@@ -6,12 +6,10 @@
 #include <QString>
 #include <QStringList>
 
-namespace tl::ui {
-
 // What File → Trace a Program… remembers (QSettings "trace/…"): the values the dialog was last accepted
 // with, and the programs traced lately, the most recent first, each with its arguments, folder and
 // environment so that File → Recent Programs starts it again in one click.
-namespace tracehistory {
+namespace tl::ui::tracehistory {
 
 inline constexpr int kMaxRecent = 8;
 
@@ -27,5 +25,4 @@ QString commandLine(const QStringList& command);
 // Splits one line of arguments as a shell would: quotes group, backslashes escape outside single quotes.
 QStringList splitArguments(const QString& line);
 
-} // namespace tracehistory
-} // namespace tl::ui
+} // namespace tl::ui::tracehistory
