@@ -11,8 +11,11 @@
 #include <panels/sidepanels.h>
 #include <panels/statusbarpanel.h>
 #include <panels/timelinepanel.h>
+#include <panels/tracedialog.h>
+#include <session/tracedsource.h>
 #include <timeline/timelineview.h>
 
+#include <QAbstractItemView>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QMenuBar>
@@ -33,6 +36,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_exports.get(), &RunExports::message, statusBar(), &QStatusBar::showMessage);
     buildMenus();
     connectController();
+    connectTrace();
 
     restoreRecordingMemory();
     restoreLayout();
@@ -117,6 +121,10 @@ void MainWindow::buildMenus()
     connect(quit, &QAction::triggered, this, &QWidget::close);
 
     auto* file = menuBar()->addMenu(tr("&File"));
+    m_trace = new TraceActions(&m_document, this);
+    file->addAction(m_trace->traceAction());
+    file->addMenu(m_trace->recentMenu());
+    file->addSeparator();
     file->addActions({ m_exports->exportVisibleAction(), m_exports->exportWholeAction(), m_exports->exportTraceAction(),
         m_resultChart->exportAction() });
     file->addSeparator();
@@ -181,21 +189,84 @@ void MainWindow::connectController()
 void MainWindow::startRun()
 {
     const ScenarioInfo* scenario = m_scenarios->current();
+    if (!scenario && !m_controller.isRunning()) // after a trace, until one is chosen again
+        statusBar()->showMessage(tr("Choose a scenario to run"), 4000);
     if (m_controller.isRunning() || !scenario)
         return;
     m_parameters->saveParams();
+    startSource(*scenario, m_parameters->params());
+}
+
+bool MainWindow::startSource(const ScenarioInfo& info, const ParamSet& params, std::unique_ptr<RunSource> source)
+{
     QString error;
-    if (!m_controller.start(scenario->name, m_parameters->params(), &error)) {
+    if (!(source ? m_controller.start(std::move(source), params, &error)
+                 : m_controller.start(info.name, params, &error))) {
         QMessageBox::warning(this, tr("Cannot run"), error);
-        return;
+        return false;
     }
-    m_document.start(*scenario, m_parameters->params());
+    m_document.start(info, params);
+    return true;
 }
 
 void MainWindow::stopRun()
 {
+    const bool tracing = !m_traced.isEmpty() && m_controller.isRunning();
     m_controller.stop();
     m_status->showStopping();
+    if (tracing) {
+        m_stopping = true;
+        statusBar()->showMessage(
+            tr("Stopping %1: SIGTERM, then SIGKILL after %2 s").arg(m_traced).arg(TracedProgram::kStopGraceMs / 1000));
+    }
+}
+
+// A traced run is shown as a scenario's; the left side shows the program, not the scenario chosen last, and
+// the status bar names the program and its pid (a message over the run's state until its workers are done).
+void MainWindow::startTrace(const TraceRequest& request)
+{
+    if (m_controller.isRunning() || request.command.isEmpty())
+        return;
+    auto source = std::make_unique<TracedProgramSource>(request);
+    const ScenarioInfo info = source->info();
+    if (!startSource(info, ParamSet(), std::move(source)))
+        return;
+    m_traced = request.command.first();
+    m_tracedPid = 0;
+    m_stopping = false;
+    if (auto* list = m_scenarios->findChild<QAbstractItemView*>()) {
+        list->setCurrentIndex({}); // no scenario is running: none stays chosen
+        list->clearSelection();
+    }
+    m_parameters->showScenario(info);
+    statusBar()->showMessage(tr("Tracing %1…").arg(m_traced));
+}
+
+void MainWindow::connectTrace()
+{
+    connect(m_trace, &TraceActions::traceRequested, this, &MainWindow::startTrace);
+    connect(&m_document, &RunDocument::batchAppended, this, [this](const TraceBatchPtr& batch) {
+        if (!m_traced.isEmpty() && !m_stopping && !m_document.isCompleting())
+            showTracing(*batch);
+    });
+    connect(&m_document, &RunDocument::workersEnded, this, [this] {
+        if (m_traced.isEmpty())
+            return;
+        m_traced.clear();
+        statusBar()->clearMessage(); // the run's own state: completing, then finished
+    });
+}
+
+void MainWindow::showTracing(const TraceBatch& batch)
+{
+    // The program is the process ThreadLab started itself (the others are its children, or orphans ThreadLab
+    // took in later).
+    const auto program = std::find_if(batch.processes.begin(), batch.processes.end(),
+        [](const ProcessInfo& p) { return p.ppid == QCoreApplication::applicationPid(); });
+    if (m_tracedPid == 0 && program != batch.processes.end())
+        m_tracedPid = program->pid;
+    const QString name = m_tracedPid > 0 ? tr("%1 (pid %2)").arg(m_traced).arg(m_tracedPid) : m_traced;
+    statusBar()->showMessage(tr("Tracing %1… %2 s").arg(name).arg(m_document.secondsSinceStart(), 0, 'f', 1));
 }
 
 void MainWindow::uncollapseSidePanels()

@@ -2,6 +2,7 @@
 
 #include <document/rundocument.h>
 #include <document/runexports.h>
+#include <launch/tracedprogram.h>
 #include <session/runcontroller.h>
 #include <themes.h>
 
@@ -27,6 +28,7 @@ class ScenarioListPanel;
 class StatusBarPanel;
 class TimelinePanel;
 class TimelineView;
+class TraceActions;
 class WaitForPanel;
 
 // The desktop app: scenarios and their parameters on the left, the run's timeline over its results, the
@@ -62,6 +64,8 @@ public:
 public slots:
     void startRun();
     void stopRun();
+    // Traces `request`'s program as File → Trace a Program… and File → Recent Programs do.
+    void startTrace(const tl::TraceRequest& request);
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -75,6 +79,11 @@ private:
     // What the processes panel is given when it first shows: its header and four rows.
     static constexpr int kProcessesHeight = 160;
     void saveLayout() const;
+    // Starts a run of `source` (a scenario's, by its name, when null) and shows it; a refusal is said.
+    bool startSource(const ScenarioInfo& info, const ParamSet& params, std::unique_ptr<RunSource> source = {});
+    // The status bar while a program is traced: its name and pid, and what a stop does to it.
+    void connectTrace();
+    void showTracing(const TraceBatch& batch);
 
     RunController m_controller;
     RunDocument m_document;
@@ -94,6 +103,10 @@ private:
     QSplitter* m_bottomSplitter = nullptr;
     QAction* m_runAction = nullptr;
     QAction* m_stopAction = nullptr;
+    TraceActions* m_trace = nullptr;
+    QString m_traced; // the program as named, while a trace's workers go
+    std::int64_t m_tracedPid = 0;
+    bool m_stopping = false;
     // Last, so it is destroyed first: it waits for the exports still writing while all they use is there.
     std::unique_ptr<RunExports> m_exports;
 };

@@ -234,8 +234,11 @@ ResultsPage liveResultsPage(
 ResultsPage finishedResultsPage(
     const RunOutcome& outcome, const QJsonObject& summary, const RunAccount& account, const QStringList& order)
 {
+    // A traced program by its own name ("sh (traced)"), not the source's ("trace").
+    const bool traced = outcome.scenario.name == QLatin1StringView(kTraceSourceName);
     return { tr("%1 — %2 in %3")
-                 .arg(outcome.scenario.name, outcome.statusName(), formatDuration(double(outcome.durationNs))),
+                 .arg(traced ? outcome.scenario.title : outcome.scenario.name, outcome.statusName(),
+                     formatDuration(double(outcome.durationNs))),
         account.html, summary[u"results"].toObject(), summary[u"workers"].toArray(), order };
 }
 

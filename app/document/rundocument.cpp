@@ -1,5 +1,7 @@
 #include "rundocument.h"
 
+#include <session/tracedsource.h>
+
 namespace tl::ui {
 
 RunDocument::RunDocument(QObject* parent)
@@ -12,7 +14,12 @@ void RunDocument::start(const ScenarioInfo& scenario, const ParamSet& params)
     QStringList shownParams;
     for (const auto& [name, value] : params.asText())
         shownParams << name + u'=' + value;
-    m_timeline.reset(scenario.name, shownParams.join(u", "));
+    // A scenario goes by its command-line name and parameters; a traced program by its own name ("prog
+    // (traced)", as the exports' titles and file names say it) and its command.
+    if (scenario.name == QLatin1StringView(kTraceSourceName))
+        m_timeline.reset(scenario.title, scenario.summary);
+    else
+        m_timeline.reset(scenario.name, shownParams.join(u", "));
     m_resultOrder = scenario.results;
     m_live = true;
     m_sinceStart.start();
