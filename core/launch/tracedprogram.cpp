@@ -1,5 +1,6 @@
 #include "tracedprogram.h"
 
+#include "../processes/procfs.h"
 #include "../run/runcontext.h"
 #include "../sync/lockregistry.h"
 #include "../trace/systemerror.h"
@@ -29,6 +30,7 @@ constexpr auto kPollPeriod = std::chrono::milliseconds(5);
 // A thread /proc lists gets a lane of its own (the kernel's view only) when its tracee slot has not
 // appeared by then: a thread the library sees claims its slot at its first instruction.
 constexpr std::int64_t kSlotGraceNs = 20'000'000;
+constexpr std::int64_t kCpuSampleEveryNs = 100'000'000;
 // The arena: a slot for each thread the library sees, with a ring of 4 MiB (256 Ki events): a thread
 // recording 2.5 M events a second fills it in 100 ms, the collector's longest stall on a busy machine
 // (BUFFERS.md's rule: rate x stall). Pages are only used as threads write them.
@@ -181,6 +183,7 @@ private:
     std::map<std::int64_t, int> m_toldExits; // pid → wait status
     std::vector<RunContext::CounterRegistration> m_counters;
     std::int64_t m_stopSentNs = 0;
+    std::int64_t m_cpuSampledNs = 0;
     std::set<std::pair<std::int64_t, std::int64_t>> m_unshown; // threads past the run's lanes
     bool m_killed = false;
 };
@@ -455,6 +458,15 @@ void TracedProgram::Session::scanProcesses()
             endProcess(p, -1);
         else if (status->state == 'Z')
             endProcess(p, status->waitStatus);
+    }
+    // The process table's CPU times: a /proc read per process, a few times a second.
+    if (now - m_cpuSampledNs >= kCpuSampleEveryNs) {
+        m_cpuSampledNs = now;
+        for (auto& [pid, p] : m_processes)
+            if (!p.info.ended() && p.hasLane) {
+                p.info.cpuNs = std::max(p.info.cpuNs, processCpuNs(pid));
+                m_ctx.setProcess(p.info);
+            }
     }
     // Threads that ended inside a running process without a word through the library.
     for (Lane& lane : m_lanes) {
