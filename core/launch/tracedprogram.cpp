@@ -14,6 +14,7 @@
 #include <QProcessEnvironment>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <map>
 #include <set>
@@ -35,6 +36,15 @@ constexpr std::int64_t kCpuSampleEveryNs = 100'000'000;
 // recording 2.5 M events a second fills it in 100 ms, the collector's longest stall on a busy machine
 // (BUFFERS.md's rule: rate x stall). Pages are only used as threads write them.
 constexpr abi::ArenaLayout kLayout { 128, 4096, 64, 4096, std::uint64_t(1) << 18 };
+
+// A name field of the arena, which the program may be writing: copied first, then ended.
+template <std::size_t N> QString fieldText(const char (&field)[N])
+{
+    char copy[N];
+    std::memcpy(copy, field, N);
+    copy[N - 1] = '\0';
+    return QString::fromLocal8Bit(copy);
+}
 
 bool executableFile(const QFileInfo& f)
 {
@@ -346,7 +356,7 @@ void TracedProgram::Session::adoptSlots()
             if (!lane.ended && lane.slot && lane.pid == slot.pid && lane.tid == slot.tid)
                 endLane(lane, EventKind::Finished, 0);
         m_unslotted.erase({ slot.pid, slot.tid });
-        addLane(slot.pid, slot.tid, QString::fromLocal8Bit(slot.name), &slot);
+        addLane(slot.pid, slot.tid, fieldText(slot.name), &slot);
     }
     // Names set after a thread started (pthread_setname_np, prctl).
     for (Lane& lane : m_lanes) {
@@ -355,13 +365,11 @@ void TracedProgram::Session::adoptSlots()
         const std::uint32_t version = lane.slot->nameVersion.load(std::memory_order_acquire);
         if (version == lane.nameVersion || (version & 1))
             continue;
-        char name[abi::kThreadNameBytes];
-        std::memcpy(name, lane.slot->name, sizeof name);
-        name[sizeof name - 1] = '\0';
+        const QString name = fieldText(lane.slot->name);
         if (lane.slot->nameVersion.load(std::memory_order_acquire) != version)
             continue; // written meanwhile: next time
         lane.nameVersion = version;
-        m_ctx.renameWorker(lane.worker, QString::fromLocal8Bit(name));
+        m_ctx.renameWorker(lane.worker, name);
     }
 }
 
@@ -373,10 +381,7 @@ void TracedProgram::Session::adoptLocksAndCounters()
         const abi::LockEntry& entry = arena.lock(m_locksSeen);
         if (!entry.ready.load(std::memory_order_acquire))
             break;
-        char name[abi::kObjectNameBytes];
-        std::memcpy(name, entry.name, sizeof name);
-        name[sizeof name - 1] = '\0';
-        const std::uint16_t id = m_ctx.addExternalLock(QString::fromLocal8Bit(name));
+        const std::uint16_t id = m_ctx.addExternalLock(fieldText(entry.name));
         if (id != m_locksSeen + 1) // events name entry i as lock i + 1: no other lock may come first
             throw std::logic_error("a traced program's locks must be the run's only ones");
     }
@@ -385,11 +390,8 @@ void TracedProgram::Session::adoptLocksAndCounters()
         abi::CounterEntry& entry = arena.counter(m_countersSeen);
         if (!entry.ready.load(std::memory_order_acquire))
             break;
-        char name[abi::kObjectNameBytes];
-        std::memcpy(name, entry.name, sizeof name);
-        name[sizeof name - 1] = '\0';
-        m_counters.push_back(m_ctx.addCounter(QString::fromLocal8Bit(name),
-            [&entry, arena = m_arena] { return entry.value.load(std::memory_order_relaxed); }));
+        m_counters.push_back(m_ctx.addCounter(
+            fieldText(entry.name), [&entry, arena = m_arena] { return entry.value.load(std::memory_order_relaxed); }));
     }
 }
 
