@@ -10,8 +10,8 @@
 
 namespace tl {
 
-// Runs one source (a scenario, a traced program) at a time off the calling (GUI) thread. Batches and the outcome arrive as queued
-// signals on the controller's thread, one batch per collector tick, never one signal per event.
+// Runs one source (a scenario, a traced program) at a time off the calling (GUI) thread. Batches and the outcome arrive
+// as queued signals on the controller's thread, one batch per collector tick, never one signal per event.
 class RunController : public QObject {
     Q_OBJECT
 public:
