@@ -197,6 +197,12 @@ void TracedProgram::Session::start()
     if (!m_library.isEmpty()) {
         const QString preload = env.value(QStringLiteral("LD_PRELOAD"));
         env.insert(QStringLiteral("LD_PRELOAD"), preload.isEmpty() ? m_library : m_library + u':' + preload);
+        // Python thread names: the library's python/sitecustomize.py, first on the path (tracee/python/).
+        const QString pythonDir = QFileInfo(m_library).absolutePath() + QStringLiteral("/python");
+        if (QFileInfo::exists(pythonDir + QStringLiteral("/sitecustomize.py"))) {
+            const QString path = env.value(QStringLiteral("PYTHONPATH"));
+            env.insert(QStringLiteral("PYTHONPATH"), path.isEmpty() ? pythonDir : pythonDir + u':' + path);
+        }
     }
     env.insert(QString::fromLatin1(abi::kArenaEnv), m_arena->name());
     std::vector<QByteArray> envStore;
@@ -570,6 +576,14 @@ void TracedProgram::Session::report()
     m_ctx.setResult(QStringLiteral("threads_with_lock_detail"), threadsSeenByLibrary);
     m_ctx.setResult(QStringLiteral("locks"), qint64(m_locksSeen));
     m_ctx.setResult(QStringLiteral("threads_without_slot"), qint64(header.threadsWithoutSlot.load()));
+    // CPython's GIL: a lock named GIL where the interpreter is one the tracee knows (3.11), else said here.
+    const std::uint32_t gil = header.pythonGil.load();
+    if (gil & abi::kGilUnknownPython)
+        m_ctx.setResult(QStringLiteral("python_gil"),
+            QStringLiteral("this Python's GIL is not one ThreadLab knows (only CPython 3.11's): its mutexes are "
+                           "drawn as ordinary locks"));
+    else if (gil & abi::kGilTracked)
+        m_ctx.setResult(QStringLiteral("python_gil"), QStringLiteral("the lock GIL"));
     m_ctx.setResult(QStringLiteral("tracee_library"), m_library.isEmpty() ? m_libraryMissing : m_library);
     if (!withoutLibrary.isEmpty())
         m_ctx.setResult(QStringLiteral("without_lock_detail"), withoutLibrary.join(QStringLiteral(", ")));
