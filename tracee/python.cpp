@@ -76,7 +76,8 @@ int gilMutexLock(pthread_mutex_t* m, int (*lock)(pthread_mutex_t*)) noexcept
     if (rc != 0 || !g_active || t.inside)
         return rc;
     Inside inside(t);
-    Recorder* rec = recorder(t);
+    // No entry (the arena's lock table was full): the state is followed all the same, nothing recorded.
+    Recorder* rec = g_gil.id ? recorder(t) : nullptr;
     if (m == g_gil.mutex) {
         t.inGilMutex = 1;
         if (t.gil == kGilHolding) // drop_gil
@@ -108,7 +109,7 @@ void gilSignalled() noexcept
     if (!g_active || t.inside)
         return;
     Inside inside(t);
-    if (Recorder* rec = recorder(t))
+    if (Recorder* rec = g_gil.id ? recorder(t) : nullptr)
         rec->record(EventKind::LockReleased, 0, g_gil.id);
 }
 

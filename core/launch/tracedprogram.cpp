@@ -38,6 +38,34 @@ bool executableFile(const QFileInfo& f)
 {
     return f.isFile() && f.isExecutable();
 }
+
+// The option of a python command line that keeps the library's sitecustomize.py (Python thread names) from
+// running: -S (no site module), -E or -I (PYTHONPATH ignored); empty if none. Options end at the script,
+// -c or -m; -W and -X take an argument.
+QString pythonOptionWithoutNames(const QStringList& command)
+{
+    if (command.isEmpty() || !QFileInfo(command.first()).fileName().startsWith(u"python"))
+        return {};
+    for (qsizetype i = 1; i < command.size(); ++i) {
+        const QString& a = command[i];
+        if (!a.startsWith(u'-') || a == u"-" || a == u"--")
+            return {};
+        if (a.startsWith(u"--"))
+            continue;
+        for (qsizetype k = 1; k < a.size(); ++k) {
+            const QChar c = a[k];
+            if (c == u'S' || c == u'E' || c == u'I')
+                return QStringLiteral("-") + c;
+            if (c == u'c' || c == u'm')
+                return {};
+            if (c == u'W' || c == u'X') {
+                i += k + 1 == a.size(); // its argument is the next word
+                break;
+            }
+        }
+    }
+    return {};
+}
 }
 
 ProgramCheck checkProgram(const TraceRequest& request)
@@ -584,6 +612,10 @@ void TracedProgram::Session::report()
                            "drawn as ordinary locks"));
     else if (gil & abi::kGilTracked)
         m_ctx.setResult(QStringLiteral("python_gil"), QStringLiteral("the lock GIL"));
+    if (const QString option = pythonOptionWithoutNames(m_owner.m_request.command); gil && !option.isEmpty())
+        m_ctx.setResult(QStringLiteral("python_thread_names"),
+            QStringLiteral("missing: python %1 never runs the sitecustomize.py (on PYTHONPATH) that names the threads")
+                .arg(option));
     m_ctx.setResult(QStringLiteral("tracee_library"), m_library.isEmpty() ? m_libraryMissing : m_library);
     if (!withoutLibrary.isEmpty())
         m_ctx.setResult(QStringLiteral("without_lock_detail"), withoutLibrary.join(QStringLiteral(", ")));

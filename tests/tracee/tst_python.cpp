@@ -473,6 +473,20 @@ private slots:
                 qPrintable(QStringLiteral("cruncher-%1").arg(i)));
         }
     }
+
+    // Under python -I (PYTHONPATH ignored) the threads keep the interpreter's name, and the summary says why.
+    void traceSaysWhyPythonNamesAreMissing()
+    {
+        const auto r = tl::test::runThreadlab({ QStringLiteral("trace"), QStringLiteral("--json"), QStringLiteral("--"),
+            kPython, QStringLiteral("-u"), QStringLiteral("-I"), script(QStringLiteral("two-isolated.py"), kTwo) });
+        QVERIFY2(r.code == 0, r.err.constData());
+        const qsizetype json = r.out.indexOf('{');
+        QVERIFY(json > 0);
+        const QJsonObject summary = QJsonDocument::fromJson(r.out.mid(json)).object();
+        const QJsonValue said = summary.contains(u"python_thread_names") ? summary[u"python_thread_names"]
+                                                                         : summary[u"results"][u"python_thread_names"];
+        QVERIFY2(said.toString().contains(u"python -I"), r.out.constData());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPython)
