@@ -13,6 +13,7 @@
 #include <QProcessEnvironment>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <map>
 #include <set>
@@ -377,7 +378,13 @@ void TracedProgram::Session::adoptSlots()
             if (!lane.ended && lane.slot && lane.pid == slot.pid && lane.tid == slot.tid)
                 endLane(lane, EventKind::Finished, 0);
         m_unslotted.erase({ slot.pid, slot.tid });
-        addLane(slot.pid, slot.tid, QString::fromLocal8Bit(slot.name), &slot);
+        // The name's version before the name (its seqlock): a rename meanwhile (a Python thread names itself
+        // at once) is then seen below, next time, instead of the old name kept under the new version.
+        const std::uint32_t version = slot.nameVersion.load(std::memory_order_acquire);
+        addLane(slot.pid, slot.tid, QString::fromLocal8Bit(slot.name, qsizetype(strnlen(slot.name, sizeof slot.name))),
+            &slot);
+        if (!m_lanes.empty() && m_lanes.back().slot == &slot)
+            m_lanes.back().nameVersion = version;
     }
     // Names set after a thread started (pthread_setname_np, prctl).
     for (Lane& lane : m_lanes) {

@@ -466,7 +466,9 @@ private slots:
         }
         for (const QString& name : { QStringLiteral("MainThread"), QStringLiteral("cruncher-1"),
                  QStringLiteral("cruncher-2"), QStringLiteral("cruncher-3") })
-            QVERIFY2(names.count(name), qPrintable(name));
+            QVERIFY2(names.count(name),
+                qPrintable(name + QStringLiteral(" not among: ")
+                    + QStringList(names.begin(), names.end()).join(QStringLiteral(", "))));
         for (int i = 1; i <= 3; ++i) {
             const auto& kinds = gilKindsOf[QStringLiteral("cruncher-%1").arg(i)];
             QVERIFY2(kinds.count(QStringLiteral("lock_wait")) && kinds.count(QStringLiteral("lock_acquired")),
