@@ -222,7 +222,7 @@ private:
 
     QString script(const QString& name, const char* text)
     {
-        const QString path = m_dir.filePath(name);
+        QString path = m_dir.filePath(name);
         QFile f(path);
         if (!f.open(QIODevice::WriteOnly) || f.write(text) < 0)
             qFatal("cannot write %s", qPrintable(path));
