@@ -17,6 +17,8 @@ packages=(
     poppler-utils
     # protoc --decode_raw: the Perfetto export test reads the trace back with it
     protobuf-compiler
+    # tst_python traces CPython 3.11 scripts under /usr/bin/python3 (its GIL and thread names)
+    python3
     # packaging and the distribution's checkers, run by `make test`
     dpkg-dev lintian desktop-file-utils appstream
     # `make lint`, which CI runs: formatting checked, and clang-tidy (with run-clang-tidy)

@@ -216,6 +216,11 @@ abi::CounterEntry* counterEntry(const char* name) noexcept
     return id == kNoEntry ? nullptr : &g_view.counter(id - 1);
 }
 
+std::uint16_t newNamedLock(const void* address, const char* name) noexcept
+{
+    return toEvent(claimLockEntry(abi::ObjectKind::Mutex, std::uintptr_t(address), name));
+}
+
 void nameLock(const void* address, const char* name) noexcept
 {
     bool added = false;

@@ -69,6 +69,7 @@ void forkChildHandler() noexcept
     t.zoneDepth = 0;
     t.ended = 0;
     forgetThreads();
+    gilAfterFork(t);
 }
 
 } // namespace
@@ -92,6 +93,7 @@ void initialize() noexcept
     g_initState.store(2);
     if (g_view.valid()) {
         pthread_atfork(nullptr, nullptr, forkChildHandler);
+        detectPython();
         g_active = true;
         claimSlot(t);
         rememberThread(t.slot, pthread_self());

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <pthread.h>
 
 namespace tl::tracee {
 
@@ -29,7 +30,14 @@ struct ThreadState {
     // The last object this thread locked and its id: a lock+unlock pair looks its id up once, not twice.
     const void* lastObject;
     std::uint16_t lastId;
+    // CPython's GIL (python.cpp): where this thread is in take_gil/drop_gil, and whether it is inside
+    // gil.mutex (the mutex that guards the GIL's state, held for nanoseconds).
+    std::uint8_t gil; // kGilOut, kGilTaking, kGilHolding
+    std::uint8_t inGilMutex;
 };
+inline constexpr std::uint8_t kGilOut = 0;
+inline constexpr std::uint8_t kGilTaking = 1;
+inline constexpr std::uint8_t kGilHolding = 2;
 inline constexpr std::uint8_t kUnclaimed = 0;
 inline constexpr std::uint8_t kClaimed = 1;
 inline constexpr std::uint8_t kNoSlot = 2;
@@ -140,6 +148,35 @@ std::uint16_t zoneId(const char* name) noexcept;
 abi::CounterEntry* counterEntry(const char* name) noexcept;
 // Gives the object at `address` this name (registering it if new).
 void nameLock(const void* address, const char* name) noexcept;
+
+// CPython 3.11's GIL inside _PyRuntime (python.cpp), all null when the program is not one: the wrappers
+// compare every mutex and condition against these and hand the GIL's to the functions below.
+struct Gil {
+    const void* mutex; // gil.mutex: locked by take_gil and drop_gil
+    const void* switchMutex; // gil.switch_mutex: locked by take_gil once the GIL is free (and a forced drop)
+    const void* cond; // gil.cond: waited on in take_gil, signalled by drop_gil
+    const void* switchCond; // gil.switch_cond: waited on by a forced drop until the taker has the GIL
+    const int* locked; // gil.locked
+    std::uint16_t id; // its lock entry ("GIL"), one per process
+};
+extern Gil g_gil;
+inline bool isGilMutex(const void* m) noexcept
+{
+    return m == g_gil.mutex || m == g_gil.switchMutex;
+}
+// Finds CPython at start-up (after the arena is mapped).
+void detectPython() noexcept;
+// In a fork child: a GIL entry of its own, and the forking thread outside the GIL (the child takes it again).
+void gilAfterFork(ThreadState& t) noexcept;
+// pthread_mutex_lock/unlock of gil.mutex or switch_mutex, instead of the ordinary lock events.
+int gilMutexLock(pthread_mutex_t* m, int (*lock)(pthread_mutex_t*)) noexcept;
+void gilMutexUnlocked(const pthread_mutex_t* m) noexcept;
+// pthread_cond_signal(gil.cond).
+void gilSignalled() noexcept;
+// pthread_cond_wait(gil.switch_cond): a forced hand-off.
+void gilHandOff() noexcept;
+// A new lock entry with this name for this process (the GIL).
+std::uint16_t newNamedLock(const void* address, const char* name) noexcept;
 
 // "symbol", "symbol+0x1f", "file+0x1234" or "0x55d0c3a0" for an address: false when none fits.
 bool symbolName(const void* address, bool wantObject, char* out, std::size_t n) noexcept;

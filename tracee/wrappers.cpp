@@ -35,6 +35,7 @@ using RwClockFn = int(pthread_rwlock_t*, clockid_t, const timespec*);
 using CondWaitFn = int(pthread_cond_t*, pthread_mutex_t*);
 using CondTimedFn = int(pthread_cond_t*, pthread_mutex_t*, const timespec*);
 using CondClockFn = int(pthread_cond_t*, pthread_mutex_t*, clockid_t, const timespec*);
+using CondSignalFn = int(pthread_cond_t*);
 using SemFn = int(sem_t*);
 using SemTimedFn = int(sem_t*, const timespec*);
 using SemClockFn = int(sem_t*, clockid_t, const timespec*);
@@ -67,6 +68,7 @@ Real<RwFn> real_rwunlock { "pthread_rwlock_unlock" };
 Real<CondWaitFn> real_cond_wait { "pthread_cond_wait", "GLIBC_2.3.2" };
 Real<CondTimedFn> real_cond_timedwait { "pthread_cond_timedwait", "GLIBC_2.3.2" };
 Real<CondClockFn> real_cond_clockwait { "pthread_cond_clockwait" };
+Real<CondSignalFn> real_cond_signal { "pthread_cond_signal", "GLIBC_2.3.2" };
 Real<SemFn> real_sem_wait { "sem_wait" };
 Real<SemFn> real_sem_trywait { "sem_trywait" };
 Real<SemTimedFn> real_sem_timedwait { "sem_timedwait" };
@@ -166,6 +168,13 @@ template <typename Unlock, typename Object> int unlockTraced(Object* object, Unl
 // through pthread_mutex_lock, so the re-acquisition is recorded here.
 template <typename Wait> int condTraced(pthread_cond_t* cond, pthread_mutex_t* mutex, const void* caller, Wait&& wait)
 {
+    if (isGilMutex(mutex)) [[unlikely]] {
+        // CPython's GIL (python.cpp): take_gil's wait on gil.cond is part of the LockWait(GIL) already
+        // open, not a sleep; a wait on switch_cond is a forced hand-off. gil.mutex stays held throughout.
+        if (cond == g_gil.switchCond)
+            gilHandOff();
+        return wait();
+    }
     Traced traced;
     if (!traced.rec)
         return wait();
@@ -286,6 +295,7 @@ void resolveWrappers() noexcept
     real_cond_wait.get();
     real_cond_timedwait.get();
     real_cond_clockwait.get();
+    real_cond_signal.get();
     real_sem_wait.get();
     real_sem_trywait.get();
     real_sem_timedwait.get();
@@ -316,6 +326,8 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t* m) noexcept
     MutexFn* lock = real_mutex_lock.get();
     if (!lock) [[unlikely]]
         return 0; // inside dlsym, before the C library's function is known: the lock is faked (mutrace)
+    if (isGilMutex(m)) [[unlikely]]
+        return gilMutexLock(m, lock);
     return lockTraced(
         m, abi::ObjectKind::Mutex, kExclusive, __builtin_return_address(0), [&] { return real_mutex_trylock.get()(m); },
         [&] { return lock(m); });
@@ -326,11 +338,15 @@ TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t* m) noexcept
     MutexFn* tryLock = real_mutex_trylock.get();
     if (!tryLock) [[unlikely]]
         return 0;
+    if (isGilMutex(m)) [[unlikely]]
+        return tryLock(m); // CPython never try-locks them; nothing to draw if something else does
     return tryTraced(m, abi::ObjectKind::Mutex, kExclusive, __builtin_return_address(0), [&] { return tryLock(m); });
 }
 
 TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* deadline) noexcept
 {
+    if (isGilMutex(m)) [[unlikely]]
+        return real_mutex_timedlock.get()(m, deadline);
     return lockTraced(
         m, abi::ObjectKind::Mutex, kExclusive, __builtin_return_address(0), [&] { return real_mutex_trylock.get()(m); },
         [&] { return real_mutex_timedlock.get()(m, deadline); });
@@ -338,6 +354,8 @@ TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* deadli
 
 TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* deadline) noexcept
 {
+    if (isGilMutex(m)) [[unlikely]]
+        return real_mutex_clocklock.get()(m, clock, deadline);
     return lockTraced(
         m, abi::ObjectKind::Mutex, kExclusive, __builtin_return_address(0), [&] { return real_mutex_trylock.get()(m); },
         [&] { return real_mutex_clocklock.get()(m, clock, deadline); });
@@ -348,6 +366,10 @@ TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) noexcept
     MutexFn* unlock = real_mutex_unlock.get();
     if (!unlock) [[unlikely]]
         return 0;
+    if (isGilMutex(m)) [[unlikely]] {
+        gilMutexUnlocked(m);
+        return unlock(m);
+    }
     return unlockTraced(m, [&] { return unlock(m); });
 }
 
@@ -428,6 +450,16 @@ TL_EXPORT int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, cloc
 {
     return condTraced(
         c, m, __builtin_return_address(0), [&] { return real_cond_clockwait.get()(c, m, clock, deadline); });
+}
+
+TL_EXPORT int pthread_cond_signal(pthread_cond_t* c) noexcept
+{
+    CondSignalFn* signal = real_cond_signal.get();
+    if (!signal) [[unlikely]]
+        return 0;
+    if (c == g_gil.cond) [[unlikely]] // null outside CPython, and c never is
+        gilSignalled(); // drop_gil: the GIL is free from here (recorded inside gil.mutex, before the signal)
+    return signal(c);
 }
 
 // --- semaphores -------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@
 namespace tl::abi {
 
 inline constexpr std::uint32_t kArenaMagic = 0x544c4152; // "TLAR"
-inline constexpr std::uint32_t kArenaVersion = 2;
+inline constexpr std::uint32_t kArenaVersion = 3;
 
 // The environment ThreadLab gives the program, which the tracee puts back into every exec it sees.
 inline constexpr char kArenaEnv[] = "THREADLAB_ARENA"; // the arena's shm_open() name, "/threadlab-…"
@@ -113,7 +113,18 @@ struct alignas(64) ArenaHeader {
     // no entry (their events carry lock 0).
     std::atomic<std::uint64_t> threadsWithoutSlot;
     std::atomic<std::uint64_t> objectsWithoutEntry;
+    // CPython's GIL, as the tracee of any process of the run found it (bits, fetch_or: kGilTracked,
+    // kGilUnknownPython); 0: no process was a CPython.
+    std::atomic<std::uint32_t> pythonGil;
 };
+
+// ArenaHeader::pythonGil's bits.
+inline constexpr std::uint32_t kGilTracked = 1; // a CPython 3.11: its GIL is the lock entry named kGilName
+inline constexpr std::uint32_t kGilUnknownPython = 2; // a CPython of another version: its GIL is not drawn
+inline constexpr char kGilName[] = "GIL";
+// The Mark value of a forced GIL hand-off: a thread that dropped the GIL because another one asked for it
+// (it waited its switch interval) waits until that one has taken it ("GIL" in ASCII).
+inline constexpr std::int32_t kMarkGilHandOff = 0x47494c;
 
 // Where everything is, for an arena of these sizes.
 struct ArenaLayout {

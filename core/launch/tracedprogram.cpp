@@ -50,6 +50,34 @@ bool executableFile(const QFileInfo& f)
 {
     return f.isFile() && f.isExecutable();
 }
+
+// The option of a python command line that keeps the library's sitecustomize.py (Python thread names) from
+// running: -S (no site module), -E or -I (PYTHONPATH ignored); empty if none. Options end at the script,
+// -c or -m; -W and -X take an argument.
+QString pythonOptionWithoutNames(const QStringList& command)
+{
+    if (command.isEmpty() || !QFileInfo(command.first()).fileName().startsWith(u"python"))
+        return {};
+    for (qsizetype i = 1; i < command.size(); ++i) {
+        const QString& a = command[i];
+        if (!a.startsWith(u'-') || a == u"-" || a == u"--")
+            return {};
+        if (a.startsWith(u"--"))
+            continue;
+        for (qsizetype k = 1; k < a.size(); ++k) {
+            const QChar c = a[k];
+            if (c == u'S' || c == u'E' || c == u'I')
+                return QStringLiteral("-") + c;
+            if (c == u'c' || c == u'm')
+                return {};
+            if (c == u'W' || c == u'X') {
+                i += k + 1 == a.size(); // its argument is the next word
+                break;
+            }
+        }
+    }
+    return {};
+}
 }
 
 ProgramCheck checkProgram(const TraceRequest& request)
@@ -210,6 +238,12 @@ void TracedProgram::Session::start()
     if (!m_library.isEmpty()) {
         const QString preload = env.value(QStringLiteral("LD_PRELOAD"));
         env.insert(QStringLiteral("LD_PRELOAD"), preload.isEmpty() ? m_library : m_library + u':' + preload);
+        // Python thread names: the library's python/sitecustomize.py, first on the path (tracee/python/).
+        const QString pythonDir = QFileInfo(m_library).absolutePath() + QStringLiteral("/python");
+        if (QFileInfo::exists(pythonDir + QStringLiteral("/sitecustomize.py"))) {
+            const QString path = env.value(QStringLiteral("PYTHONPATH"));
+            env.insert(QStringLiteral("PYTHONPATH"), path.isEmpty() ? pythonDir : pythonDir + u':' + path);
+        }
     }
     env.insert(QString::fromLatin1(abi::kArenaEnv), m_arena->name());
     std::vector<QByteArray> envStore;
@@ -356,7 +390,12 @@ void TracedProgram::Session::adoptSlots()
             if (!lane.ended && lane.slot && lane.pid == slot.pid && lane.tid == slot.tid)
                 endLane(lane, EventKind::Finished, 0);
         m_unslotted.erase({ slot.pid, slot.tid });
+        // The name's version before the name (its seqlock): a rename meanwhile (a Python thread names itself
+        // at once) is then seen below, next time, instead of the old name kept under the new version.
+        const std::uint32_t version = slot.nameVersion.load(std::memory_order_acquire);
         addLane(slot.pid, slot.tid, fieldText(slot.name), &slot);
+        if (!m_lanes.empty() && m_lanes.back().slot == &slot)
+            m_lanes.back().nameVersion = version;
     }
     // Names set after a thread started (pthread_setname_np, prctl).
     for (Lane& lane : m_lanes) {
@@ -584,6 +623,18 @@ void TracedProgram::Session::report()
     m_ctx.setResult(QStringLiteral("threads_with_lock_detail"), threadsSeenByLibrary);
     m_ctx.setResult(QStringLiteral("locks"), qint64(m_locksSeen));
     m_ctx.setResult(QStringLiteral("threads_without_slot"), qint64(header.threadsWithoutSlot.load()));
+    // CPython's GIL: a lock named GIL where the interpreter is one the tracee knows (3.11), else said here.
+    const std::uint32_t gil = header.pythonGil.load();
+    if (gil & abi::kGilUnknownPython)
+        m_ctx.setResult(QStringLiteral("python_gil"),
+            QStringLiteral("this Python's GIL is not one ThreadLab knows (only CPython 3.11's): its mutexes are "
+                           "drawn as ordinary locks"));
+    else if (gil & abi::kGilTracked)
+        m_ctx.setResult(QStringLiteral("python_gil"), QStringLiteral("the lock GIL"));
+    if (const QString option = pythonOptionWithoutNames(m_owner.m_request.command); gil && !option.isEmpty())
+        m_ctx.setResult(QStringLiteral("python_thread_names"),
+            QStringLiteral("missing: python %1 never runs the sitecustomize.py (on PYTHONPATH) that names the threads")
+                .arg(option));
     m_ctx.setResult(QStringLiteral("tracee_library"), m_library.isEmpty() ? m_libraryMissing : m_library);
     if (!withoutLibrary.isEmpty())
         m_ctx.setResult(QStringLiteral("without_lock_detail"), withoutLibrary.join(QStringLiteral(", ")));

@@ -17,7 +17,8 @@ ScenarioInfo TracedProgramSource::info() const
         .results = { QStringLiteral("program"), QStringLiteral("exit_code"), QStringLiteral("signal"),
             QStringLiteral("processes"), QStringLiteral("threads"), QStringLiteral("threads_with_lock_detail"),
             QStringLiteral("locks"), QStringLiteral("without_lock_detail"), QStringLiteral("threads_without_slot"),
-            QStringLiteral("stopped_with"), QStringLiteral("tracee_library") },
+            QStringLiteral("stopped_with"), QStringLiteral("tracee_library"), QStringLiteral("python_gil"),
+            QStringLiteral("python_thread_names") },
     };
 }
 
@@ -53,6 +54,13 @@ QString describeTrace(const QJsonObject& summary)
         html += QStringLiteral(" %1 thread%2 found no free slot in the trace's memory: their lock detail is missing.")
                     .arg(lost)
                     .arg(lost == 1 ? "" : "s");
+    if (const QString gil = r[u"python_gil"].toString(); gil.startsWith(u"this Python"))
+        html += QStringLiteral(" The program is a Python: %1.").arg(gil.toHtmlEscaped());
+    else if (!gil.isEmpty())
+        html += QStringLiteral(" The program is a CPython 3.11: its GIL is shown as the lock GIL.");
+    if (r.contains(u"python_thread_names"))
+        html
+            += QStringLiteral(" Python thread names are %1.").arg(r[u"python_thread_names"].toString().toHtmlEscaped());
     if (r.contains(u"stopped_with"))
         html += QStringLiteral(" Stopped: ThreadLab ended it with %1.").arg(r[u"stopped_with"].toString());
     return html;
