@@ -289,8 +289,11 @@ void TracedProgram::Session::start()
         ::_exit(127);
     }
     const int forkError = errno;
-    if (pid > 0) // before anything else: the program may run, and a signal for it may come, at once
+    if (pid > 0) { // before anything else: the program may run, and a signal for it may come, at once
         m_owner.m_pid.store(pid);
+        if (const int signo = m_owner.m_pendingSignal.exchange(0)) // one that came while fork() returned
+            ::kill(pid, signo);
+    }
     ::close(report[1]);
     if (pid < 0) {
         ::close(report[0]);
@@ -667,8 +670,12 @@ void TracedProgram::run(RunContext& ctx)
 
 void TracedProgram::signal(int signo)
 {
+    // Kept until the program's pid is known (the program may have printed its first line before the thread
+    // that forked it got back from fork()), and sent once, by whichever side sees the other's part.
+    m_pendingSignal.store(signo);
     if (const std::int64_t pid = m_pid.load(); pid > 0)
-        ::kill(pid_t(pid), signo);
+        if (const int pending = m_pendingSignal.exchange(0))
+            ::kill(pid_t(pid), pending);
 }
 
 } // namespace tl

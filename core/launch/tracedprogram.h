@@ -62,6 +62,7 @@ private:
     class Session;
     TraceRequest m_request;
     std::atomic<std::int64_t> m_pid { 0 };
+    std::atomic<int> m_pendingSignal { 0 }; // passed on before the pid was known
     ProcessInfo m_program;
 };
 
