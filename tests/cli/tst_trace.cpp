@@ -31,6 +31,8 @@ private slots:
     void aStaticProgramIsShownWithoutLockDetailAndSaysWhy();
     void aCrashLeavesNothingBehind();
     void theFirstSignalIsPassedOnAndASecondEndsTheProgram();
+    void theExamplesRunTracedAndShowTheirLesson_data();
+    void theExamplesRunTracedAndShowTheirLesson();
 
 private:
     // Compiles `source` (C) into an executable named `name` in the test's directory; extra flags after.
@@ -429,6 +431,51 @@ void TestTrace::theFirstSignalIsPassedOnAndASecondEndsTheProgram()
     const QJsonObject summary = summaryAfter(out, "ready\n");
     QCOMPARE(summary[u"signal"].toString(), QStringLiteral("SIGKILL"));
     QVERIFY(summary[u"results"][u"stopped_with"].toString().contains(QStringLiteral("SIGKILL")));
+}
+
+void TestTrace::theExamplesRunTracedAndShowTheirLesson_data()
+{
+    QTest::addColumn<QString>("source");
+    QTest::addColumn<QString>("compiler");
+    QTest::addColumn<QByteArray>("said");
+    QTest::addColumn<QString>("lock");
+    QTest::newRow("contended.c") << QStringLiteral("contended.c") << QStringLiteral("cc")
+                                 << QByteArray("counter = 800 (expected 800), child exited with 3")
+                                 << QStringLiteral("counter_lock");
+    QTest::newRow("bank.cpp") << QStringLiteral("bank.cpp") << QStringLiteral("c++")
+                              << QByteArray("total = 4000 (expected 4000)") << QString();
+    QTest::newRow("annotated.c") << QStringLiteral("annotated.c") << QStringLiteral("cc") << QByteArray("40 frames")
+                                 << QStringLiteral("frame_lock");
+}
+
+// The README's examples, built as it says and traced: each says its own result, and ThreadLab sees all of
+// their threads and the locks they name.
+void TestTrace::theExamplesRunTracedAndShowTheirLesson()
+{
+    QFETCH(QString, source);
+    QFETCH(QString, compiler);
+    QFETCH(QByteArray, said);
+    QFETCH(QString, lock);
+    const QString dir = QStringLiteral(THREADLAB_SOURCE_DIR "/resources/examples/");
+    const QString exe = m_dir.filePath(source.section(u'.', 0, 0));
+    QProcess cc;
+    cc.start(compiler,
+        { QStringLiteral("-O2"), QStringLiteral("-pthread"),
+            QStringLiteral("-std=") + (compiler == u"cc" ? u"c11"_s : u"c++17"_s),
+            QStringLiteral("-I" THREADLAB_SOURCE_DIR "/tracee/include"), dir + source, QStringLiteral("-o"), exe,
+            QStringLiteral("-ldl") });
+    QVERIFY(cc.waitForFinished(120000));
+    QVERIFY2(cc.exitCode() == 0, cc.readAllStandardError().constData());
+    const QString csv = m_dir.filePath(source + QStringLiteral(".csv"));
+    const auto r = trace(
+        { QStringLiteral("trace"), QStringLiteral("--csv"), csv, QStringLiteral("--json"), QStringLiteral("--"), exe });
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.startsWith(said), r.out.left(200).constData());
+    const QJsonObject results = QJsonDocument::fromJson(r.out.mid(r.out.indexOf('{'))).object()[u"results"].toObject();
+    QCOMPARE(results[u"threads_with_lock_detail"].toInt(), results[u"threads"].toInt());
+    QVERIFY(results[u"locks"].toInt() >= 1);
+    if (!lock.isEmpty())
+        QVERIFY2(contents(csv).contains(",\"" + lock.toUtf8() + "\","), qPrintable(lock));
 }
 
 QTEST_GUILESS_MAIN(TestTrace)
