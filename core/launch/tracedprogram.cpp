@@ -32,6 +32,7 @@ constexpr auto kPollPeriod = std::chrono::milliseconds(5);
 // appeared by then: a thread the library sees claims its slot at its first instruction.
 constexpr std::int64_t kSlotGraceNs = 20'000'000;
 constexpr std::int64_t kCpuSampleEveryNs = 100'000'000;
+constexpr std::int64_t kExitWordGraceNs = 100'000'000;
 // The arena: a slot for each thread the library sees, with a ring of 4 MiB (256 Ki events): a thread
 // recording 2.5 M events a second fills it in 100 ms, the collector's longest stall on a busy machine
 // (BUFFERS.md's rule: rate x stall). Pages are only used as threads write them.
@@ -219,6 +220,7 @@ private:
     std::uint32_t m_countersSeen = 0;
     std::uint32_t m_exitsSeen = 0;
     std::map<std::int64_t, int> m_toldExits; // pid → wait status
+    std::map<std::int64_t, std::int64_t> m_vanishedAt; // pid → when /proc stopped listing it
     std::vector<RunContext::CounterRegistration> m_counters;
     std::int64_t m_stopSentNs = 0;
     std::int64_t m_cpuSampledNs = 0;
@@ -498,9 +500,13 @@ void TracedProgram::Session::scanProcesses()
             continue;
         }
         const auto status = proctree::status(pid);
-        if (!status)
-            endProcess(p, -1);
-        else if (status->state == 'Z')
+        if (!status) {
+            // Collected by its parent. The tracee there writes how it ended just after its wait returns: that
+            // word gets a moment to arrive before the exit is called unseen.
+            const auto [since, fresh] = m_vanishedAt.try_emplace(pid, now);
+            if (m_toldExits.count(pid) || now - since->second > kExitWordGraceNs)
+                endProcess(p, -1);
+        } else if (status->state == 'Z')
             endProcess(p, status->waitStatus);
     }
     // The process table's CPU times: a /proc read per process, a few times a second.
