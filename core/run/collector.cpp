@@ -174,11 +174,16 @@ void Collector::collect(bool last)
     }
     const std::uint64_t knownUntil = readSwitchRecords(recorders.size());
     std::uint64_t drainBefore = last ? UINT64_MAX : knownUntil;
-    // No further than a slice past the oldest event still waiting (see kSliceNs).
+    // No further than a slice past the oldest event still waiting (see kSliceNs): unless a fixed ring (a
+    // child's, a traced program's thread's) is a quarter full. Those cannot grow: paced at a slice per
+    // tick, the collector would fall behind a busy one for good, and its writer would drop what it records.
     std::uint64_t oldest = UINT64_MAX;
-    for (const Recorder* rec : recorders)
+    bool ringFilling = false;
+    for (const Recorder* rec : recorders) {
         oldest = std::min(oldest, rec->oldestPendingTicks());
-    if (!last && oldest != UINT64_MAX)
+        ringFilling = ringFilling || (rec->capacity() > 0 && rec->pending() * 4 >= rec->capacity());
+    }
+    if (!last && oldest != UINT64_MAX && !ringFilling)
         drainBefore = std::min(drainBefore, oldest + std::uint64_t(double(m_sliceNs) / clock::nsPerTick()));
     // Switch records older than this go into their lanes even if the worker has recorded nothing since
     // (a long computation, a long sleep), so the live view does not wait for the worker's next event; but
