@@ -9,7 +9,9 @@
 #include <trace/event.h>
 #include <trace/recorder.h>
 
+#include <QProcess>
 #include <QString>
+#include <QStringList>
 
 #include <algorithm>
 #include <cstring>
@@ -100,5 +102,31 @@ private:
     std::size_t m_bytes = 0;
     abi::ArenaView m_view;
 };
+
+// How a traced test program ended, and what it wrote.
+struct Ran {
+    bool finished = false;
+    int exitCode = -1;
+    qint64 pid = 0;
+    QByteArray out;
+    QByteArray err;
+};
+
+// Runs `program` to its end in `env` (the tests' own choice of LD_PRELOAD, THREADLAB_ARENA...).
+inline Ran runProgram(const QString& program, const QStringList& args, const QProcessEnvironment& env)
+{
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(program, args);
+    Ran ran;
+    if (!p.waitForStarted(30000))
+        return ran;
+    ran.pid = p.processId();
+    ran.finished = p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit;
+    ran.exitCode = p.exitCode();
+    ran.out = p.readAllStandardOutput();
+    ran.err = p.readAllStandardError();
+    return ran;
+}
 
 } // namespace tl::test

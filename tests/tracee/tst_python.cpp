@@ -23,6 +23,8 @@
 
 using namespace tl;
 using tl::test::Arena;
+using tl::test::Ran;
+using tl::test::runProgram;
 
 namespace {
 
@@ -99,13 +101,6 @@ go.set(); done.set()
 a.join(); b.join()
 print(os.getpid())
 )";
-
-struct Ran {
-    bool finished = false;
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
 
 // The GIL's acquisitions and releases of one process, all lanes merged by time: the number of times two
 // threads would have held it at once, or a thread released it without holding it (-1 if none at all).
@@ -232,7 +227,6 @@ private:
     // The environment the launcher gives a traced program: the library, the arena, the library's python/.
     static Ran run(const QString& python, const QString& scriptPath, const Arena& arena)
     {
-        QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         for (const char* name : { "LD_PRELOAD", "THREADLAB_ARENA", "PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE" })
             env.remove(QString::fromLatin1(name));
@@ -240,16 +234,7 @@ private:
         env.insert(QStringLiteral("THREADLAB_ARENA"), arena.name());
         env.insert(QStringLiteral("PYTHONPATH"),
             QFileInfo(QStringLiteral(THREADLAB_TRACEE_LIBRARY)).absolutePath() + QStringLiteral("/python"));
-        p.setProcessEnvironment(env);
-        p.start(python, { scriptPath });
-        Ran ran;
-        if (!p.waitForStarted(30000))
-            return ran;
-        ran.finished = p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit;
-        ran.exitCode = p.exitCode();
-        ran.out = p.readAllStandardOutput();
-        ran.err = p.readAllStandardError();
-        return ran;
+        return runProgram(python, { scriptPath }, env);
     }
 
 private slots:

@@ -27,14 +27,8 @@ using namespace tl;
 namespace {
 
 using tl::test::Arena;
-
-struct Ran {
-    bool finished = false;
-    int exitCode = -1;
-    qint64 pid = 0;
-    QByteArray out;
-    QByteArray err;
-};
+using tl::test::Ran;
+using tl::test::runProgram;
 
 // How each lane's LockWaits end: the next event of the lane must be the LockAcquired of the same lock (a
 // lock() that waits always gets the lock). Returns the number of waits, -1 on the first one that does not.
@@ -355,7 +349,6 @@ private:
     static Ran run(const QString& program, const QStringList& args, const Arena* arena, bool preload = true,
         const QString& arenaName = {})
     {
-        QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.remove(QStringLiteral("LD_PRELOAD"));
         env.remove(QStringLiteral("THREADLAB_ARENA"));
@@ -365,17 +358,7 @@ private:
             env.insert(QStringLiteral("THREADLAB_ARENA"), arena->name());
         else if (!arenaName.isEmpty())
             env.insert(QStringLiteral("THREADLAB_ARENA"), arenaName);
-        p.setProcessEnvironment(env);
-        p.start(program, args);
-        Ran ran;
-        if (!p.waitForStarted(30000))
-            return ran;
-        ran.pid = p.processId();
-        ran.finished = p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit;
-        ran.exitCode = p.exitCode();
-        ran.out = p.readAllStandardOutput();
-        ran.err = p.readAllStandardError();
-        return ran;
+        return runProgram(program, args, env);
     }
 
 private slots:
