@@ -469,6 +469,7 @@ void TracedProgram::Session::scanProcesses()
             noteProcess(orphan, getpid());
             queue.push_back(orphan);
         }
+    std::map<std::int64_t, std::vector<std::int64_t>> threadsNow; // of each live process reached: read once
     for (std::size_t i = 0; i < queue.size(); ++i) {
         const std::int64_t pid = queue[i];
         for (const std::int64_t child : proctree::childrenOf(pid)) {
@@ -477,7 +478,7 @@ void TracedProgram::Session::scanProcesses()
         }
         if ((pid == m_root && m_rootReaped) || m_processes[pid].info.ended())
             continue; // a zombie still lists its main thread: no new lane for the dead
-        for (const std::int64_t tid : proctree::threadsOf(pid)) {
+        for (const std::int64_t tid : threadsNow[pid] = proctree::threadsOf(pid)) {
             const bool known = std::any_of(m_lanes.begin(), m_lanes.end(),
                 [&](const Lane& l) { return l.pid == pid && l.tid == tid && !l.ended; });
             if (known || m_unshown.count({ pid, tid }))
@@ -522,7 +523,8 @@ void TracedProgram::Session::scanProcesses()
     for (Lane& lane : m_lanes) {
         if (lane.ended || m_processes[lane.pid].info.ended())
             continue;
-        const auto tids = proctree::threadsOf(lane.pid);
+        const auto listed = threadsNow.find(lane.pid);
+        const auto tids = listed != threadsNow.end() ? listed->second : proctree::threadsOf(lane.pid);
         if (std::find(tids.begin(), tids.end(), lane.tid) == tids.end()) {
             if (lane.slot && lane.slot->state.load() == abi::SlotState::Ended)
                 lane.ended = true; // it said Finished itself
