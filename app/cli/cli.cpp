@@ -591,6 +591,16 @@ bool reportSummary(const RunRequest& request, const QJsonObject& summary, bool w
     return false;
 }
 
+// What the window says under the results, for scripts too: the same words, from the same figures, in the
+// summary and as the images' headline.
+void addAccount(const RunOutcome& outcome, QJsonObject& summary, RunRequest& request)
+{
+    const ui::RunAccount account = ui::runAccount(outcome, summary);
+    request.image.headline = account.headline;
+    summary.insert(QStringLiteral("headline"), account.headline);
+    summary.insert(QStringLiteral("account"), account.text());
+}
+
 int runExitCode(const QString& name, const RunOutcome& outcome, bool written, StopSignals& stop)
 {
     if (const int signo = stop.wait(0))
@@ -639,11 +649,7 @@ int runScenario(const QStringList& args, StopSignals& stop, char* program)
 
     QString error;
     QJsonObject summary = summaryJson(outcome);
-    // What the window says under the results, for scripts too: the same words, from the same figures.
-    const ui::RunAccount account = ui::runAccount(outcome, summary);
-    request.image.headline = account.headline;
-    summary.insert(QStringLiteral("headline"), account.headline);
-    summary.insert(QStringLiteral("account"), account.text());
+    addAccount(outcome, summary, request);
     bool written = writeOutputs(request, outcome, &error);
     written = reportSummary(request, summary, written, error) && written;
     out().flush();
@@ -742,10 +748,7 @@ int traceProgram(const QStringList& args, StopSignals& stop, char* program)
         summary.insert(QStringLiteral("exit_code"), ended.exitCode);
     else if (ended.signal != 0)
         summary.insert(QStringLiteral("signal"), ::tl::signalName(ended.signal));
-    const ui::RunAccount account = ui::runAccount(outcome, summary);
-    request.image.headline = account.headline;
-    summary.insert(QStringLiteral("headline"), account.headline);
-    summary.insert(QStringLiteral("account"), account.text());
+    addAccount(outcome, summary, request);
     bool written = writeOutputs(request, outcome, &error);
     if (!request.json) { // the program's standard output is its own
         printSummary(summary, err());
